@@ -1,0 +1,45 @@
+#pragma once
+/// Error types and exit codes shared by the library and the CLI.
+#include <exception>
+#include <stdexcept>
+#include <string>
+
+namespace diffbench {
+
+/// Process exit codes (documented in README.md, "Exit codes").
+enum ExitCode : int {
+  kExitOk = 0,          ///< success
+  kExitFailure = 1,     ///< runtime failure: a model, file or device problem
+  kExitUsage = 2,       ///< bad flags or values: nothing was run
+  kExitRegression = 3,  ///< reserved for `diffbench compare`
+  kExitSigint = 130,    ///< stopped by SIGINT (finished results were written)
+  kExitSigterm = 143,   ///< stopped by SIGTERM (finished results were written)
+};
+
+/// The user asked for something impossible (flag, value, name, config key): exit 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Something failed while doing what was asked (model, file, device): exit 1.
+struct RuntimeError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// A model produced NaN or Inf at a given step.
+struct NonFiniteError : RuntimeError {
+  NonFiniteError(const std::string& what, int step) : RuntimeError(what), step(step) {}
+  int step;  ///< 0-based step index at which the latents stopped being finite
+};
+
+/// The run was stopped by a signal; finished results are still reported.
+struct Interrupted : std::runtime_error {
+  explicit Interrupted(int signal_number)
+      : std::runtime_error("interrupted"), signal_number(signal_number) {}
+  int signal_number;
+};
+
+/// An exception's text cut to its first line, without LibTorch's backtrace.
+std::string one_line(const std::exception& e);
+
+}  // namespace diffbench

@@ -1,0 +1,55 @@
+#pragma once
+/// TorchScript UNet and VAE-decoder loading. Only src/model_loader.cpp sees torch/script.h.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+#include <c10/core/ScalarType.h>
+
+namespace diffbench {
+
+/// A loaded TorchScript module with a checked `forward`.
+class ScriptModel {
+ public:
+  /// Load `path` for `role` ("UNet" or "VAE") on `device` in `dtype`; RuntimeError on any problem.
+  /// `allowed_arities` lists the accepted numbers of forward arguments (without self).
+  ScriptModel(const std::string& path, const std::string& role, std::vector<int> allowed_arities,
+              const c10::Device& device, c10::ScalarType dtype);
+  ~ScriptModel();
+  ScriptModel(ScriptModel&&) noexcept;
+  ScriptModel& operator=(ScriptModel&&) noexcept;
+
+  /// Call forward; a tuple result yields its first element. RuntimeError names the model on failure.
+  at::Tensor forward(const std::vector<at::Tensor>& inputs) const;
+
+  const std::string& path() const { return path_; }
+  int arity() const { return arity_; }                    ///< forward arguments, without self
+  int64_t parameter_bytes() const { return param_bytes_; } ///< bytes of parameters and buffers
+  c10::ScalarType dtype() const { return dtype_; }
+  /// The latent shape stored by scripts/export_models.py ("sample_shape"), if any.
+  const std::optional<std::vector<int64_t>>& sample_shape() const { return sample_shape_; }
+  /// The conditioning shape stored by scripts/export_models.py ("cond_shape"), if any.
+  const std::optional<std::vector<int64_t>>& cond_shape() const { return cond_shape_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string path_, role_;
+  int arity_ = 0;
+  int64_t param_bytes_ = 0;
+  c10::ScalarType dtype_;
+  std::optional<std::vector<int64_t>> sample_shape_, cond_shape_;
+};
+
+/// Parse "cpu", "cuda" or "cuda:N"; UsageError when unknown or when CUDA is not available.
+c10::Device parse_device(const std::string& text);
+/// Parse "fp32", "fp16" or "bf16"; UsageError otherwise.
+c10::ScalarType parse_dtype(const std::string& text);
+/// "fp32", "fp16" or "bf16".
+std::string dtype_name(c10::ScalarType dtype);
+
+}  // namespace diffbench

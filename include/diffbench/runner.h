@@ -1,0 +1,82 @@
+#pragma once
+/// Running a sampler on a loaded model with honest timing: warm-up runs that are
+/// not counted, repeats from the same seed, per-step model / sampler / rest times.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include "diffbench/model.h"
+#include "diffbench/sampler.h"
+#include "diffbench/scheduler_config.h"
+
+namespace diffbench {
+
+/// Models and settings shared by every run of one process.
+struct Session {
+  std::unique_ptr<ScriptModel> unet;             ///< forward(sample, timestep[, encoder_hidden_states])
+  std::unique_ptr<ScriptModel> vae;              ///< forward(latents) -> images in [-1, 1]; may be null
+  c10::Device device = c10::Device(c10::kCPU);
+  c10::ScalarType dtype = c10::kFloat;
+  int threads = 1;                               ///< intra-op threads LibTorch was given
+  double vae_scaling_factor = 0.18215;           ///< latents are divided by this before decoding
+  at::Tensor cond;                               ///< [B, L, D] conditioning for 3-input UNets
+  at::Tensor uncond;                             ///< [B, L, D] unconditional embedding (CFG)
+  double unet_load_s = 0, vae_load_s = 0;        ///< model load times, never mixed into step times
+  std::optional<double> cold_forward_s;          ///< the first forward call after loading
+};
+
+/// One run to measure.
+struct RunSpec {
+  std::string sampler = "ddim";
+  int steps = 0;                        ///< 0: the sampler's default
+  uint64_t seed = 0;
+  std::vector<int64_t> shape;           ///< latent shape B,C,H,W
+  double eta = 0.0;                     ///< DDIM eta
+  std::optional<double> guidance;       ///< CFG scale; unset: the sampler's default
+  SchedulerConfig config;
+  int warmup = 1;                       ///< full runs before the counted ones
+  int repeat = 3;                       ///< counted runs
+  bool vary_seed = false;               ///< repeat k uses seed + k instead of seed
+};
+
+/// One counted repeat.
+struct RepeatResult {
+  uint64_t seed = 0;
+  double total_s = 0;                   ///< initial noise + all steps + VAE decode
+  double init_noise_s = 0;              ///< drawing and scaling the initial latents
+  double vae_s = 0;                     ///< VAE decode (0 without a VAE)
+  std::vector<double> step_s;           ///< wall time of each step
+  std::vector<double> model_s;          ///< model forward time within each step
+};
+
+/// Everything measured for one RunSpec.
+struct RunResult {
+  RunSpec spec;                         ///< as asked, with steps and guidance resolved
+  double guidance = 0;                  ///< the guidance scale used (0/1: conditional branch only)
+  Plan plan;
+  std::vector<RepeatResult> repeats;
+  at::Tensor latents;                   ///< final latents of the last repeat (float32, CPU)
+  at::Tensor images;                    ///< decoded images of the last repeat (float32, CPU, [-1,1])
+  std::string status = "ok";            ///< "ok", "failed" or "interrupted"
+  std::string error;                    ///< why it failed
+  int failed_step = -1;                 ///< step whose output was NaN/Inf
+};
+
+/// Resolve defaults (steps, guidance), validate the spec against the session; UsageError if impossible.
+RunSpec resolve(const Session& session, RunSpec spec);
+
+/// Measure one spec. Non-finite latents mark the result failed (and stop it);
+/// a signal throws Interrupted after the finished repeats are kept in *partial.
+RunResult run(Session& session, const RunSpec& spec);
+
+/// Set by signal handlers; checked after every step.
+void request_stop(int signal_number);
+/// The signal that asked to stop, or 0.
+int stop_requested();
+
+}  // namespace diffbench

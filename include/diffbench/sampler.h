@@ -1,0 +1,75 @@
+#pragma once
+/// The sampler interface and registry. A sampler is one file under src/samplers/
+/// that defines a `SamplerInfo` and one line in src/samplers/list.def.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Generator.h>
+#include <ATen/core/Tensor.h>
+
+#include "diffbench/schedule.h"
+
+namespace diffbench {
+
+/// What a sampler does at a given step count: the data behind `diffbench schedule`.
+struct Plan {
+  std::vector<double> timesteps;       ///< the value handed to the model at each step
+  bool integer_timesteps = true;       ///< model gets int64 (ddpm, ddim, dpmpp_2m, lcm) or float32 (Euler family)
+  std::vector<double> sigmas;          ///< noise level at each step, then the final one (steps + 1 values)
+  std::vector<double> alphas_cumprod;  ///< alphas_cumprod at each step's timestep
+  double init_noise_sigma = 1.0;       ///< the initial N(0, I) draw is multiplied by this
+  std::vector<std::string> notes;      ///< choices the user should know about (printed, and in JSON)
+
+  int steps() const { return static_cast<int>(timesteps.size()); }
+};
+
+/// The model as a sampler sees it: raw output (epsilon, v or x0) for a scaled input
+/// at the step's timestep tensor, guidance already applied.
+using ModelFn = std::function<at::Tensor(const at::Tensor& x_in, const at::Tensor& timestep)>;
+
+/// Called after each step with the new latents (timing, NaN checks, cancellation).
+using StepCallback = std::function<void(int step, const at::Tensor& x)>;
+
+/// Everything a sampler loop needs; built once per run by the runner.
+struct SampleArgs {
+  const NoiseSchedule& schedule;
+  const SchedulerConfig& config;
+  const Plan& plan;
+  const ModelFn& model;
+  at::Generator generator;                   ///< CPU generator, shared with the initial draw
+  double eta = 0.0;                          ///< DDIM's eta
+  std::vector<at::Tensor> timestep_tensors;  ///< plan.timesteps as 0-d tensors on the model's device
+  StepCallback on_step_end;                  ///< may be empty
+
+  /// Run the model at step `i` on `x_in`.
+  at::Tensor call_model(int i, const at::Tensor& x_in) const { return model(x_in, timestep_tensors[i]); }
+  /// A float32 N(0, I) draw shaped like `like` from the CPU generator, moved to like's device.
+  at::Tensor noise_like(const at::Tensor& like) const;
+  /// Report that step `i` finished with latents `x`.
+  void end_step(int i, const at::Tensor& x) const {
+    if (on_step_end) on_step_end(i, x);
+  }
+};
+
+/// A registered sampler.
+struct SamplerInfo {
+  std::string name;         ///< the --sampler name
+  std::string description;  ///< one line for `diffbench list`
+  std::string paper;        ///< the paper the maths comes from
+  int default_steps;        ///< steps when --steps is omitted
+  bool stochastic;          ///< draws noise during sampling (beyond the initial latents)
+  double default_guidance;  ///< guidance scale when --guidance-scale is omitted (3-input UNets)
+  /// Timesteps, sigmas and init_noise_sigma for `steps` (throws UsageError when impossible).
+  std::function<Plan(const NoiseSchedule&, const SchedulerConfig&, int steps)> plan;
+  /// The loop: from initial latents x (already scaled by init_noise_sigma) to the final latents.
+  std::function<at::Tensor(const SampleArgs&, at::Tensor x)> sample;
+};
+
+/// Every registered sampler, in registration order.
+const std::vector<const SamplerInfo*>& all_samplers();
+
+/// The sampler called `name`; UsageError listing the valid names and the closest one.
+const SamplerInfo& find_sampler(const std::string& name);
+
+}  // namespace diffbench

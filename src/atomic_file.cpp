@@ -1,0 +1,82 @@
+// Writing files so that a failure never leaves a truncated file where a good one was.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "diffbench/errors.h"
+#include "diffbench/io.h"
+
+namespace diffbench {
+namespace {
+
+std::string parent_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+}  // namespace
+
+void write_file_atomically(const std::string& path, const std::string& data) {
+  std::string tmp = fmt::format("{}.tmp.{}", path, getpid());
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw RuntimeError(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      close(fd);
+      unlink(tmp.c_str());
+      throw RuntimeError(fmt::format("cannot write '{}': {} (the previous file, if any, is unchanged)", path, std::strerror(err)));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (fsync(fd) != 0 || close(fd) != 0) {
+    int err = errno;
+    unlink(tmp.c_str());
+    throw RuntimeError(fmt::format("cannot write '{}': {} (the previous file, if any, is unchanged)", path, std::strerror(err)));
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    unlink(tmp.c_str());
+    throw RuntimeError(fmt::format("cannot write '{}': {}", path, std::strerror(err)));
+  }
+}
+
+void check_writable(const std::string& path, const std::string& flag) {
+  if (path == "-") return;
+  if (path.empty()) throw UsageError(fmt::format("{} needs a file name", flag));
+  struct stat st{};
+  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    throw UsageError(fmt::format("{} '{}' is a directory; give a file name", flag, path));
+  }
+  std::string dir = parent_of(path);
+  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    throw UsageError(fmt::format("{} '{}': directory '{}' does not exist; create it first", flag, path, dir));
+  }
+  if (access(dir.c_str(), W_OK) != 0) {
+    throw UsageError(fmt::format("{} '{}': directory '{}' is not writable", flag, path, dir));
+  }
+}
+
+std::string read_file(const std::string& path, const std::string& what) {
+  struct stat st{};
+  if (stat(path.c_str(), &st) != 0) throw UsageError(fmt::format("cannot read {} '{}': no such file", what, path));
+  if (S_ISDIR(st.st_mode)) throw UsageError(fmt::format("cannot read {} '{}': it is a directory", what, path));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError(fmt::format("cannot read {} '{}': permission denied", what, path));
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+}  // namespace diffbench

@@ -1,0 +1,59 @@
+#pragma once
+// The CLI's commands: each has an options struct, a setup_x(CLI::App&) and a run_x.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "diffbench/scheduler_config.h"
+
+namespace diffbench::cli {
+
+/// Scheduler flags shared by `run` and `schedule`: --config plus per-key overrides.
+struct ConfigFlags {
+  std::string config_file;
+  std::optional<std::string> beta_schedule, timestep_spacing, prediction_type;
+  std::optional<double> beta_start, beta_end;
+  std::optional<int> num_train_timesteps, steps_offset;
+  bool karras = false;
+};
+void add_config_flags(CLI::App& app, ConfigFlags& flags);
+/// The config the flags describe (SD 1.5's by default); warnings go to `warnings`.
+SchedulerConfig build_config(const ConfigFlags& flags, std::vector<std::string>* warnings);
+
+/// `diffbench [run options]`: measure one sampler, or the lecture's table with no --sampler.
+struct RunOptions {
+  std::string unet, vae, sampler, shape, device = "cpu", dtype = "fp32";
+  std::string json, save_latents, save_images, cond, uncond, cond_shape;
+  int steps = 0, threads = 0, warmup = 1, repeat = 3;
+  uint64_t seed = 0;
+  double eta = 0.0, vae_scaling_factor = 0.18215;
+  std::optional<double> guidance;
+  bool vary_seed = false, quiet = false, verbose = false;
+  ConfigFlags config;
+};
+void setup_run(CLI::App& app, RunOptions& options);
+int run_run(const RunOptions& options);
+
+/// `diffbench list`: every sampler with its paper, default steps and stochasticity.
+void setup_list(CLI::App& app);
+int run_list();
+
+/// `diffbench schedule --sampler X --steps N`: per-step timestep, sigma, alphas_cumprod as JSON.
+struct ScheduleOptions {
+  std::string sampler;
+  int steps = 0;
+  ConfigFlags config;
+};
+void setup_schedule(CLI::App& app, ScheduleOptions& options);
+int run_schedule(const ScheduleOptions& options);
+
+/// The default UNet shipped in models/ (found next to the source tree or the executable).
+std::string default_model_path();
+
+/// Whether --verbose was given (errors then include detail).
+extern bool g_verbose;
+
+}  // namespace diffbench::cli

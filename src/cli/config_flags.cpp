@@ -1,0 +1,46 @@
+// --config and the per-key scheduler overrides, shared by `run` and `schedule`.
+#include "cli/commands.h"
+
+#include "diffbench/errors.h"
+
+namespace diffbench::cli {
+
+void add_config_flags(CLI::App& app, ConfigFlags& f) {
+  app.add_option("--config", f.config_file, "diffusers scheduler_config.json (default: SD 1.5's; presets in configs/)");
+  app.add_option("--beta-schedule", f.beta_schedule, "linear | scaled_linear | squaredcos_cap_v2");
+  app.add_option("--beta-start", f.beta_start, "first beta");
+  app.add_option("--beta-end", f.beta_end, "last beta");
+  app.add_option("--num-train-timesteps", f.num_train_timesteps, "training schedule length");
+  app.add_option("--timestep-spacing", f.timestep_spacing, "leading | trailing | linspace");
+  app.add_option("--steps-offset", f.steps_offset, "offset added to leading timesteps");
+  app.add_option("--prediction-type", f.prediction_type, "epsilon | v_prediction | sample");
+  app.add_flag("--karras", f.karras, "Karras sigmas (euler, dpmpp_2m)");
+}
+
+SchedulerConfig build_config(const ConfigFlags& f, std::vector<std::string>* warnings) {
+  SchedulerConfig c = f.config_file.empty() ? SchedulerConfig{} : load_scheduler_config(f.config_file, warnings);
+  auto set = [&](const char* key, auto& target, const auto& value) {
+    if (value) {
+      target = *value;
+      c.explicit_keys.insert(key);
+    }
+  };
+  set("beta_schedule", c.beta_schedule, f.beta_schedule);
+  set("beta_start", c.beta_start, f.beta_start);
+  set("beta_end", c.beta_end, f.beta_end);
+  set("num_train_timesteps", c.num_train_timesteps, f.num_train_timesteps);
+  set("timestep_spacing", c.timestep_spacing, f.timestep_spacing);
+  set("steps_offset", c.steps_offset, f.steps_offset);
+  set("prediction_type", c.prediction_type, f.prediction_type);
+  if (f.karras) {
+    c.use_karras_sigmas = true;
+    c.explicit_keys.insert("use_karras_sigmas");
+  }
+  if ((f.num_train_timesteps || f.beta_schedule || f.beta_start || f.beta_end) && c.trained_betas) {
+    throw UsageError("the config gives trained_betas; --beta-* and --num-train-timesteps cannot override them");
+  }
+  validate(c);
+  return c;
+}
+
+}  // namespace diffbench::cli

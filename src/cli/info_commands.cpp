@@ -1,0 +1,56 @@
+// `diffbench list` and `diffbench schedule`: what the samplers are and what they will do.
+#include <cstdio>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "diffbench/errors.h"
+#include "diffbench/sampler.h"
+
+namespace diffbench::cli {
+
+void setup_list(CLI::App& app) {}
+
+int run_list() {
+  std::string out = fmt::format("{:<10} {:>6}  {:<10}  {}\n", "Sampler", "Steps", "Stochastic", "Description / paper");
+  for (const SamplerInfo* s : all_samplers()) {
+    out += fmt::format("{:<10} {:>6}  {:<10}  {}\n{:<31}{}\n", s->name, s->default_steps, s->stochastic ? "yes" : "no",
+                       s->description, "", s->paper);
+  }
+  std::fputs(out.c_str(), stdout);
+  return kExitOk;
+}
+
+void setup_schedule(CLI::App& app, ScheduleOptions& o) {
+  app.add_option("--sampler", o.sampler, "sampler name (diffbench list)")->required();
+  app.add_option("--steps", o.steps, "sampling steps (default: the sampler's own)");
+  add_config_flags(app, o.config);
+}
+
+int run_schedule(const ScheduleOptions& o) {
+  std::vector<std::string> warnings;
+  SchedulerConfig config = build_config(o.config, &warnings);
+  for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  const SamplerInfo& sampler = find_sampler(o.sampler);
+  int steps = o.steps == 0 ? sampler.default_steps : o.steps;
+  NoiseSchedule schedule(config);
+  Plan plan = sampler.plan(schedule, config, steps);
+  nlohmann::json rows = nlohmann::json::array();
+  for (int i = 0; i < plan.steps(); ++i) {
+    rows.push_back({{"step", i}, {"timestep", plan.timesteps[i]}, {"sigma", plan.sigmas[i]},
+                    {"alphas_cumprod", plan.alphas_cumprod[i]}});
+  }
+  nlohmann::json doc = {{"sampler", sampler.name},
+                        {"steps", steps},
+                        {"init_noise_sigma", plan.init_noise_sigma},
+                        {"timestep_dtype", plan.integer_timesteps ? "int64" : "float32"},
+                        {"final_sigma", plan.sigmas.back()},
+                        {"notes", plan.notes},
+                        {"scheduler_config", to_json(config)},
+                        {"schedule", rows}};
+  std::puts(doc.dump(2).c_str());
+  return kExitOk;
+}
+
+}  // namespace diffbench::cli

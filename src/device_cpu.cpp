@@ -1,0 +1,15 @@
+// Device layer for LibTorch builds without CUDA.
+#include "device.h"
+
+namespace diffbench::device {
+
+bool cuda_available() { return false; }
+int cuda_device_count() { return 0; }
+void synchronize(const c10::Device&) {}
+void reset_peak_memory(const c10::Device&) {}
+int64_t peak_memory_bytes(const c10::Device&) { return 0; }
+std::string name(const c10::Device&) { return ""; }
+std::string cuda_version() { return ""; }
+std::string cudnn_version() { return ""; }
+
+}  // namespace diffbench::device

@@ -1,0 +1,23 @@
+#include "diffbench/errors.h"
+
+#include <c10/util/Exception.h>
+
+namespace diffbench {
+
+std::string one_line(const std::exception& e) {
+  std::string text;
+  if (auto* c10_error = dynamic_cast<const c10::Error*>(&e)) {
+    text = c10_error->what_without_backtrace();
+  } else {
+    text = e.what();
+  }
+  // LibTorch messages carry a backtrace or a TorchScript source excerpt after the first line.
+  size_t start = text.find_first_not_of(" \n\t");
+  if (start == std::string::npos) return "unknown error";
+  size_t end = text.find('\n', start);
+  std::string line = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\r' || line.back() == ':')) line.pop_back();
+  return line;
+}
+
+}  // namespace diffbench

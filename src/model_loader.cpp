@@ -1,0 +1,160 @@
+// TorchScript loading: the only file that includes torch/script.h (slow to compile).
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+#include <torch/script.h>
+
+#include "device.h"
+#include "diffbench/errors.h"
+#include "diffbench/model.h"
+#include "diffbench/names.h"
+
+namespace diffbench {
+
+struct ScriptModel::Impl {
+  torch::jit::Module module;
+};
+
+namespace {
+
+std::optional<std::vector<int64_t>> shape_from(const nlohmann::json& meta, const char* key) {
+  if (!meta.contains(key) || !meta[key].is_array()) return std::nullopt;
+  std::vector<int64_t> shape;
+  for (const auto& d : meta[key]) {
+    if (!d.is_number_integer()) return std::nullopt;
+    shape.push_back(d.get<int64_t>());
+  }
+  return shape;
+}
+
+// Readable, non-empty, and a zip archive (what torch.jit.save writes), before LibTorch sees it.
+void check_file(const std::string& path, const std::string& role) {
+  struct stat st{};
+  if (stat(path.c_str(), &st) != 0) {
+    throw RuntimeError(fmt::format("cannot load {} '{}': no such file; pass the path of a TorchScript "
+                                   "file (scripts/export_models.py writes examples)", role, path));
+  }
+  if (S_ISDIR(st.st_mode)) throw RuntimeError(fmt::format("cannot load {} '{}': it is a directory", role, path));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw RuntimeError(fmt::format("cannot load {} '{}': file is not readable (check its permissions)", role, path));
+  if (st.st_size == 0) throw RuntimeError(fmt::format("cannot load {} '{}': file is empty", role, path));
+  char magic[4] = {};
+  in.read(magic, 4);
+  if (in.gcount() < 4 || std::string(magic, 4) != std::string("PK\x03\x04", 4)) {
+    throw RuntimeError(fmt::format("cannot load {} '{}': not a TorchScript file (expected the zip archive "
+                                   "torch.jit.save writes; export with torch.jit.script or torch.jit.trace)", role, path));
+  }
+}
+
+}  // namespace
+
+ScriptModel::ScriptModel(const std::string& path, const std::string& role, std::vector<int> arities,
+                         const c10::Device& device, c10::ScalarType dtype)
+    : impl_(std::make_unique<Impl>()), path_(path), role_(role), dtype_(dtype) {
+  check_file(path, role);
+  torch::jit::ExtraFilesMap extra{{"diffbench.json", ""}};
+  try {
+    impl_->module = torch::jit::load(path, device, extra);
+  } catch (const std::exception& e) {
+    throw RuntimeError(fmt::format("cannot load {} '{}': not a valid TorchScript file ({})", role, path, one_line(e)));
+  }
+  impl_->module.eval();
+  auto forward = impl_->module.find_method("forward");
+  if (!forward) throw RuntimeError(fmt::format("{} '{}' has no forward method", role, path));
+  const auto& arguments = forward->function().getSchema().arguments();
+  arity_ = static_cast<int>(arguments.size()) - 1;  // without self
+  std::vector<std::string> names;
+  for (size_t i = 1; i < arguments.size(); ++i) names.push_back(arguments[i].name());
+  if (std::find(arities.begin(), arities.end(), arity_) == arities.end()) {
+    std::string expected = role == "VAE" ? "(latents)" : "(sample, timestep) or (sample, timestep, encoder_hidden_states)";
+    throw RuntimeError(fmt::format("{} '{}': forward takes {} argument(s) ({}); expected {}", role, path, arity_,
+                                   fmt::join(names, ", "), expected));
+  }
+  for (size_t i = 1; i < arguments.size(); ++i) {
+    if (arguments[i].type()->kind() != c10::TypeKind::TensorType) {
+      throw RuntimeError(fmt::format("{} '{}': forward argument '{}' has type {}; diffbench passes Tensors",
+                                     role, path, arguments[i].name(), arguments[i].type()->str()));
+    }
+  }
+  if (dtype != c10::kFloat) {
+    try {
+      impl_->module.to(dtype);
+    } catch (const std::exception& e) {
+      throw RuntimeError(fmt::format("cannot convert {} '{}' to {}: {}", role, path, dtype_name(dtype), one_line(e)));
+    }
+  }
+  for (const auto& p : impl_->module.parameters()) param_bytes_ += p.numel() * p.element_size();
+  for (const auto& b : impl_->module.buffers()) param_bytes_ += b.numel() * b.element_size();
+  if (!extra["diffbench.json"].empty()) {
+    auto meta = nlohmann::json::parse(extra["diffbench.json"], nullptr, /*allow_exceptions=*/false);
+    if (meta.is_object()) {
+      sample_shape_ = shape_from(meta, "sample_shape");
+      cond_shape_ = shape_from(meta, "cond_shape");
+    }
+  }
+}
+
+ScriptModel::~ScriptModel() = default;
+ScriptModel::ScriptModel(ScriptModel&&) noexcept = default;
+ScriptModel& ScriptModel::operator=(ScriptModel&&) noexcept = default;
+
+at::Tensor ScriptModel::forward(const std::vector<at::Tensor>& inputs) const {
+  std::vector<c10::IValue> args(inputs.begin(), inputs.end());
+  c10::IValue result;
+  try {
+    result = impl_->module.forward(args);
+  } catch (const std::exception& e) {
+    throw RuntimeError(fmt::format("{} '{}' failed in forward: {}", role_, path_, one_line(e)));
+  }
+  if (result.isTensor()) return result.toTensor();
+  if (result.isTuple()) {
+    const auto& elements = result.toTuple()->elements();
+    if (!elements.empty() && elements[0].isTensor()) return elements[0].toTensor();
+  }
+  throw RuntimeError(fmt::format("{} '{}': forward returned {}; expected a Tensor or a tuple whose first "
+                                 "element is a Tensor", role_, path_, result.tagKind()));
+}
+
+c10::Device parse_device(const std::string& text) {
+  if (text == "cpu") return c10::Device(c10::kCPU);
+  if (text == "cuda" || text.rfind("cuda:", 0) == 0) {
+    int index = 0;
+    if (text.size() > 5) {
+      const std::string digits = text.substr(5);
+      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 3) {
+        throw UsageError(fmt::format("--device '{}': expected cpu, cuda or cuda:N", text));
+      }
+      index = std::stoi(digits);
+    }
+    if (!device::cuda_available()) {
+      throw UsageError(fmt::format("--device {}: CUDA is not available in this build or on this machine "
+                                   "(diffbench was built against a CPU-only LibTorch or no GPU is visible); use --device cpu", text));
+    }
+    if (index >= device::cuda_device_count()) {
+      throw UsageError(fmt::format("--device {}: only {} CUDA device(s) visible", text, device::cuda_device_count()));
+    }
+    return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
+  }
+  throw UsageError(unknown_name_message("device", text, {"cpu", "cuda", "cuda:N"}));
+}
+
+c10::ScalarType parse_dtype(const std::string& text) {
+  if (text == "fp32") return c10::kFloat;
+  if (text == "fp16") return c10::kHalf;
+  if (text == "bf16") return c10::kBFloat16;
+  throw UsageError(unknown_name_message("dtype", text, {"fp32", "fp16", "bf16"}));
+}
+
+std::string dtype_name(c10::ScalarType dtype) {
+  switch (dtype) {
+    case c10::kHalf: return "fp16";
+    case c10::kBFloat16: return "bf16";
+    default: return "fp32";
+  }
+}
+
+}  // namespace diffbench

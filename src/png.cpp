@@ -1,0 +1,48 @@
+// PNG output through stb_image_write (Debian's libstb-dev).
+#include <sys/stat.h>
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "diffbench/errors.h"
+#include "diffbench/io.h"
+
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#define STBI_WRITE_NO_STDIO
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#include <stb_image_write.h>
+#pragma GCC diagnostic pop
+
+namespace diffbench {
+namespace {
+
+void append_bytes(void* context, void* data, int size) {
+  static_cast<std::string*>(context)->append(static_cast<const char*>(data), static_cast<size_t>(size));
+}
+
+}  // namespace
+
+std::vector<std::string> write_pngs(const at::Tensor& images, const std::string& dir) {
+  if (images.dim() != 4 || (images.size(1) != 3 && images.size(1) != 1)) {
+    throw RuntimeError(fmt::format("VAE output has shape [{}]; expected [B, 3, H, W] images", fmt::join(images.sizes(), ", ")));
+  }
+  mkdir(dir.c_str(), 0755);  // an existing directory is fine; check_writable ran before the work
+  // [-1, 1] -> [0, 255], HWC bytes
+  at::Tensor bytes = ((images.to(at::kFloat).clamp(-1, 1) + 1) * 127.5).round().to(at::kByte).permute({0, 2, 3, 1}).contiguous();
+  std::vector<std::string> paths;
+  for (int64_t b = 0; b < bytes.size(0); ++b) {
+    std::string png;
+    at::Tensor img = bytes[b];
+    int h = static_cast<int>(img.size(0)), w = static_cast<int>(img.size(1)), c = static_cast<int>(img.size(2));
+    if (!stbi_write_png_to_func(append_bytes, &png, w, h, c, img.data_ptr<uint8_t>(), w * c)) {
+      throw RuntimeError("PNG encoding failed");
+    }
+    paths.push_back(fmt::format("{}/image_{:03d}.png", dir, b));
+    write_file_atomically(paths.back(), png);
+  }
+  return paths;
+}
+
+}  // namespace diffbench

@@ -1,0 +1,94 @@
+// The JSON document (docs/json-schema.md, docs/diffbench.schema.json).
+#include <numeric>
+
+#include <nlohmann/json.hpp>
+
+#include "diffbench/io.h"
+#include "diffbench/report.h"
+#include "diffbench/statistics.h"
+
+namespace diffbench {
+namespace {
+
+nlohmann::json summary_json(const std::vector<double>& samples) {
+  Summary s = summarize(samples);
+  return {{"n", s.n},           {"mean", s.mean},       {"median", s.median},   {"stddev", s.stddev},
+          {"min", s.min},       {"max", s.max},         {"q1", s.q1},           {"q3", s.q3},
+          {"iqr", s.iqr},       {"cv", s.cv},           {"ci_low", s.ci_low},   {"ci_high", s.ci_high},
+          {"ci_level", s.ci_level}, {"noisy", s.noisy}, {"samples", s.samples}};
+}
+
+double sum(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); }
+
+}  // namespace
+
+nlohmann::json run_to_json(const RunResult& r, const Session& session) {
+  const RunSpec& spec = r.spec;
+  nlohmann::json config = {
+      {"unet", session.unet->path()},
+      {"unet_sha256", sha256_file(session.unet->path())},
+      {"vae", session.vae ? nlohmann::json(session.vae->path()) : nlohmann::json(nullptr)},
+      {"sampler", spec.sampler},
+      {"steps", spec.steps},
+      {"shape", spec.shape},
+      {"seed", spec.seed},
+      {"vary_seed", spec.vary_seed},
+      {"eta", spec.eta},
+      {"guidance_scale", r.guidance},
+      {"warmup", spec.warmup},
+      {"repeat", spec.repeat},
+      {"scheduler_config", to_json(spec.config)},
+  };
+  // Per repeat: totals; per step: wall, model, and sampler (= wall - model) times.
+  std::vector<double> totals, per_step, model, sampler_time, init, vae, outside;
+  nlohmann::json repeats = nlohmann::json::array();
+  for (const RepeatResult& rep : r.repeats) {
+    double steps_total = sum(rep.step_s), model_total = sum(rep.model_s);
+    totals.push_back(rep.total_s);
+    per_step.push_back(rep.step_s.empty() ? 0.0 : steps_total / double(rep.step_s.size()));
+    model.push_back(model_total);
+    sampler_time.push_back(steps_total - model_total);
+    init.push_back(rep.init_noise_s);
+    vae.push_back(rep.vae_s);
+    outside.push_back(rep.total_s > 0 ? 1.0 - model_total / rep.total_s : 0.0);
+    repeats.push_back({{"seed", rep.seed}, {"total_s", rep.total_s}, {"init_noise_s", rep.init_noise_s},
+                       {"vae_s", rep.vae_s}, {"step_s", rep.step_s}, {"model_s", rep.model_s}});
+  }
+  const double images = spec.shape.empty() ? 0.0 : double(spec.shape[0]);
+  const double median_total = summarize(totals).median;
+  nlohmann::json j = {
+      {"config", config},
+      {"status", r.status},
+      {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
+      {"failed_step", r.failed_step >= 0 ? nlohmann::json(r.failed_step) : nlohmann::json(nullptr)},
+      {"notes", r.plan.notes},
+      {"timesteps", r.plan.timesteps},
+      {"sigmas", r.plan.sigmas},
+      {"init_noise_sigma", r.plan.init_noise_sigma},
+      {"integer_timesteps", r.plan.integer_timesteps},
+      {"load_s", {{"unet", session.unet_load_s}, {"vae", session.vae_load_s}}},
+      {"cold_forward_s", session.cold_forward_s.value_or(0.0)},
+      {"repeats", repeats},
+      {"stats",
+       {{"total_s", summary_json(totals)},
+        {"step_s", summary_json(per_step)},
+        {"model_s", summary_json(model)},
+        {"sampler_s", summary_json(sampler_time)},
+        {"init_noise_s", summary_json(init)},
+        {"vae_s", summary_json(vae)}}},
+      {"outside_model_fraction", summarize(outside).median},
+      {"throughput",
+       {{"steps_per_s", median_total > 0 ? double(spec.steps) / median_total : 0.0},
+        {"images_per_s", median_total > 0 ? images / median_total : 0.0}}},
+      {"memory", {{"parameter_bytes", session.unet->parameter_bytes() + (session.vae ? session.vae->parameter_bytes() : 0)}}},
+  };
+  return j;
+}
+
+nlohmann::json report_json(const Session& session, const std::vector<RunResult>& results) {
+  nlohmann::json runs = nlohmann::json::array();
+  for (const RunResult& r : results) runs.push_back(run_to_json(r, session));
+  return {{"schema_version", kSchemaVersion}, {"context", environment_context(session)}, {"runs", runs}};
+}
+
+}  // namespace diffbench

@@ -1,0 +1,208 @@
+// One measured run: warm-up runs not counted, repeats from the same seed, per-step times
+// read only after the device is synchronised, NaN/Inf and signals checked after each step.
+#include "diffbench/runner.h"
+
+#include <atomic>
+#include <chrono>
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/InferenceMode.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "device.h"
+#include "diffbench/errors.h"
+
+namespace diffbench {
+namespace {
+
+std::atomic<int> g_stop_signal{0};
+
+double now_s() {
+  using clock = std::chrono::steady_clock;
+  return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
+}
+
+std::string shape_text(at::IntArrayRef shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+
+}  // namespace
+
+void request_stop(int signal_number) { g_stop_signal.store(signal_number); }
+int stop_requested() { return g_stop_signal.load(); }
+
+RunSpec resolve(const Session& session, RunSpec spec) {
+  const SamplerInfo& sampler = find_sampler(spec.sampler);
+  validate(spec.config);
+  if (spec.steps == 0) spec.steps = sampler.default_steps;
+  if (spec.steps < 0) throw UsageError(fmt::format("--steps must be at least 1, got {}", spec.steps));
+  if (spec.shape.empty()) {
+    spec.shape = session.unet->sample_shape().value_or(std::vector<int64_t>{1, 4, 64, 64});
+  }
+  if (spec.shape.size() != 4) {
+    throw UsageError(fmt::format("--shape must have 4 dimensions B,C,H,W, got {}", shape_text(spec.shape)));
+  }
+  for (int64_t d : spec.shape) {
+    if (d <= 0) throw UsageError(fmt::format("--shape dimensions must be positive, got {}", shape_text(spec.shape)));
+  }
+  double elements = 1;
+  for (int64_t d : spec.shape) elements *= double(d);
+  if (elements > double(1LL << 34)) {
+    throw UsageError(fmt::format("--shape {} has {:.3g} elements; that is beyond what diffbench will allocate",
+                                 shape_text(spec.shape), elements));
+  }
+  if (spec.eta < 0) throw UsageError(fmt::format("--eta must be >= 0, got {}", spec.eta));
+  if (spec.warmup < 0) throw UsageError(fmt::format("--warmup must be >= 0, got {}", spec.warmup));
+  if (spec.repeat < 1) throw UsageError(fmt::format("--repeat must be at least 1, got {}", spec.repeat));
+  bool conditional = session.unet->arity() == 3;
+  if (!spec.guidance) spec.guidance = conditional ? sampler.default_guidance : 0.0;
+  if (*spec.guidance < 0) throw UsageError(fmt::format("--guidance-scale must be >= 0, got {}", *spec.guidance));
+  if (!conditional && *spec.guidance > 1) {
+    throw UsageError(fmt::format("--guidance-scale {} needs a conditional UNet with forward(sample, timestep, "
+                                 "encoder_hidden_states); '{}' takes (sample, timestep)", *spec.guidance,
+                                 session.unet->path()));
+  }
+  if (conditional) {
+    if (!session.cond.defined()) throw UsageError("a conditional UNet needs --cond FILE.npy or --cond-shape B,L,D");
+    int64_t b = spec.shape[0], cb = session.cond.size(0);
+    if (cb != 1 && cb != b) {
+      throw UsageError(fmt::format("conditioning batch {} does not match the latent batch {} (--shape); "
+                                   "give one row or one per sample", cb, b));
+    }
+    if (session.uncond.defined() && session.uncond.sizes().slice(1) != session.cond.sizes().slice(1)) {
+      throw UsageError(fmt::format("--uncond shape {} does not match --cond shape {}",
+                                   shape_text(session.uncond.sizes()), shape_text(session.cond.sizes())));
+    }
+  }
+  return spec;
+}
+
+RunResult run(Session& session, const RunSpec& spec) {
+  c10::InferenceMode inference_guard;
+  const SamplerInfo& sampler = find_sampler(spec.sampler);
+  RunResult result;
+  result.spec = spec;
+  result.guidance = spec.guidance.value_or(0.0);
+  const NoiseSchedule schedule(spec.config);
+  result.plan = sampler.plan(schedule, spec.config, spec.steps);
+  const Plan& plan = result.plan;
+  const c10::Device device = session.device;
+  const int64_t batch = spec.shape[0];
+
+  // Conditioning for this batch: [uncond; cond] for classifier-free guidance, else cond alone.
+  const bool conditional = session.unet->arity() == 3;
+  const bool guided = conditional && result.guidance > 1.0;
+  at::Tensor context;
+  if (conditional) {
+    auto rows = [&](const at::Tensor& c) { return c.size(0) == batch ? c : c.expand({batch, c.size(1), c.size(2)}); };
+    at::Tensor cond = rows(session.cond);
+    at::Tensor uncond = session.uncond.defined() ? rows(session.uncond) : at::zeros_like(cond);
+    context = (guided ? at::cat({uncond, cond}) : cond).to(device, session.dtype).contiguous();
+  }
+
+  // The model as the sampler sees it, timed: sync, clock, forward, sync, clock.
+  double model_time = 0;
+  const ModelFn model = [&](const at::Tensor& x_in, const at::Tensor& t) {
+    device::synchronize(device);
+    double start = now_s();
+    at::Tensor in = x_in.to(session.dtype);
+    if (guided) in = at::cat({in, in});
+    at::Tensor out = conditional ? session.unet->forward({in, t, context}) : session.unet->forward({in, t});
+    if (out.sizes() != in.sizes()) {
+      throw RuntimeError(fmt::format("UNet '{}' returned shape {}; expected {}, the shape of its sample input",
+                                     session.unet->path(), shape_text(out.sizes()), shape_text(in.sizes())));
+    }
+    if (!at::isFloatingType(out.scalar_type())) {
+      throw RuntimeError(fmt::format("UNet '{}' returned dtype {}; expected a floating-point tensor",
+                                     session.unet->path(), c10::toString(out.scalar_type())));
+    }
+    out = out.to(at::kFloat);
+    if (guided) {
+      auto halves = out.chunk(2);
+      out = halves[0] + result.guidance * (halves[1] - halves[0]);
+    }
+    device::synchronize(device);
+    model_time += now_s() - start;
+    return out;
+  };
+
+  std::vector<at::Tensor> timesteps;
+  for (double t : plan.timesteps) {
+    timesteps.push_back(plan.integer_timesteps ? at::scalar_tensor(static_cast<int64_t>(t), at::kLong).to(device)
+                                               : at::scalar_tensor(t, at::kFloat).to(device));
+  }
+
+  // The first forward call after loading is slow (TorchScript profiling): timed on its own.
+  if (!session.cold_forward_s) {
+    double start = now_s();
+    model(at::zeros(spec.shape, at::TensorOptions().dtype(at::kFloat).device(device)), timesteps[0]);
+    session.cold_forward_s = now_s() - start;
+  }
+
+  const int total_runs = spec.warmup + spec.repeat;
+  int step_reached = -1;
+  try {
+    for (int k = 0; k < total_runs; ++k) {
+      const bool counted = k >= spec.warmup;
+      RepeatResult rep;
+      rep.seed = spec.seed + (spec.vary_seed && counted ? uint64_t(k - spec.warmup) : 0);
+      rep.step_s.assign(plan.steps(), 0.0);
+      rep.model_s.assign(plan.steps(), 0.0);
+      at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(rep.seed);
+
+      device::synchronize(device);
+      const double start = now_s();
+      at::Tensor x = at::randn(spec.shape, generator, at::TensorOptions().dtype(at::kFloat));
+      x = (x * static_cast<float>(plan.init_noise_sigma)).to(device);
+      device::synchronize(device);
+      double last = now_s();
+      rep.init_noise_s = last - start;
+      model_time = 0;
+
+      SampleArgs args{schedule, spec.config, plan, model, generator, spec.eta, timesteps, nullptr};
+      args.on_step_end = [&](int i, const at::Tensor& latents) {
+        device::synchronize(device);
+        double now = now_s();
+        rep.step_s[i] = now - last;
+        rep.model_s[i] = model_time;
+        model_time = 0;
+        step_reached = i;
+        // One reduction: a sum is finite exactly when no element is NaN/Inf (barring overflow, re-checked).
+        if (!std::isfinite(latents.sum().item<float>()) && !latents.isfinite().all().item<bool>()) {
+          throw NonFiniteError(fmt::format("latents became NaN/Inf at step {} (t={}); the model output is not finite",
+                                           i, plan.timesteps[i]), i);
+        }
+        if (int sig = stop_requested()) throw Interrupted(sig);
+        last = now_s();  // the checks above are not charged to the next step
+      };
+      step_reached = -1;
+      x = sampler.sample(args, x);
+      const double sampled = now_s();
+
+      at::Tensor images;
+      if (session.vae) {
+        images = session.vae->forward({(x / session.vae_scaling_factor).to(session.dtype)});
+        device::synchronize(device);
+        rep.vae_s = now_s() - sampled;
+      }
+      rep.total_s = now_s() - start;
+      if (counted) {
+        result.repeats.push_back(std::move(rep));
+        if (k == total_runs - 1) {
+          result.latents = x.to(at::kCPU, at::kFloat).contiguous();
+          if (images.defined()) result.images = images.to(at::kCPU, at::kFloat).contiguous();
+        }
+      }
+    }
+  } catch (const NonFiniteError& e) {
+    result.status = "failed";
+    result.error = e.what();
+    result.failed_step = e.step;
+  } catch (const Interrupted& e) {
+    result.status = "interrupted";
+    result.error = fmt::format("stopped by signal {} at step {}", e.signal_number, step_reached + 1);
+  }
+  return result;
+}
+
+}  // namespace diffbench

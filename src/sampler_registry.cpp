@@ -1,0 +1,39 @@
+// The sampler registry, generated from src/samplers/list.def.
+#include <fmt/format.h>
+
+#include "diffbench/errors.h"
+#include "diffbench/names.h"
+#include "diffbench/sampler.h"
+
+#include <ATen/ATen.h>
+
+namespace diffbench {
+
+#define DIFFBENCH_SAMPLER(name) extern const SamplerInfo name##_sampler;
+#include "samplers/list.def"
+#undef DIFFBENCH_SAMPLER
+
+const std::vector<const SamplerInfo*>& all_samplers() {
+  static const std::vector<const SamplerInfo*> samplers = {
+#define DIFFBENCH_SAMPLER(name) &name##_sampler,
+#include "samplers/list.def"
+#undef DIFFBENCH_SAMPLER
+  };
+  return samplers;
+}
+
+const SamplerInfo& find_sampler(const std::string& name) {
+  std::vector<std::string> names;
+  for (const SamplerInfo* s : all_samplers()) {
+    if (s->name == name) return *s;
+    names.push_back(s->name);
+  }
+  throw UsageError(unknown_name_message("sampler", name, names) + "; see 'diffbench list'");
+}
+
+at::Tensor SampleArgs::noise_like(const at::Tensor& like) const {
+  at::Tensor noise = at::randn(like.sizes(), generator, at::TensorOptions().dtype(at::kFloat));
+  return like.device().is_cpu() ? noise : noise.to(like.device());
+}
+
+}  // namespace diffbench

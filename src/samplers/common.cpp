@@ -1,0 +1,73 @@
+#include "samplers/common.h"
+
+#include <fmt/format.h>
+
+#include "diffbench/errors.h"
+
+namespace diffbench::samplers {
+
+void check_steps(const std::string& sampler, int steps, const NoiseSchedule& schedule) {
+  if (steps < 1) throw UsageError(fmt::format("--steps must be at least 1, got {}", steps));
+  if (steps > schedule.size()) {
+    throw UsageError(fmt::format("{}: --steps {} is more than the schedule's {} training timesteps; "
+                                 "use at most {}", sampler, steps, schedule.size(), schedule.size()));
+  }
+}
+
+Plan discrete_plan(const std::string& sampler, const NoiseSchedule& schedule,
+                   const SchedulerConfig& config, int steps) {
+  check_steps(sampler, steps, schedule);
+  Plan plan;
+  for (double t : spaced_timesteps(config, steps)) plan.timesteps.push_back(round_half_even(t));
+  double excess = plan.timesteps.front() - (schedule.size() - 1);
+  if (excess > 0) {
+    for (double& t : plan.timesteps) t -= excess;
+    plan.notes.push_back(fmt::format(
+        "leading spacing with steps_offset {} at {} steps would start at t={}, past the schedule's "
+        "last timestep {} (diffusers raises IndexError); diffbench shifts the grid down by {} to {}..{}",
+        config.steps_offset, steps, plan.timesteps.front() + excess, schedule.size() - 1, excess,
+        plan.timesteps.front(), plan.timesteps.back()));
+  }
+  for (double t : plan.timesteps) {
+    plan.sigmas.push_back(schedule.sigmas()[static_cast<int>(t)]);
+    plan.alphas_cumprod.push_back(schedule.alphas_cumprod()[static_cast<int>(t)]);
+  }
+  plan.sigmas.push_back(0.0);
+  return plan;
+}
+
+Plan euler_plan(const std::string& sampler, const NoiseSchedule& schedule,
+                const SchedulerConfig& config, int steps, bool karras) {
+  check_steps(sampler, steps, schedule);
+  Plan plan;
+  plan.integer_timesteps = false;
+  std::vector<double> sigmas;
+  for (double t : spaced_timesteps(config, steps)) {
+    float t32 = static_cast<float>(t);  // diffusers keeps these timesteps in float32
+    plan.timesteps.push_back(t32);
+    sigmas.push_back(schedule.sigma_at(t32));
+  }
+  if (karras) {  // over the spaced grid's own range, as EulerDiscreteScheduler does
+    sigmas = karras_sigmas(sigmas.back(), sigmas.front(), steps);
+    for (size_t i = 0; i < sigmas.size(); ++i) {
+      plan.timesteps[i] = static_cast<float>(sigma_to_t(sigmas[i], schedule.log_sigmas()));
+    }
+  }
+  float max_sigma = 0;
+  for (double s : sigmas) {
+    plan.sigmas.push_back(static_cast<float>(s));
+    max_sigma = std::max(max_sigma, static_cast<float>(s));
+  }
+  plan.sigmas.push_back(0.0);
+  bool scale = config.timestep_spacing == "leading";  // diffusers: sqrt(max^2 + 1) only for leading
+  plan.init_noise_sigma = scale ? std::sqrt(max_sigma * max_sigma + 1.0f) : max_sigma;
+  alphas_from_sigmas(plan);
+  return plan;
+}
+
+void alphas_from_sigmas(Plan& plan) {
+  plan.alphas_cumprod.clear();
+  for (int i = 0; i < plan.steps(); ++i) plan.alphas_cumprod.push_back(1.0 / (plan.sigmas[i] * plan.sigmas[i] + 1.0));
+}
+
+}  // namespace diffbench::samplers

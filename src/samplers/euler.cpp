@@ -1,0 +1,31 @@
+// Euler: Karras et al., "Elucidating the Design Space of Diffusion-Based Generative Models"
+// (2022), Algorithm 2 without churn: first-order steps of the probability-flow ODE in sigma.
+#include <ATen/ATen.h>
+
+#include "diffbench/prediction.h"
+#include "samplers/common.h"
+
+namespace diffbench {
+
+static at::Tensor sample_euler(const SampleArgs& a, at::Tensor x) {
+  for (int i = 0; i < a.plan.steps(); ++i) {
+    auto sigma = static_cast<float>(a.plan.sigmas[i]);
+    auto next = static_cast<float>(a.plan.sigmas[i + 1]);
+    at::Tensor out = a.call_model(i, x / std::sqrt(sigma * sigma + 1.0f));
+    at::Tensor x0 = x0_from_sigma(out, x, sigma, a.config.prediction_type);
+    at::Tensor derivative = (x - x0) / sigma;
+    x = x + derivative * (next - sigma);
+    a.end_step(i, x);
+  }
+  return x;
+}
+
+extern const SamplerInfo euler_sampler{
+    "euler", "Euler: first-order probability-flow ODE steps in sigma (deterministic)",
+    "Karras et al. 2022 (arXiv:2206.00364), Algorithm 2", 25, false, 7.5,
+    [](const NoiseSchedule& s, const SchedulerConfig& c, int steps) {
+      return samplers::euler_plan("euler", s, c, steps, c.use_karras_sigmas);
+    },
+    sample_euler};
+
+}  // namespace diffbench

@@ -1,0 +1,39 @@
+// Euler Ancestral: Euler steps down to sigma_down plus fresh noise of size sigma_up, the
+// ancestral split of Ho et al. (2020) in the sigma form of Karras et al. (2022), as k-diffusion.
+#include "samplers/euler_a.h"
+
+#include <ATen/ATen.h>
+
+#include "diffbench/prediction.h"
+#include "samplers/common.h"
+
+namespace diffbench {
+
+at::Tensor samplers::sample_euler_ancestral(const SampleArgs& a, at::Tensor x) {
+  for (int i = 0; i < a.plan.steps(); ++i) {
+    auto sigma = static_cast<float>(a.plan.sigmas[i]);
+    auto next = static_cast<float>(a.plan.sigmas[i + 1]);
+    at::Tensor out = a.call_model(i, x / std::sqrt(sigma * sigma + 1.0f));
+    at::Tensor x0 = x0_from_sigma(out, x, sigma, a.config.prediction_type);
+    float sigma_up = std::sqrt(next * next * (sigma * sigma - next * next) / (sigma * sigma));
+    float sigma_down = std::sqrt(next * next - sigma_up * sigma_up);
+    at::Tensor derivative = (x - x0) / sigma;
+    x = x + derivative * (sigma_down - sigma);
+    x = x + a.noise_like(x) * sigma_up;  // drawn at every step, the last included (sigma_up = 0 there)
+    a.end_step(i, x);
+  }
+  return x;
+}
+
+extern const SamplerInfo euler_a_sampler{
+    "euler_a", "Euler Ancestral: Euler steps plus fresh noise each step (stochastic)",
+    "Karras et al. 2022 (arXiv:2206.00364); ancestral step of Ho et al. 2020", 25, true, 7.5,
+    [](const NoiseSchedule& s, const SchedulerConfig& c, int steps) {
+      // diffusers' EulerAncestralDiscreteScheduler has no Karras option and ignores it.
+      Plan plan = samplers::euler_plan("euler_a", s, c, steps, false);
+      if (c.use_karras_sigmas) plan.notes.push_back("euler_a ignores use_karras_sigmas, as diffusers does");
+      return plan;
+    },
+    samplers::sample_euler_ancestral};
+
+}  // namespace diffbench

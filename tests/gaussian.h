@@ -1,0 +1,52 @@
+#pragma once
+// The exact denoiser for data x0 ~ N(mu, s^2 I) and the closed-form probability-flow ODE,
+// in the variance-exploding variable y = x / sqrt(a) = x0 + sigma eps (sigma^2 = (1 - a) / a).
+#include <ATen/ATen.h>
+
+#include "diffbench/sampler.h"
+
+namespace diffbench::testing {
+
+struct Gaussian {
+  double mu = 0.5, s = 0.5;
+
+  /// E[x0 | y] at noise level sigma.
+  at::Tensor denoise(const at::Tensor& y, double sigma) const {
+    return mu + (s * s / (s * s + sigma * sigma)) * (y - mu);
+  }
+  /// The ODE solution from sigma_from to sigma_to: y - mu scales by sqrt((s^2 + sigma^2)).
+  at::Tensor flow(const at::Tensor& y, double sigma_from, double sigma_to) const {
+    return mu + (y - mu) * std::sqrt((s * s + sigma_to * sigma_to) / (s * s + sigma_from * sigma_from));
+  }
+  /// The exact model output (epsilon, v or x0) for a scaled input x_t at alphas_cumprod a.
+  at::Tensor output(const at::Tensor& x, double a, const std::string& type) const {
+    at::Tensor eps = std::sqrt(1 - a) * (x - std::sqrt(a) * mu) / (a * s * s + 1 - a);
+    at::Tensor x0 = (x - std::sqrt(1 - a) * eps) / std::sqrt(a);
+    if (type == "v_prediction") return std::sqrt(a) * eps - std::sqrt(1 - a) * x0;
+    if (type == "sample") return x0;
+    return eps;
+  }
+  /// A ModelFn evaluated at the exact noise level the solver uses at each step (plan.sigmas[i],
+  /// a = 1 / (1 + sigma^2)); relies on one model call per step, which the contract tests pin.
+  ModelFn model_for_plan(const Plan& plan, const std::string& type, int* calls) const {
+    auto step = std::make_shared<int>(0);
+    return [this, &plan, type, calls, step](const at::Tensor& x, const at::Tensor&) {
+      if (calls) ++*calls;
+      double sigma = plan.sigmas[(*step)++];
+      return output(x, 1.0 / (1.0 + sigma * sigma), type);
+    };
+  }
+  /// A ModelFn: reads alphas_cumprod at the handed timestep (fractional t: through sigma, like
+  /// the Euler family interpolates), counts its calls.
+  ModelFn model(const NoiseSchedule& schedule, const std::string& type, int* calls) const {
+    return [this, &schedule, type, calls](const at::Tensor& x, const at::Tensor& t) {
+      if (calls) ++*calls;
+      double tv = t.item<double>();
+      double a = tv == std::floor(tv) ? schedule.alphas_cumprod()[static_cast<int>(tv)]
+                                      : 1.0 / (1.0 + std::pow(schedule.sigma_at(tv), 2));
+      return output(x, a, type);
+    };
+  }
+};
+
+}  // namespace diffbench::testing

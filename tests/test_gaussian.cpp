@@ -1,0 +1,181 @@
+// Samplers against closed-form answers for Gaussian data x0 ~ N(mu, s^2): deterministic
+// samplers converge to the probability-flow ODE solution at their order; stochastic ones
+// reproduce the exact mean and variance of their chain (a scalar recursion in float64 from
+// the papers' update equations) within sampling error, and approach the data's.
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <gtest/gtest.h>
+
+#include "diffbench/sampler.h"
+#include "gaussian.h"
+
+using namespace diffbench;
+using diffbench::testing::Gaussian;
+
+namespace {
+
+struct Sampled {
+  at::Tensor x_init, x_final;
+  Plan plan;
+};
+
+Sampled run(const std::string& name, int steps, const std::vector<int64_t>& shape, uint64_t seed = 0,
+            SchedulerConfig config = {}, double eta = 0.0) {
+  const SamplerInfo& s = find_sampler(name);
+  NoiseSchedule schedule(config);
+  Sampled r;
+  r.plan = s.plan(schedule, config, steps);
+  Gaussian g;
+  ModelFn model = g.model_for_plan(r.plan, config.prediction_type, nullptr);
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  r.x_init = at::randn(shape, gen) * float(r.plan.init_noise_sigma);
+  std::vector<at::Tensor> ts;
+  for (double t : r.plan.timesteps) {
+    ts.push_back(r.plan.integer_timesteps ? at::scalar_tensor(int64_t(t), at::kLong) : at::scalar_tensor(t, at::kFloat));
+  }
+  SampleArgs args{schedule, config, r.plan, model, gen, eta, ts, nullptr};
+  r.x_final = s.sample(args, r.x_init.clone());
+  return r;
+}
+
+// Max error against the exact answer. Latents are VP-scaled (x = y / sqrt(1 + sigma^2)) for
+// ddim/dpmpp_2m and VE (x = y) for euler. Samplers whose last sigma is 0 end with the exact
+// denoiser at the last nonzero sigma (diffusers' final step returns the x0 prediction).
+double error_vs_exact(const std::string& name, int steps, SchedulerConfig config = {}) {
+  Sampled r = run(name, steps, {1, 4, 16, 16}, 5, config);
+  Gaussian g;
+  const bool ve = name == "euler";
+  double s0 = r.plan.sigmas.front();
+  at::Tensor y = ve ? r.x_init.to(at::kDouble) : r.x_init.to(at::kDouble) * std::sqrt(1 + s0 * s0);
+  at::Tensor exact;
+  if (name == "ddim") {
+    double a_end = NoiseSchedule(config).alphas_cumprod()[0];  // set_alpha_to_one false
+    exact = g.flow(y, s0, std::sqrt((1 - a_end) / a_end)) * std::sqrt(a_end);
+  } else {
+    double s_last = r.plan.sigmas[r.plan.steps() - 1];
+    exact = g.denoise(g.flow(y, s0, s_last), s_last);
+  }
+  return (r.x_final.to(at::kDouble) - exact).abs().max().item<double>();
+}
+
+// Error ratios when steps double from 20 to 40 to 80 must lie in (low, high).
+void expect_order(const std::string& name, double low, double high, SchedulerConfig config = {}) {
+  double previous = error_vs_exact(name, 20, config);
+  for (int steps : {40, 80}) {
+    double e = error_vs_exact(name, steps, config);
+    EXPECT_GT(previous / e, low) << name << " at " << steps << " steps: error " << e << ", before " << previous;
+    EXPECT_LT(previous / e, high) << name << " at " << steps << " steps: error " << e << ", before " << previous;
+    previous = e;
+  }
+}
+
+SchedulerConfig karras() {
+  SchedulerConfig c;
+  c.use_karras_sigmas = true;
+  return c;
+}
+
+// Exact mean and variance of a sampler's output: every update is affine in (x, mu, fresh noise).
+struct Moments {
+  double mean, var;
+};
+
+Moments chain_moments(const std::string& name, const Plan& plan, const NoiseSchedule& schedule, double eta = 0) {
+  Gaussian g;
+  const double mu = g.mu, s2 = g.s * g.s;
+  double m = 0, v = plan.init_noise_sigma * plan.init_noise_sigma;
+  const int n = plan.steps();
+  auto alpha = [&](double t) { return double(schedule.alphas_cumprod()[int(t)]); };
+  for (int i = 0; i < n; ++i) {
+    double t = plan.timesteps[i];
+    if (name == "euler_a") {  // VE: y' = y + (y - D)(sd - s)/s + su z, D = mu + k (y - mu)
+      double s = plan.sigmas[i], next = plan.sigmas[i + 1];
+      double su = std::sqrt(next * next * (s * s - next * next) / (s * s)), sd = std::sqrt(next * next - su * su);
+      double k = s2 / (s2 + s * s), c = 1 + (1 - k) * (sd - s) / s;  // y' - mu = c (y - mu) + su z
+      m = mu + c * (m - mu);
+      v = c * c * v + su * su;
+      continue;
+    }
+    // VP: x0_hat = mu + gain (x - sqrt(a) mu), eps_hat = (x - sqrt(a) x0_hat) / sqrt(1 - a)
+    double a = alpha(t), gain = std::sqrt(a) * s2 / (a * s2 + 1 - a);
+    double cx, cmu, noise_var;  // x' = cx x + cmu mu + noise
+    if (name == "ddpm") {
+      double ap = i + 1 < n ? alpha(plan.timesteps[i + 1]) : 1.0;
+      double step_beta = 1 - a / ap, c0 = std::sqrt(ap) * step_beta / (1 - a), cs = std::sqrt(a / ap) * (1 - ap) / (1 - a);
+      cx = c0 * gain + cs;
+      cmu = c0 * (1 - gain * std::sqrt(a));
+      noise_var = t > 0 ? (1 - ap) / (1 - a) * step_beta : 0.0;
+    } else {  // ddim with eta: x' = sqrt(ap) x0 + sqrt(1 - ap - sd^2) eps + sd z
+      int prev = int(t) - schedule.size() / n;
+      double ap = prev >= 0 ? alpha(prev) : alpha(0);
+      double sd = eta * std::sqrt((1 - ap) / (1 - a) * (1 - a / ap)), ce = std::sqrt(1 - ap - sd * sd) / std::sqrt(1 - a);
+      cx = std::sqrt(ap) * gain + ce * (1 - std::sqrt(a) * gain);
+      cmu = (std::sqrt(ap) - ce * std::sqrt(a)) * (1 - gain * std::sqrt(a));
+      noise_var = sd * sd;
+    }
+    m = cx * m + cmu * mu;
+    v = cx * cx * v + noise_var;
+  }
+  return {m, v};
+}
+
+// Sample moments within 4 standard errors of the chain's exact moments.
+void expect_chain_moments(const std::string& name, int steps, double eta = 0) {
+  Sampled r = run(name, steps, {64, 4, 32, 32}, 2, {}, eta);
+  Moments exact = chain_moments(name, r.plan, NoiseSchedule(SchedulerConfig{}), eta);
+  double n = double(r.x_final.numel());
+  double mean = r.x_final.mean().item<double>(), var = r.x_final.var().item<double>();
+  EXPECT_NEAR(mean, exact.mean, 4 * std::sqrt(exact.var / n)) << name << " " << steps;
+  EXPECT_NEAR(var, exact.var, 4 * exact.var * std::sqrt(2 / (n - 1))) << name << " " << steps;
+}
+
+}  // namespace
+
+TEST(Gaussian, DdimIsFirstOrder) { expect_order("ddim", 1.7, 2.4); }
+TEST(Gaussian, EulerIsFirstOrder) { expect_order("euler", 1.7, 2.4); }
+TEST(Gaussian, EulerKarrasIsFirstOrder) { expect_order("euler", 1.7, 2.4, karras()); }
+TEST(Gaussian, DpmSolverPlusPlus2MIsSecondOrder) { expect_order("dpmpp_2m", 3.3, 5.0, karras()); }
+
+TEST(Gaussian, DeterministicSamplersApproachTheExactAnswer) {
+  EXPECT_LT(error_vs_exact("ddim", 320), 0.02);
+  EXPECT_LT(error_vs_exact("euler", 320), 0.02);
+  EXPECT_LT(error_vs_exact("dpmpp_2m", 80, karras()), 2e-3);  // outputs are O(1.5)
+}
+
+TEST(Gaussian, StochasticSamplersReproduceTheirExactChainMoments) {
+  expect_chain_moments("ddpm", 10);
+  expect_chain_moments("ddpm", 1000);
+  expect_chain_moments("euler_a", 25);
+  expect_chain_moments("ddim", 50, 1.0);
+}
+
+TEST(Gaussian, AncestralChainsApproachTheDataDistribution) {
+  Gaussian g;
+  NoiseSchedule schedule{SchedulerConfig{}};
+  for (auto [name, steps] : std::vector<std::pair<std::string, int>>{{"ddpm", 1000}, {"euler_a", 1000}}) {
+    Plan plan = find_sampler(name).plan(schedule, SchedulerConfig{}, steps);
+    Moments m = chain_moments(name, plan, schedule);
+    EXPECT_NEAR(m.mean, g.mu, 0.002) << name;
+    EXPECT_NEAR(m.var, g.s * g.s, 0.03 * g.s * g.s) << name;
+  }
+}
+
+TEST(Gaussian, TurboOneStepIsTheExactDenoiserOfItsInitialNoise) {
+  Sampled r = run("turbo", 1, {1, 4, 8, 8}, 9);
+  Gaussian g;
+  at::Tensor exact = g.denoise(r.x_init.to(at::kDouble), r.plan.sigmas[0]);
+  EXPECT_LT((r.x_final.to(at::kDouble) - exact).abs().max().item<double>(), 1e-5);
+}
+
+TEST(Gaussian, ConsistencySamplersAreUnbiased) {
+  Gaussian g;
+  for (auto [name, steps] : std::vector<std::pair<std::string, int>>{{"lcm", 4}, {"turbo", 4}}) {
+    Sampled r = run(name, steps, {64, 4, 32, 32}, 3);
+    double n = double(r.x_final.numel());
+    EXPECT_NEAR(r.x_final.mean().item<double>(), g.mu, 4 * g.s / std::sqrt(n)) << name;
+    // An exact *denoiser* is not a consistency model: outputs are posterior means, less spread than the data.
+    double var = r.x_final.var().item<double>();
+    EXPECT_GT(var, 0.0) << name;
+    EXPECT_LT(var, g.s * g.s) << name;
+  }
+}

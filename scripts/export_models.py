@@ -110,7 +110,7 @@ class UNetCore(nn.Module):
         half = self.base // 2
         freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
         args = t[:, None] * freqs[None, :].to(t.device)
-        emb = torch.cat([torch.sin(args), torch.cos(args)], dim=1)
+        emb = torch.cat([torch.sin(args), torch.cos(args)], dim=1).to(self.time1.weight.dtype)
         return self.time2(F.silu(self.time1(emb)))
 
     def run(self, x: torch.Tensor, timestep: torch.Tensor, context: Optional[torch.Tensor]) -> torch.Tensor:

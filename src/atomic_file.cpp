@@ -68,6 +68,19 @@ void check_writable(const std::string& path, const std::string& flag) {
   }
 }
 
+void check_writable_dir(const std::string& dir, const std::string& flag) {
+  struct stat st{};
+  if (stat(dir.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) throw UsageError(fmt::format("{} '{}' exists and is not a directory", flag, dir));
+    if (access(dir.c_str(), W_OK) != 0) throw UsageError(fmt::format("{} '{}' is not writable", flag, dir));
+    return;
+  }
+  std::string parent = parent_of(dir);
+  if (stat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || access(parent.c_str(), W_OK) != 0) {
+    throw UsageError(fmt::format("{} '{}': cannot create it, '{}' is missing or not writable", flag, dir, parent));
+  }
+}
+
 std::string read_file(const std::string& path, const std::string& what) {
   struct stat st{};
   if (stat(path.c_str(), &st) != 0) throw UsageError(fmt::format("cannot read {} '{}': no such file", what, path));

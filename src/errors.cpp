@@ -11,6 +11,14 @@ std::string one_line(const std::exception& e) {
   } else {
     text = e.what();
   }
+  // A TorchScript interpreter failure puts the real error ("RuntimeError: ...") on its last lines.
+  if (text.find("failed in the TorchScript interpreter") != std::string::npos) {
+    size_t pos = text.rfind("Error: ");
+    if (pos != std::string::npos) {
+      size_t line_start = text.rfind('\n', pos);
+      text = text.substr(line_start == std::string::npos ? 0 : line_start + 1);
+    }
+  }
   // LibTorch messages carry a backtrace or a TorchScript source excerpt after the first line.
   size_t start = text.find_first_not_of(" \n\t");
   if (start == std::string::npos) return "unknown error";

@@ -1,6 +1,7 @@
 #include "diffbench/names.h"
 
 #include <algorithm>
+#include <cctype>
 #include <numeric>
 
 namespace diffbench {
@@ -23,11 +24,14 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 std::string unknown_name_message(const std::string& what, const std::string& given,
                                  const std::vector<std::string>& valid) {
   std::string message = "unknown " + what + " '" + given + "'; valid: ";
+  // "dpm++" means dpmpp_2m: spell '+' as 'p' and '-' as '_', and let a prefix count as a match.
+  std::string normal;
+  for (char c : given) normal += c == '+' ? 'p' : c == '-' ? '_' : static_cast<char>(std::tolower(c));
   std::string best;
   size_t best_distance = SIZE_MAX;
   for (size_t i = 0; i < valid.size(); ++i) {
     message += (i ? ", " : "") + valid[i];
-    size_t d = edit_distance(given, valid[i]);
+    size_t d = normal.size() >= 3 && valid[i].rfind(normal, 0) == 0 ? 0 : edit_distance(normal, valid[i]);
     if (d < best_distance) best_distance = d, best = valid[i];
   }
   if (!best.empty() && best_distance <= std::max<size_t>(2, given.size() / 2)) {

@@ -135,7 +135,17 @@ RunResult run(Session& session, const RunSpec& spec) {
   // The first forward call after loading is slow (TorchScript profiling): timed on its own.
   if (!session.cold_forward_s) {
     double start = now_s();
-    model(at::zeros(spec.shape, at::TensorOptions().dtype(at::kFloat).device(device)), timesteps[0]);
+    try {
+      model(at::zeros(spec.shape, at::TensorOptions().dtype(at::kFloat).device(device)), timesteps[0]);
+    } catch (const RuntimeError& e) {
+      std::string what = e.what();
+      if (session.dtype != at::kFloat && what.find("not implemented for") != std::string::npos) {
+        throw UsageError(fmt::format("--dtype {} is not supported on {} by this LibTorch ({}); use --dtype fp32{}",
+                                     dtype_name(session.dtype), device.str(), what.substr(what.rfind(": ") + 2),
+                                     device.is_cpu() ? " or bf16" : ""));
+      }
+      throw;
+    }
     session.cold_forward_s = now_s() - start;
   }
 

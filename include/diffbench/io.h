@@ -16,6 +16,9 @@ void write_file_atomically(const std::string& path, const std::string& data);
 /// "-" (stdout) is always accepted.
 void check_writable(const std::string& path, const std::string& flag);
 
+/// Fail early (UsageError) unless `dir` is a writable directory or can be created in one.
+void check_writable_dir(const std::string& dir, const std::string& flag);
+
 /// Read a whole file; RuntimeError naming it when it cannot be read.
 std::string read_file(const std::string& path, const std::string& what);
 

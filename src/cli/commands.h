@@ -27,7 +27,8 @@ SchedulerConfig build_config(const ConfigFlags& flags, std::vector<std::string>*
 struct RunOptions {
   std::string unet, vae, sampler, shape, device = "cpu", dtype = "fp32";
   std::string json, save_latents, save_images, cond, uncond, cond_shape;
-  int steps = 0, threads = 0, warmup = 1, repeat = 3;
+  std::optional<int> steps;
+  int threads = 0, warmup = 1, repeat = 3;
   uint64_t seed = 0;
   double eta = 0.0, vae_scaling_factor = 0.18215;
   std::optional<double> guidance;
@@ -44,7 +45,7 @@ int run_list();
 /// `diffbench schedule --sampler X --steps N`: per-step timestep, sigma, alphas_cumprod as JSON.
 struct ScheduleOptions {
   std::string sampler;
-  int steps = 0;
+  std::optional<int> steps;
   ConfigFlags config;
 };
 void setup_schedule(CLI::App& app, ScheduleOptions& options);

@@ -33,7 +33,7 @@ int run_schedule(const ScheduleOptions& o) {
   SchedulerConfig config = build_config(o.config, &warnings);
   for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   const SamplerInfo& sampler = find_sampler(o.sampler);
-  int steps = o.steps == 0 ? sampler.default_steps : o.steps;
+  int steps = o.steps.value_or(sampler.default_steps);
   NoiseSchedule schedule(config);
   Plan plan = sampler.plan(schedule, config, steps);
   nlohmann::json rows = nlohmann::json::array();

@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
                                                 build_info().git_sha, build_info().git_dirty ? ", dirty" : ""));
   app.footer("Exit codes: 0 ok, 1 runtime failure, 2 usage error, 130/143 interrupted (results kept).\n"
              "Docs: README.md and docs/ in the source tree.");
+  // A flag given twice takes its last value, so scripts can append overrides.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cli::RunOptions run_options;
   cli::ScheduleOptions schedule_options;
   cli::setup_run(app, run_options);

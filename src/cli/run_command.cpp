@@ -27,7 +27,7 @@ namespace {
 // The six samplers of the lecture's Part 1 table, run when no --sampler is given.
 const std::vector<std::string> kLectureSamplers = {"ddpm", "ddim", "dpmpp_2m", "euler_a", "lcm", "turbo"};
 
-std::vector<int64_t> parse_dims(const std::string& text, const char* flag, size_t count) {
+std::vector<int64_t> parse_dims(const std::string& text, const char* flag, size_t count, const char* label) {
   std::vector<int64_t> dims;
   std::stringstream in(text);
   std::string item;
@@ -38,10 +38,12 @@ std::vector<int64_t> parse_dims(const std::string& text, const char* flag, size_
       if (used != item.size()) throw std::invalid_argument(item);
       dims.push_back(v);
     } catch (const std::exception&) {
-      throw UsageError(fmt::format("{} '{}': expected {} comma-separated integers", flag, text, count));
+      throw UsageError(fmt::format("{} '{}': expected {} comma-separated integers ({})", flag, text, count, label));
     }
   }
-  if (dims.size() != count) throw UsageError(fmt::format("{} '{}': expected {} comma-separated integers", flag, text, count));
+  if (dims.size() != count) {
+    throw UsageError(fmt::format("{} '{}': expected {} comma-separated integers ({})", flag, text, count, label));
+  }
   for (int64_t d : dims) {
     if (d <= 0) throw UsageError(fmt::format("{} '{}': every dimension must be positive", flag, text));
   }
@@ -69,7 +71,7 @@ void load_conditioning(Session& session, const RunOptions& o) {
   if (!o.cond.empty()) {
     session.cond = load(o.cond, "--cond");
   } else {
-    std::vector<int64_t> shape = !o.cond_shape.empty() ? parse_dims(o.cond_shape, "--cond-shape", 3)
+    std::vector<int64_t> shape = !o.cond_shape.empty() ? parse_dims(o.cond_shape, "--cond-shape", 3, "B,L,D")
                                                        : session.unet->cond_shape().value_or(std::vector<int64_t>{});
     if (shape.empty()) {
       throw UsageError(fmt::format("UNet '{}' takes encoder_hidden_states: give --cond FILE.npy or --cond-shape B,L,D",
@@ -141,14 +143,13 @@ int run_run(const RunOptions& o) {
   SchedulerConfig config = build_config(o.config, &warnings);
   std::vector<std::string> samplers = o.sampler.empty() ? kLectureSamplers : std::vector<std::string>{o.sampler};
   for (const auto& name : samplers) find_sampler(name);
-  if (!o.sampler.empty() || o.steps != 0) {
-    if (o.sampler.empty()) throw UsageError("--steps needs --sampler (with no --sampler each sampler uses its default)");
-  }
+  if (o.steps && o.sampler.empty()) throw UsageError("--steps needs --sampler (with no --sampler each sampler uses its default)");
+  if (o.steps && *o.steps < 1) throw UsageError(fmt::format("--steps must be at least 1, got {}", *o.steps));
   if (!o.json.empty()) check_writable(o.json, "--json");
   if (!o.save_latents.empty()) check_writable(o.save_latents, "--save-latents");
   if (!o.save_images.empty()) {
     if (o.vae.empty()) throw UsageError("--save-images needs --vae (images are decoded latents)");
-    check_writable(o.save_images + "/x", "--save-images");
+    check_writable_dir(o.save_images, "--save-images");
   }
   if (o.threads < 0) throw UsageError(fmt::format("--threads must be >= 1, got {}", o.threads));
   if (o.vae_scaling_factor <= 0) throw UsageError("--vae-scaling-factor must be > 0");
@@ -159,7 +160,7 @@ int run_run(const RunOptions& o) {
   session.threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(session.threads);
   session.vae_scaling_factor = o.vae_scaling_factor;
-  std::vector<int64_t> shape = o.shape.empty() ? std::vector<int64_t>{} : parse_dims(o.shape, "--shape", 4);
+  std::vector<int64_t> shape = o.shape.empty() ? std::vector<int64_t>{} : parse_dims(o.shape, "--shape", 4, "B,C,H,W");
 
   auto start = std::chrono::steady_clock::now();
   std::string unet_path = o.unet.empty() ? default_model_path() : o.unet;
@@ -176,7 +177,7 @@ int run_run(const RunOptions& o) {
   for (const auto& name : samplers) {
     RunSpec spec;
     spec.sampler = name;
-    spec.steps = o.steps;
+    spec.steps = o.steps.value_or(0);  // 0: the sampler's default
     spec.seed = o.seed;
     spec.shape = shape;
     spec.eta = o.eta;

@@ -1,0 +1,209 @@
+// The real binary, end to end: outputs, determinism, and exit codes.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <ATen/ATen.h>
+
+#include "cli_runner.h"
+#include "diffbench/io.h"
+
+using namespace diffbench;
+using namespace diffbench::testing;
+
+namespace {
+
+at::Tensor read_npy(const std::string& path) { return from_npy(slurp(path), path); }
+
+}  // namespace
+
+TEST(Cli, DdimWritesJsonWithTheRequiredFieldsAndReadableLatents) {
+  std::string dir = scratch_dir("json");
+  CliResult r = run_cli(kTiny + "--sampler ddim --steps 10 --seed 3 --repeat 2 --json " + dir + "/r.json --save-latents " + dir + "/x.npy");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(slurp(dir + "/r.json"));
+  EXPECT_EQ(j["schema_version"], 1);
+  for (const char* key : {"diffbench_version", "git_sha", "libtorch_version", "device", "dtype", "threads", "cpu_model", "date", "blas"}) {
+    EXPECT_TRUE(j["context"].contains(key)) << key;
+  }
+  ASSERT_EQ(j["runs"].size(), 1u);
+  const auto& run = j["runs"][0];
+  EXPECT_EQ(run["config"]["sampler"], "ddim");
+  EXPECT_EQ(run["config"]["steps"], 10);
+  EXPECT_EQ(run["config"]["seed"], 3);
+  EXPECT_EQ(run["config"]["shape"], (std::vector<int>{1, 4, 16, 16}));  // from the model's metadata
+  EXPECT_EQ(run["config"]["unet_sha256"], sha256_file(kModels + "tiny.pt"));
+  EXPECT_EQ(run["config"]["scheduler_config"]["beta_schedule"], "scaled_linear");
+  EXPECT_EQ(run["timesteps"].size(), 10u);
+  EXPECT_EQ(run["timesteps"][0], 901);
+  ASSERT_EQ(run["repeats"].size(), 2u);
+  for (const auto& rep : run["repeats"]) {
+    ASSERT_EQ(rep["step_s"].size(), 10u);
+    double steps = 0;
+    for (double s : rep["step_s"]) steps += s;
+    EXPECT_LE(steps, rep["total_s"].get<double>());
+    for (size_t i = 0; i < 10; ++i) EXPECT_LE(rep["model_s"][i].get<double>(), rep["step_s"][i].get<double>());
+  }
+  EXPECT_EQ(run["stats"]["total_s"]["n"], 2);
+  at::Tensor x = read_npy(dir + "/x.npy");
+  EXPECT_EQ(x.sizes(), (std::vector<int64_t>{1, 4, 16, 16}));
+  EXPECT_TRUE(x.isfinite().all().item<bool>());
+}
+
+TEST(Cli, SameSeedSameLatentsOtherSeedOtherLatents) {
+  std::string dir = scratch_dir("seed");
+  for (const char* name : {"a", "b"}) {
+    ASSERT_EQ(run_cli(kTiny + "--sampler euler_a --steps 5 --seed 1 --save-latents " + dir + "/" + name + ".npy").code, 0);
+  }
+  ASSERT_EQ(run_cli(kTiny + "--sampler euler_a --steps 5 --seed 2 --save-latents " + dir + "/c.npy").code, 0);
+  EXPECT_EQ(slurp(dir + "/a.npy"), slurp(dir + "/b.npy"));
+  EXPECT_NE(slurp(dir + "/a.npy"), slurp(dir + "/c.npy"));
+}
+
+TEST(Cli, JsonToStdoutIsOnlyJson) {
+  CliResult r = run_cli(kTiny + "--sampler dpmpp_2m --steps 4 --json -");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NO_THROW(nlohmann::json::parse(r.out));
+}
+
+TEST(Cli, TablePrintsSamplerStepsAndTimes) {
+  CliResult r = run_cli("--unet " + kModels + "tiny.pt --warmup 0 --repeat 1 --threads 1 --sampler ddim --steps 7");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Time/Step"), std::string::npos);
+  EXPECT_NE(r.out.find("ddim"), std::string::npos);
+  EXPECT_NE(r.out.find(" 7 "), std::string::npos);
+}
+
+TEST(Cli, VaeDecodesToPngs) {
+  std::string dir = scratch_dir("png");
+  CliResult r = run_cli(kTiny + "--sampler lcm --shape 2,4,8,8 --vae " + kModels + "vae_tiny.pt --save-images " + dir + "/img --json " + dir + "/r.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* f : {"/img/image_000.png", "/img/image_001.png"}) EXPECT_EQ(slurp(dir + f).substr(1, 3), "PNG") << f;
+  auto j = nlohmann::json::parse(slurp(dir + "/r.json"));
+  EXPECT_GT(j["runs"][0]["repeats"][0]["vae_s"].get<double>(), 0.0);
+}
+
+TEST(Cli, GuidanceWithEqualCondAndUncondEqualsTheConditionalModel) {
+  std::string dir = scratch_dir("cfg");
+  at::Tensor cond = at::randn({1, 8, 32});
+  write_file_atomically(dir + "/c.npy", to_npy(cond));
+  std::string base = kTiny + "--unet " + kModels + "tiny_cond.pt --sampler ddim --steps 5 --cond " + dir + "/c.npy ";
+  ASSERT_EQ(run_cli(base + "--guidance-scale 1 --save-latents " + dir + "/w1.npy").code, 0);
+  ASSERT_EQ(run_cli(base + "--uncond " + dir + "/c.npy --guidance-scale 7.5 --save-latents " + dir + "/same.npy").code, 0);
+  CliResult r = run_cli(base + "--guidance-scale 7.5 --save-latents " + dir + "/w75.npy");
+  ASSERT_EQ(r.code, 0) << r.err;
+  at::Tensor w1 = read_npy(dir + "/w1.npy");
+  EXPECT_TRUE(at::allclose(w1, read_npy(dir + "/same.npy"), 1e-5, 1e-5));  // u + W (c - u) = c when u = c
+  EXPECT_FALSE(at::allclose(w1, read_npy(dir + "/w75.npy"), 1e-3, 1e-3));  // zero uncond: guidance acts
+}
+
+TEST(Cli, ThousandStepDdpmRunsAndSaysWhatItDid) {
+  CliResult r = run_cli("--unet " + kModels + "tiny.pt --warmup 0 --repeat 1 --threads 1 --sampler ddpm --steps 1000");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("999..0"), std::string::npos) << r.err;
+}
+
+TEST(Cli, NoArgumentsRunsTheLectureTable) {
+  CliResult r = run_cli("--unet " + kModels + "tiny.pt --warmup 0 --repeat 1 --threads 1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* name : {"ddpm", "ddim", "dpmpp_2m", "euler_a", "lcm", "turbo", "Speed-up", "1.0x"}) {
+    EXPECT_NE(r.out.find(name), std::string::npos) << name << "\n" << r.out;
+  }
+}
+
+TEST(Cli, ListAndSchedule) {
+  CliResult list = run_cli("list");
+  ASSERT_EQ(list.code, 0);
+  for (const char* name : {"ddpm", "ddim", "dpmpp_2m", "euler_a", "euler", "lcm", "turbo", "arXiv"}) {
+    EXPECT_NE(list.out.find(name), std::string::npos) << name;
+  }
+  CliResult s = run_cli("schedule --sampler euler --steps 4");
+  ASSERT_EQ(s.code, 0) << s.err;
+  auto j = nlohmann::json::parse(s.out);
+  EXPECT_NEAR(j["init_noise_sigma"].get<double>(), 4.2364, 1e-4);
+  EXPECT_EQ(j["schedule"].size(), 4u);
+  EXPECT_EQ(j["schedule"][3]["timestep"], 1.0);
+  EXPECT_EQ(j["timestep_dtype"], "float32");
+}
+
+// Every error: one line starting "error:", the documented exit code, no backtrace.
+struct ErrorCase {
+  std::string name, args;
+  int code;
+  std::string message;
+};
+
+void PrintTo(const ErrorCase& c, std::ostream* os) { *os << "diffbench " << c.args; }
+
+class CliErrors : public ::testing::TestWithParam<ErrorCase> {};
+
+TEST_P(CliErrors, OneLineAndTheDocumentedExitCode) {
+  const ErrorCase& c = GetParam();
+  CliResult r = run_cli(c.args);
+  EXPECT_EQ(r.code, c.code) << r.err;
+  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("terminate called"), std::string::npos);
+  EXPECT_EQ(r.err.find("frame #"), std::string::npos);
+}
+
+const std::string kRun = "--warmup 0 --repeat 1 --threads 1 --sampler ddim --steps 4 ";
+
+INSTANTIATE_TEST_SUITE_P(
+    All, CliErrors,
+    ::testing::Values(
+        ErrorCase{"missing_model", kRun + "--unet /nonexistent/unet.pt", 1, "no such file"},
+        ErrorCase{"empty_model", kRun + "--unet /dev/null", 1, "file is empty"},
+        ErrorCase{"directory_model", kRun + "--unet /tmp", 1, "is a directory"},
+        ErrorCase{"random_bytes", kRun + "--unet " + kData + "make_bad_models.py", 1, "not a TorchScript file"},
+        ErrorCase{"zip_not_torchscript", kRun + "--unet " + kData + "not_torchscript.zip", 1, "not a valid TorchScript file"},
+        ErrorCase{"no_forward", kRun + "--unet " + kData + "no_forward.pt", 1, "has no forward method"},
+        ErrorCase{"wrong_arity", kRun + "--unet " + kData + "one_arg.pt", 1, "forward takes 1 argument(s)"},
+        ErrorCase{"wrong_argument_type", kRun + "--unet " + kData + "int_timestep.pt", 1, "'timestep' has type int"},
+        ErrorCase{"wrong_output_shape", kRun + "--shape 1,4,8,8 --unet " + kData + "wrong_shape.pt", 1,
+                  "returned shape [1, 3, 8, 8]; expected [1, 4, 8, 8]"},
+        ErrorCase{"wrong_output_dtype", kRun + "--shape 1,4,8,8 --unet " + kData + "wrong_dtype.pt", 1, "returned dtype Long"},
+        ErrorCase{"non_tensor_output", kRun + "--shape 1,4,8,8 --unet " + kData + "returns_string.pt", 1, "forward returned String"},
+        ErrorCase{"throws_in_forward", kRun + "--shape 1,4,8,8 --unet " + kData + "throws.pt", 1, "deliberate failure inside forward"},
+        ErrorCase{"vae_wrong_arity", kRun + "--vae " + kData + "wrong_shape.pt", 1, "VAE"},
+        ErrorCase{"unknown_sampler", "--sampler dpm++", 2, "did you mean 'dpmpp_2m'"},
+        ErrorCase{"unknown_flag", "--bogus", 2, "--bogus"},
+        ErrorCase{"bad_steps_value", "--sampler ddim --steps x", 2, "--steps"},
+        ErrorCase{"zero_steps", "--unet " + kModels + "tiny.pt --sampler ddim --steps 0", 2, "at least 1"},
+        ErrorCase{"negative_steps", "--unet " + kModels + "tiny.pt --sampler ddim --steps -3", 2, "at least 1"},
+        ErrorCase{"too_many_steps", "--unet " + kModels + "tiny.pt --sampler ddim --steps 2000", 2, "at most 1000"},
+        ErrorCase{"lcm_beyond_distillation", "--unet " + kModels + "tiny.pt --sampler lcm --steps 60", 2, "at most 50"},
+        ErrorCase{"zero_dim_shape", "--sampler ddim --shape 1,4,0,8", 2, "positive"},
+        ErrorCase{"three_dim_shape", "--sampler ddim --shape 1,4,8", 2, "B,C,H,W"},
+        ErrorCase{"negative_eta", "--unet " + kModels + "tiny.pt --sampler ddim --eta -1", 2, "--eta"},
+        ErrorCase{"guidance_without_condition", "--unet " + kModels + "tiny.pt --sampler ddim --guidance-scale 7.5", 2,
+                  "needs a conditional UNet"},
+        ErrorCase{"cuda_without_cuda", "--sampler ddim --device cuda", 2, "CUDA is not available"},
+        ErrorCase{"unknown_device", "--sampler ddim --device tpu", 2, "unknown device"},
+        ErrorCase{"unknown_dtype", "--sampler ddim --dtype fp8", 2, "unknown dtype"},
+        ErrorCase{"fp16_on_cpu", "--unet " + kModels + "tiny.pt --sampler ddim --dtype fp16", 2, "use --dtype fp32 or bf16"},
+        ErrorCase{"json_in_missing_dir", "--sampler ddim --json /nonexistent/dir/r.json", 2, "does not exist"},
+        ErrorCase{"images_without_vae", "--sampler ddim --save-images /tmp/x", 2, "needs --vae"},
+        ErrorCase{"missing_config", "--sampler ddim --config /nonexistent.json", 2, "no such file"},
+        ErrorCase{"bad_config_json", "--sampler ddim --config " + kData + "make_bad_models.py", 2, "not valid JSON at line 1"},
+        ErrorCase{"bad_prediction_type", "--sampler ddim --prediction-type eps", 2, "valid: epsilon"},
+        ErrorCase{"cond_batch_mismatch", "--unet " + kModels + "tiny_cond.pt --sampler ddim --shape 2,4,16,16 --cond-shape 3,8,32",
+                  2, "does not match the latent batch"}),
+    [](const auto& info) { return info.param.name; });
+
+TEST(Cli, NanIsReportedAtItsStepAndTheJsonKeepsTheRun) {
+  std::string dir = scratch_dir("nan");
+  CliResult r = run_cli(kRun + "--shape 1,4,8,8 --unet " + kData + "nan_after_500.pt --json " + dir + "/r.json");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("NaN/Inf at step 2"), std::string::npos) << r.err;
+  auto j = nlohmann::json::parse(slurp(dir + "/r.json"));
+  EXPECT_EQ(j["runs"][0]["status"], "failed");
+  EXPECT_EQ(j["runs"][0]["failed_step"], 2);
+}
+
+TEST(Cli, RejectedOutputLeavesNoFile) {
+  std::string dir = scratch_dir("nofile");
+  CliResult r = run_cli("--sampler nope --json " + dir + "/r.json");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(slurp(dir + "/r.json").empty());
+}

@@ -10,7 +10,8 @@ packages=(
   libtorch-dev            # LibTorch 1.13 (CPU), provides TorchConfig.cmake
   libopenblas0-openmp     # without it LibTorch falls back to the ~4x slower reference BLAS
   libcli11-dev libfmt-dev nlohmann-json3-dev libgtest-dev libstb-dev
-  python3-torch python3-numpy python3-matplotlib   # scripts/ (export, plots, test helpers)
+  python3-torch python3-numpy python3-matplotlib   # scripts/ (export, plots)
+  python3-jsonschema      # tests validate the JSON report against docs/diffbench.schema.json
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,67 @@
+// How close a sampling run gets to its limit: N bare forward calls of the same TorchScript
+// model at the same thread count. Issue targets (CPU, DDIM, 50 steps): within 2% on the
+// default small model, within 5% on the tiny one. Run: build/bench/diffbench_overhead [model.pt ...]
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <c10/core/InferenceMode.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <numeric>
+#include <thread>
+
+#include "diffbench/model.h"
+#include "diffbench/runner.h"
+#include "diffbench/statistics.h"
+
+using namespace diffbench;
+
+namespace {
+
+double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+// Time for `steps` bare forward calls (input and timestep prepared once).
+double bare_forward_s(const ScriptModel& unet, const at::Tensor& x, int steps) {
+  c10::InferenceMode guard;
+  at::Tensor t = at::scalar_tensor(int64_t(500), at::kLong);
+  double start = now_s();
+  for (int i = 0; i < steps; ++i) unet.forward({x, t});
+  return now_s() - start;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> models;
+  for (int i = 1; i < argc; ++i) models.push_back(argv[i]);
+  if (models.empty()) models = {DIFFBENCH_SOURCE_DIR "/models/small.pt", DIFFBENCH_SOURCE_DIR "/models/tiny.pt"};
+  const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(threads);
+  const int steps = 50, rounds = 15;
+  fmt::print("{:<40} {:>12} {:>12} {:>9}\n", "model (ddim, 50 steps)", "bare fwd", "sampling", "overhead");
+  for (const std::string& path : models) {
+    Session session;
+    session.threads = threads;
+    session.unet = std::make_unique<ScriptModel>(path, "UNet", std::vector<int>{2}, session.device, session.dtype);
+    RunSpec spec;
+    spec.sampler = "ddim";
+    spec.steps = steps;
+    spec.warmup = 0;
+    spec.repeat = 1;
+    spec = resolve(session, spec);
+    at::Tensor x = at::randn(spec.shape);
+    bare_forward_s(*session.unet, x, steps);  // warm both paths up
+    run(session, spec);
+    // Interleaved rounds, so drift (frequency, other load) affects both sides alike.
+    std::vector<double> bare, sampling, ratio;
+    for (int r = 0; r < rounds; ++r) {
+      bare.push_back(bare_forward_s(*session.unet, x, steps));
+      sampling.push_back(run(session, spec).repeats.at(0).total_s);  // initial noise + all steps
+      ratio.push_back(sampling.back() / bare.back());
+    }
+    fmt::print("{:<40} {:>9.2f} ms {:>9.2f} ms {:>8.2f}%  (median of {} interleaved rounds; per-round ratio IQR {:.2f}%)\n",
+               path.substr(path.rfind('/') + 1), median(bare) * 1e3, median(sampling) * 1e3,
+               100 * (median(ratio) - 1), rounds, 100 * summarize(ratio).iqr);
+  }
+  return 0;
+}

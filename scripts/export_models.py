@@ -170,6 +170,32 @@ class VaeDecoder(nn.Module):
         return torch.tanh(self.conv_out(self.body(self.conv_in(latents))))
 
 
+class GaussianDenoiser(nn.Module):
+    """The exact noise prediction for data x0 ~ N(mu, s^2 I) under SD 1.5's schedule:
+    eps*(x_t, t) = sqrt(1 - a) (x_t - sqrt(a) mu) / (a s^2 + 1 - a). Fractional timesteps (the
+    Euler family's) interpolate sigma linearly, as those samplers do. A real denoiser with no
+    weights: sampler accuracy (--reference) means something on it."""
+
+    def __init__(self, mu: float = 0.5, s: float = 0.5):
+        super().__init__()
+        betas = torch.linspace(0.00085 ** 0.5, 0.012 ** 0.5, 1000, dtype=torch.float32) ** 2
+        alphas_cumprod = torch.cumprod(1.0 - betas, dim=0)
+        self.register_buffer("sigmas", ((1 - alphas_cumprod) / alphas_cumprod) ** 0.5)
+        self.mu = mu
+        self.s = s
+
+    def forward(self, sample: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
+        t = timestep.to(torch.float32).reshape(-1)[0].clamp(0.0, 999.0)
+        low = t.floor().clamp(max=998.0)
+        w = t - low
+        i = int(low.item())
+        sigma = self.sigmas[i] * (1.0 - w) + self.sigmas[i + 1] * w
+        a = 1.0 / (1.0 + sigma * sigma)
+        x = sample.to(torch.float32)
+        eps = (1.0 - a).sqrt() * (x - a.sqrt() * self.mu) / (a * self.s * self.s + 1.0 - a)
+        return eps.to(sample.dtype)
+
+
 MODELS = {
     # name: (constructor, metadata)
     "tiny": (lambda: UNet(4, 16, [1, 2]), {"kind": "unet", "sample_shape": [1, 4, 16, 16]}),
@@ -177,6 +203,7 @@ MODELS = {
                   {"kind": "unet", "sample_shape": [1, 4, 16, 16], "cond_shape": [1, 8, 32]}),
     "small": (lambda: UNet(4, 32, [1, 2, 2]), {"kind": "unet", "sample_shape": [1, 4, 32, 32]}),
     "vae_tiny": (lambda: VaeDecoder(4, 32), {"kind": "vae", "scale": 8}),
+    "gaussian": (lambda: GaussianDenoiser(), {"kind": "unet", "sample_shape": [1, 4, 16, 16]}),
 }
 
 

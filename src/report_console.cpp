@@ -1,4 +1,5 @@
-// The human-readable table.
+// Human-facing tables: console, Markdown and CSV, all from the same RunRow summary.
+#include <cmath>
 #include <numeric>
 
 #include <fmt/format.h>
@@ -7,6 +8,37 @@
 #include "diffbench/statistics.h"
 
 namespace diffbench {
+namespace {
+
+double sum(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); }
+
+std::string spread(const RunRow& r) {
+  if (r.total.n == 0 || r.total.median <= 0) return "-";
+  return fmt::format("{:.1f}%{}", 100 * r.total.iqr / r.total.median, r.total.noisy ? "!" : "");
+}
+
+std::string psnr_text(double db) { return std::isinf(db) ? "inf" : fmt::format("{:.1f}", db); }
+
+std::string quality_text(const RunRow& r) {
+  if (!r.quality) return "";
+  return fmt::format("{:.3g} / {} dB{}", r.quality->rmse, psnr_text(r.quality->psnr_db), r.quality->per_sample ? "*" : "");
+}
+
+bool any_quality(const std::vector<RunRow>& rows) {
+  for (const auto& r : rows) {
+    if (r.quality) return true;
+  }
+  return false;
+}
+
+bool any_speedup(const std::vector<RunRow>& rows) {
+  for (const auto& r : rows) {
+    if (r.speedup > 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 std::string format_seconds(double s) {
   if (s < 1e-3) return fmt::format("{:.0f} us", s * 1e6);
@@ -14,37 +46,100 @@ std::string format_seconds(double s) {
   return fmt::format("{:.2f} s", s);
 }
 
-std::string console_table(const std::vector<RunResult>& results, const std::string& baseline) {
+std::vector<RunRow> summarize_runs(const std::vector<RunResult>& results, const std::string& baseline) {
+  std::vector<RunRow> rows;
   double base_total = 0;
   for (const RunResult& r : results) {
-    if (r.spec.sampler == baseline && !r.repeats.empty()) {
-      std::vector<double> t;
-      for (const auto& rep : r.repeats) t.push_back(rep.total_s);
-      base_total = median(t);
-    }
-  }
-  std::string out = fmt::format("{:<10} {:>6} {:>11} {:>11} {:>9} {:>8}{}\n", "Sampler", "Steps", "Time/Step",
-                                "Total", "it/s", "Spread", base_total > 0 ? fmt::format(" {:>9}", "Speed-up") : "");
-  for (const RunResult& r : results) {
-    if (r.repeats.empty()) {
-      out += fmt::format("{:<10} {:>6} {}\n", r.spec.sampler, r.spec.steps, r.status + ": " + r.error);
-      continue;
-    }
-    std::vector<double> totals, per_step;
+    RunRow row;
+    row.sampler = r.spec.sampler;
+    row.status = r.status;
+    row.steps = r.spec.steps;
+    row.shape = r.spec.shape;
+    row.seed = r.spec.seed;
+    row.quality = r.quality;
+    std::vector<double> totals, per_step, model, sampler_time, outside;
     for (const auto& rep : r.repeats) {
       totals.push_back(rep.total_s);
-      double steps = std::accumulate(rep.step_s.begin(), rep.step_s.end(), 0.0);
-      per_step.push_back(steps / double(rep.step_s.size()));
+      per_step.push_back(rep.step_s.empty() ? 0.0 : sum(rep.step_s) / double(rep.step_s.size()));
+      model.push_back(sum(rep.model_s));
+      sampler_time.push_back(sum(rep.step_s) - sum(rep.model_s));
+      outside.push_back(rep.total_s > 0 ? 1 - sum(rep.model_s) / rep.total_s : 0.0);
     }
-    Summary total = summarize(totals);
-    std::string spread = total.median > 0 ? fmt::format("{:.1f}%{}", 100 * total.iqr / total.median, total.noisy ? "!" : "")
-                                          : "-";
-    out += fmt::format("{:<10} {:>6} {:>11} {:>11} {:>9.1f} {:>8}", r.spec.sampler, r.spec.steps,
-                       format_seconds(median(per_step)), format_seconds(total.median),
-                       double(r.spec.steps) / total.median, spread);
-    if (base_total > 0) out += fmt::format(" {:>8.1f}x", base_total / total.median);
+    row.total = summarize(totals);
+    row.step = summarize(per_step);
+    row.model = summarize(model);
+    row.sampler_time = summarize(sampler_time);
+    row.outside_model_fraction = outside.empty() ? 0.0 : median(outside);
+    if (row.total.median > 0) {
+      row.steps_per_s = row.steps / row.total.median;
+      row.images_per_s = (row.shape.empty() ? 0.0 : double(row.shape[0])) / row.total.median;
+    }
+    if (row.sampler == baseline && row.total.median > 0) base_total = row.total.median;
+    rows.push_back(row);
+  }
+  for (auto& row : rows) {
+    if (base_total > 0 && row.total.median > 0) row.speedup = base_total / row.total.median;
+  }
+  return rows;
+}
+
+std::string console_table(const std::vector<RunRow>& rows) {
+  const bool speed = any_speedup(rows), quality = any_quality(rows);
+  std::string out = fmt::format("{:<10} {:>6} {:>11} {:>11} {:>9} {:>8}", "Sampler", "Steps", "Time/Step", "Total", "it/s", "Spread");
+  if (speed) out += fmt::format(" {:>9}", "Speed-up");
+  if (quality) out += fmt::format("  {}", "RMSE / PSNR vs reference");
+  out += "\n";
+  for (const RunRow& r : rows) {
+    if (r.total.n == 0) {
+      out += fmt::format("{:<10} {:>6} {}\n", r.sampler, r.steps, r.status);
+      continue;
+    }
+    out += fmt::format("{:<10} {:>6} {:>11} {:>11} {:>9.1f} {:>8}", r.sampler, r.steps, format_seconds(r.step.median),
+                       format_seconds(r.total.median), r.steps_per_s, spread(r));
+    if (speed) out += fmt::format(" {:>8.1f}x", r.speedup);
+    if (quality) out += "  " + quality_text(r);
     if (r.status != "ok") out += "  (" + r.status + ")";
     out += "\n";
+  }
+  return out;
+}
+
+std::string markdown_table(const std::vector<RunRow>& rows) {
+  const bool speed = any_speedup(rows), quality = any_quality(rows);
+  std::string out = "| Sampler | Steps | Time/Step | Total | it/s | Spread |";
+  std::string rule = "|---|---:|---:|---:|---:|---:|";
+  if (speed) out += " Speed-up |", rule += "---:|";
+  if (quality) out += " RMSE / PSNR vs reference |", rule += "---:|";
+  out += "\n" + rule + "\n";
+  for (const RunRow& r : rows) {
+    out += fmt::format("| {} | {} | {} | {} | {:.1f} | {} |", r.sampler, r.steps,
+                       r.total.n ? format_seconds(r.step.median) : r.status, r.total.n ? format_seconds(r.total.median) : "-",
+                       r.steps_per_s, spread(r));
+    if (speed) out += fmt::format(" {:.1f}x |", r.speedup);
+    if (quality) out += " " + quality_text(r) + " |";
+    out += "\n";
+  }
+  return out;
+}
+
+std::string csv_table(const std::vector<RunRow>& rows) {
+  std::string out =
+      "sampler,steps,shape,seed,status,repeats,total_median_s,total_iqr_s,total_ci_low_s,total_ci_high_s,"
+      "step_median_s,model_median_s,sampler_median_s,steps_per_s,images_per_s,outside_model_fraction,speedup,"
+      "reference,rmse,max_abs,psnr_db\n";
+  for (const RunRow& r : rows) {
+    std::string shape;
+    for (size_t i = 0; i < r.shape.size(); ++i) shape += (i ? "x" : "") + std::to_string(r.shape[i]);
+    out += fmt::format("{},{},{},{},{},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.6g},{:.6g},",
+                       r.sampler, r.steps, shape, r.seed, r.status, r.total.n, r.total.median, r.total.iqr, r.total.ci_low,
+                       r.total.ci_high, r.step.median, r.model.median, r.sampler_time.median, r.steps_per_s,
+                       r.images_per_s, r.outside_model_fraction, r.speedup);
+    if (r.quality) {
+      out += fmt::format("{},{:.9g},{:.9g},{}\n", r.quality->reference, r.quality->rmse, r.quality->max_abs,
+                         psnr_text(r.quality->psnr_db));
+    } else {
+      out += ",,,\n";
+    }
   }
   return out;
 }

@@ -40,7 +40,7 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
       {"scheduler_config", to_json(spec.config)},
   };
   // Per repeat: totals; per step: wall, model, and sampler (= wall - model) times.
-  std::vector<double> totals, per_step, model, sampler_time, init, vae, outside;
+  std::vector<double> totals, per_step, model, sampler_time, init, vae, rest, outside;
   nlohmann::json repeats = nlohmann::json::array();
   for (const RepeatResult& rep : r.repeats) {
     double steps_total = sum(rep.step_s), model_total = sum(rep.model_s);
@@ -50,9 +50,10 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
     sampler_time.push_back(steps_total - model_total);
     init.push_back(rep.init_noise_s);
     vae.push_back(rep.vae_s);
+    rest.push_back(rep.rest_s);
     outside.push_back(rep.total_s > 0 ? 1.0 - model_total / rep.total_s : 0.0);
     repeats.push_back({{"seed", rep.seed}, {"total_s", rep.total_s}, {"init_noise_s", rep.init_noise_s},
-                       {"vae_s", rep.vae_s}, {"step_s", rep.step_s}, {"model_s", rep.model_s}});
+                       {"vae_s", rep.vae_s}, {"rest_s", rep.rest_s}, {"step_s", rep.step_s}, {"model_s", rep.model_s}});
   }
   const double images = spec.shape.empty() ? 0.0 : double(spec.shape[0]);
   const double median_total = summarize(totals).median;
@@ -75,13 +76,28 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
         {"model_s", summary_json(model)},
         {"sampler_s", summary_json(sampler_time)},
         {"init_noise_s", summary_json(init)},
-        {"vae_s", summary_json(vae)}}},
+        {"vae_s", summary_json(vae)},
+        {"rest_s", summary_json(rest)}}},
       {"outside_model_fraction", summarize(outside).median},
       {"throughput",
        {{"steps_per_s", median_total > 0 ? double(spec.steps) / median_total : 0.0},
         {"images_per_s", median_total > 0 ? images / median_total : 0.0}}},
-      {"memory", {{"parameter_bytes", session.unet->parameter_bytes() + (session.vae ? session.vae->parameter_bytes() : 0)}}},
+      {"memory",
+       {{"parameter_bytes", session.unet->parameter_bytes() + (session.vae ? session.vae->parameter_bytes() : 0)},
+        {"peak_rss_bytes", r.peak_rss_bytes},
+        {"device_peak_bytes", r.device_peak_bytes}}},
+      {"quality", nullptr},
   };
+  if (r.quality) {
+    const Quality& q = *r.quality;
+    auto finite_or_null = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+    j["quality"] = {{"reference", q.reference},
+                    {"per_sample", q.per_sample},
+                    {"latents", {{"rmse", q.rmse}, {"max_abs", q.max_abs}, {"psnr_db", finite_or_null(q.psnr_db)}}},
+                    {"images", q.has_images ? nlohmann::json{{"rmse", q.image_rmse}, {"max_abs", q.image_max_abs},
+                                                             {"psnr_db", finite_or_null(q.image_psnr_db)}}
+                                            : nlohmann::json(nullptr)}};
+  }
   return j;
 }
 

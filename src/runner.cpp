@@ -2,8 +2,12 @@
 // read only after the device is synchronised, NaN/Inf and signals checked after each step.
 #include "diffbench/runner.h"
 
+#include <sys/resource.h>
+
 #include <atomic>
+#include <limits>
 #include <chrono>
+#include <fstream>
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -26,6 +30,29 @@ double now_s() {
 
 std::string shape_text(at::IntArrayRef shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
 
+// Latents of this shape, with the model's activations (estimated at 32x the latents: a UNet's
+// first feature maps alone are 8-80x), must fit the memory available now. Refusing up front
+// beats the kernel's OOM killer, which would take the process and its unwritten results.
+void check_memory(const Session& session, const std::vector<int64_t>& shape) {
+  double elements = 1;
+  for (int64_t d : shape) elements *= double(d);
+  double need = elements * 4 * 32;
+  if (!session.device.is_cpu()) need = elements * 4;  // device memory: LibTorch reports its own OOM
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  double available_kib = 0, value;
+  std::string unit;
+  while (meminfo >> key >> value >> unit) {
+    if (key == "MemAvailable:") available_kib = value;
+  }
+  double available = available_kib > 0 ? available_kib * 1024 : 1e18;
+  if (need > available) {
+    throw UsageError(fmt::format("--shape {} needs about {:.1f} GiB (latents and activations), but only {:.1f} GiB "
+                                 "of memory is available; use a smaller batch or resolution",
+                                 shape_text(shape), need / (1 << 30), available / (1 << 30)));
+  }
+}
+
 }  // namespace
 
 void request_stop(int signal_number) { g_stop_signal.store(signal_number); }
@@ -45,12 +72,7 @@ RunSpec resolve(const Session& session, RunSpec spec) {
   for (int64_t d : spec.shape) {
     if (d <= 0) throw UsageError(fmt::format("--shape dimensions must be positive, got {}", shape_text(spec.shape)));
   }
-  double elements = 1;
-  for (int64_t d : spec.shape) elements *= double(d);
-  if (elements > double(1LL << 34)) {
-    throw UsageError(fmt::format("--shape {} has {:.3g} elements; that is beyond what diffbench will allocate",
-                                 shape_text(spec.shape), elements));
-  }
+  check_memory(session, spec.shape);
   if (spec.eta < 0) throw UsageError(fmt::format("--eta must be >= 0, got {}", spec.eta));
   if (spec.warmup < 0) throw UsageError(fmt::format("--warmup must be >= 0, got {}", spec.warmup));
   if (spec.repeat < 1) throw UsageError(fmt::format("--repeat must be at least 1, got {}", spec.repeat));
@@ -77,7 +99,30 @@ RunSpec resolve(const Session& session, RunSpec spec) {
   return spec;
 }
 
-RunResult run(Session& session, const RunSpec& spec) {
+void compare_tensors(const at::Tensor& a, const at::Tensor& ref, double peak, double* rmse, double* max_abs,
+                     double* psnr_db) {
+  at::Tensor diff = a.to(at::kDouble) - ref.to(at::kDouble);
+  *rmse = diff.pow(2).mean().sqrt().item<double>();
+  *max_abs = diff.abs().max().item<double>();
+  *psnr_db = *rmse > 0 ? 20 * std::log10(peak / *rmse) : std::numeric_limits<double>::infinity();
+}
+
+void attach_quality(RunResult& result, const RunResult& reference, const std::string& name, bool stochastic) {
+  if (!result.latents.defined() || !reference.latents.defined()) return;
+  Quality q;
+  q.reference = name;
+  q.per_sample = stochastic;
+  // Latents have no fixed range: the peak is the reference's own range (max - min).
+  double peak = (reference.latents.max() - reference.latents.min()).item<double>();
+  compare_tensors(result.latents, reference.latents, peak, &q.rmse, &q.max_abs, &q.psnr_db);
+  if (result.images.defined() && reference.images.defined()) {
+    q.has_images = true;  // images live in [-1, 1]: peak 2
+    compare_tensors(result.images, reference.images, 2.0, &q.image_rmse, &q.image_max_abs, &q.image_psnr_db);
+  }
+  result.quality = q;
+}
+
+RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress) {
   c10::InferenceMode inference_guard;
   const SamplerInfo& sampler = find_sampler(spec.sampler);
   RunResult result;
@@ -151,6 +196,8 @@ RunResult run(Session& session, const RunSpec& spec) {
 
   const int total_runs = spec.warmup + spec.repeat;
   int step_reached = -1;
+  device::reset_peak_memory(device);
+  const double run_start = now_s();
   try {
     for (int k = 0; k < total_runs; ++k) {
       const bool counted = k >= spec.warmup;
@@ -183,6 +230,7 @@ RunResult run(Session& session, const RunSpec& spec) {
                                            i, plan.timesteps[i]), i);
         }
         if (int sig = stop_requested()) throw Interrupted(sig);
+        if (progress) progress({k, total_runs, i + 1, plan.steps(), now - run_start});
         last = now_s();  // the checks above are not charged to the next step
       };
       step_reached = -1;
@@ -196,6 +244,9 @@ RunResult run(Session& session, const RunSpec& spec) {
         rep.vae_s = now_s() - sampled;
       }
       rep.total_s = now_s() - start;
+      double steps_sum = 0;
+      for (double s : rep.step_s) steps_sum += s;
+      rep.rest_s = std::max(0.0, rep.total_s - rep.init_noise_s - steps_sum - rep.vae_s);
       if (counted) {
         result.repeats.push_back(std::move(rep));
         if (k == total_runs - 1) {
@@ -212,6 +263,10 @@ RunResult run(Session& session, const RunSpec& spec) {
     result.status = "interrupted";
     result.error = fmt::format("stopped by signal {} at step {}", e.signal_number, step_reached + 1);
   }
+  struct rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  result.peak_rss_bytes = static_cast<int64_t>(usage.ru_maxrss) * 1024;
+  result.device_peak_bytes = device::peak_memory_bytes(device);
   return result;
 }
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "diffbench/runner.h"
+#include "diffbench/statistics.h"
 
 namespace diffbench {
 
@@ -31,9 +32,28 @@ nlohmann::json run_to_json(const RunResult& result, const Session& session);
 /// The whole document: {"schema_version", "context", "runs"}.
 nlohmann::json report_json(const Session& session, const std::vector<RunResult>& results);
 
-/// The human table: sampler, steps, time/step, total, it/s (and speed-up against `baseline`
-/// when a run with that sampler name is present).
-std::string console_table(const std::vector<RunResult>& results, const std::string& baseline = "");
+/// One run reduced to the numbers every human-facing format shows.
+struct RunRow {
+  std::string sampler, status;
+  int steps = 0;
+  std::vector<int64_t> shape;
+  uint64_t seed = 0;
+  Summary total, step, model, sampler_time;  ///< total per repeat; mean step per repeat; model and sampler sums per repeat
+  double steps_per_s = 0, images_per_s = 0;  ///< from the median total
+  double outside_model_fraction = 0;         ///< median over repeats
+  double speedup = 0;                        ///< baseline total / this total; 0 without a baseline
+  std::optional<Quality> quality;
+};
+
+/// Rows for `results`; speed-up against the run whose sampler is `baseline` (if present).
+std::vector<RunRow> summarize_runs(const std::vector<RunResult>& results, const std::string& baseline = "");
+
+/// The human table for a terminal: aligned, units chosen per value, legend included.
+std::string console_table(const std::vector<RunRow>& rows);
+/// The same table as GitHub Markdown (for pull requests and READMEs).
+std::string markdown_table(const std::vector<RunRow>& rows);
+/// One CSV row per run, seconds in plain numbers, RFC 4180 quoting.
+std::string csv_table(const std::vector<RunRow>& rows);
 
 /// Seconds in a readable unit ("812 us", "7.31 ms", "1.42 s").
 std::string format_seconds(double seconds);

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <functional>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
@@ -50,9 +51,30 @@ struct RepeatResult {
   double total_s = 0;                   ///< initial noise + all steps + VAE decode
   double init_noise_s = 0;              ///< drawing and scaling the initial latents
   double vae_s = 0;                     ///< VAE decode (0 without a VAE)
+  double rest_s = 0;                    ///< total - initial noise - steps - VAE (checks, copies)
   std::vector<double> step_s;           ///< wall time of each step
   std::vector<double> model_s;          ///< model forward time within each step
 };
+
+/// Final latents (and images) against a reference run from the same initial noise.
+struct Quality {
+  std::string reference;                ///< "SAMPLER:STEPS"
+  double rmse = 0, max_abs = 0, psnr_db = 0;              ///< latents
+  double image_rmse = 0, image_max_abs = 0, image_psnr_db = 0;  ///< decoded images, when a VAE is given
+  bool has_images = false;
+  bool per_sample = false;              ///< a stochastic sampler: one sample vs one sample, not a distributional metric
+};
+
+/// RMSE, max |a - ref| and PSNR = 20 log10(peak / RMSE) (infinite when equal).
+void compare_tensors(const at::Tensor& a, const at::Tensor& ref, double peak, double* rmse, double* max_abs, double* psnr_db);
+
+/// Progress of a run, reported after every step (for a progress bar).
+struct Progress {
+  int run = 0, runs = 1;                ///< repeat index (warm-ups included) and how many
+  int step = 0, steps = 1;              ///< steps finished in this repeat and how many
+  double elapsed_s = 0;                 ///< since the run's first repeat started
+};
+using ProgressFn = std::function<void(const Progress&)>;
 
 /// Everything measured for one RunSpec.
 struct RunResult {
@@ -65,6 +87,9 @@ struct RunResult {
   std::string status = "ok";            ///< "ok", "failed" or "interrupted"
   std::string error;                    ///< why it failed
   int failed_step = -1;                 ///< step whose output was NaN/Inf
+  int64_t peak_rss_bytes = 0;           ///< process peak resident memory after this run
+  int64_t device_peak_bytes = 0;        ///< CUDA caching allocator peak during this run (0 on CPU)
+  std::optional<Quality> quality;       ///< set when a reference was asked for
 };
 
 /// Resolve defaults (steps, guidance), validate the spec against the session; UsageError if impossible.
@@ -72,7 +97,11 @@ RunSpec resolve(const Session& session, RunSpec spec);
 
 /// Measure one spec. Non-finite latents mark the result failed (and stop it);
 /// a signal throws Interrupted after the finished repeats are kept in *partial.
-RunResult run(Session& session, const RunSpec& spec);
+RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress = {});
+
+/// Fill result.quality against a reference run (same seed and shape).
+void attach_quality(RunResult& result, const RunResult& reference, const std::string& reference_name,
+                    bool stochastic);
 
 /// Set by signal handlers; checked after every step.
 void request_stop(int signal_number);

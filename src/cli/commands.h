@@ -26,7 +26,7 @@ SchedulerConfig build_config(const ConfigFlags& flags, std::vector<std::string>*
 /// `diffbench [run options]`: measure one sampler, or the lecture's table with no --sampler.
 struct RunOptions {
   std::string unet, vae, sampler, shape, device = "cpu", dtype = "fp32";
-  std::string json, save_latents, save_images, cond, uncond, cond_shape;
+  std::string json, csv, markdown, reference, save_latents, save_images, cond, uncond, cond_shape;
   std::optional<int> steps;
   int threads = 0, warmup = 1, repeat = 3;
   uint64_t seed = 0;

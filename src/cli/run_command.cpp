@@ -2,6 +2,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <map>
 #include <csignal>
 #include <cstdio>
 #include <sstream>
@@ -48,6 +50,34 @@ std::vector<int64_t> parse_dims(const std::string& text, const char* flag, size_
     if (d <= 0) throw UsageError(fmt::format("{} '{}': every dimension must be positive", flag, text));
   }
   return dims;
+}
+
+// "dpmpp_2m:200" -> {"dpmpp_2m", 200}
+std::pair<std::string, int> parse_reference(const std::string& text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos) throw UsageError(fmt::format("--reference '{}': expected SAMPLER:STEPS, e.g. dpmpp_2m:200", text));
+  std::string name = text.substr(0, colon), steps_text = text.substr(colon + 1);
+  find_sampler(name);
+  if (steps_text.empty() || steps_text.size() > 6 || steps_text.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(steps_text) < 1) {
+    throw UsageError(fmt::format("--reference '{}': STEPS must be a positive integer", text));
+  }
+  return {name, std::stoi(steps_text)};
+}
+
+// A one-line progress bar on stderr, redrawn at most 10 times a second.
+ProgressFn progress_bar(const std::string& sampler) {
+  auto last = std::make_shared<double>(-1.0);
+  return [sampler, last](const Progress& p) {
+    if (p.elapsed_s - *last < 0.1 && p.step != p.steps) return;
+    *last = p.elapsed_s;
+    double done = (double(p.run) * p.steps + p.step) / (double(p.runs) * p.steps);
+    double eta = done > 0 ? p.elapsed_s * (1 - done) / done : 0;
+    double rate = p.elapsed_s > 0 ? (double(p.run) * p.steps + p.step) / p.elapsed_s : 0;
+    std::fprintf(stderr, "\r\033[K%s  run %d/%d  step %d/%d  %.1f it/s  ETA %.1f s", sampler.c_str(), p.run + 1, p.runs,
+                 p.step, p.steps, rate, eta);
+    std::fflush(stderr);
+  };
 }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -129,6 +159,10 @@ void setup_run(CLI::App& app, RunOptions& o) {
   app.add_option("--repeat", o.repeat, "counted runs")->capture_default_str();
   app.add_flag("--vary-seed", o.vary_seed, "repeat k uses seed + k");
   app.add_option("--json", o.json, "write the JSON report here ('-' for stdout; the table then goes to stderr)");
+  app.add_option("--csv", o.csv, "write one CSV row per run here ('-' for stdout)");
+  app.add_option("--markdown", o.markdown, "write the table as GitHub Markdown here ('-' for stdout)");
+  app.add_option("--reference", o.reference,
+                 "SAMPLER:STEPS run once from the same initial noise; report RMSE, max |err|, PSNR against it");
   app.add_option("--save-latents", o.save_latents, "final latents (last repeat) as float32 .npy, C order");
   app.add_option("--save-images", o.save_images, "directory for one PNG per image (needs --vae)");
   app.add_flag("--quiet,-q", o.quiet, "no table or notes; errors only");
@@ -146,6 +180,12 @@ int run_run(const RunOptions& o) {
   if (o.steps && o.sampler.empty()) throw UsageError("--steps needs --sampler (with no --sampler each sampler uses its default)");
   if (o.steps && *o.steps < 1) throw UsageError(fmt::format("--steps must be at least 1, got {}", *o.steps));
   if (!o.json.empty()) check_writable(o.json, "--json");
+  if (!o.csv.empty()) check_writable(o.csv, "--csv");
+  if (!o.markdown.empty()) check_writable(o.markdown, "--markdown");
+  int stdout_writers = (o.json == "-") + (o.csv == "-") + (o.markdown == "-");
+  if (stdout_writers > 1) throw UsageError("only one of --json, --csv, --markdown can write to stdout ('-')");
+  std::optional<std::pair<std::string, int>> reference;
+  if (!o.reference.empty()) reference = parse_reference(o.reference);
   if (!o.save_latents.empty()) check_writable(o.save_latents, "--save-latents");
   if (!o.save_images.empty()) {
     if (o.vae.empty()) throw UsageError("--save-images needs --vae (images are decoded latents)");
@@ -190,13 +230,28 @@ int run_run(const RunOptions& o) {
   }
   if (o.eta > 0 && o.sampler != "ddim") warnings.push_back("--eta applies to ddim only; other samplers ignore it");
 
-  FILE* human = o.json == "-" ? stderr : stdout;
+  FILE* human = stdout_writers ? stderr : stdout;
+  const bool show_progress = !o.quiet && isatty(STDERR_FILENO) && std::getenv("CI") == nullptr;
   for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   std::vector<RunResult> results;
+  std::map<std::string, RunResult> reference_runs;  // one reference run per SAMPLER:STEPS
   for (const RunSpec& spec : specs) {
     if (!o.quiet && specs.size() > 1) std::fprintf(stderr, "running %s (%d steps)...\n", spec.sampler.c_str(), spec.steps);
-    results.push_back(run(session, spec));
-    const RunResult& r = results.back();
+    results.push_back(run(session, spec, show_progress ? progress_bar(spec.sampler) : ProgressFn{}));
+    if (show_progress) std::fputs("\r\033[K", stderr);
+    RunResult& r = results.back();
+    if (reference && r.status == "ok") {
+      RunSpec ref = spec;
+      ref.sampler = reference->first;
+      ref.steps = reference->second;
+      ref.warmup = 0;
+      ref.repeat = 1;
+      ref.vary_seed = false;
+      std::string key = fmt::format("{}:{}", ref.sampler, ref.steps);
+      auto cached = reference_runs.find(key);
+      if (cached == reference_runs.end()) cached = reference_runs.emplace(key, run(session, resolve(session, ref))).first;
+      attach_quality(r, cached->second, key, find_sampler(spec.sampler).stochastic || (spec.sampler == "ddim" && spec.eta > 0));
+    }
     if (!o.quiet) {
       for (const auto& note : r.plan.notes) std::fprintf(stderr, "note: %s: %s\n", spec.sampler.c_str(), note.c_str());
     }
@@ -204,13 +259,15 @@ int run_run(const RunOptions& o) {
   }
 
   // Report everything measured, even after a failure or an interruption.
+  const std::vector<RunRow> rows = summarize_runs(results, samplers.size() > 1 ? "ddpm" : "");
   if (!o.json.empty()) write_output(o.json, report_json(session, results).dump(2) + "\n");
+  if (!o.csv.empty()) write_output(o.csv, csv_table(rows));
+  if (!o.markdown.empty()) write_output(o.markdown, markdown_table(rows));
   const RunResult& last = results.back();
   if (!o.save_latents.empty() && last.latents.defined()) write_file_atomically(o.save_latents, to_npy(last.latents));
   if (!o.save_images.empty() && last.images.defined()) write_pngs(last.images, o.save_images);
   if (!o.quiet) {
-    std::string table = console_table(results, samplers.size() > 1 ? "ddpm" : "");
-    std::fprintf(human, "%s", table.c_str());
+    std::fprintf(human, "%s", console_table(rows).c_str());
     std::fprintf(human,
                  "Time/Step: median over %d repeat(s) of the mean step time; Total: median wall time of one run "
                  "(initial noise + steps%s), after %d warm-up run(s); it/s = steps / Total; Spread: IQR / median of "
@@ -219,6 +276,12 @@ int run_run(const RunOptions& o) {
                  o.repeat, session.vae ? " + VAE decode" : "", o.warmup, format_seconds(session.unet_load_s).c_str(),
                  format_seconds(session.cold_forward_s.value_or(0)).c_str(), session.device.str().c_str(),
                  session.threads, dtype_name(session.dtype).c_str());
+    if (reference) {
+      std::fprintf(human, "RMSE / PSNR: final latents against %s:%d from the same initial noise (PSNR peak: the "
+                          "reference's range)%s.\n", reference->first.c_str(), reference->second,
+                   results.empty() || !results[0].quality || !results[0].quality->per_sample ? ""
+                       : "; * = stochastic sampler: one sample against one sample, not a distributional metric");
+    }
   }
   for (const RunResult& r : results) {
     if (r.status == "failed") std::fprintf(stderr, "error: %s: %s\n", r.spec.sampler.c_str(), r.error.c_str());

@@ -24,7 +24,31 @@ std::string parent_of(const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+// A device, FIFO or /dev/stdout cannot be replaced by a rename: write to it directly.
+void write_directly(const std::string& path, const std::string& data) {
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) throw RuntimeError(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = errno;
+      close(fd);
+      throw RuntimeError(fmt::format("cannot write '{}': {}", path, std::strerror(err)));
+    }
+    done += static_cast<size_t>(n);
+  }
+  close(fd);
+}
+
+}  // namespace
+
 void write_file_atomically(const std::string& path, const std::string& data) {
+  struct stat st{};
+  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return write_directly(path, data);
   std::string tmp = fmt::format("{}.tmp.{}", path, getpid());
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw RuntimeError(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));

@@ -30,7 +30,9 @@ int as_int(const std::string& origin, const std::string& key, const json& v) {
   if (!v.is_number_integer() && !(v.is_number_float() && v.get<double>() == std::floor(v.get<double>()))) {
     wrong_type(origin, key, "an integer", v);
   }
-  return static_cast<int>(v.get<double>());
+  double value = v.get<double>();
+  if (std::abs(value) > 1e9) wrong_type(origin, key, "an integer of reasonable size", v);
+  return static_cast<int>(value);
 }
 
 bool as_bool(const std::string& origin, const std::string& key, const json& v) {

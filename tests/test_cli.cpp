@@ -186,6 +186,10 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"images_without_vae", "--sampler ddim --save-images /tmp/x", 2, "needs --vae"},
         ErrorCase{"missing_config", "--sampler ddim --config /nonexistent.json", 2, "no such file"},
         ErrorCase{"bad_config_json", "--sampler ddim --config " + kData + "make_bad_models.py", 2, "not valid JSON at line 1"},
+        ErrorCase{"unknown_beta_schedule", "--sampler ddim --beta-schedule cosine", 2, "valid: linear, scaled_linear"},
+        ErrorCase{"unknown_spacing", "--sampler ddim --timestep-spacing trailng", 2, "did you mean 'trailing'"},
+        ErrorCase{"bad_reference", "--sampler ddim --reference dpmpp_2m", 2, "SAMPLER:STEPS"},
+        ErrorCase{"two_outputs_on_stdout", "--sampler ddim --json - --csv -", 2, "only one of"},
         ErrorCase{"bad_prediction_type", "--sampler ddim --prediction-type eps", 2, "valid: epsilon"},
         ErrorCase{"cond_batch_mismatch", "--unet " + kModels + "tiny_cond.pt --sampler ddim --shape 2,4,16,16 --cond-shape 3,8,32",
                   2, "does not match the latent batch"}),
@@ -199,6 +203,16 @@ TEST(Cli, NanIsReportedAtItsStepAndTheJsonKeepsTheRun) {
   auto j = nlohmann::json::parse(slurp(dir + "/r.json"));
   EXPECT_EQ(j["runs"][0]["status"], "failed");
   EXPECT_EQ(j["runs"][0]["failed_step"], 2);
+}
+
+TEST(Cli, TruncatedTorchScriptIsALoadError) {
+  std::string dir = scratch_dir("truncated");
+  std::string model = slurp(kModels + "tiny.pt");
+  write_file_atomically(dir + "/t.pt", model.substr(0, model.size() / 2));
+  CliResult r = run_cli("--sampler ddim --unet " + dir + "/t.pt");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("not a valid TorchScript file"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
 TEST(Cli, RejectedOutputLeavesNoFile) {

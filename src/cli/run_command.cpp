@@ -258,14 +258,9 @@ int run_run(const RunOptions& o) {
     if (r.status == "interrupted") break;
   }
 
-  // Report everything measured, even after a failure or an interruption.
+  // Report everything measured, even after a failure or an interruption: the table first, so a
+  // file that cannot be written (full disk) loses nothing a human can read.
   const std::vector<RunRow> rows = summarize_runs(results, samplers.size() > 1 ? "ddpm" : "");
-  if (!o.json.empty()) write_output(o.json, report_json(session, results).dump(2) + "\n");
-  if (!o.csv.empty()) write_output(o.csv, csv_table(rows));
-  if (!o.markdown.empty()) write_output(o.markdown, markdown_table(rows));
-  const RunResult& last = results.back();
-  if (!o.save_latents.empty() && last.latents.defined()) write_file_atomically(o.save_latents, to_npy(last.latents));
-  if (!o.save_images.empty() && last.images.defined()) write_pngs(last.images, o.save_images);
   if (!o.quiet) {
     std::fprintf(human, "%s", console_table(rows).c_str());
     std::fprintf(human,
@@ -282,6 +277,31 @@ int run_run(const RunOptions& o) {
                    results.empty() || !results[0].quality || !results[0].quality->per_sample ? ""
                        : "; * = stochastic sampler: one sample against one sample, not a distributional metric");
     }
+    std::fflush(human);
+  }
+  std::vector<std::string> write_errors;
+  auto attempt = [&](const std::string& path, const std::function<std::string()>& text) {
+    if (path.empty()) return;
+    try {
+      write_output(path, text());
+    } catch (const RuntimeError& e) {
+      write_errors.push_back(e.what());
+    }
+  };
+  attempt(o.json, [&] { return report_json(session, results).dump(2) + "\n"; });
+  attempt(o.csv, [&] { return csv_table(rows); });
+  attempt(o.markdown, [&] { return markdown_table(rows); });
+  const RunResult& last = results.back();
+  if (last.latents.defined()) attempt(o.save_latents, [&] { return to_npy(last.latents); });
+  if (!o.save_images.empty() && last.images.defined()) {
+    try {
+      write_pngs(last.images, o.save_images);
+    } catch (const RuntimeError& e) {
+      write_errors.push_back(e.what());
+    }
+  }
+  if (!write_errors.empty()) {
+    throw RuntimeError(write_errors.front() + (o.quiet ? "" : " (the measured results are in the table above)"));
   }
   for (const RunResult& r : results) {
     if (r.status == "failed") std::fprintf(stderr, "error: %s: %s\n", r.spec.sampler.c_str(), r.error.c_str());

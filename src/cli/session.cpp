@@ -1,0 +1,240 @@
+// Shared by `run` and `sweep`: checks, session, specs, progress, references, output.
+#include "cli/session.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "diffbench/errors.h"
+#include "diffbench/io.h"
+#include "diffbench/model.h"
+
+namespace diffbench::cli {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void load_conditioning(Session& session, const RunOptions& o) {
+  if (session.unet->arity() != 3) {
+    if (!o.cond.empty() || !o.uncond.empty() || !o.cond_shape.empty()) {
+      throw UsageError(fmt::format("--cond/--uncond/--cond-shape need a conditional UNet; '{}' takes (sample, timestep)",
+                                   session.unet->path()));
+    }
+    return;
+  }
+  auto load = [](const std::string& path, const char* flag) {
+    at::Tensor t = from_npy(read_file(path, flag), fmt::format("{} '{}'", flag, path));
+    if (t.dim() == 2) t = t.unsqueeze(0);
+    if (t.dim() != 3) throw UsageError(fmt::format("{} '{}' must be [B, L, D] (or [L, D]), got {} dims", flag, path, t.dim()));
+    return t;
+  };
+  if (!o.cond.empty()) {
+    session.cond = load(o.cond, "--cond");
+  } else {
+    std::vector<int64_t> shape = !o.cond_shape.empty() ? parse_dims(o.cond_shape, "--cond-shape", 3, "B,L,D")
+                                                       : session.unet->cond_shape().value_or(std::vector<int64_t>{});
+    if (shape.empty()) {
+      throw UsageError(fmt::format("UNet '{}' takes encoder_hidden_states: give --cond FILE.npy or --cond-shape B,L,D",
+                                   session.unet->path()));
+    }
+    session.cond = at::zeros(shape);  // timing-only conditioning
+  }
+  if (!o.uncond.empty()) session.uncond = load(o.uncond, "--uncond");
+}
+
+}  // namespace
+
+void add_common_options(CLI::App& app, RunOptions& o) {
+  app.add_option("--unet", o.unet, "TorchScript UNet: forward(sample, timestep[, encoder_hidden_states]) (default: models/small.pt)");
+  app.add_option("--vae", o.vae, "TorchScript VAE decoder: forward(latents) -> images in [-1, 1]");
+  app.add_option("--vae-scaling-factor", o.vae_scaling_factor, "latents are divided by this before decoding")->capture_default_str();
+  app.add_option("--seed", o.seed, "seed of the CPU generator (initial latents and every noise draw)")->capture_default_str();
+  app.add_option("--eta", o.eta, "DDIM eta (0: deterministic)")->capture_default_str();
+  app.add_option("--guidance-scale", o.guidance, "classifier-free guidance for 3-input UNets (0 or 1: conditional only)");
+  app.add_option("--cond", o.cond, "conditioning [B,L,D] as .npy (float32/float64)");
+  app.add_option("--uncond", o.uncond, "unconditional embedding [B,L,D] as .npy (default: zeros)");
+  app.add_option("--cond-shape", o.cond_shape, "zeros of this shape B,L,D as conditioning (timing-only runs)");
+  app.add_option("--device", o.device, "cpu | cuda | cuda:N")->capture_default_str();
+  app.add_option("--dtype", o.dtype, "fp32 | fp16 | bf16 (model weights and inputs; sampler arithmetic stays fp32)")->capture_default_str();
+  app.add_option("--threads", o.threads, "LibTorch intra-op threads (default: all cores)");
+  app.add_option("--warmup", o.warmup, "full runs before the counted ones")->capture_default_str();
+  app.add_option("--repeat", o.repeat, "counted runs")->capture_default_str();
+  app.add_flag("--vary-seed", o.vary_seed, "repeat k uses seed + k");
+  app.add_option("--json", o.json, "write the JSON report here ('-' for stdout; the table then goes to stderr)");
+  app.add_option("--csv", o.csv, "write one CSV row per run here ('-' for stdout)");
+  app.add_option("--markdown", o.markdown, "write the table as GitHub Markdown here ('-' for stdout)");
+  app.add_option("--reference", o.reference,
+                 "SAMPLER:STEPS run once from the same initial noise; report RMSE, max |err|, PSNR against it");
+  app.add_flag("--quiet,-q", o.quiet, "no table or notes; errors only");
+  app.add_flag("--verbose,-v", o.verbose, "more detail in errors and notes");
+  add_config_flags(app, o.config);
+}
+
+std::vector<int64_t> parse_dims(const std::string& text, const char* flag, size_t count, const char* label) {
+  std::vector<int64_t> dims;
+  std::stringstream in(text);
+  std::string item;
+  auto fail = [&] {
+    return UsageError(fmt::format("{} '{}': expected {} comma-separated integers ({})", flag, text, count, label));
+  };
+  while (std::getline(in, item, ',')) {
+    try {
+      size_t used = 0;
+      long long v = std::stoll(item, &used);
+      if (used != item.size()) throw fail();
+      dims.push_back(v);
+    } catch (const std::exception&) {
+      throw fail();
+    }
+  }
+  if (dims.size() != count) throw fail();
+  for (int64_t d : dims) {
+    if (d <= 0) throw UsageError(fmt::format("{} '{}': every dimension must be positive", flag, text));
+  }
+  return dims;
+}
+
+std::pair<std::string, int> parse_reference(const std::string& text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos) throw UsageError(fmt::format("--reference '{}': expected SAMPLER:STEPS, e.g. dpmpp_2m:200", text));
+  std::string name = text.substr(0, colon), steps_text = text.substr(colon + 1);
+  find_sampler(name);
+  if (steps_text.empty() || steps_text.size() > 6 || steps_text.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(steps_text) < 1) {
+    throw UsageError(fmt::format("--reference '{}': STEPS must be a positive integer", text));
+  }
+  return {name, std::stoi(steps_text)};
+}
+
+void check_common_options(const RunOptions& o) {
+  if (!o.json.empty()) check_writable(o.json, "--json");
+  if (!o.csv.empty()) check_writable(o.csv, "--csv");
+  if (!o.markdown.empty()) check_writable(o.markdown, "--markdown");
+  if ((o.json == "-") + (o.csv == "-") + (o.markdown == "-") > 1) {
+    throw UsageError("only one of --json, --csv, --markdown can write to stdout ('-')");
+  }
+  if (!o.reference.empty()) parse_reference(o.reference);
+  if (o.threads < 0) throw UsageError(fmt::format("--threads must be >= 1, got {}", o.threads));
+  if (o.vae_scaling_factor <= 0) throw UsageError("--vae-scaling-factor must be > 0");
+}
+
+Session open_session(const RunOptions& o) {
+  Session session;
+  session.device = parse_device(o.device);
+  session.dtype = parse_dtype(o.dtype);
+  session.threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(session.threads);
+  session.vae_scaling_factor = o.vae_scaling_factor;
+  auto start = std::chrono::steady_clock::now();
+  std::string unet_path = o.unet.empty() ? default_model_path() : o.unet;
+  session.unet = std::make_unique<ScriptModel>(unet_path, "UNet", std::vector<int>{2, 3}, session.device, session.dtype);
+  session.unet_load_s = seconds_since(start);
+  if (!o.vae.empty()) {
+    start = std::chrono::steady_clock::now();
+    session.vae = std::make_unique<ScriptModel>(o.vae, "VAE", std::vector<int>{1}, session.device, session.dtype);
+    session.vae_load_s = seconds_since(start);
+  }
+  load_conditioning(session, o);
+  return session;
+}
+
+RunSpec make_spec(const Session& session, const RunOptions& o, const SchedulerConfig& config, const std::string& sampler,
+                  int steps, const std::vector<int64_t>& shape) {
+  RunSpec spec;
+  spec.sampler = sampler;
+  spec.steps = steps;  // 0: the sampler's default
+  spec.seed = o.seed;
+  spec.shape = shape;
+  if (shape.size() == 1) {  // a batch alone (sweep --batch): the rest from the model's default shape
+    spec.shape = session.unet->sample_shape().value_or(std::vector<int64_t>{1, 4, 64, 64});
+    spec.shape[0] = shape[0];
+  }
+  spec.eta = o.eta;
+  spec.guidance = o.guidance;
+  spec.config = config;
+  spec.warmup = o.warmup;
+  spec.repeat = o.repeat;
+  spec.vary_seed = o.vary_seed;
+  return resolve(session, spec);
+}
+
+ProgressFn progress_for(const RunOptions& o, const std::string& label) {
+  if (o.quiet || !isatty(STDERR_FILENO) || std::getenv("CI") != nullptr) return {};
+  auto last = std::make_shared<double>(-1.0);
+  return [label, last](const Progress& p) {  // redrawn at most 10 times a second
+    if (p.elapsed_s - *last < 0.1 && p.step != p.steps) return;
+    *last = p.elapsed_s;
+    double done = (double(p.run) * p.steps + p.step) / (double(p.runs) * p.steps);
+    double eta = done > 0 ? p.elapsed_s * (1 - done) / done : 0;
+    double rate = p.elapsed_s > 0 ? (double(p.run) * p.steps + p.step) / p.elapsed_s : 0;
+    std::fprintf(stderr, "\r\033[K%s  run %d/%d  step %d/%d  %.1f it/s  ETA %.1f s", label.c_str(), p.run + 1, p.runs,
+                 p.step, p.steps, rate, eta);
+    std::fflush(stderr);
+  };
+}
+
+void clear_progress(const RunOptions& o) {
+  if (progress_for(o, "")) std::fputs("\r\033[K", stderr);
+}
+
+std::string ReferenceRunner::name() const {
+  return reference_ ? fmt::format("{}:{}", reference_->first, reference_->second) : "";
+}
+
+void ReferenceRunner::attach(Session& session, RunResult& result) {
+  if (!reference_ || result.status != "ok") return;
+  RunSpec ref = result.spec;
+  ref.sampler = reference_->first;
+  ref.steps = reference_->second;
+  ref.warmup = 0;
+  ref.repeat = 1;
+  ref.vary_seed = false;
+  ref.guidance = result.guidance;
+  std::string key = fmt::format("{}|{}|{}", name(), ref.seed, fmt::join(ref.shape, "x"));
+  auto cached = runs_.find(key);
+  if (cached == runs_.end()) cached = runs_.emplace(key, run(session, resolve(session, ref))).first;
+  bool stochastic = find_sampler(result.spec.sampler).stochastic || (result.spec.sampler == "ddim" && result.spec.eta > 0);
+  attach_quality(result, cached->second, name(), stochastic);
+}
+
+void print_table(FILE* out, const std::vector<RunRow>& rows, const RunOptions& o, const Session& session,
+                 const ReferenceRunner& reference, bool any_per_sample) {
+  std::fprintf(out, "%s", console_table(rows).c_str());
+  std::fprintf(out,
+               "Time/Step: median over %d repeat(s) of the mean step time; Total: median wall time of one run "
+               "(initial noise + steps%s), after %d warm-up run(s); it/s = steps / Total; Spread: IQR / median of "
+               "Total (! when over 10%%: too noisy to trust).\n"
+               "Model load %s, first (cold) forward %s: not included above. %s, %d thread(s), %s.\n",
+               o.repeat, session.vae ? " + VAE decode" : "", o.warmup, format_seconds(session.unet_load_s).c_str(),
+               format_seconds(session.cold_forward_s.value_or(0)).c_str(), session.device.str().c_str(), session.threads,
+               dtype_name(session.dtype).c_str());
+  if (reference.enabled()) {
+    std::fprintf(out, "RMSE / PSNR: final latents against %s from the same initial noise (PSNR peak: the reference's range)%s.\n",
+                 reference.name().c_str(),
+                 any_per_sample ? "; * = stochastic sampler: one sample against one sample, not a distributional metric" : "");
+  }
+  std::fflush(out);
+}
+
+void write_output(const std::string& path, const std::string& text) {
+  if (path == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+  } else {
+    write_file_atomically(path, text);
+  }
+}
+
+}  // namespace diffbench::cli

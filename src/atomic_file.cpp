@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -74,6 +75,23 @@ void write_file_atomically(const std::string& path, const std::string& data) {
     unlink(tmp.c_str());
     throw RuntimeError(fmt::format("cannot write '{}': {}", path, std::strerror(err)));
   }
+}
+
+void append_line(const std::string& path, const std::string& line) {
+  if (path == "-") {
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+    return;
+  }
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) throw RuntimeError(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
+  std::string data = line + "\n";
+  ssize_t n = write(fd, data.data(), data.size());  // one write: O_APPEND lines do not interleave
+  int err = errno;
+  bool ok = n == static_cast<ssize_t>(data.size()) && fsync(fd) == 0;
+  close(fd);
+  if (!ok) throw RuntimeError(fmt::format("cannot append to '{}': {}", path, std::strerror(n < 0 ? err : ENOSPC)));
 }
 
 void check_writable(const std::string& path, const std::string& flag) {

@@ -16,6 +16,9 @@ void write_file_atomically(const std::string& path, const std::string& data);
 /// "-" (stdout) is always accepted.
 void check_writable(const std::string& path, const std::string& flag);
 
+/// Append one line (a newline is added) and fsync, so a JSON-lines file is valid after every line.
+void append_line(const std::string& path, const std::string& line);
+
 /// Fail early (UsageError) unless `dir` is a writable directory or can be created in one.
 void check_writable_dir(const std::string& dir, const std::string& flag);
 

@@ -38,6 +38,36 @@ struct RunOptions {
 void setup_run(CLI::App& app, RunOptions& options);
 int run_run(const RunOptions& options);
 
+/// `diffbench sweep`: a grid of runs in one process, each cell written as it finishes.
+struct SweepOptions {
+  RunOptions run;                   ///< every `run` option; --json is rewritten after each cell
+  std::string samplers, steps, batches, grid, jsonl, resume, shard;
+  std::vector<std::string> shapes;
+};
+void setup_sweep(CLI::App& app, SweepOptions& options);
+int run_sweep(const SweepOptions& options);
+/// A grid file's keys as command-line words ({"steps": [1, 2]} -> --steps 1,2), for `sweep`.
+std::vector<std::string> grid_to_args(const std::string& path);
+
+/// `diffbench merge A.json B.json ... -o ALL.json`: join shards.
+struct MergeOptions {
+  std::vector<std::string> inputs;
+  std::string output;
+  bool force = false;
+};
+void setup_merge(CLI::App& app, MergeOptions& options);
+int run_merge(const MergeOptions& options);
+
+/// `diffbench compare BASE NEW`: a CI regression gate.
+struct CompareOptions {
+  std::string base, updated, json, markdown;
+  double threshold = 5.0;  ///< percent
+  double alpha = 0.05;
+  bool quiet = false;
+};
+void setup_compare(CLI::App& app, CompareOptions& options);
+int run_compare(const CompareOptions& options);
+
 /// `diffbench list`: every sampler with its paper, default steps and stochasticity.
 void setup_list(CLI::App& app);
 int run_list();

@@ -1,0 +1,176 @@
+// Sweeps: grid expansion, interruption and --resume, shards that merge to the full set,
+// compare as a regression gate, and plot.py on a real sweep file.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <random>
+#include <set>
+
+#include "cli_runner.h"
+#include "diffbench/compare.h"
+#include "diffbench/io.h"
+#include "diffbench/sweep.h"
+
+using namespace diffbench;
+using namespace diffbench::testing;
+
+namespace {
+
+std::set<std::string> cell_keys(const std::string& path) {
+  std::set<std::string> keys;
+  for (const auto& run : read_report(path).runs) keys.insert(cell_key(run["config"]));
+  return keys;
+}
+
+const std::string kSweep = "sweep --unet " + kModels + "tiny.pt --warmup 0 --repeat 1 --threads 1 -q ";
+
+// A synthetic report whose total_s samples are given.
+nlohmann::json synthetic(const std::vector<std::vector<double>>& totals, int threads = 2) {
+  nlohmann::json runs = nlohmann::json::array();
+  for (size_t i = 0; i < totals.size(); ++i) {
+    nlohmann::json reps = nlohmann::json::array();
+    for (double t : totals[i]) reps.push_back({{"total_s", t}});
+    runs.push_back({{"config", {{"sampler", "ddim"}, {"steps", int(10 + i)}, {"shape", {1, 4, 8, 8}}, {"seed", 0}}},
+                    {"repeats", reps},
+                    {"stats", {{"total_s", {{"samples", totals[i]}}}}}});
+  }
+  return {{"schema_version", 1}, {"context", {{"threads", threads}, {"device", "cpu"}}}, {"runs", runs}};
+}
+
+}  // namespace
+
+TEST(Sweep, GridExpandsToTheCartesianProduct) {
+  auto cells = expand_grid({"ddim", "lcm"}, {1, 4}, {1, 3}, {{2, 4, 8, 8}});
+  ASSERT_EQ(cells.size(), 8u);  // 1 shape x 2 batches x 2 samplers x 2 steps
+  EXPECT_EQ(cells[0].sampler, "ddim");
+  EXPECT_EQ(cells[0].steps, 1);
+  EXPECT_EQ(cells[0].shape, (std::vector<int64_t>{1, 4, 8, 8}));  // batch replaced B
+  EXPECT_EQ(cells[1].steps, 4);
+  EXPECT_EQ(cells[2].sampler, "lcm");
+  EXPECT_EQ(cells[4].shape[0], 3);
+  auto defaults = expand_grid({"ddpm", "turbo"}, {}, {}, {});
+  ASSERT_EQ(defaults.size(), 2u);
+  EXPECT_EQ(defaults[0].steps, 0);  // each sampler's own default
+  EXPECT_TRUE(defaults[0].shape.empty());
+}
+
+TEST(Sweep, ShardsPartitionTheCells) {
+  std::set<size_t> seen;
+  for (int shard = 0; shard < 3; ++shard) {
+    for (size_t i = 0; i < 10; ++i) {
+      if (in_shard(i, shard, 3)) EXPECT_TRUE(seen.insert(i).second);
+    }
+  }
+  EXPECT_EQ(seen.size(), 10u);
+  EXPECT_THROW(parse_shard("3/3"), std::exception);
+  EXPECT_THROW(parse_shard("1-3"), std::exception);
+  EXPECT_EQ(parse_shard("2/5"), (std::pair<int, int>{2, 5}));
+}
+
+TEST(Sweep, GridFileSetsFlagsAndTheCommandLineOverridesIt) {
+  std::string dir = scratch_dir("grid");
+  write_file_atomically(dir + "/g.json", R"({"description": "x", "sampler": ["ddim", "euler"], "steps": [2, 3], "seed": 9, "karras": true})");
+  CliResult r = run_cli(kSweep + "--grid " + dir + "/g.json --steps 4 --json " + dir + "/r.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto runs = nlohmann::json::parse(slurp(dir + "/r.json"))["runs"];
+  ASSERT_EQ(runs.size(), 2u);  // --steps 4 on the command line replaced [2, 3]
+  EXPECT_EQ(runs[0]["config"]["steps"], 4);
+  EXPECT_EQ(runs[0]["config"]["seed"], 9);
+  EXPECT_EQ(runs[1]["config"]["scheduler_config"]["use_karras_sigmas"], true);
+  write_file_atomically(dir + "/bad.json", R"({"frobnicate": 1})");
+  CliResult bad = run_cli(kSweep + "--grid " + dir + "/bad.json --json " + dir + "/x.json");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("--frobnicate"), std::string::npos) << bad.err;
+}
+
+TEST(Sweep, InterruptedSweepKeepsFinishedCellsAndResumeCompletesIt) {
+  std::string dir = scratch_dir("resume");
+  std::string args = kSweep + "--sampler ddpm,ddim,euler --steps 200,201,202 --jsonl " + dir + "/s.jsonl";
+  // Each cell takes ~0.4 s: SIGINT after ~2 s lands mid-sweep.
+  std::string cmd = std::string(DIFFBENCH_BIN) + " " + args + " 2>/dev/null & pid=$!; sleep 2; kill -INT $pid; wait $pid; echo $?";
+  FILE* pipe = popen(("bash -c '" + cmd + "'").c_str(), "r");
+  int code = -1;
+  ASSERT_TRUE(pipe);
+  ASSERT_EQ(fscanf(pipe, "%d", &code), 1);
+  pclose(pipe);
+  EXPECT_EQ(code, 130);
+  Report partial = read_report(dir + "/s.jsonl");
+  EXPECT_FALSE(partial.truncated_tail);
+  ASSERT_GE(partial.runs.size(), 1u);
+  ASSERT_LT(partial.runs.size(), 9u);
+  for (const auto& run : partial.runs) EXPECT_EQ(run["status"], "ok");
+  std::vector<double> first_totals;
+  for (const auto& run : partial.runs) first_totals.push_back(run["repeats"][0]["total_s"]);
+
+  CliResult r = run_cli(args + " --resume " + dir + "/s.jsonl");
+  ASSERT_EQ(r.code, 0) << r.err;
+  Report full = read_report(dir + "/s.jsonl");
+  EXPECT_EQ(full.runs.size(), 9u);
+  EXPECT_EQ(cell_keys(dir + "/s.jsonl").size(), 9u);  // no cell twice
+  for (size_t i = 0; i < first_totals.size(); ++i) {
+    EXPECT_EQ(full.runs[i]["repeats"][0]["total_s"].get<double>(), first_totals[i]);  // not re-measured
+  }
+}
+
+TEST(Sweep, ShardsRunAsSeparateProcessesMergeToTheFullSet) {
+  std::string dir = scratch_dir("shards");
+  std::string grid = "--sampler ddim,euler_a,lcm --steps 1,2,3 ";
+  ASSERT_EQ(run_cli(kSweep + grid + "--json " + dir + "/all.json").code, 0);
+  std::string shard_files;
+  for (int i = 0; i < 3; ++i) {
+    std::string f = dir + "/shard" + std::to_string(i) + ".jsonl";
+    CliResult r = run_cli(kSweep + grid + "--shard " + std::to_string(i) + "/3 --jsonl " + f);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(read_report(f).runs.size(), 3u);
+    shard_files += f + " ";
+  }
+  CliResult merged = run_cli("merge " + shard_files + "-o " + dir + "/merged.json");
+  ASSERT_EQ(merged.code, 0) << merged.err;
+  EXPECT_EQ(cell_keys(dir + "/merged.json"), cell_keys(dir + "/all.json"));
+  // Refusals: duplicates, different models (unless --force).
+  EXPECT_EQ(run_cli("merge " + dir + "/shard0.jsonl " + dir + "/shard0.jsonl -o " + dir + "/d.json").code, 2);
+  EXPECT_EQ(run_cli("merge --force " + dir + "/shard0.jsonl " + dir + "/shard0.jsonl -o " + dir + "/d.json").code, 0);
+  ASSERT_EQ(run_cli(kSweep + "--unet " + kModels + "gaussian.pt --sampler ddim --steps 7 --json " + dir + "/g.json").code, 0);
+  CliResult models = run_cli("merge " + dir + "/shard0.jsonl " + dir + "/g.json -o " + dir + "/m.json");
+  EXPECT_EQ(models.code, 2);
+  EXPECT_NE(models.err.find("different UNet"), std::string::npos) << models.err;
+}
+
+TEST(Compare, ExactMannWhitneyPValues) {
+  // 3 vs 3, complete separation: U = 0 of C(6,3) = 20 arrangements, two-sided 2/20.
+  EXPECT_DOUBLE_EQ(mann_whitney_p({1, 2, 3}, {4, 5, 6}), 0.1);
+  EXPECT_DOUBLE_EQ(mann_whitney_min_p(5, 5), 2.0 / 252);
+  EXPECT_DOUBLE_EQ(mann_whitney_p({1, 3, 5}, {2, 4, 6}), 0.7);  // U = 3: P(U <= 3) = 7/20
+  EXPECT_DOUBLE_EQ(mann_whitney_p({1, 2}, {1, 2}), 1.0);        // ties: normal approximation, no evidence
+}
+
+TEST(Compare, IdenticalInputsExitZero) {
+  std::string dir = scratch_dir("cmp_same");
+  write_file_atomically(dir + "/a.json", synthetic({{1, 1.1, 0.9, 1.05, 0.95}}).dump());
+  CliResult r = run_cli("compare " + dir + "/a.json " + dir + "/a.json");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("no change"), std::string::npos);
+}
+
+TEST(Compare, TwoSamplesOfTheSameDistributionExitZero) {
+  std::string dir = scratch_dir("cmp_dist");
+  std::mt19937 rng(4);
+  std::normal_distribution<double> noise(0.100, 0.004);
+  std::vector<std::vector<double>> a(4), b(4);
+  for (int run = 0; run < 4; ++run) {
+    for (int i = 0; i < 7; ++i) a[run].push_back(noise(rng)), b[run].push_back(noise(rng));
+  }
+  write_file_atomically(dir + "/a.json", synthetic(a).dump());
+  write_file_atomically(dir + "/b.json", synthetic(b).dump());
+  EXPECT_EQ(run_cli("compare " + dir + "/a.json " + dir + "/b.json").code, 0);
+}
+
+TEST(Plot, DrawsAnImageFromARealSweep) {
+  std::string dir = scratch_dir("plot");
+  ASSERT_EQ(run_cli(kSweep + "--unet " + kModels + "gaussian.pt --sampler ddim,dpmpp_2m --steps 2,8 --reference dpmpp_2m:50 --jsonl " +
+                    dir + "/s.jsonl").code, 0);
+  std::string cmd = "/usr/bin/python3 " DIFFBENCH_SOURCE_DIR "/scripts/plot.py " + dir + "/s.jsonl -o " + dir + "/fig > /dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_EQ(slurp(dir + "/fig.png").substr(1, 3), "PNG");
+  EXPECT_NE(slurp(dir + "/fig.svg").find("<svg"), std::string::npos);
+}

@@ -26,7 +26,7 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
   const RunSpec& spec = r.spec;
   nlohmann::json config = {
       {"unet", session.unet->path()},
-      {"unet_sha256", sha256_file(session.unet->path())},
+      {"unet_sha256", unet_sha256(session)},
       {"vae", session.vae ? nlohmann::json(session.vae->path()) : nlohmann::json(nullptr)},
       {"sampler", spec.sampler},
       {"steps", spec.steps},

@@ -17,6 +17,7 @@
 
 #include "device.h"
 #include "diffbench/errors.h"
+#include "diffbench/io.h"
 
 namespace diffbench {
 namespace {
@@ -54,6 +55,11 @@ void check_memory(const Session& session, const std::vector<int64_t>& shape) {
 }
 
 }  // namespace
+
+const std::string& unet_sha256(const Session& session) {
+  if (session.unet_sha256.empty()) session.unet_sha256 = sha256_file(session.unet->path());
+  return session.unet_sha256;
+}
 
 void request_stop(int signal_number) { g_stop_signal.store(signal_number); }
 int stop_requested() { return g_stop_signal.load(); }

@@ -1,10 +1,14 @@
 // SHA-256 (FIPS 180-4), for naming the exact model file a result came from.
 #include <array>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
+#include <fstream>
+#include <vector>
 
 #include <fmt/format.h>
 
+#include "diffbench/errors.h"
 #include "diffbench/io.h"
 
 namespace diffbench {
@@ -41,26 +45,56 @@ void compress(std::array<uint32_t, 8>& h, const unsigned char* block) {
   h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += k;
 }
 
+// Incremental SHA-256: whole 64-byte blocks are compressed as they arrive.
+class Sha256 {
+ public:
+  void update(const char* data, size_t size) {
+    total_ += size;
+    while (size > 0) {
+      size_t take = std::min(size, size_t{64} - buffered_);
+      std::memcpy(buffer_ + buffered_, data, take);
+      buffered_ += take, data += take, size -= take;
+      if (buffered_ == 64) compress(h_, buffer_), buffered_ = 0;
+    }
+  }
+  std::string hex() {
+    unsigned char tail[128] = {};
+    std::memcpy(tail, buffer_, buffered_);
+    tail[buffered_] = 0x80;
+    size_t tail_len = buffered_ + 9 <= 64 ? 64 : 128;
+    uint64_t bits = uint64_t(total_) * 8;
+    for (int i = 0; i < 8; ++i) tail[tail_len - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
+    for (size_t i = 0; i < tail_len; i += 64) compress(h_, tail + i);
+    std::string out;
+    for (uint32_t v : h_) out += fmt::format("{:08x}", v);
+    return out;
+  }
+
+ private:
+  std::array<uint32_t, 8> h_ = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  unsigned char buffer_[64] = {};
+  size_t buffered_ = 0;
+  uint64_t total_ = 0;
+};
+
 }  // namespace
 
 std::string sha256_hex(const std::string& bytes) {
-  std::array<uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  size_t full = bytes.size() / 64 * 64;
-  for (size_t i = 0; i < full; i += 64) compress(h, reinterpret_cast<const unsigned char*>(bytes.data()) + i);
-  unsigned char tail[128] = {};
-  size_t rest = bytes.size() - full;
-  std::memcpy(tail, bytes.data() + full, rest);
-  tail[rest] = 0x80;
-  size_t tail_len = rest + 9 <= 64 ? 64 : 128;
-  uint64_t bits = uint64_t(bytes.size()) * 8;
-  for (int i = 0; i < 8; ++i) tail[tail_len - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
-  for (size_t i = 0; i < tail_len; i += 64) compress(h, tail + i);
-  std::string hex;
-  for (uint32_t v : h) hex += fmt::format("{:08x}", v);
-  return hex;
+  Sha256 sha;
+  sha.update(bytes.data(), bytes.size());
+  return sha.hex();
 }
 
-std::string sha256_file(const std::string& path) { return sha256_hex(read_file(path, "file")); }
+std::string sha256_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw RuntimeError(fmt::format("cannot read '{}' to hash it", path));
+  Sha256 sha;
+  std::vector<char> chunk(1 << 20);  // streamed: a 3.4 GB UNet is not read into memory
+  while (in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    sha.update(chunk.data(), static_cast<size_t>(in.gcount()));
+  }
+  return sha.hex();
+}
 
 }  // namespace diffbench

@@ -17,57 +17,6 @@
 using namespace diffbench;
 using namespace diffbench::testing;
 
-namespace {
-
-struct Stopped {
-  int code;
-  double seconds_after_signal;
-};
-
-// Start diffbench in the background, send `signal` after `delay_s`, wait for it.
-Stopped interrupt(const std::string& args, const char* signal, double delay_s) {
-  std::string script = std::string(DIFFBENCH_BIN) + " " + args + " 2>/dev/null >/dev/null & pid=$!; sleep " +
-                       std::to_string(delay_s) + "; kill -" + signal + " $pid; start=$(date +%s%N); wait $pid; code=$?; " +
-                       "end=$(date +%s%N); echo $code $start $end";
-  FILE* pipe = popen(("bash -c '" + script + "'").c_str(), "r");
-  Stopped r{-1, 1e9};
-  if (pipe) {
-    long long start = 0, end = 0;
-    if (fscanf(pipe, "%d %lld %lld", &r.code, &start, &end) != 3) r.code = -2;
-    r.seconds_after_signal = double(end - start) / 1e9;
-    pclose(pipe);
-  }
-  return r;
-}
-
-}  // namespace
-
-TEST(Signals, SigintStopsPromptlyWritesFinishedRepeatsAndExits130) {
-  std::string dir = scratch_dir("sigint");
-  Stopped r = interrupt("--unet " + kModels + "tiny.pt --threads 1 --warmup 0 --repeat 20 --sampler ddpm --steps 1000 "
-                            "--json " + dir + "/r.json", "INT", 4.0);
-  EXPECT_EQ(r.code, 130);
-  EXPECT_LT(r.seconds_after_signal, 2.0);
-  auto j = nlohmann::json::parse(slurp(dir + "/r.json"));
-  const auto& run = j["runs"][0];
-  EXPECT_EQ(run["status"], "interrupted");
-  EXPECT_GE(run["repeats"].size(), 1u);  // the repeats finished before the signal are kept
-  EXPECT_LT(run["repeats"].size(), 20u);
-}
-
-TEST(Signals, SigtermStopsTheLectureTableAtOnceAndExits143) {
-  std::string dir = scratch_dir("sigterm");
-  // The signal lands in ddpm's 1000 steps: that run is recorded as interrupted, no later sampler starts.
-  Stopped r = interrupt("--unet " + kModels + "tiny.pt --threads 1 --warmup 0 --repeat 3 --json " + dir + "/r.json",
-                        "TERM", 2.0);
-  EXPECT_EQ(r.code, 143);
-  EXPECT_LT(r.seconds_after_signal, 2.0);
-  auto j = nlohmann::json::parse(slurp(dir + "/r.json"));
-  ASSERT_EQ(j["runs"].size(), 1u);
-  EXPECT_EQ(j["runs"][0]["config"]["sampler"], "ddpm");
-  EXPECT_EQ(j["runs"][0]["status"], "interrupted");
-}
-
 TEST(Faults, FullDiskKeepsThePreviousFile) {
   std::string dir = scratch_dir("tinyfs");
   if (mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=64k") != 0) GTEST_SKIP() << "cannot mount a tmpfs here (not root?)";
@@ -173,4 +122,23 @@ TEST(Fuzz, ConfigReaderSurvivesArbitraryBytes) {
 TEST(Fuzz, NpyReaderSurvivesArbitraryBytes) {
   std::vector<std::string> seeds = {to_npy(at::randn({1, 8, 32})), to_npy(at::randn({3})), to_npy(at::zeros({2, 0, 4}))};
   fuzz(seeds, [](const std::string& in) { from_npy(in, "fuzz"); }, 3.0);
+}
+
+TEST(Sha256, KnownAnswersAndStreamedFiles) {
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),  // two blocks (FIPS 180-2)
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  // A file larger than the 1 MiB read chunk, against coreutils.
+  std::string path = scratch_dir("sha") + "/big.bin";
+  std::string data(3 * (1 << 20) + 123, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>((i * 2654435761u) >> 13);
+  write_file_atomically(path, data);
+  FILE* pipe = popen(("sha256sum " + path).c_str(), "r");
+  char expected[65] = {};
+  ASSERT_TRUE(pipe);
+  ASSERT_EQ(fscanf(pipe, "%64s", expected), 1);
+  pclose(pipe);
+  EXPECT_EQ(sha256_file(path), expected);
+  EXPECT_EQ(sha256_hex(data), expected);
 }

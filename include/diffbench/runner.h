@@ -29,7 +29,11 @@ struct Session {
   at::Tensor uncond;                             ///< [B, L, D] unconditional embedding (CFG)
   double unet_load_s = 0, vae_load_s = 0;        ///< model load times, never mixed into step times
   std::optional<double> cold_forward_s;          ///< the first forward call after loading
+  mutable std::string unet_sha256;               ///< hashed once, on first use (see unet_sha256())
 };
+
+/// The UNet file's SHA-256, hashed once per session (a large UNet takes seconds to hash).
+const std::string& unet_sha256(const Session& session);
 
 /// One run to measure.
 struct RunSpec {

@@ -53,12 +53,13 @@ def diffusers_latents(name, steps, seed, shape, unet, config, eta):
     return (result.denoised if name == "lcm" else latents).numpy()
 
 
-def diffbench_latents(binary, unet_path, name, steps, seed, shape, spacing, eta):
+def diffbench_latents(binary, unet_path, name, steps, seed, shape, spacing, eta, schedule, prediction):
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "x.npy")
         cmd = [binary, "--unet", unet_path, "--sampler", name, "--steps", str(steps), "--seed", str(seed),
                "--shape", ",".join(map(str, shape)), "--warmup", "0", "--repeat", "1", "-q",
-               "--timestep-spacing", spacing, "--eta", str(eta), "--save-latents", out]
+               "--timestep-spacing", spacing, "--eta", str(eta), "--beta-schedule", schedule,
+               "--prediction-type", prediction, "--save-latents", out]
         subprocess.run(cmd, check=True)
         return np.load(out)
 
@@ -71,27 +72,33 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--shape", default="1,4,16,16")
     p.add_argument("--tolerance", type=float, default=1e-5)
+    p.add_argument("--schedules", default="scaled_linear,linear,squaredcos_cap_v2")
+    p.add_argument("--predictions", default="epsilon,v_prediction,sample")
     args = p.parse_args()
     unet = torch.jit.load(args.unet).eval()
     shape = [int(v) for v in args.shape.split(",")]
     worst = 0.0
     with torch.no_grad():
-        for name in SAMPLERS:
-            for spacing in ("leading", "trailing", "linspace"):
-                for steps in [int(s) for s in args.steps.split(",")]:
-                    for eta in ([0.0, 1.0] if name == "ddim" else [0.0]):
-                        config = dict(SD15, timestep_spacing=spacing)
-                        if name == "turbo":
-                            config.pop("timestep_spacing")  # turbo is trailing unless a flag says otherwise
-                            spacing_flag = "trailing"
-                        else:
-                            spacing_flag = spacing
-                        ref = diffusers_latents(name, steps, args.seed, shape, unet, config, eta)
-                        got = diffbench_latents(args.diffbench, args.unet, name, steps, args.seed, shape, spacing_flag, eta)
-                        err = float(np.linalg.norm(got - ref) / max(np.linalg.norm(ref), 1e-30))
-                        worst = max(worst, err)
-                        flag = "" if err <= args.tolerance else "  <-- over tolerance"
-                        print(f"{name:9} {spacing:9} steps={steps:<4} eta={eta:<3} rel.err={err:.2e}{flag}")
+        for schedule in args.schedules.split(","):
+            for prediction in args.predictions.split(","):
+                for name in SAMPLERS:
+                    if prediction == "sample" and name in ("euler_a", "turbo"):
+                        continue  # diffusers' EulerAncestralDiscreteScheduler raises NotImplementedError
+                    for spacing in ("leading", "trailing", "linspace"):
+                        for steps in [int(s) for s in args.steps.split(",")]:
+                            for eta in ([0.0, 1.0] if name == "ddim" else [0.0]):
+                                config = dict(SD15, timestep_spacing=spacing, beta_schedule=schedule,
+                                              prediction_type=prediction)
+                                if name == "turbo":
+                                    config["timestep_spacing"] = "trailing"  # turbo is trailing unless a flag says otherwise
+                                ref = diffusers_latents(name, steps, args.seed, shape, unet, config, eta)
+                                got = diffbench_latents(args.diffbench, args.unet, name, steps, args.seed, shape,
+                                                        config["timestep_spacing"], eta, schedule, prediction)
+                                err = float(np.linalg.norm(got - ref) / max(np.linalg.norm(ref), 1e-30))
+                                worst = max(worst, err)
+                                flag = "" if err <= args.tolerance else "  <-- over tolerance"
+                                print(f"{schedule:17} {prediction:12} {name:9} {spacing:9} steps={steps:<4} eta={eta:<3} "
+                                      f"rel.err={err:.2e}{flag}", flush=True)
     print(f"worst relative error {worst:.2e} (tolerance {args.tolerance:g})")
     return 0 if worst <= args.tolerance else 1
 

@@ -221,3 +221,26 @@ TEST(Cli, RejectedOutputLeavesNoFile) {
   EXPECT_EQ(r.code, 2);
   EXPECT_TRUE(slurp(dir + "/r.json").empty());
 }
+
+TEST(Cli, ProgressLineOnlyOnATerminalAndNeverInCiOrQuiet) {
+  if (std::system("command -v script > /dev/null") != 0) GTEST_SKIP() << "util-linux 'script' not installed";
+  // `script` runs the binary on a pseudo-terminal; stderr is then a terminal.
+  auto on_tty = [](const std::string& env, const std::string& extra) {
+    std::string cmd = "env -u CI " + env + " script -qec \"" + std::string(DIFFBENCH_BIN) + " --unet " + kModels +
+                      "tiny.pt --threads 1 --warmup 0 --repeat 2 --sampler ddpm --steps 300 " + extra + "\" /dev/null";
+    FILE* pipe = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[4096];
+    while (pipe && fgets(buf, sizeof buf, pipe)) out += buf;
+    if (pipe) pclose(pipe);
+    return out;
+  };
+  std::string shown = on_tty("", "");
+  EXPECT_NE(shown.find("ETA"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("it/s"), std::string::npos);
+  EXPECT_EQ(on_tty("CI=true", "").find("ETA"), std::string::npos);
+  EXPECT_EQ(on_tty("", "--quiet").find("ETA"), std::string::npos);
+  // Not a terminal (the other tests): no progress line in captured stderr.
+  CliResult piped = run_cli("--unet " + kModels + "tiny.pt --threads 1 --warmup 0 --repeat 1 --sampler ddim --steps 20");
+  EXPECT_EQ(piped.err.find("ETA"), std::string::npos);
+}

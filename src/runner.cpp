@@ -202,6 +202,11 @@ RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress)
 
   const int total_runs = spec.warmup + spec.repeat;
   int step_reached = -1;
+  at::Tensor step_sums;  // CUDA: per-step latent sums, checked after the repeat
+  auto non_finite = [&](int i) {
+    return NonFiniteError(fmt::format("latents became NaN/Inf at step {} (t={}); the model output is not finite", i,
+                                      plan.timesteps[i]), i);
+  };
   device::reset_peak_memory(device);
   const double run_start = now_s();
   try {
@@ -231,16 +236,23 @@ RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress)
         model_time = 0;
         step_reached = i;
         // One reduction: a sum is finite exactly when no element is NaN/Inf (barring overflow, re-checked).
-        if (!std::isfinite(latents.sum().item<float>()) && !latents.isfinite().all().item<bool>()) {
-          throw NonFiniteError(fmt::format("latents became NaN/Inf at step {} (t={}); the model output is not finite",
-                                           i, plan.timesteps[i]), i);
+        // On CUDA the sums stay on the device and are read once per repeat: no copy to the host per step.
+        if (device.is_cuda()) {
+          step_sums[i] = latents.sum();
+        } else if (!std::isfinite(latents.sum().item<float>()) && !latents.isfinite().all().item<bool>()) {
+          throw non_finite(i);
         }
         if (int sig = stop_requested()) throw Interrupted(sig);
         if (progress) progress({k, total_runs, i + 1, plan.steps(), now - run_start});
         last = now_s();  // the checks above are not charged to the next step
       };
       step_reached = -1;
+      if (device.is_cuda()) step_sums = at::zeros({plan.steps()}, at::TensorOptions().dtype(at::kFloat).device(device));
       x = sampler.sample(args, x);
+      if (device.is_cuda()) {
+        at::Tensor bad = (~step_sums.isfinite()).nonzero();  // the one host read of this repeat
+        if (bad.numel() > 0) throw non_finite(static_cast<int>(bad[0][0].item<int64_t>()));
+      }
       const double sampled = now_s();
 
       at::Tensor images;

@@ -10,8 +10,6 @@
 namespace diffbench {
 namespace {
 
-double sum(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); }
-
 std::string spread(const RunRow& r) {
   if (r.total.n == 0 || r.total.median <= 0) return "-";
   return fmt::format("{:.1f}%{}", 100 * r.total.iqr / r.total.median, r.total.noisy ? "!" : "");

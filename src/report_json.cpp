@@ -18,8 +18,6 @@ nlohmann::json summary_json(const std::vector<double>& samples) {
           {"ci_level", s.ci_level}, {"noisy", s.noisy}, {"samples", s.samples}};
 }
 
-double sum(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); }
-
 }  // namespace
 
 nlohmann::json run_to_json(const RunResult& r, const Session& session) {

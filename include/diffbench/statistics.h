@@ -20,6 +20,9 @@ struct Summary {
 /// Quantile q in [0, 1] of sorted values, interpolating linearly between order statistics.
 double quantile(const std::vector<double>& sorted, double q);
 
+/// Sum of values (0 for none).
+double sum(const std::vector<double>& values);
+
 /// Median of values (mean of the two middle ones for even n).
 double median(std::vector<double> values);
 

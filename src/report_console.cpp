@@ -12,6 +12,7 @@ namespace {
 
 std::string spread(const RunRow& r) {
   if (r.total.n == 0 || r.total.median <= 0) return "-";
+  if (r.total.n == 1) return "n=1";  // one run has no spread: 0% would claim a certainty it lacks
   return fmt::format("{:.1f}%{}", 100 * r.total.iqr / r.total.median, r.total.noisy ? "!" : "");
 }
 

@@ -215,7 +215,7 @@ void print_table(FILE* out, const std::vector<RunRow>& rows, const RunOptions& o
   std::fprintf(out,
                "Time/Step: median over %d repeat(s) of the mean step time; Total: median wall time of one run "
                "(initial noise + steps%s), after %d warm-up run(s); it/s = steps / Total; Spread: IQR / median of "
-               "Total (! when over 10%%: too noisy to trust).\n"
+               "Total (! when over 10%%: too noisy to trust; n=1: one run, no spread).\n"
                "Model load %s, first (cold) forward %s: not included above. %s, %d thread(s), %s.\n",
                o.repeat, session.vae ? " + VAE decode" : "", o.warmup, format_seconds(session.unet_load_s).c_str(),
                format_seconds(session.cold_forward_s.value_or(0)).c_str(), session.device.str().c_str(), session.threads,

@@ -20,9 +20,8 @@ nlohmann::json summary_json(const std::vector<double>& samples) {
 
 }  // namespace
 
-nlohmann::json run_to_json(const RunResult& r, const Session& session) {
-  const RunSpec& spec = r.spec;
-  nlohmann::json config = {
+nlohmann::json run_config_json(const RunSpec& spec, const Session& session) {
+  return {
       {"unet", session.unet->path()},
       {"unet_sha256", unet_sha256(session)},
       {"vae", session.vae ? nlohmann::json(session.vae->path()) : nlohmann::json(nullptr)},
@@ -32,11 +31,16 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
       {"seed", spec.seed},
       {"vary_seed", spec.vary_seed},
       {"eta", spec.eta},
-      {"guidance_scale", r.guidance},
+      {"guidance_scale", spec.guidance.value_or(0.0)},
       {"warmup", spec.warmup},
       {"repeat", spec.repeat},
       {"scheduler_config", to_json(spec.config)},
   };
+}
+
+nlohmann::json run_to_json(const RunResult& r, const Session& session) {
+  const RunSpec& spec = r.spec;
+  const nlohmann::json config = run_config_json(spec, session);
   // Per repeat: totals; per step: wall, model, and sampler (= wall - model) times.
   std::vector<double> totals, per_step, model, sampler_time, init, vae, rest, outside;
   nlohmann::json repeats = nlohmann::json::array();

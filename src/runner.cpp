@@ -133,7 +133,7 @@ RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress)
   const SamplerInfo& sampler = find_sampler(spec.sampler);
   RunResult result;
   result.spec = spec;
-  result.guidance = spec.guidance.value_or(0.0);
+  const double guidance = spec.guidance.value_or(0.0);  // resolve() always sets it
   const NoiseSchedule schedule(spec.config);
   result.plan = sampler.plan(schedule, spec.config, spec.steps);
   const Plan& plan = result.plan;
@@ -142,7 +142,7 @@ RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress)
 
   // Conditioning for this batch: [uncond; cond] for classifier-free guidance, else cond alone.
   const bool conditional = session.unet->arity() == 3;
-  const bool guided = conditional && result.guidance > 1.0;
+  const bool guided = conditional && guidance > 1.0;
   at::Tensor context;
   if (conditional) {
     auto rows = [&](const at::Tensor& c) { return c.size(0) == batch ? c : c.expand({batch, c.size(1), c.size(2)}); };
@@ -170,7 +170,7 @@ RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress)
     out = out.to(at::kFloat);
     if (guided) {
       auto halves = out.chunk(2);
-      out = halves[0] + result.guidance * (halves[1] - halves[0]);
+      out = halves[0] + guidance * (halves[1] - halves[0]);
     }
     device::synchronize(device);
     model_time += now_s() - start;

@@ -105,7 +105,8 @@ TEST(Cli, ThousandStepDdpmRunsAndSaysWhatItDid) {
 TEST(Cli, NoArgumentsRunsTheLectureTable) {
   CliResult r = run_cli("--unet " + kModels + "tiny.pt --warmup 0 --repeat 1 --threads 1");
   ASSERT_EQ(r.code, 0) << r.err;
-  for (const char* name : {"ddpm", "ddim", "dpmpp_2m", "euler_a", "lcm", "turbo", "Speed-up", "1.0x"}) {
+  for (const char* name : {"ddpm", "ddim", "dpmpp_2m", "euler_a", "lcm", "turbo", "Speed-up", "1.0x",
+                           "Speed-up: ddpm's Total divided by"}) {
     EXPECT_NE(r.out.find(name), std::string::npos) << name << "\n" << r.out;
   }
 }

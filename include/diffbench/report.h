@@ -26,6 +26,10 @@ const BuildInfo& build_info();
 /// The machine and library facts that make a number comparable (JSON "context").
 nlohmann::json environment_context(const Session& session);
 
+/// A run's "config" object: what was measured, on which model (its identity for --resume,
+/// merge and compare comes from this, see cell_key).
+nlohmann::json run_config_json(const RunSpec& spec, const Session& session);
+
 /// One run as JSON (an element of "runs").
 nlohmann::json run_to_json(const RunResult& result, const Session& session);
 

@@ -83,7 +83,6 @@ using ProgressFn = std::function<void(const Progress&)>;
 /// Everything measured for one RunSpec.
 struct RunResult {
   RunSpec spec;                         ///< as asked, with steps and guidance resolved
-  double guidance = 0;                  ///< the guidance scale used (0/1: conditional branch only)
   Plan plan;
   std::vector<RepeatResult> repeats;
   at::Tensor latents;                   ///< final latents of the last repeat (float32, CPU)

@@ -98,8 +98,6 @@ int main(int argc, char** argv) {
     return cli::run_run(run_options);
   } catch (const UsageError& e) {
     return fail(kExitUsage, e.what());
-  } catch (const Interrupted& e) {
-    return fail(e.signal_number == SIGTERM ? kExitSigterm : kExitSigint, "interrupted");
   } catch (const std::bad_alloc&) {
     return fail(kExitFailure, "out of memory; try a smaller --shape or batch");
   } catch (const c10::Error& e) {

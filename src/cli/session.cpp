@@ -170,8 +170,16 @@ RunSpec make_spec(const Session& session, const RunOptions& o, const SchedulerCo
   return resolve(session, spec);
 }
 
+namespace {
+
+bool progress_enabled(const RunOptions& o) {
+  return !o.quiet && isatty(STDERR_FILENO) && std::getenv("CI") == nullptr;
+}
+
+}  // namespace
+
 ProgressFn progress_for(const RunOptions& o, const std::string& label) {
-  if (o.quiet || !isatty(STDERR_FILENO) || std::getenv("CI") != nullptr) return {};
+  if (!progress_enabled(o)) return {};
   auto last = std::make_shared<double>(-1.0);
   return [label, last](const Progress& p) {  // redrawn at most 10 times a second
     if (p.elapsed_s - *last < 0.1 && p.step != p.steps) return;
@@ -186,7 +194,7 @@ ProgressFn progress_for(const RunOptions& o, const std::string& label) {
 }
 
 void clear_progress(const RunOptions& o) {
-  if (progress_for(o, "")) std::fputs("\r\033[K", stderr);
+  if (progress_enabled(o)) std::fputs("\r\033[K", stderr);
 }
 
 std::string ReferenceRunner::name() const {
@@ -201,7 +209,6 @@ void ReferenceRunner::attach(Session& session, RunResult& result) {
   ref.warmup = 0;
   ref.repeat = 1;
   ref.vary_seed = false;
-  ref.guidance = result.guidance;
   std::string key = fmt::format("{}|{}|{}", name(), ref.seed, fmt::join(ref.shape, "x"));
   auto cached = runs_.find(key);
   if (cached == runs_.end()) cached = runs_.emplace(key, run(session, resolve(session, ref))).first;
@@ -220,6 +227,9 @@ void print_table(FILE* out, const std::vector<RunRow>& rows, const RunOptions& o
                o.repeat, session.vae ? " + VAE decode" : "", o.warmup, format_seconds(session.unet_load_s).c_str(),
                format_seconds(session.cold_forward_s.value_or(0)).c_str(), session.device.str().c_str(), session.threads,
                dtype_name(session.dtype).c_str());
+  if (!rows.empty() && rows.front().speedup > 0) {
+    std::fprintf(out, "Speed-up: ddpm's Total divided by this sampler's Total.\n");
+  }
   if (reference.enabled()) {
     std::fprintf(out, "RMSE / PSNR: final latents against %s from the same initial noise (PSNR peak: the reference's range)%s.\n",
                  reference.name().c_str(),

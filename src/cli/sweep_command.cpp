@@ -157,10 +157,7 @@ int run_sweep(const SweepOptions& s) {
     ++index;
     const RunSpec& spec = specs[i];
     std::string label = fmt::format("[{}/{}] {} {} steps {}", index, todo, spec.sampler, spec.steps, fmt::join(spec.shape, "x"));
-    nlohmann::json probe = {{"sampler", spec.sampler}, {"steps", spec.steps}, {"shape", spec.shape}, {"seed", spec.seed},
-                            {"eta", spec.eta}, {"guidance_scale", spec.guidance.value_or(0.0)},
-                            {"scheduler_config", to_json(spec.config)}};
-    if (done.count(cell_key(probe))) {
+    if (done.count(cell_key(run_config_json(spec, session)))) {
       ++skipped;
       continue;
     }

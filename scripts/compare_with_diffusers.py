@@ -75,8 +75,16 @@ def main():
     p.add_argument("--schedules", default="scaled_linear,linear,squaredcos_cap_v2")
     p.add_argument("--predictions", default="epsilon,v_prediction,sample")
     args = p.parse_args()
-    unet = torch.jit.load(args.unet).eval()
-    shape = [int(v) for v in args.shape.split(",")]
+    if not os.access(args.diffbench, os.X_OK):
+        sys.exit(f"compare_with_diffusers.py: error: no diffbench binary at '{args.diffbench}'; build it or pass --diffbench")
+    try:
+        unet = torch.jit.load(args.unet).eval()
+    except (RuntimeError, ValueError, OSError) as e:
+        sys.exit(f"compare_with_diffusers.py: error: cannot load '{args.unet}': {str(e).splitlines()[0]}")
+    try:
+        shape = [int(v) for v in args.shape.split(",")]
+    except ValueError:
+        sys.exit(f"compare_with_diffusers.py: error: --shape '{args.shape}': expected B,C,H,W integers")
     worst = 0.0
     with torch.no_grad():
         for schedule in args.schedules.split(","):
@@ -104,4 +112,9 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit("compare_with_diffusers.py: interrupted")
+    except subprocess.CalledProcessError as e:
+        sys.exit(f"compare_with_diffusers.py: error: diffbench exited with {e.returncode}: {' '.join(e.cmd)}")

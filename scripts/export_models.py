@@ -16,6 +16,7 @@ Each file carries `diffbench.json` (torch.jit extra file) with its latent
 shape, read by diffbench as the default `--shape`.
 """
 import argparse
+import sys
 import json
 import math
 import os
@@ -230,4 +231,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("export_models.py: interrupted")
+    except OSError as e:
+        sys.exit(f"export_models.py: error: {e}")

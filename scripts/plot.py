@@ -1,94 +1,185 @@
 #!/usr/bin/python3
 """Draw the lecture's figures from measured diffbench results (any result or sweep file).
 
-    /usr/bin/python3 scripts/plot.py results.json -o figures/lecture      # lecture.png + lecture.svg
+    /usr/bin/python3 scripts/plot.py results.json [more.jsonl ...] -o figures/lecture   # .png + .svg
 
-Panels: denoising steps per sampler (log), total time per sampler (log), time per step, and,
-when the runs carry quality against a reference (--reference), quality against total time
-with each sampler's points joined in order of steps. Each sampler is drawn at the step count of
-its default run, or at its largest measured step count when a sweep has several.
+Every finished run is drawn: a series is one sampler at one latent shape (batch and resolution
+become separate series, named "ddim 4x4x32x32" when the files hold several shapes). With one step
+count per series the panels are bars (steps, total time, time per step), as in the lecture's
+table; with several (a sweep over steps) they are lines against steps. Error bars are the
+recorded 95% intervals of the median (stats.*.ci_low / ci_high). An axis is logarithmic only when
+its values span more than 20x, so a 2% difference is never stretched. Runs that did not finish
+(failed, interrupted) are listed on stderr, never dropped silently. With quality against a
+reference (--reference) a last panel draws RMSE against total time.
 Needs python3-matplotlib (Debian); reads JSON reports and JSON-lines sweep files.
 """
 import argparse
 import json
-import statistics
 import sys
 
-import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+def fail(message):
+    sys.exit(f"plot.py: error: {message}")
 
 
 def read_runs(path):
-    with open(path) as f:
-        text = f.read()
     try:
-        return json.loads(text)["runs"]
+        with open(path) as f:
+            text = f.read()
+    except OSError as e:
+        fail(f"cannot read '{path}': {e.strerror}")
+    try:
+        docs = [json.loads(text)]
     except json.JSONDecodeError:
-        runs = []
-        for line in text.splitlines():
-            if line.strip():
-                try:
-                    runs.extend(json.loads(line)["runs"])
-                except json.JSONDecodeError:
-                    pass  # a cut-off last line of an interrupted sweep
-        return runs
+        docs, lines = [], text.splitlines()
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                docs.append(json.loads(line))
+            except json.JSONDecodeError:
+                if number == len(lines) and docs:
+                    print(f"plot.py: '{path}' line {number} is cut off (an interrupted write); it is not drawn",
+                          file=sys.stderr)
+                    continue
+                fail(f"'{path}' line {number} is not valid JSON: is it a diffbench result file?")
+    runs = []
+    for doc in docs:
+        if not isinstance(doc, dict) or not isinstance(doc.get("runs"), list):
+            fail(f"'{path}' is not a diffbench report (no \"runs\" list)")
+        runs.extend(doc["runs"])
+    return runs
+
+
+def shape_text(run):
+    return "x".join(str(d) for d in run["config"].get("shape", []))
+
+
+def total_stats(run):
+    s = run["stats"]["total_s"]
+    return s["median"], s.get("ci_low", s["median"]), s.get("ci_high", s["median"])
+
+
+def step_stats(run):
+    s = run["stats"]["step_s"]
+    return s["median"], s.get("ci_low", s["median"]), s.get("ci_high", s["median"])
+
+
+def choose_scale(ax, axis, values):
+    values = [v for v in values if v > 0]
+    if values and max(values) / min(values) > 20:
+        (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
+
+
+def errors(stats, scale=1.0):
+    lows = [(m - lo) * scale for m, lo, _ in stats]
+    highs = [(hi - m) * scale for m, _, hi in stats]
+    return [lows, highs]
+
+
+def draw(runs, series, args, plt):
+    by_steps = any(len({r["config"]["steps"] for r in rs}) > 1 for rs in series.values())
+    has_quality = any(r.get("quality") for r in runs)
+    panels = (2 if by_steps else 3) + has_quality
+    fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4.5))
+    colors = plt.cm.tab10.colors
+    names = list(series)
+    if by_steps:
+        for i, name in enumerate(names):
+            rs = sorted(series[name], key=lambda r: r["config"]["steps"])
+            steps = [r["config"]["steps"] for r in rs]
+            tot, per = [total_stats(r) for r in rs], [step_stats(r) for r in rs]
+            axes[0].errorbar(steps, [t[0] for t in tot], yerr=errors(tot), fmt="o-", color=colors[i % 10],
+                             label=name, capsize=3)
+            axes[1].errorbar(steps, [p[0] * 1e3 for p in per], yerr=errors(per, 1e3), fmt="o-", color=colors[i % 10],
+                             label=name, capsize=3)
+        all_steps = [r["config"]["steps"] for r in runs]
+        for ax in axes[:2]:
+            ax.set_xlabel("steps")
+            choose_scale(ax, "x", all_steps)
+            ax.legend(fontsize=8)
+        axes[0].set(ylabel="total time (s), median, 95% CI", title="Total time against steps (measured)")
+        choose_scale(axes[0], "y", [total_stats(r)[0] for r in runs])
+        axes[1].set(ylabel="ms per step, median, 95% CI", title="Time per step")
+    else:
+        main = {n: series[n][0] for n in names}
+        steps = [main[n]["config"]["steps"] for n in names]
+        tot, per = [total_stats(main[n]) for n in names], [step_stats(main[n]) for n in names]
+        bar_colors = [colors[i % 10] for i in range(len(names))]
+        axes[0].bar(names, steps, color=bar_colors)
+        axes[0].set(ylabel="steps", title="Denoising steps per sampler")
+        choose_scale(axes[0], "y", steps)
+        axes[1].bar(names, [t[0] for t in tot], yerr=errors(tot), color=bar_colors, capsize=3)
+        axes[1].set(ylabel="total time (s), median, 95% CI", title="Total time per sampler (measured)")
+        choose_scale(axes[1], "y", [t[0] for t in tot])
+        axes[2].bar(names, [p[0] * 1e3 for p in per], yerr=errors(per, 1e3), color=bar_colors, capsize=3)
+        axes[2].set(ylabel="ms per step, median, 95% CI", title="Time per step")
+        for ax in axes[:3]:
+            ax.tick_params(axis="x", rotation=30)
+            for label in ax.get_xticklabels():
+                label.set_horizontalalignment("right")
+    if has_quality:
+        ax = axes[-1]
+        for i, name in enumerate(names):
+            pts = sorted((r["config"]["steps"], total_stats(r)[0], r["quality"]["latents"]["rmse"])
+                         for r in series[name] if r.get("quality"))
+            if pts:
+                ax.plot([p[1] for p in pts], [p[2] for p in pts], "o-", color=colors[i % 10], label=name)
+                for s, t, q in pts:
+                    ax.annotate(str(s), (t, q), textcoords="offset points", xytext=(3, 3), fontsize=7)
+        ref = next(r["quality"]["reference"] for r in runs if r.get("quality"))
+        ax.set(xlabel="total time (s)", ylabel=f"RMSE vs {ref}", title="Quality vs speed (labels: steps)")
+        choose_scale(ax, "x", [total_stats(r)[0] for r in runs if r.get("quality")])
+        choose_scale(ax, "y", [r["quality"]["latents"]["rmse"] for r in runs if r.get("quality")])
+        ax.legend(fontsize=8)
+    fig.suptitle(f"diffbench: {len(runs)} runs from {', '.join(args.results)}", fontsize=9)
+    fig.tight_layout()
+    return fig
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("results", nargs="+", help="diffbench JSON or JSONL files")
     p.add_argument("-o", "--output", default="diffbench", help="output path without extension")
-    p.add_argument("--formats", default="png,svg")
+    p.add_argument("--formats", default="png,svg", help="comma-separated: png, svg, pdf")
     args = p.parse_args()
-    runs = [r for path in args.results for r in read_runs(path) if r.get("status") == "ok" and r["repeats"]]
+    all_runs = [r for path in args.results for r in read_runs(path)]
+    unfinished = [r for r in all_runs if r.get("status") != "ok" or not r.get("repeats")]
+    for r in unfinished:
+        print(f"plot.py: not drawn: {r['config'].get('sampler')} {r['config'].get('steps')} steps "
+              f"{shape_text(r)} ({r.get('status')}: {r.get('error')})", file=sys.stderr)
+    runs = [r for r in all_runs if r not in unfinished]
     if not runs:
-        sys.exit("plot.py: no finished runs in " + ", ".join(args.results))
-
-    by_sampler = {}
+        fail("no finished runs in " + ", ".join(args.results))
+    several_shapes = len({shape_text(r) for r in runs}) > 1
+    series = {}
     for r in runs:
-        by_sampler.setdefault(r["config"]["sampler"], []).append(r)
-    names = list(by_sampler)
-    main_run = {n: max(by_sampler[n], key=lambda r: r["config"]["steps"]) for n in names}
-    steps = [main_run[n]["config"]["steps"] for n in names]
-    total = [statistics.median(rep["total_s"] for rep in main_run[n]["repeats"]) for n in names]
-    per_step = [main_run[n]["stats"]["step_s"]["median"] for n in names]
-    has_quality = any(r.get("quality") for r in runs)
-
-    panels = 4 if has_quality else 3
-    fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4.5))
-    colors = plt.cm.tab10.colors
-    axes[0].bar(names, steps, color=colors[: len(names)])
-    axes[0].set(yscale="log", ylabel="steps", title="Denoising steps per sampler")
-    axes[1].bar(names, total, color=colors[: len(names)])
-    axes[1].set(yscale="log", ylabel="total time (s), median", title="Total time per sampler (measured)")
-    axes[2].bar(names, [t * 1e3 for t in per_step], color=colors[: len(names)])
-    axes[2].set(ylabel="ms per step, median", title="Time per step")
-    for ax in axes[:3]:
-        ax.tick_params(axis="x", rotation=30)
-        for label in ax.get_xticklabels():
-            label.set_horizontalalignment("right")
-    if has_quality:
-        ax = axes[3]
-        for i, n in enumerate(names):
-            pts = sorted((r["config"]["steps"], statistics.median(rep["total_s"] for rep in r["repeats"]),
-                          r["quality"]["latents"]["rmse"]) for r in by_sampler[n] if r.get("quality"))
-            if pts:
-                ax.plot([p[1] for p in pts], [p[2] for p in pts], "o-", color=colors[i % 10], label=n)
-                for s, t, q in pts:
-                    ax.annotate(str(s), (t, q), textcoords="offset points", xytext=(3, 3), fontsize=7)
-        ref = next(r["quality"]["reference"] for r in runs if r.get("quality"))
-        ax.set(xscale="log", yscale="log", xlabel="total time (s)", ylabel=f"RMSE vs {ref}",
-               title="Quality vs speed (labels: steps)")
-        ax.legend(fontsize=8)
-    ctx_note = f"{len(runs)} runs from {', '.join(args.results)}"
-    fig.suptitle(f"diffbench: {ctx_note}", fontsize=9)
-    fig.tight_layout()
+        name = r["config"]["sampler"] + (f" {shape_text(r)}" if several_shapes else "")
+        series.setdefault(name, []).append(r)
+    for name, rs in series.items():
+        if len({r["config"]["steps"] for r in rs}) < len(rs):
+            print(f"plot.py: note: '{name}' has several runs at the same step count (other seeds or settings); "
+                  "each is drawn", file=sys.stderr)
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        plt.rcParams["svg.fonttype"] = "none"  # text stays text in SVG: searchable and editable
+    except ImportError:
+        fail("matplotlib is missing: apt-get install python3-matplotlib")
+    fig = draw(runs, series, args, plt)
     for fmt in args.formats.split(","):
-        fig.savefig(f"{args.output}.{fmt}", dpi=110)
+        try:
+            fig.savefig(f"{args.output}.{fmt}", dpi=110)
+        except (OSError, ValueError) as e:
+            fail(f"cannot write '{args.output}.{fmt}': {e}")
         print(f"{args.output}.{fmt}")
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("plot.py: interrupted")
+    except (KeyError, TypeError, ValueError) as e:
+        fail(f"unexpected content in the result files ({type(e).__name__}: {e}); are they diffbench reports?")

@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -89,9 +91,27 @@ void append_line(const std::string& path, const std::string& line) {
   std::string data = line + "\n";
   ssize_t n = write(fd, data.data(), data.size());  // one write: O_APPEND lines do not interleave
   int err = errno;
-  bool ok = n == static_cast<ssize_t>(data.size()) && fsync(fd) == 0;
+  // fsync makes a regular file durable; a device, pipe or /dev/stdout has nothing to sync (EINVAL).
+  struct stat st{};
+  bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  bool ok = n == static_cast<ssize_t>(data.size()) && (!regular || fsync(fd) == 0);
   close(fd);
   if (!ok) throw RuntimeError(fmt::format("cannot append to '{}': {}", path, std::strerror(n < 0 ? err : ENOSPC)));
+}
+
+void truncate_file(const std::string& path, size_t length) {
+  if (truncate(path.c_str(), static_cast<off_t>(length)) != 0) {
+    throw RuntimeError(fmt::format("cannot truncate '{}': {}", path, std::strerror(errno)));
+  }
+}
+
+std::string output_identity(const std::string& path) {
+  if (path == "-" || path == "/dev/stdout") return "-";
+  char resolved[PATH_MAX];
+  std::string dir = parent_of(path), base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+  if (realpath(path.c_str(), resolved)) return resolved;  // an existing file, through any links
+  if (realpath(dir.c_str(), resolved)) return std::string(resolved) + "/" + base;
+  return path;
 }
 
 void check_writable(const std::string& path, const std::string& flag) {

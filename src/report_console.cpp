@@ -16,6 +16,12 @@ std::string spread(const RunRow& r) {
   return fmt::format("{:.1f}%{}", 100 * r.total.iqr / r.total.median, r.total.noisy ? "!" : "");
 }
 
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string out;
+  for (size_t i = 0; i < shape.size(); ++i) out += (i ? "x" : "") + std::to_string(shape[i]);
+  return out;
+}
+
 std::string psnr_text(double db) { return std::isinf(db) ? "inf" : fmt::format("{:.1f}", db); }
 
 std::string quality_text(const RunRow& r) {
@@ -39,10 +45,17 @@ bool any_speedup(const std::vector<RunRow>& rows) {
 
 }  // namespace
 
-std::string format_seconds(double s) {
-  if (s < 1e-3) return fmt::format("{:.0f} us", s * 1e6);
-  if (s < 1.0) return fmt::format("{:.2f} ms", s * 1e3);
+std::string format_seconds(double s, const std::string& unit) {
+  if (unit == "us" || (unit == "auto" && s < 1e-3)) return fmt::format("{:.0f} us", s * 1e6);
+  if (unit == "ms" || (unit == "auto" && s < 1.0)) return fmt::format("{:.2f} ms", s * 1e3);
   return fmt::format("{:.2f} s", s);
+}
+
+static bool shapes_differ(const std::vector<RunRow>& rows) {
+  for (const auto& r : rows) {
+    if (r.shape != rows.front().shape) return true;
+  }
+  return false;
 }
 
 std::vector<RunRow> summarize_runs(const std::vector<RunResult>& results, const std::string& baseline) {
@@ -56,9 +69,10 @@ std::vector<RunRow> summarize_runs(const std::vector<RunResult>& results, const 
     row.shape = r.spec.shape;
     row.seed = r.spec.seed;
     row.quality = r.quality;
-    std::vector<double> totals, per_step, model, sampler_time, outside;
+    std::vector<double> totals, per_step, model, sampler_time, outside, steps_time;
     for (const auto& rep : r.repeats) {
       totals.push_back(rep.total_s);
+      steps_time.push_back(sum(rep.step_s));
       per_step.push_back(rep.step_s.empty() ? 0.0 : sum(rep.step_s) / double(rep.step_s.size()));
       model.push_back(sum(rep.model_s));
       sampler_time.push_back(sum(rep.step_s) - sum(rep.model_s));
@@ -69,8 +83,9 @@ std::vector<RunRow> summarize_runs(const std::vector<RunResult>& results, const 
     row.model = summarize(model);
     row.sampler_time = summarize(sampler_time);
     row.outside_model_fraction = outside.empty() ? 0.0 : median(outside);
+    const double median_steps_time = steps_time.empty() ? 0.0 : median(steps_time);
+    if (median_steps_time > 0) row.steps_per_s = row.steps / median_steps_time;  // denoising only: no VAE decode
     if (row.total.median > 0) {
-      row.steps_per_s = row.steps / row.total.median;
       row.images_per_s = (row.shape.empty() ? 0.0 : double(row.shape[0])) / row.total.median;
     }
     if (row.sampler == baseline && row.total.median > 0) base_total = row.total.median;
@@ -82,19 +97,23 @@ std::vector<RunRow> summarize_runs(const std::vector<RunResult>& results, const 
   return rows;
 }
 
-std::string console_table(const std::vector<RunRow>& rows) {
-  const bool speed = any_speedup(rows), quality = any_quality(rows);
-  std::string out = fmt::format("{:<10} {:>6} {:>11} {:>11} {:>9} {:>8}", "Sampler", "Steps", "Time/Step", "Total", "it/s", "Spread");
+std::string console_table(const std::vector<RunRow>& rows, const std::string& unit) {
+  const bool speed = any_speedup(rows), quality = any_quality(rows), shapes = shapes_differ(rows);
+  std::string out = fmt::format("{:<10} {:>6}", "Sampler", "Steps");
+  if (shapes) out += fmt::format(" {:>14}", "Shape");
+  out += fmt::format(" {:>11} {:>11} {:>9} {:>8}", "Time/Step", "Total", "it/s", "Spread");
   if (speed) out += fmt::format(" {:>9}", "Speed-up");
   if (quality) out += fmt::format("  {}", "RMSE / PSNR vs reference");
   out += "\n";
   for (const RunRow& r : rows) {
+    out += fmt::format("{:<10} {:>6}", r.sampler, r.steps);
+    if (shapes) out += fmt::format(" {:>14}", shape_text(r.shape));
     if (r.total.n == 0) {
-      out += fmt::format("{:<10} {:>6} {}\n", r.sampler, r.steps, r.status);
+      out += " " + r.status + "\n";
       continue;
     }
-    out += fmt::format("{:<10} {:>6} {:>11} {:>11} {:>9.1f} {:>8}", r.sampler, r.steps, format_seconds(r.step.median),
-                       format_seconds(r.total.median), r.steps_per_s, spread(r));
+    out += fmt::format(" {:>11} {:>11} {:>9.1f} {:>8}", format_seconds(r.step.median, unit),
+                       format_seconds(r.total.median, unit), r.steps_per_s, spread(r));
     if (speed) out += fmt::format(" {:>8.1f}x", r.speedup);
     if (quality) out += "  " + quality_text(r);
     if (r.status != "ok") out += "  (" + r.status + ")";
@@ -103,17 +122,18 @@ std::string console_table(const std::vector<RunRow>& rows) {
   return out;
 }
 
-std::string markdown_table(const std::vector<RunRow>& rows) {
-  const bool speed = any_speedup(rows), quality = any_quality(rows);
-  std::string out = "| Sampler | Steps | Time/Step | Total | it/s | Spread |";
-  std::string rule = "|---|---:|---:|---:|---:|---:|";
+std::string markdown_table(const std::vector<RunRow>& rows, const std::string& unit) {
+  const bool speed = any_speedup(rows), quality = any_quality(rows), shapes = shapes_differ(rows);
+  std::string out = std::string("| Sampler | Steps |") + (shapes ? " Shape |" : "") + " Time/Step | Total | it/s | Spread |";
+  std::string rule = std::string("|---|---:|") + (shapes ? "---|" : "") + "---:|---:|---:|---:|";
   if (speed) out += " Speed-up |", rule += "---:|";
   if (quality) out += " RMSE / PSNR vs reference |", rule += "---:|";
   out += "\n" + rule + "\n";
   for (const RunRow& r : rows) {
-    out += fmt::format("| {} | {} | {} | {} | {:.1f} | {} |", r.sampler, r.steps,
-                       r.total.n ? format_seconds(r.step.median) : r.status, r.total.n ? format_seconds(r.total.median) : "-",
-                       r.steps_per_s, spread(r));
+    out += fmt::format("| {} | {} |", r.sampler, r.steps);
+    if (shapes) out += " " + shape_text(r.shape) + " |";
+    out += fmt::format(" {} | {} | {:.1f} | {} |", r.total.n ? format_seconds(r.step.median, unit) : r.status,
+                       r.total.n ? format_seconds(r.total.median, unit) : "-", r.steps_per_s, spread(r));
     if (speed) out += fmt::format(" {:.1f}x |", r.speedup);
     if (quality) out += " " + quality_text(r) + " |";
     out += "\n";
@@ -127,8 +147,7 @@ std::string csv_table(const std::vector<RunRow>& rows) {
       "step_median_s,model_median_s,sampler_median_s,steps_per_s,images_per_s,outside_model_fraction,speedup,"
       "reference,rmse,max_abs,psnr_db\n";
   for (const RunRow& r : rows) {
-    std::string shape;
-    for (size_t i = 0; i < r.shape.size(); ++i) shape += (i ? "x" : "") + std::to_string(r.shape[i]);
+    std::string shape = shape_text(r.shape);
     out += fmt::format("{},{},{},{},{},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.6g},{:.6g},",
                        r.sampler, r.steps, shape, r.seed, r.status, r.total.n, r.total.median, r.total.iqr, r.total.ci_low,
                        r.total.ci_high, r.step.median, r.model.median, r.sampler_time.median, r.steps_per_s,

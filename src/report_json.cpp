@@ -18,6 +18,20 @@ nlohmann::json summary_json(const std::vector<double>& samples) {
           {"ci_level", s.ci_level}, {"noisy", s.noisy}, {"samples", s.samples}};
 }
 
+// What the UNet was conditioned on: where it came from, its shape and content hash.
+nlohmann::json cond_json(const Session& session) {
+  if (!session.cond.defined()) return nullptr;
+  auto hash = [](const at::Tensor& t) { return sha256_hex(to_npy(t.to(at::kFloat).contiguous())); };
+  nlohmann::json j = {{"source", session.cond_source}, {"shape", session.cond.sizes().vec()}, {"sha256", hash(session.cond)}};
+  if (session.uncond.defined()) {
+    j["uncond_source"] = session.uncond_source;
+    j["uncond_sha256"] = hash(session.uncond);
+  } else {
+    j["uncond_source"] = "zeros";
+  }
+  return j;
+}
+
 }  // namespace
 
 nlohmann::json run_config_json(const RunSpec& spec, const Session& session) {
@@ -25,6 +39,11 @@ nlohmann::json run_config_json(const RunSpec& spec, const Session& session) {
       {"unet", session.unet->path()},
       {"unet_sha256", unet_sha256(session)},
       {"vae", session.vae ? nlohmann::json(session.vae->path()) : nlohmann::json(nullptr)},
+      {"vae_sha256", session.vae ? nlohmann::json(vae_sha256(session)) : nlohmann::json(nullptr)},
+      {"cond", cond_json(session)},
+      {"device", session.device.str()},
+      {"dtype", dtype_name(session.dtype)},
+      {"threads", session.threads},
       {"sampler", spec.sampler},
       {"steps", spec.steps},
       {"shape", spec.shape},
@@ -59,6 +78,9 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
   }
   const double images = spec.shape.empty() ? 0.0 : double(spec.shape[0]);
   const double median_total = summarize(totals).median;
+  std::vector<double> steps_time;
+  for (const RepeatResult& rep : r.repeats) steps_time.push_back(sum(rep.step_s));
+  const double median_steps_time = summarize(steps_time).median;
   nlohmann::json j = {
       {"config", config},
       {"status", r.status},
@@ -69,8 +91,10 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
       {"sigmas", r.plan.sigmas},
       {"init_noise_sigma", r.plan.init_noise_sigma},
       {"integer_timesteps", r.plan.integer_timesteps},
-      {"load_s", {{"unet", session.unet_load_s}, {"vae", session.vae_load_s}}},
-      {"cold_forward_s", session.cold_forward_s.value_or(0.0)},
+      {"process", {{"id", session.process_id}}},
+      {"cold_forward_s", r.cold_forward_s ? nlohmann::json(*r.cold_forward_s) : nlohmann::json(nullptr)},
+      {"cpu_time_s", {{"user", r.cpu_user_s}, {"sys", r.cpu_sys_s}}},
+      {"warnings", r.warnings},
       {"repeats", repeats},
       {"stats",
        {{"total_s", summary_json(totals)},
@@ -82,11 +106,12 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
         {"rest_s", summary_json(rest)}}},
       {"outside_model_fraction", summarize(outside).median},
       {"throughput",
-       {{"steps_per_s", median_total > 0 ? double(spec.steps) / median_total : 0.0},
+       {{"steps_per_s", median_steps_time > 0 ? double(spec.steps) / median_steps_time : 0.0},
         {"images_per_s", median_total > 0 ? images / median_total : 0.0}}},
       {"memory",
        {{"parameter_bytes", session.unet->parameter_bytes() + (session.vae ? session.vae->parameter_bytes() : 0)},
         {"peak_rss_bytes", r.peak_rss_bytes},
+        {"peak_rss_scope", r.peak_rss_scope},
         {"device_peak_bytes", r.device_peak_bytes}}},
       {"quality", nullptr},
   };

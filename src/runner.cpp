@@ -3,6 +3,7 @@
 #include "diffbench/runner.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <limits>
@@ -16,8 +17,10 @@
 #include <fmt/ranges.h>
 
 #include "device.h"
+#include "process_info.h"
 #include "diffbench/errors.h"
 #include "diffbench/io.h"
+#include "diffbench/statistics.h"
 
 namespace diffbench {
 namespace {
@@ -61,6 +64,11 @@ const std::string& unet_sha256(const Session& session) {
   return session.unet_sha256;
 }
 
+const std::string& vae_sha256(const Session& session) {
+  if (session.vae_sha256.empty() && session.vae) session.vae_sha256 = sha256_file(session.vae->path());
+  return session.vae_sha256;
+}
+
 void request_stop(int signal_number) { g_stop_signal.store(signal_number); }
 int stop_requested() { return g_stop_signal.load(); }
 
@@ -79,9 +87,15 @@ RunSpec resolve(const Session& session, RunSpec spec) {
     if (d <= 0) throw UsageError(fmt::format("--shape dimensions must be positive, got {}", shape_text(spec.shape)));
   }
   check_memory(session, spec.shape);
-  if (spec.eta < 0) throw UsageError(fmt::format("--eta must be >= 0, got {}", spec.eta));
+  // DDIM's eta interpolates between the deterministic ODE (0) and DDPM's posterior variance (1);
+  // beyond 1 the variance exceeds what the next step can hold and the latents become NaN.
+  if (!(spec.eta >= 0 && spec.eta <= 1)) throw UsageError(fmt::format("--eta must be between 0 and 1, got {}", spec.eta));
   if (spec.warmup < 0) throw UsageError(fmt::format("--warmup must be >= 0, got {}", spec.warmup));
   if (spec.repeat < 1) throw UsageError(fmt::format("--repeat must be at least 1, got {}", spec.repeat));
+  // The plan checks the step count against the schedule (e.g. LCM's original_inference_steps) now,
+  // before any work, and may fix config values the sampler always uses (turbo: trailing spacing).
+  Plan plan = sampler.plan(NoiseSchedule(spec.config), spec.config, spec.steps);
+  if (plan.timestep_spacing) spec.config.timestep_spacing = *plan.timestep_spacing;
   bool conditional = session.unet->arity() == 3;
   if (!spec.guidance) spec.guidance = conditional ? sampler.default_guidance : 0.0;
   if (*spec.guidance < 0) throw UsageError(fmt::format("--guidance-scale must be >= 0, got {}", *spec.guidance));
@@ -135,7 +149,7 @@ RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress)
   result.spec = spec;
   const double guidance = spec.guidance.value_or(0.0);  // resolve() always sets it
   const NoiseSchedule schedule(spec.config);
-  result.plan = sampler.plan(schedule, spec.config, spec.steps);
+  result.plan = plan_for(sampler, schedule, spec.config, spec.steps);
   const Plan& plan = result.plan;
   const c10::Device device = session.device;
   const int64_t batch = spec.shape[0];
@@ -198,6 +212,7 @@ RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress)
       throw;
     }
     session.cold_forward_s = now_s() - start;
+    result.cold_forward_s = session.cold_forward_s;
   }
 
   const int total_runs = spec.warmup + spec.repeat;
@@ -208,6 +223,8 @@ RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress)
                                       plan.timesteps[i]), i);
   };
   device::reset_peak_memory(device);
+  const bool rss_reset = reset_peak_rss();
+  const CpuTimes cpu_start = cpu_times();
   const double run_start = now_s();
   try {
     for (int k = 0; k < total_runs; ++k) {
@@ -281,10 +298,15 @@ RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress)
     result.status = "interrupted";
     result.error = fmt::format("stopped by signal {} at step {}", e.signal_number, step_reached + 1);
   }
-  struct rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  result.peak_rss_bytes = static_cast<int64_t>(usage.ru_maxrss) * 1024;
+  const CpuTimes cpu_end = cpu_times();
+  result.cpu_user_s = cpu_end.user - cpu_start.user;
+  result.cpu_sys_s = cpu_end.sys - cpu_start.sys;
+  result.peak_rss_bytes = peak_rss_bytes(rss_reset);
+  result.peak_rss_scope = rss_reset ? "run" : "process";
   result.device_peak_bytes = device::peak_memory_bytes(device);
+  std::vector<double> totals;
+  for (const auto& rep : result.repeats) totals.push_back(rep.total_s);
+  result.warnings = timing_warnings(totals);
   return result;
 }
 

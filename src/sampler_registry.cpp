@@ -31,6 +31,20 @@ const SamplerInfo& find_sampler(const std::string& name) {
   throw UsageError(unknown_name_message("sampler", name, names) + "; see 'diffbench list'");
 }
 
+Plan plan_for(const SamplerInfo& sampler, const NoiseSchedule& schedule, const SchedulerConfig& config, int steps) {
+  Plan plan = sampler.plan(schedule, config, steps);
+  const double last = schedule.size() - 1;
+  if (!plan.timesteps.empty() && plan.timesteps.front() < 0.9 * last) {
+    const double max_sigma = schedule.sigmas()[static_cast<size_t>(last)];
+    plan.notes.push_back(fmt::format(
+        "the first timestep is t={:g} of {:g} ({} spacing at {} step(s)): the initial noise is treated as if at "
+        "sigma {:.3g} instead of {:.3g}, so the result stays noisy; --timestep-spacing trailing starts at t={:g}",
+        plan.timesteps.front(), last, plan.timestep_spacing.value_or(config.timestep_spacing), steps,
+        plan.sigmas.front(), max_sigma, last));
+  }
+  return plan;
+}
+
 at::Tensor SampleArgs::noise_like(const at::Tensor& like) const {
   at::Tensor noise = at::randn(like.sizes(), generator, at::TensorOptions().dtype(at::kFloat));
   return like.device().is_cpu() ? noise : noise.to(like.device());

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <set>
 #include <sstream>
 
 #include "diffbench/errors.h"
@@ -47,12 +48,66 @@ std::pair<int, int> parse_shard(const std::string& text) {
   return {index, count};
 }
 
-std::string cell_key(const nlohmann::json& c) {
-  nlohmann::json key = {{"sampler", c.value("sampler", "")},          {"steps", c.value("steps", 0)},
-                        {"shape", c.value("shape", nlohmann::json())}, {"seed", c.value("seed", 0)},
-                        {"eta", c.value("eta", 0.0)},                  {"guidance_scale", c.value("guidance_scale", 0.0)},
-                        {"scheduler_config", c.value("scheduler_config", nlohmann::json())}};
-  return key.dump();
+const std::vector<std::string>& ignorable_key_groups() {
+  static const std::vector<std::string> groups = {"model", "cond", "dtype", "device", "threads", "shape"};
+  return groups;
+}
+
+namespace {
+
+// Config fields that do not change the measured work: where the files are, how often it ran.
+const char* const kNotIdentity[] = {"unet", "vae", "warmup", "repeat"};
+
+std::vector<std::string> fields_of_group(const std::string& group) {
+  if (group == "model") return {"unet_sha256", "vae_sha256"};
+  return {group};
+}
+
+}  // namespace
+
+std::string ignorable_group_of(const std::string& field) {
+  std::string top = field.substr(0, field.find('.'));
+  for (const auto& group : ignorable_key_groups()) {
+    for (const auto& f : fields_of_group(group)) {
+      if (f == top) return group;
+    }
+  }
+  return "";
+}
+
+namespace {
+
+void collect_differences(const nlohmann::json& a, const nlohmann::json& b, const std::string& prefix,
+                         std::vector<std::string>* out) {
+  if (a.is_object() && b.is_object()) {
+    std::set<std::string> keys;
+    for (const auto& [k, v] : a.items()) keys.insert(k);
+    for (const auto& [k, v] : b.items()) keys.insert(k);
+    for (const auto& k : keys) {
+      collect_differences(a.value(k, nlohmann::json()), b.value(k, nlohmann::json()), prefix.empty() ? k : prefix + "." + k, out);
+    }
+  } else if (a != b) {
+    out->push_back(prefix);
+  }
+}
+
+}  // namespace
+
+std::string cell_key(const nlohmann::json& c, const std::vector<std::string>& ignore) {
+  nlohmann::json key = c.is_object() ? c : nlohmann::json::object();
+  for (const char* field : kNotIdentity) key.erase(field);
+  for (const auto& group : ignore) {
+    for (const auto& field : fields_of_group(group)) key.erase(field);
+  }
+  return key.dump();  // nlohmann's objects are sorted by key: equal configs dump equally
+}
+
+std::vector<std::string> config_differences(const nlohmann::json& a, const nlohmann::json& b) {
+  std::vector<std::string> out;
+  nlohmann::json x = a, y = b;
+  for (const char* field : kNotIdentity) x.erase(field), y.erase(field);
+  collect_differences(x, y, "", &out);
+  return out;
 }
 
 Report read_report(const std::string& path) {
@@ -80,27 +135,37 @@ Report read_report(const std::string& path) {
   auto whole = nlohmann::json::parse(text, nullptr, false);
   if (!whole.is_discarded()) {
     take(whole, "");
+    report.valid_bytes = text.size();
     return report;
   }
-  // JSON lines: one report per line; a cut-off last line (a crash mid-append) is skipped.
-  std::istringstream lines(text);
-  std::string line;
-  int number = 0;
-  bool pending_error = false;
-  while (std::getline(lines, line)) {
+  // JSON lines: one report per line; a cut-off last line (a crash mid-append) is reported to the
+  // caller (truncated_tail), which decides: resume drops it, merge refuses it.
+  size_t offset = 0;
+  int number = 0, bad_line = 0;
+  size_t bad_offset = 0;
+  while (offset < text.size()) {
+    size_t end = text.find('\n', offset);
+    size_t next = end == std::string::npos ? text.size() : end + 1;
+    std::string line = text.substr(offset, (end == std::string::npos ? text.size() : end) - offset);
     ++number;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    if (pending_error) throw RuntimeError(fmt::format("'{}' line {} is not valid JSON", path, number - 1));
-    auto doc = nlohmann::json::parse(line, nullptr, false);
-    if (doc.is_discarded()) {
-      pending_error = true;
-      continue;
+    if (line.find_first_not_of(" \t\r") != std::string::npos) {
+      if (bad_line) throw RuntimeError(fmt::format("'{}' line {} is not valid JSON", path, bad_line));
+      auto doc = nlohmann::json::parse(line, nullptr, false);
+      if (doc.is_discarded()) {
+        bad_line = number;
+        bad_offset = offset;
+      } else {
+        take(doc, fmt::format(" line {}", number));
+      }
     }
-    take(doc, fmt::format(" line {}", number));
+    offset = next;
   }
-  if (pending_error) {
+  report.valid_bytes = text.size();
+  if (bad_line) {
     if (report.schema_version == 0) throw RuntimeError(fmt::format("'{}' is neither JSON nor JSON lines", path));
     report.truncated_tail = true;
+    report.truncated_line = bad_line;
+    report.valid_bytes = bad_offset;
   }
   if (report.schema_version == 0) throw RuntimeError(fmt::format("'{}' is empty", path));
   return report;

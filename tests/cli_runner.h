@@ -29,11 +29,11 @@ inline std::string scratch_dir(const std::string& name) {
   return dir;
 }
 
-/// Run `diffbench <args>` (args are shell words) and capture everything.
-inline CliResult run_cli(const std::string& args) {
+/// Run `binary <args>` (args are shell words) and capture everything.
+inline CliResult run_cli_binary(const std::string& binary, const std::string& args) {
   static int counter = 0;
   std::string base = "/tmp/diffbench_cli_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
-  std::string cmd = std::string(DIFFBENCH_BIN) + " " + args + " > " + base + ".out 2> " + base + ".err";
+  std::string cmd = binary + " " + args + " > " + base + ".out 2> " + base + ".err";
   int status = std::system(cmd.c_str());
   CliResult r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -42,6 +42,13 @@ inline CliResult run_cli(const std::string& args) {
   std::remove((base + ".out").c_str());
   std::remove((base + ".err").c_str());
   return r;
+}
+
+/// Run `diffbench <args>` (args are shell words) and capture everything. DIFFBENCH_TEST_BIN, when
+/// set, names another binary: the way to show that a test fails on an older build.
+inline CliResult run_cli(const std::string& args) {
+  const char* other = std::getenv("DIFFBENCH_TEST_BIN");
+  return run_cli_binary(other && *other ? other : DIFFBENCH_BIN, args);
 }
 
 inline const std::string kModels = DIFFBENCH_SOURCE_DIR "/models/";

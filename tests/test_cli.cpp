@@ -21,7 +21,7 @@ TEST(Cli, DdimWritesJsonWithTheRequiredFieldsAndReadableLatents) {
   CliResult r = run_cli(kTiny + "--sampler ddim --steps 10 --seed 3 --repeat 2 --json " + dir + "/r.json --save-latents " + dir + "/x.npy");
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(slurp(dir + "/r.json"));
-  EXPECT_EQ(j["schema_version"], 1);
+  EXPECT_EQ(j["schema_version"], 2);
   for (const char* key : {"diffbench_version", "git_sha", "libtorch_version", "device", "dtype", "threads", "cpu_model", "date", "blas"}) {
     EXPECT_TRUE(j["context"].contains(key)) << key;
   }

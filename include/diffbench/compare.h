@@ -1,7 +1,11 @@
 #pragma once
-/// `diffbench compare`: matching runs of two reports and deciding "slower" only when it is true.
+/// `diffbench compare` and `diffbench ab`: matching runs of two reports and deciding "slower" only
+/// when the data can say so, with the noise between processes counted when it was measured.
+#include <cstddef>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "diffbench/sweep.h"
 
@@ -15,18 +19,40 @@ double mann_whitney_p(const std::vector<double>& a, const std::vector<double>& b
 /// The smallest two-sided p-value the exact test can reach with these sample sizes.
 double mann_whitney_min_p(size_t n_a, size_t n_b);
 
-/// One metric of one matched run.
-struct MetricChange {
-  std::string metric;        ///< "total_s", "model_s", "sampler_s"
-  double base_median = 0, new_median = 0;
-  double change = 0;         ///< new / base - 1
-  double p_value = 1;
-  std::string verdict;       ///< "slower", "faster", "no change"
+/// z with P(Z > z) = p for a standard normal Z (0 < p < 1).
+double normal_upper_quantile(double p);
+
+/// The smallest relative change (fraction of base_median) that a two-sided test at `alpha` detects
+/// with 80% power, from the two samples' standard deviations (normal approximation); infinity when
+/// the sizes cannot reach alpha at all or a side has a single figure (its spread is unknown).
+double detectable_change(const std::vector<double>& base, const std::vector<double>& updated, double base_median,
+                         double alpha);
+
+/// How the compare gate decides.
+struct CompareSettings {
+  double threshold = 0.05;          ///< a change smaller than this fraction is "no change"
+  double alpha = 0.05;              ///< significance level
+  std::vector<std::string> ignore;  ///< cell-identity groups left out of matching (ignorable_key_groups)
 };
 
-/// A run present in both reports.
+/// One metric of one matched run.
+struct MetricChange {
+  std::string metric;          ///< "total_s", "model_s", "sampler_s"
+  double base_median = 0, new_median = 0;
+  double change = 0;           ///< new / base - 1
+  double p_value = 1;
+  size_t n_base = 0, n_new = 0;  ///< figures tested: processes, or repeats of one process
+  double min_p = 1;            ///< the smallest p-value these sizes can give
+  double detectable = 0;       ///< see detectable_change (a fraction; infinity: nothing detectable)
+  std::string verdict;         ///< "slower", "faster", "no change", or "undecidable" (min_p >= alpha)
+};
+
+/// A cell present in both reports.
 struct RunChange {
-  std::string label;         ///< "ddim 50 steps 1x4x32x32 seed 0"
+  std::string label;                     ///< "ddim 50 steps 1x4x32x32 seed 0"
+  size_t base_processes = 0, new_processes = 0;
+  bool per_process = false;              ///< tested on one figure per process (both sides >= 2)
+  std::vector<std::string> differences;  ///< config fields that differ (only those --ignore allowed)
   std::vector<MetricChange> metrics;
 };
 
@@ -34,11 +60,19 @@ struct Comparison {
   std::vector<RunChange> matched;
   std::vector<std::string> only_in_base, only_in_new;  ///< labels
   std::vector<std::string> context_warnings;          ///< "threads: 2 vs 1", ...
+  std::vector<std::string> notes;                     ///< what the reader must know to trust a verdict
   double geomean_ratio = 1;                           ///< geometric mean of new/base total medians
   bool regression = false;                            ///< some total_s verdict is "slower"
+  bool decided = false;                               ///< some total_s verdict is not "undecidable"
 };
 
-/// Compare; `threshold` is a fraction (0.05 = 5%), `alpha` the significance level.
-Comparison compare_reports(const Report& base, const Report& updated, double threshold, double alpha);
+/// Compare two reports. Runs with the same cell_key (less `settings.ignore`) are matched; runs
+/// of one cell from several processes (process.id) are tested on one median per process.
+Comparison compare_reports(const Report& base, const Report& updated, const CompareSettings& settings);
+
+/// The comparison as a console table, GitHub Markdown, and JSON (compare's three outputs).
+std::string compare_console(const Comparison& c, const CompareSettings& settings);
+std::string compare_markdown(const Comparison& c, const CompareSettings& settings);
+nlohmann::json compare_json(const Comparison& c, const CompareSettings& settings);
 
 }  // namespace diffbench

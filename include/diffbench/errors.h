@@ -11,7 +11,8 @@ enum ExitCode : int {
   kExitOk = 0,          ///< success
   kExitFailure = 1,     ///< runtime failure: a model, file or device problem
   kExitUsage = 2,       ///< bad flags or values: nothing was run
-  kExitRegression = 3,  ///< reserved for `diffbench compare`
+  kExitRegression = 3,  ///< `compare` / `ab`: a run is significantly slower
+  kExitUndecided = 4,   ///< `compare` / `ab`: nothing matched, or too few figures to decide (--allow-undecided: 0)
   kExitSigint = 130,    ///< stopped by SIGINT (finished results were written)
   kExitSigterm = 143,   ///< stopped by SIGTERM (finished results were written)
 };

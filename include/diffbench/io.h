@@ -19,6 +19,13 @@ void check_writable(const std::string& path, const std::string& flag);
 /// Append one line (a newline is added) and fsync, so a JSON-lines file is valid after every line.
 void append_line(const std::string& path, const std::string& line);
 
+/// Cut a file to `length` bytes (drops a JSON-lines file's cut-off last line before appending).
+void truncate_file(const std::string& path, size_t length);
+
+/// A canonical name for an output path (links and ".." resolved; "-" and /dev/stdout are "-"),
+/// so that two flags naming the same file can be refused.
+std::string output_identity(const std::string& path);
+
 /// Fail early (UsageError) unless `dir` is a writable directory or can be created in one.
 void check_writable_dir(const std::string& dir, const std::string& flag);
 

@@ -11,7 +11,7 @@
 namespace diffbench {
 
 /// Version of the JSON layout (docs/json-schema.md); bump on incompatible change.
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 /// diffbench's version ("0.1.0"), git sha and dirty flag, compiler and build type.
 struct BuildInfo {
@@ -43,7 +43,8 @@ struct RunRow {
   std::vector<int64_t> shape;
   uint64_t seed = 0;
   Summary total, step, model, sampler_time;  ///< total per repeat; mean step per repeat; model and sampler sums per repeat
-  double steps_per_s = 0, images_per_s = 0;  ///< from the median total
+  double steps_per_s = 0;                    ///< steps / median time in steps (VAE decode excluded)
+  double images_per_s = 0;                   ///< from the median total
   double outside_model_fraction = 0;         ///< median over repeats
   double speedup = 0;                        ///< baseline total / this total; 0 without a baseline
   std::optional<Quality> quality;
@@ -53,13 +54,15 @@ struct RunRow {
 std::vector<RunRow> summarize_runs(const std::vector<RunResult>& results, const std::string& baseline = "");
 
 /// The human table for a terminal: aligned, units chosen per value, legend included.
-std::string console_table(const std::vector<RunRow>& rows);
+/// A Shape column appears when the rows' shapes differ (a sweep over batch or resolution).
+/// `unit`: "auto" (per value), "s", "ms" or "us".
+std::string console_table(const std::vector<RunRow>& rows, const std::string& unit = "auto");
 /// The same table as GitHub Markdown (for pull requests and READMEs).
-std::string markdown_table(const std::vector<RunRow>& rows);
+std::string markdown_table(const std::vector<RunRow>& rows, const std::string& unit = "auto");
 /// One CSV row per run, seconds in plain numbers, RFC 4180 quoting.
 std::string csv_table(const std::vector<RunRow>& rows);
 
-/// Seconds in a readable unit ("812 us", "7.31 ms", "1.42 s").
-std::string format_seconds(double seconds);
+/// Seconds in a readable unit ("812 us", "7.31 ms", "1.42 s"), or in `unit` ("s", "ms", "us").
+std::string format_seconds(double seconds, const std::string& unit = "auto");
 
 }  // namespace diffbench

@@ -27,13 +27,22 @@ struct Session {
   double vae_scaling_factor = 0.18215;           ///< latents are divided by this before decoding
   at::Tensor cond;                               ///< [B, L, D] conditioning for 3-input UNets
   at::Tensor uncond;                             ///< [B, L, D] unconditional embedding (CFG)
+  std::string cond_source, uncond_source;        ///< .npy path, "zeros" (timing only), or "" (none)
   double unet_load_s = 0, vae_load_s = 0;        ///< model load times, never mixed into step times
   std::optional<double> cold_forward_s;          ///< the first forward call after loading
-  mutable std::string unet_sha256;               ///< hashed once, on first use (see unet_sha256())
+  std::string process_id;                        ///< unique per process: host, pid, start time
+  double load_at_start = 0;                      ///< 1-minute load average when the session opened
+  std::vector<std::string> command_line;         ///< argv, recorded in the report's context
+  mutable std::string unet_sha256, vae_sha256;   ///< hashed once, on first use (see unet_sha256())
 };
 
 /// The UNet file's SHA-256, hashed once per session (a large UNet takes seconds to hash).
 const std::string& unet_sha256(const Session& session);
+/// The VAE file's SHA-256 ("" without a VAE), hashed once per session.
+const std::string& vae_sha256(const Session& session);
+
+/// "host-pid-nanoseconds": a process identity no other process on any host shares.
+std::string new_process_id();
 
 /// One run to measure.
 struct RunSpec {
@@ -90,8 +99,12 @@ struct RunResult {
   std::string status = "ok";            ///< "ok", "failed" or "interrupted"
   std::string error;                    ///< why it failed
   int failed_step = -1;                 ///< step whose output was NaN/Inf
-  int64_t peak_rss_bytes = 0;           ///< process peak resident memory after this run
+  int64_t peak_rss_bytes = 0;           ///< peak resident memory during this run (see peak_rss_scope)
+  std::string peak_rss_scope = "run";   ///< "run" (high-water mark reset at its start) or "process"
   int64_t device_peak_bytes = 0;        ///< CUDA caching allocator peak during this run (0 on CPU)
+  std::optional<double> cold_forward_s; ///< set in the one run that made the process's first forward call
+  double cpu_user_s = 0, cpu_sys_s = 0; ///< CPU time of the process during this run (all threads, warm-ups too)
+  std::vector<std::string> warnings;    ///< noise the reader should know about (see timing_warnings)
   std::optional<Quality> quality;       ///< set when a reference was asked for
 };
 
@@ -101,6 +114,13 @@ RunSpec resolve(const Session& session, RunSpec spec);
 /// Measure one spec. Non-finite latents mark the result failed (and stop it);
 /// a signal throws Interrupted after the finished repeats are kept in *partial.
 RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress = {});
+
+/// Hyperfine-style warnings on a run's counted totals: a first run much slower than the rest,
+/// statistical outliers (modified z-score above 3.5, Iglewicz & Hoaglin).
+std::vector<std::string> timing_warnings(const std::vector<double>& totals);
+
+/// Warnings about the machine at start: a high load average, more threads than free cores.
+std::vector<std::string> machine_warnings(int threads, unsigned cores, double load_average);
 
 /// Fill result.quality against a reference run (same seed and shape).
 void attach_quality(RunResult& result, const RunResult& reference, const std::string& reference_name,

@@ -2,6 +2,7 @@
 /// The sampler interface and registry. A sampler is one file under src/samplers/
 /// that defines a `SamplerInfo` and one line in src/samplers/list.def.
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@ struct Plan {
   std::vector<double> alphas_cumprod;  ///< alphas_cumprod at each step's timestep
   double init_noise_sigma = 1.0;       ///< the initial N(0, I) draw is multiplied by this
   std::vector<std::string> notes;      ///< choices the user should know about (printed, and in JSON)
+  std::optional<std::string> timestep_spacing;  ///< set when the sampler used another spacing than the config's
 
   int steps() const { return static_cast<int>(timesteps.size()); }
 };
@@ -65,6 +67,10 @@ struct SamplerInfo {
   /// The loop: from initial latents x (already scaled by init_noise_sigma) to the final latents.
   std::function<at::Tensor(const SampleArgs&, at::Tensor x)> sample;
 };
+
+/// sampler.plan, plus a note when the first timestep is far below the schedule's last one (leading
+/// spacing at few steps: a 1-step DDIM starts at t=1, so its "sample" is almost pure noise).
+Plan plan_for(const SamplerInfo& sampler, const NoiseSchedule& schedule, const SchedulerConfig& config, int steps);
 
 /// Every registered sampler, in registration order.
 const std::vector<const SamplerInfo*>& all_samplers();

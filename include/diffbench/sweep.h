@@ -27,9 +27,21 @@ bool in_shard(size_t cell_index, int shard_index, int shard_count);
 /// "I/N" -> {I, N}; UsageError unless 0 <= I < N.
 std::pair<int, int> parse_shard(const std::string& text);
 
-/// What makes two runs "the same measurement": sampler, steps, shape, seed, eta, guidance and the
-/// scheduler config of a run's JSON "config" (the model is checked separately).
-std::string cell_key(const nlohmann::json& run_config);
+/// Groups of run-config fields that `compare --ignore` may leave out of a cell's identity.
+/// "model": unet_sha256, vae_sha256; "cond": the conditioning; "dtype", "device", "threads", "shape".
+const std::vector<std::string>& ignorable_key_groups();
+
+/// The group a config field (dotted name, e.g. "cond.sha256") belongs to, or "" when none.
+std::string ignorable_group_of(const std::string& field);
+
+/// What makes two runs "the same measurement": every field of a run's JSON "config" that changes
+/// the measured work (sampler, steps, shape, seed, eta, guidance, scheduler config, UNet and VAE
+/// sha256, conditioning, dtype, device, threads), but not file paths, warm-up or repeat counts.
+/// Groups named in `ignore` (see ignorable_key_groups) are left out.
+std::string cell_key(const nlohmann::json& run_config, const std::vector<std::string>& ignore = {});
+
+/// The fields of two run configs that differ (dotted names, e.g. "threads", "unet_sha256").
+std::vector<std::string> config_differences(const nlohmann::json& a, const nlohmann::json& b);
 
 /// A result file: a JSON report or JSON lines of reports (one run each).
 struct Report {
@@ -38,6 +50,8 @@ struct Report {
   nlohmann::json context;            ///< the first document's context
   std::vector<nlohmann::json> runs;  ///< every run, in file order
   bool truncated_tail = false;       ///< a JSONL file whose last line was cut off (a crash mid-write)
+  int truncated_line = 0;            ///< that line's number (1-based), when truncated_tail
+  size_t valid_bytes = 0;            ///< length of the file up to the cut-off line (all of it otherwise)
 };
 
 /// Read a report (JSON or JSONL). RuntimeError naming the file when it cannot be read or parsed.

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "diffbench/scheduler_config.h"
+#include "diffbench/sweep.h"
 
 namespace diffbench::cli {
 
@@ -27,9 +28,9 @@ SchedulerConfig build_config(const ConfigFlags& flags, std::vector<std::string>*
 struct RunOptions {
   std::string unet, vae, sampler, shape, device = "cpu", dtype = "fp32";
   std::string json, csv, markdown, reference, save_latents, save_images, cond, uncond, cond_shape;
+  std::string seed = "0", time_unit = "auto";
   std::optional<int> steps;
   int threads = 0, warmup = 1, repeat = 3;
-  uint64_t seed = 0;
   double eta = 0.0, vae_scaling_factor = 0.18215;
   std::optional<double> guidance;
   bool vary_seed = false, quiet = false, verbose = false;
@@ -47,7 +48,9 @@ struct SweepOptions {
 void setup_sweep(CLI::App& app, SweepOptions& options);
 int run_sweep(const SweepOptions& options);
 /// A grid file's keys as command-line words ({"steps": [1, 2]} -> --steps 1,2), for `sweep`.
-std::vector<std::string> grid_to_args(const std::string& path);
+/// UsageError naming the file and key for an unknown key (with a suggestion), and the line and
+/// column of a JSON syntax error. `valid_flags`: sweep's long flags ("--steps", ...).
+std::vector<std::string> grid_to_args(const std::string& path, const std::vector<std::string>& valid_flags);
 
 /// `diffbench merge A.json B.json ... -o ALL.json`: join shards.
 struct MergeOptions {
@@ -58,19 +61,45 @@ struct MergeOptions {
 void setup_merge(CLI::App& app, MergeOptions& options);
 int run_merge(const MergeOptions& options);
 
-/// `diffbench compare BASE NEW`: a CI regression gate.
-struct CompareOptions {
-  std::string base, updated, json, markdown;
+/// Options of the compare gate, shared by `compare` and `ab`.
+struct GateOptions {
+  std::string json, markdown;
   double threshold = 5.0;  ///< percent
   double alpha = 0.05;
-  bool quiet = false;
+  std::string ignore;      ///< comma-separated cell-identity groups matched across
+  bool allow_undecided = false, quiet = false;
+};
+void add_gate_options(CLI::App& app, GateOptions& o);
+/// UsageError for bad gate options (before any work).
+void check_gate_options(const GateOptions& o);
+/// Compare two reports, print and write the outputs; the exit code (0, 3 regression, 4 undecided).
+int run_gate(const Report& base, const Report& updated, const GateOptions& o);
+
+/// `diffbench compare BASE NEW`: a CI regression gate.
+struct CompareOptions {
+  std::string base, updated;
+  GateOptions gate;
 };
 void setup_compare(CLI::App& app, CompareOptions& options);
 int run_compare(const CompareOptions& options);
 
+/// `diffbench ab`: several processes per side, interleaved (A B B A ...), then the compare gate on
+/// one figure per process, so the noise between processes is in the test.
+struct AbOptions {
+  std::string base_bin, new_bin, base_args, new_args, save_base, save_new;
+  int processes = 6, warmup_processes = 1;
+  std::vector<std::string> args;  ///< the run's own flags, after `--`, given to both sides
+  GateOptions gate;
+};
+void setup_ab(CLI::App& app, AbOptions& options);
+int run_ab(const AbOptions& options);
+
 /// `diffbench list`: every sampler with its paper, default steps and stochasticity.
-void setup_list(CLI::App& app);
-int run_list();
+struct ListOptions {
+  bool json = false;
+};
+void setup_list(CLI::App& app, ListOptions& options);
+int run_list(const ListOptions& options);
 
 /// `diffbench schedule --sampler X --steps N`: per-step timestep, sigma, alphas_cumprod as JSON.
 struct ScheduleOptions {
@@ -80,6 +109,24 @@ struct ScheduleOptions {
 };
 void setup_schedule(CLI::App& app, ScheduleOptions& options);
 int run_schedule(const ScheduleOptions& options);
+
+/// `--seed` text -> a seed: a decimal integer in [0, 2^64 - 1]; UsageError otherwise.
+uint64_t parse_seed(const std::string& text);
+
+/// Which subcommand was parsed ("" for the main command), for error hints.
+std::string parsed_command_name(const CLI::App& app);
+
+/// Every long and short flag of a (sub)command ("--steps", "-q", ...).
+std::vector<std::string> long_flags(const CLI::App& app);
+
+/// CLI11's "arguments were not expected" as one line with a did-you-mean and the right --help.
+std::string unexpected_arguments_message(const CLI::App& app, const std::string& clis_message);
+
+/// A bash completion script generated from the CLI definition.
+std::string completion_script(const CLI::App& app);
+
+/// The command line as given (argv), recorded in every report.
+extern std::vector<std::string> g_command_line;
 
 /// The default UNet shipped in models/ (found next to the source tree or the executable).
 std::string default_model_path();

@@ -10,9 +10,21 @@
 
 namespace diffbench::cli {
 
-void setup_list(CLI::App& app) {}
+void setup_list(CLI::App& app, ListOptions& o) {
+  app.add_flag("--json", o.json, "print the samplers as JSON (name, description, paper, default_steps, stochastic, default_guidance)");
+}
 
-int run_list() {
+int run_list(const ListOptions& o) {
+  if (o.json) {
+    nlohmann::json samplers = nlohmann::json::array();
+    for (const SamplerInfo* s : all_samplers()) {
+      samplers.push_back({{"name", s->name}, {"description", s->description}, {"paper", s->paper},
+                          {"default_steps", s->default_steps}, {"stochastic", s->stochastic},
+                          {"default_guidance", s->default_guidance}});
+    }
+    std::puts(nlohmann::json{{"samplers", samplers}}.dump(2).c_str());
+    return kExitOk;
+  }
   std::string out = fmt::format("{:<10} {:>6}  {:<10}  {}\n", "Sampler", "Steps", "Stochastic", "Description / paper");
   for (const SamplerInfo* s : all_samplers()) {
     out += fmt::format("{:<10} {:>6}  {:<10}  {}\n{:<31}{}\n", s->name, s->default_steps, s->stochastic ? "yes" : "no",
@@ -35,7 +47,8 @@ int run_schedule(const ScheduleOptions& o) {
   const SamplerInfo& sampler = find_sampler(o.sampler);
   int steps = o.steps.value_or(sampler.default_steps);
   NoiseSchedule schedule(config);
-  Plan plan = sampler.plan(schedule, config, steps);
+  Plan plan = plan_for(sampler, schedule, config, steps);
+  if (plan.timestep_spacing) config.timestep_spacing = *plan.timestep_spacing;  // record what ran
   nlohmann::json rows = nlohmann::json::array();
   for (int i = 0; i < plan.steps(); ++i) {
     rows.push_back({{"step", i}, {"timestep", plan.timesteps[i]}, {"sigma", plan.sigmas[i]},

@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "diffbench/errors.h"
+#include "diffbench/names.h"
 #include "diffbench/report.h"
 #include "diffbench/runner.h"
 
@@ -26,22 +27,46 @@ int fail(int code, const std::string& message) {
   return code;
 }
 
+// Main-command errors point to `diffbench --help`, a subcommand's to its own help.
+std::string help_hint(const CLI::App& app) {
+  std::string command = cli::parsed_command_name(app);
+  return command.empty() ? "diffbench --help" : "diffbench " + command + " --help";
+}
+
+// `sweep --grid FILE`: the grid's keys become flags placed before the command line's own,
+// so flags given on the command line override the file.
+void expand_grid_file(std::vector<std::string>& args, const CLI::App& sweep) {
+  if (args.empty() || args[0] != "sweep") return;
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string path;
+    if (args[i] == "--grid" && i + 1 < args.size()) path = args[i + 1];
+    if (args[i].rfind("--grid=", 0) == 0) path = args[i].substr(7);
+    if (!path.empty()) {
+      std::vector<std::string> grid = cli::grid_to_args(path, cli::long_flags(sweep));
+      args.insert(args.begin() + 1, grid.begin(), grid.end());
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"diffbench: measure diffusion samplers (time per step, total time) on TorchScript models",
                "diffbench"};
-  app.set_version_flag("--version", fmt::format("diffbench {} ({}{})", build_info().version,
-                                                build_info().git_sha, build_info().git_dirty ? ", dirty" : ""));
-  app.footer("Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 regression (compare), 130/143 interrupted (results kept).\n"
-             "Docs: README.md and docs/ in the source tree.");
+  app.set_version_flag("-V,--version", fmt::format("diffbench {} ({}{})", build_info().version,
+                                                   build_info().git_sha, build_info().git_dirty ? ", dirty" : ""));
+  app.footer("Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 regression (compare, ab), 4 undecided (compare, "
+             "ab: nothing matched or too few figures), 130/143 interrupted (results kept).\n"
+             "Docs: README.md and docs/ in the source tree. `diffbench help CMD` shows a command's options.");
   // A flag given twice takes its last value, so scripts can append overrides.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cli::RunOptions run_options;
-  cli::ScheduleOptions schedule_options;
   cli::setup_run(app, run_options);
+  cli::ListOptions list_options;
   CLI::App* list = app.add_subcommand("list", "List every sampler: paper, default steps, stochastic or not");
-  cli::setup_list(*list);
+  cli::setup_list(*list, list_options);
+  cli::ScheduleOptions schedule_options;
   CLI::App* schedule = app.add_subcommand("schedule", "Print a sampler's timesteps, sigmas and alphas_cumprod as JSON");
   cli::setup_schedule(*schedule, schedule_options);
   cli::SweepOptions sweep_options;
@@ -53,24 +78,20 @@ int main(int argc, char** argv) {
   cli::CompareOptions compare_options;
   CLI::App* compare = app.add_subcommand("compare", "Compare two result files: exit 3 when something got slower");
   cli::setup_compare(*compare, compare_options);
+  cli::AbOptions ab_options;
+  CLI::App* ab = app.add_subcommand("ab", "A/B gate: several interleaved processes per side, tested per process");
+  cli::setup_ab(*ab, ab_options);
+  std::string help_topic, shell;
+  CLI::App* help = app.add_subcommand("help", "Show the help of diffbench or of one command: diffbench help sweep");
+  help->add_option("command", help_topic, "a command name");
+  CLI::App* completion = app.add_subcommand("completion", "Print a shell completion script: diffbench completion bash");
+  completion->add_option("shell", shell, "bash")->required();
   app.require_subcommand(0, 1);
 
-  // `sweep --grid FILE`: the grid's keys become flags placed before the command line's own,
-  // so flags given on the command line override the file.
   std::vector<std::string> args(argv + 1, argv + argc);
+  cli::g_command_line.assign(argv, argv + argc);
   try {
-    if (!args.empty() && args[0] == "sweep") {
-      for (size_t i = 1; i < args.size(); ++i) {
-        std::string path;
-        if (args[i] == "--grid" && i + 1 < args.size()) path = args[i + 1];
-        if (args[i].rfind("--grid=", 0) == 0) path = args[i].substr(7);
-        if (!path.empty()) {
-          std::vector<std::string> grid = cli::grid_to_args(path);
-          args.insert(args.begin() + 1, grid.begin(), grid.end());
-          break;
-        }
-      }
-    }
+    expand_grid_file(args, *sweep);
   } catch (const UsageError& e) {
     return fail(kExitUsage, e.what());
   }
@@ -83,21 +104,41 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CLI::ExtrasError& e) {
+    return fail(kExitUsage, cli::unexpected_arguments_message(app, e.what()));
   } catch (const CLI::ParseError& e) {
-    return fail(kExitUsage, fmt::format("{} (see diffbench --help)", e.what()));
+    return fail(kExitUsage, fmt::format("{} (see {})", e.what(), help_hint(app)));
   }
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   try {
-    if (list->parsed()) return cli::run_list();
+    if (help->parsed()) {
+      if (help_topic.empty()) return std::printf("%s", app.help().c_str()) < 0;
+      for (CLI::App* sub : app.get_subcommands({})) {
+        if (sub->get_name() == help_topic) return std::printf("%s", sub->help().c_str()) < 0;
+      }
+      std::vector<std::string> names;
+      for (CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+      throw UsageError(unknown_name_message("command", help_topic, names));
+    }
+    if (completion->parsed()) {
+      if (shell != "bash") throw UsageError(fmt::format("completion '{}': only bash is generated", shell));
+      std::fputs(cli::completion_script(app).c_str(), stdout);
+      return kExitOk;
+    }
+    if (list->parsed()) return cli::run_list(list_options);
     if (schedule->parsed()) return cli::run_schedule(schedule_options);
     if (sweep->parsed()) return cli::run_sweep(sweep_options);
     if (merge->parsed()) return cli::run_merge(merge_options);
     if (compare->parsed()) return cli::run_compare(compare_options);
+    if (ab->parsed()) return cli::run_ab(ab_options);
     return cli::run_run(run_options);
   } catch (const UsageError& e) {
     return fail(kExitUsage, e.what());
+  } catch (const Interrupted& e) {
+    std::fprintf(stderr, "error: interrupted by signal %d\n", e.signal_number);
+    return e.signal_number == SIGTERM ? kExitSigterm : kExitSigint;
   } catch (const std::bad_alloc&) {
     return fail(kExitFailure, "out of memory; try a smaller --shape or batch");
   } catch (const c10::Error& e) {

@@ -13,6 +13,7 @@
 namespace diffbench::cli {
 
 bool g_verbose = false;
+std::vector<std::string> g_command_line;
 
 namespace {
 
@@ -56,7 +57,7 @@ int run_run(const RunOptions& o) {
   if (o.steps && o.sampler.empty()) throw UsageError("--steps needs --sampler (with no --sampler each sampler uses its default)");
   if (o.steps && *o.steps < 1) throw UsageError(fmt::format("--steps must be at least 1, got {}", *o.steps));
   check_common_options(o);
-  if (!o.save_latents.empty()) check_writable(o.save_latents, "--save-latents");
+  if (!o.save_latents.empty()) check_writable(o.save_latents, "--save-latents");  // distinct: check_common_options
   if (!o.save_images.empty()) {
     if (o.vae.empty()) throw UsageError("--save-images needs --vae (images are decoded latents)");
     check_writable_dir(o.save_images, "--save-images");
@@ -78,6 +79,7 @@ int run_run(const RunOptions& o) {
     reference.attach(session, results.back());
     if (!o.quiet) {
       for (const auto& note : results.back().plan.notes) std::fprintf(stderr, "note: %s: %s\n", spec.sampler.c_str(), note.c_str());
+      for (const auto& w : results.back().warnings) std::fprintf(stderr, "warning: %s: %s\n", spec.sampler.c_str(), w.c_str());
     }
     if (results.back().status == "interrupted") break;
   }
@@ -100,7 +102,7 @@ int run_run(const RunOptions& o) {
   };
   attempt(o.json, [&] { return report_json(session, results).dump(2) + "\n"; });
   attempt(o.csv, [&] { return csv_table(rows); });
-  attempt(o.markdown, [&] { return markdown_table(rows); });
+  attempt(o.markdown, [&] { return markdown_table(rows, o.time_unit); });
   const RunResult& last = results.back();
   if (last.latents.defined()) attempt(o.save_latents, [&] { return to_npy(last.latents); });
   if (!o.save_images.empty() && last.images.defined()) {

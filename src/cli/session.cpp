@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -42,6 +43,7 @@ void load_conditioning(Session& session, const RunOptions& o) {
   };
   if (!o.cond.empty()) {
     session.cond = load(o.cond, "--cond");
+    session.cond_source = o.cond;
   } else {
     std::vector<int64_t> shape = !o.cond_shape.empty() ? parse_dims(o.cond_shape, "--cond-shape", 3, "B,L,D")
                                                        : session.unet->cond_shape().value_or(std::vector<int64_t>{});
@@ -50,8 +52,12 @@ void load_conditioning(Session& session, const RunOptions& o) {
                                    session.unet->path()));
     }
     session.cond = at::zeros(shape);  // timing-only conditioning
+    session.cond_source = "zeros";
   }
-  if (!o.uncond.empty()) session.uncond = load(o.uncond, "--uncond");
+  if (!o.uncond.empty()) {
+    session.uncond = load(o.uncond, "--uncond");
+    session.uncond_source = o.uncond;
+  }
 }
 
 }  // namespace
@@ -60,8 +66,9 @@ void add_common_options(CLI::App& app, RunOptions& o) {
   app.add_option("--unet", o.unet, "TorchScript UNet: forward(sample, timestep[, encoder_hidden_states]) (default: models/small.pt)");
   app.add_option("--vae", o.vae, "TorchScript VAE decoder: forward(latents) -> images in [-1, 1]");
   app.add_option("--vae-scaling-factor", o.vae_scaling_factor, "latents are divided by this before decoding")->capture_default_str();
-  app.add_option("--seed", o.seed, "seed of the CPU generator (initial latents and every noise draw)")->capture_default_str();
-  app.add_option("--eta", o.eta, "DDIM eta (0: deterministic)")->capture_default_str();
+  app.add_option("--seed", o.seed, "seed of the CPU generator (initial latents and every noise draw), 0 to 2^64-1")
+      ->capture_default_str();
+  app.add_option("--eta", o.eta, "DDIM eta, 0 (deterministic) to 1 (DDPM's variance)")->capture_default_str();
   app.add_option("--guidance-scale", o.guidance, "classifier-free guidance for 3-input UNets (0 or 1: conditional only)");
   app.add_option("--cond", o.cond, "conditioning [B,L,D] as .npy (float32/float64)");
   app.add_option("--uncond", o.uncond, "unconditional embedding [B,L,D] as .npy (default: zeros)");
@@ -77,6 +84,7 @@ void add_common_options(CLI::App& app, RunOptions& o) {
   app.add_option("--markdown", o.markdown, "write the table as GitHub Markdown here ('-' for stdout)");
   app.add_option("--reference", o.reference,
                  "SAMPLER:STEPS run once from the same initial noise; report RMSE, max |err|, PSNR against it");
+  app.add_option("--time-unit", o.time_unit, "unit of times in the table: auto, s, ms or us")->capture_default_str();
   app.add_flag("--quiet,-q", o.quiet, "no table or notes; errors only");
   app.add_flag("--verbose,-v", o.verbose, "more detail in errors and notes");
   add_config_flags(app, o.config);
@@ -118,12 +126,39 @@ std::pair<std::string, int> parse_reference(const std::string& text) {
   return {name, std::stoi(steps_text)};
 }
 
+uint64_t parse_seed(const std::string& text) {
+  const std::string hint = "give an integer from 0 to 18446744073709551615 (2^64 - 1)";
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+    throw UsageError(fmt::format("--seed '{}': {}", text, hint));
+  }
+  errno = 0;
+  unsigned long long v = std::strtoull(text.c_str(), nullptr, 10);
+  if (errno == ERANGE) throw UsageError(fmt::format("--seed '{}' is out of range: {}", text, hint));
+  return v;
+}
+
+void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs) {
+  std::map<std::string, std::string> seen;  // identity -> flag
+  for (const auto& [flag, path] : outputs) {
+    if (path.empty()) continue;
+    std::string id = output_identity(path);
+    auto [it, fresh] = seen.emplace(id, flag);
+    if (!fresh) {
+      throw UsageError(id == "-" ? fmt::format("only one of {} and {} can write to stdout ('-')", it->second, flag)
+                                 : fmt::format("{} and {} name the same file '{}'; give each output its own file",
+                                               it->second, flag, path));
+    }
+  }
+}
+
 void check_common_options(const RunOptions& o) {
   if (!o.json.empty()) check_writable(o.json, "--json");
   if (!o.csv.empty()) check_writable(o.csv, "--csv");
   if (!o.markdown.empty()) check_writable(o.markdown, "--markdown");
-  if ((o.json == "-") + (o.csv == "-") + (o.markdown == "-") > 1) {
-    throw UsageError("only one of --json, --csv, --markdown can write to stdout ('-')");
+  check_distinct_outputs({{"--json", o.json}, {"--csv", o.csv}, {"--markdown", o.markdown}, {"--save-latents", o.save_latents}});
+  parse_seed(o.seed);
+  if (o.time_unit != "auto" && o.time_unit != "s" && o.time_unit != "ms" && o.time_unit != "us") {
+    throw UsageError(fmt::format("--time-unit '{}': use auto, s, ms or us", o.time_unit));
   }
   if (!o.reference.empty()) parse_reference(o.reference);
   if (o.threads < 0) throw UsageError(fmt::format("--threads must be >= 1, got {}", o.threads));
@@ -132,6 +167,10 @@ void check_common_options(const RunOptions& o) {
 
 Session open_session(const RunOptions& o) {
   Session session;
+  session.process_id = new_process_id();
+  session.command_line = g_command_line;
+  double load[1] = {0};
+  if (getloadavg(load, 1) == 1) session.load_at_start = load[0];
   session.device = parse_device(o.device);
   session.dtype = parse_dtype(o.dtype);
   session.threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -155,7 +194,7 @@ RunSpec make_spec(const Session& session, const RunOptions& o, const SchedulerCo
   RunSpec spec;
   spec.sampler = sampler;
   spec.steps = steps;  // 0: the sampler's default
-  spec.seed = o.seed;
+  spec.seed = parse_seed(o.seed);
   spec.shape = shape;
   if (shape.size() == 1) {  // a batch alone (sweep --batch): the rest from the model's default shape
     spec.shape = session.unet->sample_shape().value_or(std::vector<int64_t>{1, 4, 64, 64});
@@ -218,15 +257,20 @@ void ReferenceRunner::attach(Session& session, RunResult& result) {
 
 void print_table(FILE* out, const std::vector<RunRow>& rows, const RunOptions& o, const Session& session,
                  const ReferenceRunner& reference, bool any_per_sample) {
-  std::fprintf(out, "%s", console_table(rows).c_str());
+  std::fprintf(out, "%s", console_table(rows, o.time_unit).c_str());
   std::fprintf(out,
                "Time/Step: median over %d repeat(s) of the mean step time; Total: median wall time of one run "
-               "(initial noise + steps%s), after %d warm-up run(s); it/s = steps / Total; Spread: IQR / median of "
-               "Total (! when over 10%%: too noisy to trust; n=1: one run, no spread).\n"
+               "(initial noise + steps%s), after %d warm-up run(s); it/s = steps / median time in steps%s; Spread: "
+               "IQR / median of Total (! when over 10%%: too noisy to trust; n=1: one run, no spread).\n"
                "Model load %s, first (cold) forward %s: not included above. %s, %d thread(s), %s.\n",
-               o.repeat, session.vae ? " + VAE decode" : "", o.warmup, format_seconds(session.unet_load_s).c_str(),
+               o.repeat, session.vae ? " + VAE decode" : "", o.warmup, session.vae ? " (VAE decode excluded)" : "",
+               format_seconds(session.unet_load_s).c_str(),
                format_seconds(session.cold_forward_s.value_or(0)).c_str(), session.device.str().c_str(), session.threads,
                dtype_name(session.dtype).c_str());
+  // Noise the reader should know about, with the numbers it may have distorted (as hyperfine does).
+  for (const auto& w : machine_warnings(session.threads, std::thread::hardware_concurrency(), session.load_at_start)) {
+    std::fprintf(out, "Warning: %s.\n", w.c_str());
+  }
   if (!rows.empty() && rows.front().speedup > 0) {
     std::fprintf(out, "Speed-up: ddpm's Total divided by this sampler's Total.\n");
   }

@@ -23,6 +23,9 @@ std::vector<int64_t> parse_dims(const std::string& text, const char* flag, size_
 /// "dpmpp_2m:200" -> {"dpmpp_2m", 200}.
 std::pair<std::string, int> parse_reference(const std::string& text);
 
+/// UsageError when two outputs (flag, path) name the same file, or two write to stdout.
+void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs);
+
 /// Check everything about the outputs and numbers that can be checked before work starts.
 void check_common_options(const RunOptions& o);
 

@@ -1,7 +1,9 @@
 // `diffbench sweep`: the model is loaded once; every cell is a run with the same fields as a
 // single run, written as it finishes (--json rewritten atomically, or --jsonl appended), so a
 // crash or Ctrl-C keeps every finished cell and --resume skips them.
+#include <algorithm>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <set>
 #include <sstream>
@@ -11,32 +13,68 @@
 #include <fmt/ranges.h>
 
 #include "cli/session.h"
+#include "cli/sweep_output.h"
 #include "diffbench/errors.h"
 #include "diffbench/io.h"
+#include "diffbench/names.h"
+#include "diffbench/report.h"
 #include "diffbench/sweep.h"
 
 namespace diffbench::cli {
 namespace {
 
-std::vector<std::string> split(const std::string& text) {
+// "a,b,c" -> {a, b, c}; an empty item ("1,,2") or a repeated one ("2,2": the same cell twice) is an error.
+std::vector<std::string> split_list(const std::string& text, const char* flag) {
   std::vector<std::string> items;
-  std::stringstream in(text);
+  if (text.empty()) return items;
+  std::stringstream in(text + ",");
   std::string item;
+  std::set<std::string> seen;
   while (std::getline(in, item, ',')) {
-    if (!item.empty()) items.push_back(item);
+    if (item.empty()) throw UsageError(fmt::format("{} '{}' has an empty item; separate values with single commas", flag, text));
+    if (!seen.insert(item).second) {
+      throw UsageError(fmt::format("{} '{}' repeats '{}': each cell would run twice; give each value once", flag, text, item));
+    }
+    items.push_back(item);
   }
   return items;
 }
 
 std::vector<int> parse_ints(const std::string& text, const char* flag) {
   std::vector<int> values;
-  for (const auto& item : split(text)) {
+  for (const auto& item : split_list(text, flag)) {
     if (item.size() > 7 || item.find_first_not_of("0123456789") != std::string::npos || std::stoi(item) < 1) {
       throw UsageError(fmt::format("{} '{}': expected positive integers separated by commas", flag, text));
     }
     values.push_back(std::stoi(item));
   }
   return values;
+}
+
+// The identity of a grid: the hash of its cells' keys in order, the same for every shard.
+std::string grid_identity(const std::vector<RunSpec>& specs, const Session& session) {
+  nlohmann::json keys = nlohmann::json::array();
+  for (const auto& spec : specs) keys.push_back(cell_key(run_config_json(spec, session)));
+  return sha256_hex(keys.dump());
+}
+
+// A result file to resume must come from this grid, model and diffbench version.
+void check_resumable(const Report& previous, const std::string& grid, const Session& session) {
+  const std::string hint = "resume with the same grid, model and diffbench version, or write to a new file";
+  std::string version = previous.context.value("diffbench_version", "");
+  if (version != build_info().version) {
+    throw UsageError(fmt::format("--resume '{}' was written by diffbench {}, this is {}; {}", previous.path,
+                                 version.empty() ? "?" : version, build_info().version, hint));
+  }
+  for (const auto& run : previous.runs) {
+    std::string other = run.contains("sweep") ? run["sweep"].value("grid_sha256", "") : "";
+    if (other != grid) {
+      bool model = run["config"].value("unet_sha256", "") != unet_sha256(session);
+      throw UsageError(fmt::format("--resume '{}' holds a cell of {} ({} {} steps); {}", previous.path,
+                                   model ? "another model (UNet sha256 differs)" : "another grid",
+                                   run["config"].value("sampler", "?"), run["config"].value("steps", 0), hint));
+    }
+  }
 }
 
 // A failed cell (a model error, out of memory) is recorded and the sweep goes on.
@@ -46,6 +84,48 @@ RunResult failed_cell(const RunSpec& spec, const std::string& error) {
   r.status = "failed";
   r.error = error;
   return r;
+}
+
+RunResult run_cell(Session& session, const RunSpec& spec, ReferenceRunner& reference, const ProgressFn& progress) {
+  try {
+    RunResult result = run(session, spec, progress);
+    reference.attach(session, result);
+    return result;
+  } catch (const RuntimeError& e) {
+    return failed_cell(spec, e.what());
+  } catch (const c10::Error& e) {
+    return failed_cell(spec, one_line(e));
+  } catch (const std::bad_alloc&) {
+    return failed_cell(spec, "out of memory");
+  }
+}
+
+void print_cell(const std::string& label, const RunResult& result) {
+  std::fprintf(stderr, "%s: %s\n", label.c_str(), result.status == "ok"
+      ? format_seconds(summarize_runs({result}).front().total.median).c_str() : ("failed: " + result.error).c_str());
+  for (const auto& note : result.plan.notes) std::fprintf(stderr, "  note: %s\n", note.c_str());
+  for (const auto& w : result.warnings) std::fprintf(stderr, "  warning: %s\n", w.c_str());
+}
+
+// The table and the other outputs of the cells this process ran, then the exit code.
+int finish_sweep(const RunOptions& o, const Session& session, const ReferenceRunner& reference,
+                 const std::vector<RunResult>& results, bool jsonl_to_stdout) {
+  const std::vector<RunRow> rows = summarize_runs(results);
+  bool per_sample = false;
+  for (const auto& r : results) per_sample = per_sample || (r.quality && r.quality->per_sample);
+  const bool stdout_taken = jsonl_to_stdout || o.csv == "-" || o.markdown == "-";
+  if (!o.quiet && !results.empty()) print_table(stdout_taken ? stderr : stdout, rows, o, session, reference, per_sample);
+  if (!o.csv.empty()) write_output(o.csv, csv_table(rows));
+  if (!o.markdown.empty()) write_output(o.markdown, markdown_table(rows, o.time_unit));
+  if (int sig = stop_requested()) {
+    std::fprintf(stderr, "error: interrupted by signal %d; %zu finished cell(s) were written; --resume continues\n", sig,
+                 results.size());
+    return sig == SIGTERM ? kExitSigterm : kExitSigint;
+  }
+  for (const RunResult& r : results) {
+    if (r.status != "ok") return kExitFailure;
+  }
+  return kExitOk;
 }
 
 }  // namespace
@@ -63,13 +143,37 @@ void setup_sweep(CLI::App& app, SweepOptions& o) {
   add_common_options(app, o.run);
 }
 
-std::vector<std::string> grid_to_args(const std::string& path) {
+std::vector<std::string> grid_to_args(const std::string& path, const std::vector<std::string>& valid_flags) {
   std::string text = read_file(path, "grid");
-  auto grid = nlohmann::json::parse(text, nullptr, false);
-  if (grid.is_discarded() || !grid.is_object()) throw UsageError(fmt::format("grid '{}' is not a JSON object", path));
+  nlohmann::json grid;
+  try {
+    grid = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    size_t at = std::min<size_t>(e.byte ? e.byte - 1 : 0, text.size()), line = 1, column = 1;
+    for (size_t i = 0; i < at; ++i) text[i] == '\n' ? (++line, column = 1) : ++column;
+    throw UsageError(fmt::format("grid '{}' line {} column {}: not valid JSON{}", path, line, column,
+                                 at >= text.size() ? " (the file ends early: is it cut off?)" : ""));
+  }
+  if (!grid.is_object()) throw UsageError(fmt::format("grid '{}' is not a JSON object of flags", path));
   std::vector<std::string> args;
   for (const auto& [key, value] : grid.items()) {
     if (key.empty() || key[0] == '_' || key == "description") continue;
+    std::string name = key;
+    for (char& c : name) c = c == '-' ? '_' : c;
+    std::string best;  // the valid keys are the long flags, spelled with '_' or '-'
+    size_t best_distance = SIZE_MAX;
+    for (const auto& flag : valid_flags) {
+      if (flag.rfind("--", 0) != 0 || flag == "--help" || flag == "--grid") continue;
+      std::string k = flag.substr(2);
+      for (char& c : k) c = c == '-' ? '_' : c;
+      size_t d = edit_distance(name, k);
+      if (d < best_distance) best_distance = d, best = k;
+    }
+    if (best_distance > 0) {
+      std::string hint = best_distance <= std::max<size_t>(2, name.size() / 3) ? " (did you mean '" + best + "'?)" : "";
+      throw UsageError(fmt::format("grid '{}': unknown key '{}'{}: keys are sweep's flags without the dashes "
+                                   "(no --{}); see diffbench sweep --help", path, key, hint, key));
+    }
     std::string flag = "--" + key;
     for (char& c : flag) c = c == '_' ? '-' : c;
     auto scalar = [&](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
@@ -101,13 +205,18 @@ int run_sweep(const SweepOptions& s) {
   std::vector<std::string> warnings;
   SchedulerConfig config = build_config(o.config, &warnings);
   std::vector<std::string> samplers = s.samplers.empty()
-      ? std::vector<std::string>{"ddpm", "ddim", "dpmpp_2m", "euler_a", "lcm", "turbo"} : split(s.samplers);
+      ? std::vector<std::string>{"ddpm", "ddim", "dpmpp_2m", "euler_a", "lcm", "turbo"} : split_list(s.samplers, "--sampler");
   for (const auto& name : samplers) find_sampler(name);
   std::vector<int> steps = parse_ints(s.steps, "--steps");
   std::vector<int64_t> batches;
   for (int b : parse_ints(s.batches, "--batch")) batches.push_back(b);
   std::vector<std::vector<int64_t>> shapes;
-  for (const auto& shape : s.shapes) shapes.push_back(parse_dims(shape, "--shape", 4, "B,C,H,W"));
+  for (const auto& shape : s.shapes) {
+    shapes.push_back(parse_dims(shape, "--shape", 4, "B,C,H,W"));
+    if (std::count(shapes.begin(), shapes.end(), shapes.back()) > 1) {
+      throw UsageError(fmt::format("--shape {} is given twice: each cell would run twice", shape));
+    }
+  }
   auto shard = s.shard.empty() ? std::pair<int, int>{0, 1} : parse_shard(s.shard);
 
   // Where cells go: --json (rewritten after each cell), --jsonl (appended), or the --resume file.
@@ -126,6 +235,7 @@ int run_sweep(const SweepOptions& s) {
   if (json_path == "-") throw UsageError("sweep writes --json after every cell; use --jsonl - for stdout");
   o.json.clear();  // handled here, not by check_common_options' single-document logic
   check_common_options(o);
+  check_distinct_outputs({{"--json", json_path}, {"--jsonl", jsonl_path}, {"--csv", o.csv}, {"--markdown", o.markdown}});
   if (!json_path.empty()) check_writable(json_path, "--json");
   if (!jsonl_path.empty()) check_writable(jsonl_path, "--jsonl");
 
@@ -139,15 +249,20 @@ int run_sweep(const SweepOptions& s) {
       throw UsageError(fmt::format("cell {} {} steps: {}", c.sampler, c.steps, e.what()));
     }
   }
+  const std::string grid = grid_identity(specs, session);
+  if (!previous.path.empty()) check_resumable(previous, grid, session);
+  if (o.eta > 0 && std::any_of(samplers.begin(), samplers.end(), [](const auto& n) { return n != "ddim"; })) {
+    warnings.push_back("--eta applies to ddim only; other samplers ignore it");
+  }
   for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
 
   // Finished cells (ok or failed) of the resumed file are kept and skipped.
-  std::vector<nlohmann::json> runs = previous.runs;
   std::set<std::string> done;
   for (const auto& r : previous.runs) {
     if (r.value("status", "") != "interrupted") done.insert(cell_key(r["config"]));
   }
-  const nlohmann::json context = environment_context(session);
+  SweepWriter writer(json_path, jsonl_path, previous, o.quiet);
+  writer.start([&session] { return environment_context(session); });
   ReferenceRunner reference(o.reference.empty() ? std::nullopt : std::optional(parse_reference(o.reference)));
   std::vector<RunResult> results;
   size_t todo = 0, skipped = 0, index = 0;
@@ -161,52 +276,19 @@ int run_sweep(const SweepOptions& s) {
       ++skipped;
       continue;
     }
-    RunResult result;
-    try {
-      result = run(session, spec, progress_for(o, label));
-      reference.attach(session, result);
-    } catch (const RuntimeError& e) {
-      result = failed_cell(spec, e.what());
-    } catch (const c10::Error& e) {
-      result = failed_cell(spec, one_line(e));
-    } catch (const std::bad_alloc&) {
-      result = failed_cell(spec, "out of memory");
-    }
+    RunResult result = run_cell(session, spec, reference, progress_for(o, label));
     clear_progress(o);
     if (result.status == "interrupted") break;  // unfinished: not written, --resume reruns it
     nlohmann::json run_json = run_to_json(result, session);
-    runs.push_back(run_json);
-    if (!jsonl_path.empty()) {
-      append_line(jsonl_path, nlohmann::json{{"schema_version", kSchemaVersion}, {"context", context}, {"runs", {run_json}}}.dump());
-    }
-    if (!json_path.empty()) {
-      write_file_atomically(json_path, nlohmann::json{{"schema_version", kSchemaVersion}, {"context", context}, {"runs", runs}}.dump(2) + "\n");
-    }
-    if (!o.quiet) {
-      std::fprintf(stderr, "%s: %s\n", label.c_str(), result.status == "ok"
-          ? format_seconds(summarize_runs({result}).front().total.median).c_str() : ("failed: " + result.error).c_str());
-    }
+    run_json["sweep"] = {{"grid_sha256", grid}, {"cell", i}, {"cells", specs.size()}};
+    writer.add(run_json);
+    if (!o.quiet) print_cell(label, result);
     results.push_back(std::move(result));
     if (stop_requested()) break;
   }
+  writer.finish();
   if (!o.quiet && skipped) std::fprintf(stderr, "skipped %zu cell(s) already in '%s'\n", skipped, s.resume.c_str());
-
-  const std::vector<RunRow> rows = summarize_runs(results);
-  bool per_sample = false;
-  for (const auto& r : results) per_sample = per_sample || (r.quality && r.quality->per_sample);
-  const bool stdout_taken = jsonl_path == "-" || o.csv == "-" || o.markdown == "-";
-  if (!o.quiet && !results.empty()) print_table(stdout_taken ? stderr : stdout, rows, o, session, reference, per_sample);
-  if (!o.csv.empty()) write_output(o.csv, csv_table(rows));
-  if (!o.markdown.empty()) write_output(o.markdown, markdown_table(rows));
-  if (int sig = stop_requested()) {
-    std::fprintf(stderr, "error: interrupted by signal %d; %zu finished cell(s) were written; --resume continues\n", sig,
-                 results.size());
-    return sig == SIGTERM ? kExitSigterm : kExitSigint;
-  }
-  for (const RunResult& r : results) {
-    if (r.status != "ok") return kExitFailure;
-  }
-  return kExitOk;
+  return finish_sweep(o, session, reference, results, jsonl_path == "-");
 }
 
 }  // namespace diffbench::cli

@@ -15,7 +15,9 @@ extern const SamplerInfo turbo_sampler{
       // Trailing spacing starts at t = 999, where ADD was trained. A config file's spacing (SD 1.5's
       // "leading" is the default config) does not apply; only --timestep-spacing overrides it.
       if (!c.is_explicit("timestep_spacing")) turbo.timestep_spacing = "trailing";
-      return samplers::euler_plan("turbo", s, turbo, steps, false);
+      Plan plan = samplers::euler_plan("turbo", s, turbo, steps, false);
+      plan.timestep_spacing = turbo.timestep_spacing;  // recorded as the spacing that ran
+      return plan;
     },
     samplers::sample_euler_ancestral};
 

@@ -1,0 +1,79 @@
+// The compare gate's options, outputs and exit code, shared by `compare` and `ab`.
+#include <cstdio>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "cli/session.h"
+#include "diffbench/compare.h"
+#include "diffbench/errors.h"
+#include "diffbench/io.h"
+#include "diffbench/names.h"
+
+namespace diffbench::cli {
+namespace {
+
+std::vector<std::string> ignore_groups(const std::string& text) {
+  std::vector<std::string> groups;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (item.empty()) continue;
+    const auto& valid = ignorable_key_groups();
+    if (std::find(valid.begin(), valid.end(), item) == valid.end()) {
+      throw UsageError("--ignore: " + unknown_name_message("group", item, valid));
+    }
+    groups.push_back(item);
+  }
+  return groups;
+}
+
+}  // namespace
+
+void add_gate_options(CLI::App& app, GateOptions& o) {
+  app.add_option("--threshold", o.threshold, "percent change that counts as slower/faster")->capture_default_str();
+  app.add_option("--alpha", o.alpha, "significance level of the Mann-Whitney U test")->capture_default_str();
+  app.add_option("--ignore", o.ignore,
+                 "match cells across these differences, comma-separated: model, cond, dtype, device, threads "
+                 "(to compare two models or settings; the output says so)");
+  app.add_flag("--allow-undecided", o.allow_undecided,
+               "exit 0 instead of 4 when no run matched or too few figures could reach alpha");
+  app.add_option("--json", o.json, "write the comparison as JSON ('-' for stdout)");
+  app.add_option("--markdown", o.markdown, "write the comparison as GitHub Markdown ('-' for stdout)");
+  app.add_flag("--quiet,-q", o.quiet, "no console table");
+}
+
+void check_gate_options(const GateOptions& o) {
+  if (!(o.threshold >= 0)) throw UsageError("--threshold must be >= 0 (percent)");
+  if (!(o.alpha > 0 && o.alpha < 1)) throw UsageError("--alpha must be between 0 and 1");
+  if (!o.json.empty()) check_writable(o.json, "--json");
+  if (!o.markdown.empty()) check_writable(o.markdown, "--markdown");
+  check_distinct_outputs({{"--json", o.json}, {"--markdown", o.markdown}});
+  ignore_groups(o.ignore);
+}
+
+int run_gate(const Report& base, const Report& updated, const GateOptions& o) {
+  CompareSettings settings{o.threshold / 100, o.alpha, ignore_groups(o.ignore)};
+  Comparison c = compare_reports(base, updated, settings);
+  FILE* human = (o.json == "-" || o.markdown == "-") ? stderr : stdout;
+  if (!o.quiet) std::fputs(compare_console(c, settings).c_str(), human);
+  std::fflush(human);
+  if (!o.markdown.empty()) write_output(o.markdown, compare_markdown(c, settings));
+  if (!o.json.empty()) write_output(o.json, compare_json(c, settings).dump(2) + "\n");
+  if (c.regression) return kExitRegression;
+  if (c.matched.empty() || !c.decided) {
+    std::string why = c.matched.empty()
+        ? fmt::format("no run of '{}' matches a run of '{}' ({} vs {} unmatched)", base.path, updated.path,
+                      c.only_in_base.size(), c.only_in_new.size())
+        : "no matched run has enough figures per side for a p-value below alpha";
+    if (o.allow_undecided) {
+      std::fprintf(stderr, "warning: %s; --allow-undecided: exit 0\n", why.c_str());
+      return kExitOk;
+    }
+    std::fprintf(stderr, "error: %s; the gate cannot pass on nothing (exit 4; --allow-undecided accepts it)\n", why.c_str());
+    return kExitUndecided;
+  }
+  return kExitOk;
+}
+
+}  // namespace diffbench::cli

@@ -1,0 +1,54 @@
+// Writing a sweep's cells as they finish, resumed files included.
+#include "cli/sweep_output.h"
+
+#include <cstdio>
+
+#include "diffbench/io.h"
+#include "diffbench/report.h"
+
+namespace diffbench::cli {
+
+SweepWriter::SweepWriter(std::string json_path, std::string jsonl_path, const Report& previous, bool quiet)
+    : json_path_(std::move(json_path)), jsonl_path_(std::move(jsonl_path)), previous_(previous), quiet_(quiet),
+      runs_(previous.runs) {}
+
+void SweepWriter::start(std::function<nlohmann::json()> context) {
+  context_ = std::move(context);
+  if (jsonl_path_.empty() || jsonl_path_ == "-" || previous_.path.empty()) return;
+  if (output_identity(jsonl_path_) == output_identity(previous_.path)) {
+    // Appending after a cut-off line would glue the next cell onto it: drop it first.
+    if (previous_.truncated_tail) {
+      truncate_file(jsonl_path_, previous_.valid_bytes);
+      if (!quiet_) {
+        std::fprintf(stderr, "note: dropped the cut-off line %d of '%s' (a write interrupted by a crash or kill)\n",
+                     previous_.truncated_line, previous_.path.c_str());
+      }
+    }
+    return;
+  }
+  std::string lines;  // a new JSONL file starts with the resumed cells, one per line
+  for (const auto& run : previous_.runs) {
+    lines += nlohmann::json{{"schema_version", previous_.schema_version}, {"context", previous_.context}, {"runs", {run}}}.dump() + "\n";
+  }
+  write_file_atomically(jsonl_path_, lines);
+}
+
+void SweepWriter::add(const nlohmann::json& run) {
+  runs_.push_back(run);
+  if (!jsonl_path_.empty()) {
+    append_line(jsonl_path_, nlohmann::json{{"schema_version", kSchemaVersion}, {"context", context_()}, {"runs", {run}}}.dump());
+  }
+  write_json();
+}
+
+void SweepWriter::finish() {
+  if (!json_written_) write_json();
+}
+
+void SweepWriter::write_json() {
+  if (json_path_.empty()) return;
+  write_file_atomically(json_path_, nlohmann::json{{"schema_version", kSchemaVersion}, {"context", context_()}, {"runs", runs_}}.dump(2) + "\n");
+  json_written_ = true;
+}
+
+}  // namespace diffbench::cli

@@ -1,0 +1,35 @@
+#pragma once
+// Where a sweep's cells go: --json rewritten after every cell, --jsonl appended, and a --resume
+// file's finished cells carried into both, so a sweep never writes a file that lacks a cell it has.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "diffbench/sweep.h"
+
+namespace diffbench::cli {
+
+class SweepWriter {
+ public:
+  /// `previous`: the --resume file's report (no runs when not resuming).
+  SweepWriter(std::string json_path, std::string jsonl_path, const Report& previous, bool quiet);
+  /// Prepare the files: drop a resumed JSONL's cut-off last line, copy the resumed cells into a new output.
+  /// `context` is asked again at every write (the process's figures grow as cells run).
+  void start(std::function<nlohmann::json()> context);
+  /// Write one finished cell.
+  void add(const nlohmann::json& run);
+  /// Write --json even when no cell ran (every cell was already in the --resume file).
+  void finish();
+
+ private:
+  void write_json();
+  std::string json_path_, jsonl_path_;
+  const Report& previous_;
+  bool quiet_, json_written_ = false;
+  std::function<nlohmann::json()> context_;
+  std::vector<nlohmann::json> runs_;
+};
+
+}  // namespace diffbench::cli

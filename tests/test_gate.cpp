@@ -1,0 +1,188 @@
+// The regression gate (compare, ab): it never passes by accident, matches cells on everything that
+// changes the measured work, says loudly what differs, and tests per-process figures when it has them.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <set>
+
+#include "cli_runner.h"
+#include "diffbench/compare.h"
+#include "diffbench/io.h"
+#include "diffbench/sweep.h"
+
+using namespace diffbench;
+using namespace diffbench::testing;
+
+namespace {
+
+// One run of a synthetic report: the cell, its process, its total_s samples.
+nlohmann::json run_of(int steps, const std::string& process, const std::vector<double>& totals,
+                      const std::string& unet = std::string(64, 'a'), int threads = 2) {
+  nlohmann::json reps = nlohmann::json::array();
+  for (double t : totals) reps.push_back({{"total_s", t}});
+  return {{"config", {{"sampler", "ddim"}, {"steps", steps}, {"shape", {1, 4, 8, 8}}, {"seed", 0},
+                      {"unet_sha256", unet}, {"threads", threads}, {"dtype", "fp32"}, {"device", "cpu"}}},
+          {"status", "ok"},
+          {"process", {{"id", process}}},
+          {"repeats", reps},
+          {"stats", {{"total_s", {{"samples", totals}}}}}};
+}
+
+nlohmann::json report_of(const std::vector<nlohmann::json>& runs, int threads = 2) {
+  return {{"schema_version", 2}, {"context", {{"threads", threads}, {"device", "cpu"}}}, {"runs", runs}};
+}
+
+std::string write(const std::string& dir, const std::string& name, const nlohmann::json& doc) {
+  write_file_atomically(dir + "/" + name, doc.dump());
+  return dir + "/" + name;
+}
+
+const std::vector<double> kFive = {1.00, 1.01, 0.99, 1.02, 0.98};
+
+}  // namespace
+
+TEST(Gate, NothingMatchedIsExitFourAndListsBothSides) {
+  std::string dir = scratch_dir("gate_none");
+  std::string a = write(dir, "a.json", report_of({run_of(10, "p1", kFive)}));
+  std::string b = write(dir, "b.json", report_of({run_of(11, "p2", kFive)}));
+  CliResult r = run_cli("compare " + a + " " + b + " --markdown " + dir + "/c.md");
+  EXPECT_EQ(r.code, 4) << r.err;  // before: "No significant slowdown", exit 0
+  EXPECT_NE(r.out.find("only in base: ddim 10 steps"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("only in new: ddim 11 steps"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("NOTHING COMPARED"), std::string::npos);
+  EXPECT_NE(slurp(dir + "/c.md").find("NOTHING COMPARED"), std::string::npos);
+  EXPECT_EQ(run_cli("compare " + a + " " + b + " --allow-undecided -q").code, 0);
+}
+
+TEST(Gate, ADifferentModelIsNotMatchedUnlessAskedAndThenSaidLoudly) {
+  std::string dir = scratch_dir("gate_model");
+  std::string a = write(dir, "a.json", report_of({run_of(10, "p1", kFive, std::string(64, 'a'))}));
+  std::string b = write(dir, "b.json", report_of({run_of(10, "p2", kFive, std::string(64, 'b'))}));
+  CliResult r = run_cli("compare " + a + " " + b);
+  EXPECT_EQ(r.code, 4) << r.out;
+  EXPECT_NE(r.out.find("only in model: `--ignore model`"), std::string::npos) << r.out;
+  CliResult ignored = run_cli("compare " + a + " " + b + " --ignore model --markdown " + dir + "/c.md");
+  EXPECT_EQ(ignored.code, 0) << ignored.out;
+  EXPECT_NE(ignored.out.find("WARNING: ddim 10 steps 1x4x8x8 seed 0 was compared across different unet_sha256"),
+            std::string::npos) << ignored.out;
+  EXPECT_NE(slurp(dir + "/c.md").find("**WARNING**"), std::string::npos);
+  EXPECT_EQ(run_cli("compare " + a + " " + b + " --ignore modle").code, 2);
+}
+
+TEST(Gate, ThreadsAreAPartOfTheCellAndContextDifferencesReachTheMarkdown) {
+  std::string dir = scratch_dir("gate_threads");
+  std::string a = write(dir, "a.json", report_of({run_of(10, "p1", kFive, std::string(64, 'a'), 2)}, 2));
+  std::string b = write(dir, "b.json", report_of({run_of(10, "p2", kFive, std::string(64, 'a'), 1)}, 1));
+  EXPECT_EQ(run_cli("compare " + a + " " + b).code, 4);
+  CliResult r = run_cli("compare " + a + " " + b + " --ignore threads --markdown -");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("**WARNING**: the two contexts differ: threads: 2 vs 1"), std::string::npos) << r.out;
+}
+
+TEST(Gate, TheSmallestAttainablePIsComputedForTheActualSizes) {
+  EXPECT_DOUBLE_EQ(mann_whitney_min_p(3, 6), 2.0 / 84);  // C(9, 3) = 84 arrangements
+  std::string dir = scratch_dir("gate_minp");
+  // 3 repeats against 6, fully separated, 20% slower: p = 2/84 < 0.05, so "slower" and no claim it cannot be.
+  std::string a = write(dir, "a.json", report_of({run_of(10, "p1", {1.00, 1.01, 0.99})}));
+  std::string b = write(dir, "b.json", report_of({run_of(10, "p2", {1.20, 1.21, 1.19, 1.22, 1.18, 1.20})}));
+  CliResult r = run_cli("compare " + a + " " + b + " --json -");
+  EXPECT_EQ(r.code, 3) << r.err;
+  auto m = nlohmann::json::parse(r.out)["runs"][0]["metrics"][0];
+  EXPECT_EQ(m["verdict"], "slower");
+  EXPECT_DOUBLE_EQ(m["min_p"].get<double>(), 2.0 / 84);
+  EXPECT_EQ(r.err.find("nothing can be called"), std::string::npos);
+  // 3 against 3: the smallest p is 0.1 >= alpha, so the verdict is "undecidable" and the gate exits 4.
+  std::string c = write(dir, "c.json", report_of({run_of(10, "p3", {1.20, 1.21, 1.19})}));
+  CliResult u = run_cli("compare " + a + " " + c + " --json -");
+  EXPECT_EQ(u.code, 4);
+  EXPECT_EQ(nlohmann::json::parse(u.out)["runs"][0]["metrics"][0]["verdict"], "undecidable");
+}
+
+TEST(Gate, SeveralProcessesPerSideAreTestedOnePerProcess) {
+  // Within a process the repeats agree to 0.5%; the process levels scatter by +-8%, the same on both
+  // sides. Pooled repeats would call this a change; one median per process does not.
+  const std::vector<double> base_levels = {1.00, 1.08, 0.93, 1.05, 0.96, 1.02};
+  const std::vector<double> new_levels = {1.06, 0.99, 1.04, 0.94, 1.07, 1.01};
+  std::vector<nlohmann::json> base, updated;
+  for (size_t k = 0; k < base_levels.size(); ++k) {
+    std::vector<double> a, b;
+    for (double e : {-0.005, 0.0, 0.005, 0.002, -0.002}) a.push_back(base_levels[k] + e), b.push_back(new_levels[k] + e);
+    base.push_back(run_of(10, "base" + std::to_string(k), a));
+    updated.push_back(run_of(10, "new" + std::to_string(k), b));
+  }
+  Report rb, rn;
+  rb.runs = base;
+  rn.runs = updated;
+  Comparison c = compare_reports(rb, rn, CompareSettings{});
+  ASSERT_EQ(c.matched.size(), 1u);
+  EXPECT_TRUE(c.matched[0].per_process);
+  EXPECT_EQ(c.matched[0].metrics[0].n_base, 6u);
+  EXPECT_EQ(c.matched[0].metrics[0].verdict, "no change");
+  EXPECT_TRUE(c.notes.empty());
+  // One process per side: tested on repeats, and the report says the between-process noise is unknown.
+  rb.runs = {base[0]};
+  rn.runs = {updated[0]};
+  Comparison single = compare_reports(rb, rn, CompareSettings{});
+  EXPECT_FALSE(single.matched[0].per_process);
+  ASSERT_EQ(single.notes.size(), 1u);
+  EXPECT_NE(single.notes[0].find("between-process noise unknown"), std::string::npos);
+}
+
+TEST(Gate, DetectableChangeHasTheNormalApproximationsClosedForm) {
+  EXPECT_NEAR(normal_upper_quantile(0.025), 1.959964, 1e-6);
+  EXPECT_NEAR(normal_upper_quantile(0.2), 0.841621, 1e-6);
+  // Both sides {1..5}: variance 2.5 each, se = sqrt(2.5/5 + 2.5/5) = 1; (1.959964 + 0.841621) / 3.
+  EXPECT_NEAR(detectable_change({1, 2, 3, 4, 5}, {1, 2, 3, 4, 5}, 3.0, 0.05), 2.801585 / 3, 1e-6);
+  EXPECT_TRUE(std::isinf(detectable_change({1}, {1, 2, 3}, 1.0, 0.05)));     // one figure: spread unknown
+  EXPECT_TRUE(std::isinf(detectable_change({1, 2}, {1, 2}, 1.0, 0.05)));     // min p 1/3 >= alpha
+}
+
+TEST(Gate, AFailedRunIsListedNotSilentlyDropped) {
+  std::string dir = scratch_dir("gate_failed");
+  nlohmann::json failed = run_of(10, "p2", {});
+  failed["status"] = "failed";
+  std::string a = write(dir, "a.json", report_of({run_of(10, "p1", kFive), run_of(11, "p1", kFive)}));
+  std::string b = write(dir, "b.json", report_of({failed, run_of(11, "p2", kFive)}));
+  CliResult r = run_cli("compare " + a + " " + b);
+  EXPECT_NE(r.out.find("only in new: ddim 10 steps 1x4x8x8 seed 0 (failed)"), std::string::npos) << r.out;
+}
+
+TEST(Gate, CellIdentityCoversModelConditioningDeviceDtypeThreads) {
+  nlohmann::json c = {{"sampler", "ddim"}, {"steps", 5},        {"unet", "/a/x.pt"}, {"unet_sha256", "aa"},
+                      {"threads", 2},      {"dtype", "fp32"},   {"device", "cpu"},   {"warmup", 1},
+                      {"repeat", 3},       {"cond", {{"shape", {1, 1, 8}}, {"sha256", "cc"}}}};
+  nlohmann::json moved = c;
+  moved["unet"] = "/b/x.pt";  // the same file elsewhere, measured more often: the same cell
+  moved["repeat"] = 9;
+  EXPECT_EQ(cell_key(c), cell_key(moved));
+  for (const char* field : {"unet_sha256", "threads", "dtype", "device", "cond"}) {
+    nlohmann::json other = c;
+    other[field] = "different";
+    EXPECT_NE(cell_key(c), cell_key(other)) << field;
+  }
+  nlohmann::json other = c;
+  other["threads"] = 1;
+  EXPECT_EQ(cell_key(c, {"threads"}), cell_key(other, {"threads"}));
+  EXPECT_EQ(config_differences(c, other), std::vector<std::string>{"threads"});
+}
+
+TEST(Gate, AbRunsInterleavedProcessesAndTestsPerProcess) {
+  std::string dir = scratch_dir("gate_ab");
+  const std::string run = " -- --unet " + kModels + "tiny.pt --threads 1 --sampler ddim --steps 4 --warmup 0 --repeat 2";
+  // 16x the latent pixels on the new side: a slowdown no noise can hide, matched with --ignore shape.
+  CliResult slow = run_cli("ab --processes 5 --warmup-processes 0 -q --ignore shape --new-args \"--shape 1,4,64,64\" "
+                           "--save-base " + dir + "/base.json --save-new " + dir + "/new.json --json " + dir + "/c.json" + run);
+  EXPECT_EQ(slow.code, 3) << slow.err;
+  auto c = nlohmann::json::parse(slurp(dir + "/c.json"));
+  EXPECT_EQ(c["runs"][0]["per_process"], true);
+  EXPECT_EQ(c["runs"][0]["metrics"][0]["n_base"], 5);
+  std::set<std::string> processes;
+  for (const auto& r : read_report(dir + "/base.json").runs) processes.insert(r["process"]["id"].get<std::string>());
+  EXPECT_EQ(processes.size(), 5u);  // five separate processes, each with its own id
+  // Three processes per side can never reach alpha 0.05: undecided, exit 4, whatever the data.
+  CliResult few = run_cli("ab --processes 3 --warmup-processes 0 -q" + run);
+  EXPECT_EQ(few.code, 4) << few.err;
+  EXPECT_EQ(run_cli("ab --processes 1" + run).code, 2);
+  EXPECT_EQ(run_cli("ab --processes 3" + run + " --json x.json").code, 2);  // ab writes the reports itself
+}

@@ -1,0 +1,129 @@
+// Sweeps that tell the truth: every cell validated before the first runs, duplicates refused,
+// tables that show what differs, merge in grid order, resume only of the same grid and model,
+// outputs that are devices or pipes, and cut-off lines that are never silently merged.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <sys/stat.h>
+
+#include "cli_runner.h"
+#include "diffbench/io.h"
+#include "diffbench/sweep.h"
+
+using namespace diffbench;
+using namespace diffbench::testing;
+
+namespace {
+
+const std::string kSweep = "sweep --unet " + kModels + "tiny.pt --warmup 0 --repeat 1 --threads 1 -q ";
+
+bool exists(const std::string& path) {
+  struct stat st{};
+  return stat(path.c_str(), &st) == 0;
+}
+
+std::vector<std::string> cells_in_order(const std::string& path) {
+  std::vector<std::string> out;
+  for (const auto& r : read_report(path).runs) {
+    out.push_back(r["config"]["sampler"].get<std::string>() + ":" + std::to_string(r["config"]["steps"].get<int>()));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(SweepResume, EveryCellIsValidatedBeforeTheFirstRuns) {
+  std::string dir = scratch_dir("sweep_validate");
+  CliResult r = run_cli(kSweep + "--sampler ddim,lcm --steps 10,60 --json " + dir + "/s.json");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("cell lcm 60 steps"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(dir + "/s.json"));  // before: three cells ran and were written first
+}
+
+TEST(SweepResume, RepeatedAndEmptyListItemsAreRefused) {
+  std::string dir = scratch_dir("sweep_lists");
+  for (const char* bad : {"--steps 2,2", "--steps 1,,2", "--sampler ddim,ddim", "--batch 1,1", "--steps 3,"}) {
+    CliResult r = run_cli(kSweep + "--sampler ddim " + bad + " --json " + dir + "/s.json");
+    EXPECT_EQ(r.code, 2) << bad;
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  }
+  EXPECT_EQ(run_cli(kSweep + "--sampler ddim --steps 2 --shape 1,4,8,8 --shape 1,4,8,8 --json " + dir + "/s.json").code, 2);
+  EXPECT_FALSE(exists(dir + "/s.json"));
+}
+
+TEST(SweepResume, TablesShowTheShapeWhenCellsDifferInIt) {
+  std::string dir = scratch_dir("sweep_shape");
+  CliResult r = run_cli("sweep --unet " + kModels + "tiny.pt --warmup 0 --repeat 1 --threads 1 --sampler ddim --steps 2 "
+                        "--shape 1,4,8,8 --batch 1,2 --json " + dir + "/s.json --markdown " + dir + "/t.md");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Shape"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2x4x8x8"), std::string::npos) << r.out;
+  EXPECT_NE(slurp(dir + "/t.md").find("| 2x4x8x8 |"), std::string::npos);
+}
+
+TEST(SweepResume, MergeRestoresGridOrderAndWritesToStdout) {
+  std::string dir = scratch_dir("sweep_order");
+  std::string grid = "--sampler ddim,euler --steps 1,2,3 ";
+  ASSERT_EQ(run_cli(kSweep + grid + "--json " + dir + "/all.json").code, 0);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(run_cli(kSweep + grid + "--shard " + std::to_string(i) + "/2 --jsonl " + dir + "/s" + std::to_string(i) + ".jsonl").code, 0);
+  }
+  ASSERT_EQ(run_cli("merge " + dir + "/s1.jsonl " + dir + "/s0.jsonl -o " + dir + "/m.json").code, 0);
+  EXPECT_EQ(cells_in_order(dir + "/m.json"), cells_in_order(dir + "/all.json"));  // before: shard order
+  CliResult out = run_cli("merge " + dir + "/s0.jsonl " + dir + "/s1.jsonl -o -");
+  ASSERT_EQ(out.code, 0) << out.err;
+  EXPECT_EQ(nlohmann::json::parse(out.out)["runs"].size(), 6u);
+}
+
+TEST(SweepResume, ResumeRefusesAnotherModelOrGrid) {
+  std::string dir = scratch_dir("sweep_resume_refuse");
+  ASSERT_EQ(run_cli(kSweep + "--unet " + kModels + "gaussian.pt --sampler ddim --steps 2 --json " + dir + "/g.json").code, 0);
+  CliResult model = run_cli(kSweep + "--sampler ddim --steps 2 --json " + dir + "/t.json --resume " + dir + "/g.json");
+  EXPECT_EQ(model.code, 2);  // before: the cell was skipped as if measured on this model
+  EXPECT_NE(model.err.find("another model"), std::string::npos) << model.err;
+  ASSERT_EQ(run_cli(kSweep + "--sampler ddim --steps 2,3 --json " + dir + "/a.json").code, 0);
+  CliResult grid = run_cli(kSweep + "--sampler ddim --steps 2,4 --json " + dir + "/b.json --resume " + dir + "/a.json");
+  EXPECT_EQ(grid.code, 2);
+  EXPECT_NE(grid.err.find("another grid"), std::string::npos) << grid.err;
+}
+
+TEST(SweepResume, ANewOutputGetsEveryCellEvenWhenAllWereDone) {
+  std::string dir = scratch_dir("sweep_resume_new");
+  std::string grid = "--sampler ddim --steps 2,3 ";
+  ASSERT_EQ(run_cli(kSweep + grid + "--json " + dir + "/old.json").code, 0);
+  CliResult r = run_cli(kSweep + grid + "--json " + dir + "/new.json --resume " + dir + "/old.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(read_report(dir + "/new.json").runs.size(), 2u);  // before: nothing was written
+  ASSERT_EQ(run_cli(kSweep + grid + "--jsonl " + dir + "/new.jsonl --resume " + dir + "/old.json").code, 0);
+  EXPECT_EQ(read_report(dir + "/new.jsonl").runs.size(), 2u);
+}
+
+TEST(SweepResume, DevicesAndPipesAreWrittenWithoutFsync) {
+  std::string dir = scratch_dir("sweep_devnull");
+  CliResult null = run_cli(kSweep + "--sampler ddim --steps 2,3 --jsonl /dev/null");
+  EXPECT_EQ(null.code, 0) << null.err;  // before: "No space left on device" after measuring
+  std::string cmd = "bash -o pipefail -c \"" + std::string(DIFFBENCH_BIN) + " " + kSweep +
+                    "--sampler ddim --steps 2 --jsonl /dev/stdout | cat > " + dir + "/p.jsonl\"";
+  EXPECT_EQ(std::system(cmd.c_str()), 0);  // stdout is a pipe here: fsync would fail with EINVAL
+  EXPECT_EQ(read_report(dir + "/p.jsonl").runs.size(), 1u);
+}
+
+TEST(SweepResume, ACutOffLineIsDroppedByResumeAndRefusedByMerge) {
+  std::string dir = scratch_dir("sweep_cut");
+  std::string grid = "--sampler ddim --steps 2,3,4 ";
+  ASSERT_EQ(run_cli(kSweep + grid + "--jsonl " + dir + "/s.jsonl").code, 0);
+  std::string text = slurp(dir + "/s.jsonl");
+  size_t second_line_end = text.find('\n', text.find('\n') + 1);
+  write_file_atomically(dir + "/s.jsonl", text.substr(0, second_line_end + 1) + text.substr(second_line_end + 1, 50));
+  CliResult merge = run_cli("merge " + dir + "/s.jsonl -o " + dir + "/m.json");
+  EXPECT_EQ(merge.code, 2);
+  EXPECT_NE(merge.err.find("line 3 is cut off"), std::string::npos) << merge.err;
+  CliResult resume = run_cli("sweep --unet " + kModels + "tiny.pt --warmup 0 --repeat 1 --threads 1 " + grid +
+                             "--resume " + dir + "/s.jsonl");
+  ASSERT_EQ(resume.code, 0) << resume.err;
+  EXPECT_NE(resume.err.find("dropped the cut-off line 3"), std::string::npos) << resume.err;
+  Report done = read_report(dir + "/s.jsonl");
+  EXPECT_FALSE(done.truncated_tail);
+  EXPECT_EQ(done.runs.size(), 3u);  // the third cell ran again, on a clean line
+  EXPECT_EQ(run_cli("merge " + dir + "/s.jsonl -o " + dir + "/m.json").code, 0);
+}

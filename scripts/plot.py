@@ -10,7 +10,9 @@ table; with several (a sweep over steps) they are lines against steps. Error bar
 recorded 95% intervals of the median (stats.*.ci_low / ci_high). An axis is logarithmic only when
 its values span more than 20x, so a 2% difference is never stretched. Runs that did not finish
 (failed, interrupted) are listed on stderr, never dropped silently. With quality against a
-reference (--reference) a last panel draws RMSE against total time.
+reference (--reference) a last panel draws RMSE against total time. With --quality fd, two more
+panels draw the Frechet distance against steps and against time per image (log x, the lecture's
+Part 3 trade-off), with the real-data floor as a dashed line.
 Needs python3-matplotlib (Debian); reads JSON reports and JSON-lines sweep files.
 """
 import argparse
@@ -77,10 +79,38 @@ def errors(stats, scale=1.0):
     return [lows, highs]
 
 
+def draw_fd(ax_steps, ax_time, series, runs, colors):
+    """The lecture's Part 3 trade-off: FD against steps, and against time per image (log x), with
+    the recorded bootstrap intervals and the real-data floor as a line."""
+    for i, name in enumerate(series):
+        rs = sorted((r for r in series[name] if r.get("fd")), key=lambda r: r["config"]["steps"])
+        if not rs:
+            continue
+        fd = [(r["fd"]["value"], r["fd"]["ci_low"], r["fd"]["ci_high"]) for r in rs]
+        steps = [r["config"]["steps"] for r in rs]
+        per_image = [r["stats"]["total_s"]["median"] / r["config"]["shape"][0] for r in rs]
+        for ax, x in ((ax_steps, steps), (ax_time, per_image)):
+            ax.errorbar(x, [f[0] for f in fd], yerr=errors(fd), fmt="o-", color=colors[i % 10], label=name, capsize=3)
+        for s, t, f in zip(steps, per_image, fd):
+            ax_time.annotate(str(s), (t, f[0]), textcoords="offset points", xytext=(3, 3), fontsize=7)
+    floor = next((r["fd"]["floor"] for r in runs if r.get("fd") and r["fd"].get("floor")), None)
+    samples = next(r["fd"]["samples"] for r in runs if r.get("fd"))
+    for ax in (ax_steps, ax_time):
+        if floor:
+            ax.axhline(floor["fd"], color="gray", ls="--", lw=1, label=f"real data (n={floor['n']})")
+        ax.set_xscale("log")
+        choose_scale(ax, "y", [r["fd"]["value"] for r in runs if r.get("fd")])
+        ax.set_ylabel(f"Frechet distance ({samples} images), 95% CI")
+        ax.legend(fontsize=8)
+    ax_steps.set(xlabel="steps", title="Quality against steps")
+    ax_time.set(xlabel="time per image (s), median", title="Quality against time (labels: steps)")
+
+
 def draw(runs, series, args, plt):
     by_steps = any(len({r["config"]["steps"] for r in rs}) > 1 for rs in series.values())
     has_quality = any(r.get("quality") for r in runs)
-    panels = (2 if by_steps else 3) + has_quality
+    has_fd = any(r.get("fd") for r in runs)
+    panels = (2 if by_steps else 3) + has_quality + 2 * has_fd
     fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4.5))
     colors = plt.cm.tab10.colors
     names = list(series)
@@ -118,6 +148,8 @@ def draw(runs, series, args, plt):
             ax.tick_params(axis="x", rotation=30)
             for label in ax.get_xticklabels():
                 label.set_horizontalalignment("right")
+    if has_fd:
+        draw_fd(axes[-2 - has_quality], axes[-1 - has_quality], series, runs, colors)
     if has_quality:
         ax = axes[-1]
         for i, name in enumerate(names):

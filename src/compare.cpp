@@ -1,5 +1,6 @@
-// Comparing two reports: runs matched by configuration, a Mann-Whitney U test per metric
-// (Mann & Whitney 1947), a verdict only when the change is both large and significant.
+// Comparing two reports: runs matched by cell identity, tested per metric on the figures the data
+// holds (each `ab` pair's ratio, one median per process, or one process's repeats), a verdict
+// only when the change is both large and significant (rank tests in rank_tests.cpp).
 #include "diffbench/compare.h"
 
 #include <algorithm>
@@ -16,97 +17,28 @@
 namespace diffbench {
 namespace {
 
-// Number of ways each U value arises for sizes (m, n): counts[u], u in [0, m n].
-std::vector<double> u_distribution(size_t m, size_t n) {
-  // f(m, n, u) = f(m - 1, n, u - n) + f(m, n - 1, u); built up over m with a table per n.
-  std::vector<std::vector<double>> prev(n + 1);  // prev[j] = distribution for (i - 1, j)
-  for (size_t j = 0; j <= n; ++j) prev[j] = {1.0};  // i = 0: U = 0 one way
-  for (size_t i = 1; i <= m; ++i) {
-    std::vector<std::vector<double>> cur(n + 1);
-    cur[0] = {1.0};  // j = 0: U = 0 one way
-    for (size_t j = 1; j <= n; ++j) {
-      cur[j].assign(i * j + 1, 0.0);
-      for (size_t u = 0; u < prev[j].size(); ++u) cur[j][u + j] += prev[j][u];   // last element from a
-      for (size_t u = 0; u < cur[j - 1].size(); ++u) cur[j][u] += cur[j - 1][u];  // last element from b
-    }
-    prev = std::move(cur);
-  }
-  return prev[n];
-}
-
-}  // namespace
-
-double mann_whitney_p(const std::vector<double>& a, const std::vector<double>& b) {
-  const size_t m = a.size(), n = b.size();
-  if (m == 0 || n == 0) return 1.0;
-  // U_a = number of pairs (x in a, y in b) with x > y, ties counting 1/2.
-  double u = 0;
-  for (double x : a) {
-    for (double y : b) u += x > y ? 1.0 : x == y ? 0.5 : 0.0;
-  }
-  std::vector<double> all(a);
-  all.insert(all.end(), b.begin(), b.end());
-  std::sort(all.begin(), all.end());
-  bool ties = std::adjacent_find(all.begin(), all.end()) != all.end();
-  if (!ties && m * n <= 10000) {
-    std::vector<double> counts = u_distribution(m, n);
-    double total = std::accumulate(counts.begin(), counts.end(), 0.0);
-    auto k = static_cast<size_t>(std::llround(u));
-    double low = std::accumulate(counts.begin(), counts.begin() + k + 1, 0.0) / total;
-    double high = std::accumulate(counts.begin() + k, counts.end(), 0.0) / total;
-    return std::min(1.0, 2 * std::min(low, high));
-  }
-  const double N = double(m + n), mean = double(m * n) / 2;
-  double tie_term = 0;
-  for (size_t i = 0; i < all.size();) {
-    size_t j = i;
-    while (j < all.size() && all[j] == all[i]) ++j;
-    double t = double(j - i);
-    tie_term += t * t * t - t;
-    i = j;
-  }
-  double var = double(m * n) / 12.0 * ((N + 1) - tie_term / (N * (N - 1)));
-  if (var <= 0) return 1.0;
-  double z = std::max(0.0, std::abs(u - mean) - 0.5) / std::sqrt(var);
-  return std::min(1.0, std::erfc(z / std::sqrt(2.0)));
-}
-
-double mann_whitney_min_p(size_t n_a, size_t n_b) {
-  if (n_a == 0 || n_b == 0) return 1.0;
-  std::vector<double> counts = u_distribution(n_a, n_b);
-  return std::min(1.0, 2 * counts.front() / std::accumulate(counts.begin(), counts.end(), 0.0));
-}
-
-double normal_upper_quantile(double p) {
-  double low = -40, high = 40;  // 0.5 erfc(z / sqrt 2) falls from 1 to 0 as z rises
-  for (int i = 0; i < 200; ++i) {
-    double mid = (low + high) / 2;
-    (0.5 * std::erfc(mid / std::sqrt(2.0)) > p ? low : high) = mid;
-  }
-  return (low + high) / 2;
-}
-
-double detectable_change(const std::vector<double>& base, const std::vector<double>& updated, double base_median,
-                         double alpha) {
-  const double inf = std::numeric_limits<double>::infinity();
-  if (base.size() < 2 || updated.size() < 2 || base_median <= 0) return inf;
-  if (mann_whitney_min_p(base.size(), updated.size()) >= alpha) return inf;
-  auto variance = [](const std::vector<double>& v) {
-    double mean = std::accumulate(v.begin(), v.end(), 0.0) / double(v.size()), ss = 0;
-    for (double x : v) ss += (x - mean) * (x - mean);
-    return ss / double(v.size() - 1);
-  };
-  double se = std::sqrt(variance(base) / double(base.size()) + variance(updated) / double(updated.size()));
-  return (normal_upper_quantile(alpha / 2) + normal_upper_quantile(0.2)) * se / base_median;
-}
-
-namespace {
-
 // The runs of one cell on one side, grouped by the process that measured them.
 struct CellRuns {
   const nlohmann::json* first = nullptr;
   std::map<std::string, std::vector<const nlohmann::json*>> by_process;
+  std::map<std::string, int> pair_of;  ///< process -> its pair index in an `ab` measurement
 };
+
+// Whether both sides come from one `ab` measurement: every process has a pair index, and the
+// two sides hold the same pairs (then drift between pairs cancels in each pair's ratio).
+std::vector<int> common_pairs(const CellRuns& a, const CellRuns& b) {
+  std::set<int> pa, pb;
+  for (const auto& [process, runs] : a.by_process) {
+    if (!a.pair_of.count(process)) return {};
+    pa.insert(a.pair_of.at(process));
+  }
+  for (const auto& [process, runs] : b.by_process) {
+    if (!b.pair_of.count(process)) return {};
+    pb.insert(b.pair_of.at(process));
+  }
+  if (pa != pb || pa.size() < 2 || pa.size() != a.by_process.size() || pb.size() != b.by_process.size()) return {};
+  return {pa.begin(), pa.end()};
+}
 
 std::string run_label(const nlohmann::json& run) {
   const auto& c = run["config"];
@@ -133,6 +65,9 @@ std::map<std::string, CellRuns> group(const Report& report, const std::vector<st
     // Files written before runs carried a process id: each file is one process.
     std::string process = run.contains("process") ? run["process"].value("id", report.path) : report.path;
     cell.by_process[process].push_back(&run);
+    if (run.contains("process") && run["process"].contains("pair") && run["process"]["pair"].is_number_integer()) {
+      cell.pair_of[process] = run["process"]["pair"].get<int>();
+    }
   }
   return cells;
 }
@@ -144,6 +79,55 @@ std::vector<double> samples_of(const std::vector<const nlohmann::json*>& runs, c
     for (double x : (*r)["stats"][metric].value("samples", std::vector<double>{})) v.push_back(x);
   }
   return v;
+}
+
+// "slower"/"faster" only when the change is both beyond the threshold and significant;
+// "undecidable" when these sizes can never reach alpha.
+std::string verdict(const MetricChange& m, const CompareSettings& s) {
+  const bool significant = m.p_value < s.alpha;
+  if (m.min_p >= s.alpha) return "undecidable";
+  if (significant && m.change > s.threshold) return "slower";
+  if (significant && m.change < -s.threshold) return "faster";
+  return "no change";
+}
+
+// Paired design (`ab`): one log ratio new/base per pair, Wilcoxon signed-rank test on them.
+MetricChange test_pairs(const char* metric, const CellRuns& base, const CellRuns& updated, const std::vector<int>& pairs,
+                        const CompareSettings& s) {
+  auto by_pair = [&](const CellRuns& cell) {
+    std::map<int, double> out;
+    for (const auto& [process, runs] : cell.by_process) {
+      std::vector<double> v = samples_of(runs, metric);
+      if (!v.empty()) out[cell.pair_of.at(process)] = median(v);
+    }
+    return out;
+  };
+  std::map<int, double> a = by_pair(base), b = by_pair(updated);
+  std::vector<double> fa, fb, log_ratios;
+  for (int k : pairs) {
+    if (!a.count(k) || !b.count(k) || a[k] <= 0 || b[k] <= 0) continue;
+    fa.push_back(a[k]);
+    fb.push_back(b[k]);
+    log_ratios.push_back(std::log(b[k] / a[k]));
+  }
+  MetricChange m;
+  m.metric = metric;
+  m.n_base = fa.size();
+  m.n_new = fb.size();
+  if (log_ratios.size() < 2) return m;
+  m.base_median = median(fa);
+  m.new_median = median(fb);
+  m.change = std::exp(median(log_ratios)) - 1;  // the typical pair's ratio: drift between pairs cancels
+  m.p_value = wilcoxon_signed_rank_p(log_ratios);
+  m.min_p = std::min(1.0, 2 / std::pow(2.0, double(log_ratios.size())));
+  double mean = std::accumulate(log_ratios.begin(), log_ratios.end(), 0.0) / double(log_ratios.size()), ss = 0;
+  for (double x : log_ratios) ss += (x - mean) * (x - mean);
+  double sd = std::sqrt(ss / double(log_ratios.size() - 1));
+  m.detectable = m.min_p >= s.alpha ? std::numeric_limits<double>::infinity()
+                                    : (normal_upper_quantile(s.alpha / 2) + normal_upper_quantile(0.2)) * sd /
+                                          std::sqrt(double(log_ratios.size()));
+  m.verdict = verdict(m, s);
+  return m;
 }
 
 MetricChange test_metric(const char* metric, const CellRuns& base, const CellRuns& updated, bool per_process,
@@ -170,11 +154,7 @@ MetricChange test_metric(const char* metric, const CellRuns& base, const CellRun
   m.p_value = mann_whitney_p(a, b);
   m.min_p = mann_whitney_min_p(a.size(), b.size());
   m.detectable = detectable_change(a, b, m.base_median, s.alpha);
-  bool significant = m.p_value < s.alpha;
-  m.verdict = m.min_p >= s.alpha                            ? "undecidable"
-              : significant && m.change > s.threshold       ? "slower"
-              : significant && m.change < -s.threshold      ? "faster"
-                                                            : "no change";
+  m.verdict = verdict(m, s);
   return m;
 }
 
@@ -241,10 +221,12 @@ Comparison compare_reports(const Report& base, const Report& updated, const Comp
     change.base_processes = a.by_process.size();
     change.new_processes = b.by_process.size();
     change.per_process = change.base_processes >= 2 && change.new_processes >= 2;
+    const std::vector<int> pairs = common_pairs(a, b);
+    change.paired = !pairs.empty();
     any_single = any_single || !change.per_process;
     change.differences = config_differences((*a.first)["config"], (*b.first)["config"]);
     for (const char* metric : {"total_s", "model_s", "sampler_s"}) {
-      MetricChange m = test_metric(metric, a, b, change.per_process, s);
+      MetricChange m = change.paired ? test_pairs(metric, a, b, pairs, s) : test_metric(metric, a, b, change.per_process, s);
       if (m.n_base == 0 || m.n_new == 0) continue;
       if (m.metric == "total_s") {
         result.regression = result.regression || m.verdict == "slower";

@@ -113,6 +113,7 @@ nlohmann::json environment_context(const Session& session) {
       {"cudnn_version", nullptr},
       {"peak_rss_bytes", static_cast<int64_t>(usage.ru_maxrss) * 1024},
       {"command_line", session.command_line},
+      {"from_manifest", session.from_manifest},
       {"process",
        {{"id", session.process_id},
         {"pid", getpid()},

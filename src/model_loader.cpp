@@ -92,6 +92,7 @@ ScriptModel::ScriptModel(const std::string& path, const std::string& role, std::
   if (!extra["diffbench.json"].empty()) {
     auto meta = nlohmann::json::parse(extra["diffbench.json"], nullptr, /*allow_exceptions=*/false);
     if (meta.is_object()) {
+      metadata_ = meta;
       sample_shape_ = shape_from(meta, "sample_shape");
       cond_shape_ = shape_from(meta, "cond_shape");
     }

@@ -1,6 +1,8 @@
 // PNG output through stb_image_write (Debian's libstb-dev).
 #include <sys/stat.h>
 
+#include <cmath>
+
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -40,6 +42,21 @@ std::vector<std::string> write_pngs(const at::Tensor& images, const std::string&
       throw RuntimeError("PNG encoding failed");
     }
     paths.push_back(fmt::format("{}/image_{:03d}.png", dir, b));
+    write_file_atomically(paths.back(), png);
+  }
+  if (bytes.size(0) > 1) {  // all of them in one grid, ceil(sqrt(B)) columns, for a look at a glance
+    const int64_t n = bytes.size(0), h = bytes.size(1), w = bytes.size(2), c = bytes.size(3);
+    const auto cols = static_cast<int64_t>(std::ceil(std::sqrt(double(n)))), rows = (n + cols - 1) / cols;
+    at::Tensor grid = at::zeros({rows * h, cols * w, c}, at::kByte);
+    for (int64_t b = 0; b < n; ++b) {
+      grid.slice(0, (b / cols) * h, (b / cols + 1) * h).slice(1, (b % cols) * w, (b % cols + 1) * w).copy_(bytes[b]);
+    }
+    std::string png;
+    if (!stbi_write_png_to_func(append_bytes, &png, static_cast<int>(cols * w), static_cast<int>(rows * h),
+                                static_cast<int>(c), grid.data_ptr<uint8_t>(), static_cast<int>(cols * w * c))) {
+      throw RuntimeError("PNG encoding failed");
+    }
+    paths.push_back(dir + "/grid.png");
     write_file_atomically(paths.back(), png);
   }
   return paths;

@@ -11,6 +11,7 @@ namespace diffbench {
 namespace {
 
 std::string sizes(const RunChange& run, const MetricChange& m) {
+  if (run.paired) return fmt::format("{} pairs", m.n_base);
   return fmt::format("{}/{}{}", m.n_base, m.n_new, run.per_process ? "p" : "r");
 }
 
@@ -55,13 +56,14 @@ std::string compare_console(const Comparison& c, const CompareSettings& s) {
                                 "Base", "New", "Change", "p", "Detectable", "Verdict");
   for (const auto& run : c.matched) {
     for (const auto& m : run.metrics) {
-      out += fmt::format("{:<40} {:<10} {:>7} {:>11} {:>11} {:>+7.1f}% {:>8.3f} {:>10}  {}\n", run.label, m.metric,
+      out += fmt::format("{:<40} {:<10} {:>8} {:>11} {:>11} {:>+7.1f}% {:>8.3f} {:>10}  {}\n", run.label, m.metric,
                          sizes(run, m), format_seconds(m.base_median), format_seconds(m.new_median), 100 * m.change,
                          m.p_value, detectable_text(m.detectable), m.verdict);
     }
   }
-  out += "n: figures tested per side (p: one median per process, r: repeats of one process); Detectable: the "
-         "smallest change these figures detect with 80% power.\n";
+  out += "n: figures tested per side (p: one median per process, r: repeats of one process; pairs: `ab`'s "
+         "interleaved process pairs, tested on each pair's ratio); Detectable: the smallest change these figures "
+         "detect with 80% power.\n";
   return out + preamble(c, "", false) + summary_line(c, s) + "\n";
 }
 
@@ -91,7 +93,7 @@ nlohmann::json compare_json(const Comparison& c, const CompareSettings& s) {
                          {"verdict", m.verdict}});
     }
     runs.push_back({{"run", run.label}, {"base_processes", run.base_processes}, {"new_processes", run.new_processes},
-                    {"per_process", run.per_process}, {"differences", run.differences}, {"metrics", metrics}});
+                    {"per_process", run.per_process}, {"paired", run.paired}, {"differences", run.differences}, {"metrics", metrics}});
   }
   return {{"schema_version", 2},
           {"threshold_percent", 100 * s.threshold},

@@ -36,6 +36,18 @@ bool any_quality(const std::vector<RunRow>& rows) {
   return false;
 }
 
+bool any_fd(const std::vector<RunRow>& rows) {
+  for (const auto& r : rows) {
+    if (r.fd) return true;
+  }
+  return false;
+}
+
+std::string fd_text(const RunRow& r) {
+  if (!r.fd) return "-";
+  return fmt::format("{:.2f} [{:.2f}, {:.2f}]", r.fd->fd.fd, r.fd->fd.ci_low, r.fd->fd.ci_high);
+}
+
 bool any_speedup(const std::vector<RunRow>& rows) {
   for (const auto& r : rows) {
     if (r.speedup > 0) return true;
@@ -69,6 +81,7 @@ std::vector<RunRow> summarize_runs(const std::vector<RunResult>& results, const 
     row.shape = r.spec.shape;
     row.seed = r.spec.seed;
     row.quality = r.quality;
+    row.fd = r.fd;
     std::vector<double> totals, per_step, model, sampler_time, outside, steps_time;
     for (const auto& rep : r.repeats) {
       totals.push_back(rep.total_s);
@@ -98,11 +111,12 @@ std::vector<RunRow> summarize_runs(const std::vector<RunResult>& results, const 
 }
 
 std::string console_table(const std::vector<RunRow>& rows, const std::string& unit) {
-  const bool speed = any_speedup(rows), quality = any_quality(rows), shapes = shapes_differ(rows);
+  const bool speed = any_speedup(rows), quality = any_quality(rows), shapes = shapes_differ(rows), fd = any_fd(rows);
   std::string out = fmt::format("{:<10} {:>6}", "Sampler", "Steps");
   if (shapes) out += fmt::format(" {:>14}", "Shape");
   out += fmt::format(" {:>11} {:>11} {:>9} {:>8}", "Time/Step", "Total", "it/s", "Spread");
   if (speed) out += fmt::format(" {:>9}", "Speed-up");
+  if (fd) out += fmt::format(" {:>22} {:>10}", "FD [95% CI]", "s/image");
   if (quality) out += fmt::format("  {}", "RMSE / PSNR vs reference");
   out += "\n";
   for (const RunRow& r : rows) {
@@ -115,6 +129,7 @@ std::string console_table(const std::vector<RunRow>& rows, const std::string& un
     out += fmt::format(" {:>11} {:>11} {:>9.1f} {:>8}", format_seconds(r.step.median, unit),
                        format_seconds(r.total.median, unit), r.steps_per_s, spread(r));
     if (speed) out += fmt::format(" {:>8.1f}x", r.speedup);
+    if (fd) out += fmt::format(" {:>22} {:>10}", fd_text(r), r.fd ? format_seconds(r.fd->generation_s / double(r.fd->samples), unit) : "-");
     if (quality) out += "  " + quality_text(r);
     if (r.status != "ok") out += "  (" + r.status + ")";
     out += "\n";
@@ -123,10 +138,11 @@ std::string console_table(const std::vector<RunRow>& rows, const std::string& un
 }
 
 std::string markdown_table(const std::vector<RunRow>& rows, const std::string& unit) {
-  const bool speed = any_speedup(rows), quality = any_quality(rows), shapes = shapes_differ(rows);
+  const bool speed = any_speedup(rows), quality = any_quality(rows), shapes = shapes_differ(rows), fd = any_fd(rows);
   std::string out = std::string("| Sampler | Steps |") + (shapes ? " Shape |" : "") + " Time/Step | Total | it/s | Spread |";
   std::string rule = std::string("|---|---:|") + (shapes ? "---|" : "") + "---:|---:|---:|---:|";
   if (speed) out += " Speed-up |", rule += "---:|";
+  if (fd) out += " FD [95% CI] | s/image |", rule += "---:|---:|";
   if (quality) out += " RMSE / PSNR vs reference |", rule += "---:|";
   out += "\n" + rule + "\n";
   for (const RunRow& r : rows) {
@@ -135,6 +151,7 @@ std::string markdown_table(const std::vector<RunRow>& rows, const std::string& u
     out += fmt::format(" {} | {} | {:.1f} | {} |", r.total.n ? format_seconds(r.step.median, unit) : r.status,
                        r.total.n ? format_seconds(r.total.median, unit) : "-", r.steps_per_s, spread(r));
     if (speed) out += fmt::format(" {:.1f}x |", r.speedup);
+    if (fd) out += " " + fd_text(r) + " | " + (r.fd ? format_seconds(r.fd->generation_s / double(r.fd->samples), unit) : "-") + " |";
     if (quality) out += " " + quality_text(r) + " |";
     out += "\n";
   }
@@ -145,7 +162,7 @@ std::string csv_table(const std::vector<RunRow>& rows) {
   std::string out =
       "sampler,steps,shape,seed,status,repeats,total_median_s,total_iqr_s,total_ci_low_s,total_ci_high_s,"
       "step_median_s,model_median_s,sampler_median_s,steps_per_s,images_per_s,outside_model_fraction,speedup,"
-      "reference,rmse,max_abs,psnr_db\n";
+      "reference,rmse,max_abs,psnr_db,fd,fd_ci_low,fd_ci_high,fd_samples,fd_per_image_s\n";
   for (const RunRow& r : rows) {
     std::string shape = shape_text(r.shape);
     out += fmt::format("{},{},{},{},{},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.6g},{:.6g},",
@@ -153,10 +170,16 @@ std::string csv_table(const std::vector<RunRow>& rows) {
                        r.total.ci_high, r.step.median, r.model.median, r.sampler_time.median, r.steps_per_s,
                        r.images_per_s, r.outside_model_fraction, r.speedup);
     if (r.quality) {
-      out += fmt::format("{},{:.9g},{:.9g},{}\n", r.quality->reference, r.quality->rmse, r.quality->max_abs,
+      out += fmt::format("{},{:.9g},{:.9g},{},", r.quality->reference, r.quality->rmse, r.quality->max_abs,
                          psnr_text(r.quality->psnr_db));
     } else {
-      out += ",,,\n";
+      out += ",,,,";
+    }
+    if (r.fd) {
+      out += fmt::format("{:.9g},{:.9g},{:.9g},{},{:.9g}\n", r.fd->fd.fd, r.fd->fd.ci_low, r.fd->fd.ci_high, r.fd->samples,
+                         r.fd->generation_s / double(r.fd->samples));
+    } else {
+      out += ",,,,\n";
     }
   }
   return out;

@@ -34,6 +34,22 @@ nlohmann::json cond_json(const Session& session) {
 
 }  // namespace
 
+nlohmann::json fd_json(const FdQuality& q) {
+  return {{"value", q.fd.fd},
+          {"ci_low", q.fd.ci_low},
+          {"ci_high", q.fd.ci_high},
+          {"ci_level", 0.95},
+          {"bootstrap_resamples", q.fd.resamples},
+          {"samples", q.samples},
+          {"generation_s", q.generation_s},
+          {"per_image_s", q.samples ? q.generation_s / double(q.samples) : 0.0},
+          {"features_s", q.features_s},
+          {"feature_model", q.feature_model},
+          {"feature_model_sha256", q.feature_model_sha256},
+          {"reference_stats", q.reference_stats},
+          {"floor", q.floor ? nlohmann::json{{"n", q.floor->first}, {"fd", q.floor->second}} : nlohmann::json(nullptr)}};
+}
+
 nlohmann::json run_config_json(const RunSpec& spec, const Session& session) {
   return {
       {"unet", session.unet->path()},
@@ -114,6 +130,7 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
         {"peak_rss_scope", r.peak_rss_scope},
         {"device_peak_bytes", r.device_peak_bytes}}},
       {"quality", nullptr},
+      {"fd", r.fd ? fd_json(*r.fd) : nlohmann::json(nullptr)},
   };
   if (r.quality) {
     const Quality& q = *r.quality;

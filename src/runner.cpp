@@ -107,9 +107,9 @@ RunSpec resolve(const Session& session, RunSpec spec) {
   if (conditional) {
     if (!session.cond.defined()) throw UsageError("a conditional UNet needs --cond FILE.npy or --cond-shape B,L,D");
     int64_t b = spec.shape[0], cb = session.cond.size(0);
-    if (cb != 1 && cb != b) {
+    if (b % cb != 0) {
       throw UsageError(fmt::format("conditioning batch {} does not match the latent batch {} (--shape); "
-                                   "give one row or one per sample", cb, b));
+                                   "give one row, one per sample, or a number of rows that divides the batch (they repeat)", cb, b));
     }
     if (session.uncond.defined() && session.uncond.sizes().slice(1) != session.cond.sizes().slice(1)) {
       throw UsageError(fmt::format("--uncond shape {} does not match --cond shape {}",
@@ -159,7 +159,8 @@ RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress)
   const bool guided = conditional && guidance > 1.0;
   at::Tensor context;
   if (conditional) {
-    auto rows = [&](const at::Tensor& c) { return c.size(0) == batch ? c : c.expand({batch, c.size(1), c.size(2)}); };
+    // Rows repeat over the batch: 10 class rows and a batch of 50 give each class 5 times.
+    auto rows = [&](const at::Tensor& c) { return c.size(0) == batch ? c : c.repeat({batch / c.size(0), 1, 1}); };
     at::Tensor cond = rows(session.cond);
     at::Tensor uncond = session.uncond.defined() ? rows(session.uncond) : at::zeros_like(cond);
     context = (guided ? at::cat({uncond, cond}) : cond).to(device, session.dtype).contiguous();

@@ -77,7 +77,7 @@ TEST(Cli, VaeDecodesToPngs) {
   std::string dir = scratch_dir("png");
   CliResult r = run_cli(kTiny + "--sampler lcm --shape 2,4,8,8 --vae " + kModels + "vae_tiny.pt --save-images " + dir + "/img --json " + dir + "/r.json");
   ASSERT_EQ(r.code, 0) << r.err;
-  for (const char* f : {"/img/image_000.png", "/img/image_001.png"}) EXPECT_EQ(slurp(dir + f).substr(1, 3), "PNG") << f;
+  for (const char* f : {"/img/image_000.png", "/img/image_001.png", "/img/grid.png"}) EXPECT_EQ(slurp(dir + f).substr(1, 3), "PNG") << f;
   auto j = nlohmann::json::parse(slurp(dir + "/r.json"));
   EXPECT_GT(j["runs"][0]["repeats"][0]["vae_s"].get<double>(), 0.0);
 }

@@ -171,18 +171,56 @@ TEST(Gate, AbRunsInterleavedProcessesAndTestsPerProcess) {
   std::string dir = scratch_dir("gate_ab");
   const std::string run = " -- --unet " + kModels + "tiny.pt --threads 1 --sampler ddim --steps 4 --warmup 0 --repeat 2";
   // 16x the latent pixels on the new side: a slowdown no noise can hide, matched with --ignore shape.
-  CliResult slow = run_cli("ab --processes 5 --warmup-processes 0 -q --ignore shape --new-args \"--shape 1,4,64,64\" "
+  CliResult slow = run_cli("ab --processes 6 --warmup-processes 0 -q --ignore shape --new-args \"--shape 1,4,64,64\" "
                            "--save-base " + dir + "/base.json --save-new " + dir + "/new.json --json " + dir + "/c.json" + run);
   EXPECT_EQ(slow.code, 3) << slow.err;
   auto c = nlohmann::json::parse(slurp(dir + "/c.json"));
   EXPECT_EQ(c["runs"][0]["per_process"], true);
-  EXPECT_EQ(c["runs"][0]["metrics"][0]["n_base"], 5);
+  EXPECT_EQ(c["runs"][0]["metrics"][0]["n_base"], 6);
+  EXPECT_EQ(c["runs"][0]["paired"], true);
   std::set<std::string> processes;
   for (const auto& r : read_report(dir + "/base.json").runs) processes.insert(r["process"]["id"].get<std::string>());
-  EXPECT_EQ(processes.size(), 5u);  // five separate processes, each with its own id
+  EXPECT_EQ(processes.size(), 6u);  // six separate processes, each with its own id
   // Three processes per side can never reach alpha 0.05: undecided, exit 4, whatever the data.
   CliResult few = run_cli("ab --processes 3 --warmup-processes 0 -q" + run);
   EXPECT_EQ(few.code, 4) << few.err;
   EXPECT_EQ(run_cli("ab --processes 1" + run).code, 2);
   EXPECT_EQ(run_cli("ab --processes 3" + run + " --json x.json").code, 2);  // ab writes the reports itself
+}
+
+TEST(Gate, WilcoxonSignedRankExactPValues) {
+  EXPECT_DOUBLE_EQ(wilcoxon_signed_rank_p({1, 2, 3, 4, 5, 6}), 2.0 / 64);  // all positive: the extreme of 2^6
+  EXPECT_DOUBLE_EQ(wilcoxon_signed_rank_p({1, 2, 3}), 2.0 / 8);
+  EXPECT_DOUBLE_EQ(wilcoxon_signed_rank_p({-1, 2, 3}), 0.5);  // W+ = 5: P(W+ >= 5) = 2/8
+  EXPECT_DOUBLE_EQ(wilcoxon_signed_rank_p({0, 0}), 1.0);      // no nonzero difference: no evidence
+}
+
+TEST(Gate, AbPairsCancelDriftThatHidesASlowdownFromUnpairedTests) {
+  // The machine drifts by +-20% between pairs; within each pair the new side is 8-13% slower.
+  // One median per process, unpaired, cannot see it; the pair ratios can.
+  const std::vector<double> drift = {1.0, 1.2, 0.9, 1.1, 1.3, 0.95};
+  std::vector<nlohmann::json> base, updated;
+  for (size_t k = 0; k < drift.size(); ++k) {
+    auto a = run_of(10, "base" + std::to_string(k), {drift[k], drift[k] * 1.001, drift[k] * 0.999});
+    const double slow = 1.08 + 0.01 * double(k);
+    auto b = run_of(10, "new" + std::to_string(k), {drift[k] * slow, drift[k] * slow * 1.001, drift[k] * slow * 0.999});
+    a["process"]["pair"] = int(k);
+    b["process"]["pair"] = int(k);
+    base.push_back(a);
+    updated.push_back(b);
+  }
+  Report rb, rn;
+  rb.runs = base;
+  rn.runs = updated;
+  Comparison paired = compare_reports(rb, rn, CompareSettings{});
+  ASSERT_TRUE(paired.matched[0].paired);
+  EXPECT_EQ(paired.matched[0].metrics[0].verdict, "slower");
+  EXPECT_NEAR(paired.matched[0].metrics[0].change, std::exp((std::log(1.10) + std::log(1.11)) / 2) - 1, 1e-9);
+  EXPECT_DOUBLE_EQ(paired.matched[0].metrics[0].p_value, 2.0 / 64);
+  for (auto* side : {&rb, &rn}) {
+    for (auto& r : side->runs) r["process"].erase("pair");
+  }
+  Comparison unpaired = compare_reports(rb, rn, CompareSettings{});
+  EXPECT_FALSE(unpaired.matched[0].paired);
+  EXPECT_NE(unpaired.matched[0].metrics[0].verdict, "slower");
 }

@@ -52,9 +52,9 @@ TEST(Reports, CsvIsPinned) {
   EXPECT_EQ(csv_table(fixed_rows()),
             "sampler,steps,shape,seed,status,repeats,total_median_s,total_iqr_s,total_ci_low_s,total_ci_high_s,"
             "step_median_s,model_median_s,sampler_median_s,steps_per_s,images_per_s,outside_model_fraction,speedup,"
-            "reference,rmse,max_abs,psnr_db\n"
-            "ddpm,4,2x4x8x8,7,ok,3,0.5,0.1,0.4,0.6,0.125,0.25,0.25,8,4,0.5,1,,,,\n"
-            "ddim,2,2x4x8x8,7,ok,3,0.1,0,0.1,0.1,0.05,0.05,0.05,20,20,0.5,5,dpmpp_2m:200,0.25,1.5,20.0\n");
+            "reference,rmse,max_abs,psnr_db,fd,fd_ci_low,fd_ci_high,fd_samples,fd_per_image_s\n"
+            "ddpm,4,2x4x8x8,7,ok,3,0.5,0.1,0.4,0.6,0.125,0.25,0.25,8,4,0.5,1,,,,,,,,,\n"
+            "ddim,2,2x4x8x8,7,ok,3,0.1,0,0.1,0.1,0.05,0.05,0.05,20,20,0.5,5,dpmpp_2m:200,0.25,1.5,20.0,,,,,\n");
 }
 
 TEST(Reports, RealRunValidatesAgainstTheSchemaFileAndIsConsistent) {

@@ -127,3 +127,12 @@ TEST(SweepResume, ACutOffLineIsDroppedByResumeAndRefusedByMerge) {
   EXPECT_EQ(done.runs.size(), 3u);  // the third cell ran again, on a clean line
   EXPECT_EQ(run_cli("merge " + dir + "/s.jsonl -o " + dir + "/m.json").code, 0);
 }
+
+TEST(SweepResume, ExtraCellsJoinTheGridOnce) {
+  std::string dir = scratch_dir("sweep_cell");
+  CliResult r = run_cli(kSweep + "--sampler ddim --steps 2,3 --cell euler:4 --json " + dir + "/s.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(cells_in_order(dir + "/s.json"), (std::vector<std::string>{"ddim:2", "ddim:3", "euler:4"}));
+  EXPECT_EQ(run_cli(kSweep + "--sampler ddim --steps 2 --cell ddim:2 --json " + dir + "/t.json").code, 2);  // already there
+  EXPECT_EQ(run_cli(kSweep + "--sampler ddim --steps 2 --cell ddim --json " + dir + "/t.json").code, 2);    // no STEPS
+}

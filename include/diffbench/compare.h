@@ -19,6 +19,11 @@ double mann_whitney_p(const std::vector<double>& a, const std::vector<double>& b
 /// The smallest two-sided p-value the exact test can reach with these sample sizes.
 double mann_whitney_min_p(size_t n_a, size_t n_b);
 
+/// Two-sided p-value of the Wilcoxon signed-rank test that the differences `d` are centred on 0
+/// (zeros dropped): exact without ties (n <= 60), else the normal approximation with tie and
+/// continuity corrections.
+double wilcoxon_signed_rank_p(const std::vector<double>& d);
+
 /// z with P(Z > z) = p for a standard normal Z (0 < p < 1).
 double normal_upper_quantile(double p);
 
@@ -52,6 +57,7 @@ struct RunChange {
   std::string label;                     ///< "ddim 50 steps 1x4x32x32 seed 0"
   size_t base_processes = 0, new_processes = 0;
   bool per_process = false;              ///< tested on one figure per process (both sides >= 2)
+  bool paired = false;                   ///< `ab` pairs: Wilcoxon signed-rank on each pair's log ratio
   std::vector<std::string> differences;  ///< config fields that differ (only those --ignore allowed)
   std::vector<MetricChange> metrics;
 };

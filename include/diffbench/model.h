@@ -9,6 +9,7 @@
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
+#include <nlohmann/json.hpp>
 
 namespace diffbench {
 
@@ -34,6 +35,9 @@ class ScriptModel {
   const std::optional<std::vector<int64_t>>& sample_shape() const { return sample_shape_; }
   /// The conditioning shape stored by scripts/export_models.py ("cond_shape"), if any.
   const std::optional<std::vector<int64_t>>& cond_shape() const { return cond_shape_; }
+  /// The whole "diffbench.json" stored in the file (an object; empty when there is none): the
+  /// model's manifest (docs/models.md).
+  const nlohmann::json& metadata() const { return metadata_; }
 
  private:
   struct Impl;
@@ -43,6 +47,7 @@ class ScriptModel {
   int64_t param_bytes_ = 0;
   c10::ScalarType dtype_;
   std::optional<std::vector<int64_t>> sample_shape_, cond_shape_;
+  nlohmann::json metadata_ = nlohmann::json::object();
 };
 
 /// Parse "cpu", "cuda" or "cuda:N"; UsageError when unknown or when CUDA is not available.

@@ -30,6 +30,9 @@ nlohmann::json environment_context(const Session& session);
 /// merge and compare comes from this, see cell_key).
 nlohmann::json run_config_json(const RunSpec& spec, const Session& session);
 
+/// A run's --quality fd result as its JSON "fd" object.
+nlohmann::json fd_json(const FdQuality& q);
+
 /// One run as JSON (an element of "runs").
 nlohmann::json run_to_json(const RunResult& result, const Session& session);
 
@@ -48,6 +51,7 @@ struct RunRow {
   double outside_model_fraction = 0;         ///< median over repeats
   double speedup = 0;                        ///< baseline total / this total; 0 without a baseline
   std::optional<Quality> quality;
+  std::optional<FdQuality> fd;
 };
 
 /// Rows for `results`; speed-up against the run whose sampler is `baseline` (if present).

@@ -11,6 +11,7 @@
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
+#include "diffbench/frechet.h"
 #include "diffbench/model.h"
 #include "diffbench/sampler.h"
 #include "diffbench/scheduler_config.h"
@@ -32,6 +33,9 @@ struct Session {
   std::optional<double> cold_forward_s;          ///< the first forward call after loading
   std::string process_id;                        ///< unique per process: host, pid, start time
   double load_at_start = 0;                      ///< 1-minute load average when the session opened
+  std::optional<double> manifest_guidance;       ///< guidance_scale from the UNet's manifest
+  std::vector<std::string> from_manifest;        ///< "key=value" the manifest supplied (printed, in JSON)
+  std::string manifest_features, manifest_fd_stats;  ///< --quality fd inputs (a flag's, else the manifest's)
   std::vector<std::string> command_line;         ///< argv, recorded in the report's context
   mutable std::string unet_sha256, vae_sha256;   ///< hashed once, on first use (see unet_sha256())
 };
@@ -106,6 +110,7 @@ struct RunResult {
   double cpu_user_s = 0, cpu_sys_s = 0; ///< CPU time of the process during this run (all threads, warm-ups too)
   std::vector<std::string> warnings;    ///< noise the reader should know about (see timing_warnings)
   std::optional<Quality> quality;       ///< set when a reference was asked for
+  std::optional<FdQuality> fd;          ///< set by --quality fd
 };
 
 /// Resolve defaults (steps, guidance), validate the spec against the session; UsageError if impossible.

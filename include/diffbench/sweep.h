@@ -28,7 +28,7 @@ bool in_shard(size_t cell_index, int shard_index, int shard_count);
 std::pair<int, int> parse_shard(const std::string& text);
 
 /// Groups of run-config fields that `compare --ignore` may leave out of a cell's identity.
-/// "model": unet_sha256, vae_sha256; "cond": the conditioning; "dtype", "device", "threads", "shape".
+/// "model": unet_sha256, vae_sha256; "cond": the conditioning; "dtype", "device", "threads", "shape", "steps".
 const std::vector<std::string>& ignorable_key_groups();
 
 /// The group a config field (dotted name, e.g. "cond.sha256") belongs to, or "" when none.

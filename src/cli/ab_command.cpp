@@ -102,7 +102,10 @@ void run_process(Side& side, const std::string& dir, int index, bool counted) {
   if (!counted) return;
   Report report = read_report(json);
   if (side.context.is_null()) side.context = report.context;
-  for (auto& run : report.runs) side.runs.push_back(std::move(run));
+  for (auto& run : report.runs) {
+    run["process"]["pair"] = index;  // the pair this process belongs to: compare tests each pair's ratio
+    side.runs.push_back(std::move(run));
+  }
 }
 
 Report side_report(const Side& side) {
@@ -139,7 +142,7 @@ void setup_ab(CLI::App& app, AbOptions& o) {
 }
 
 int run_ab(const AbOptions& o) {
-  if (o.processes < 2) throw UsageError("--processes must be at least 2 (5 or more to reach alpha 0.05)");
+  if (o.processes < 2) throw UsageError("--processes must be at least 2 (6 or more: with 5 pairs the smallest possible p is 0.0625)");
   if (o.warmup_processes < 0) throw UsageError("--warmup-processes must be >= 0");
   check_gate_options(o.gate);
   for (const auto& [flag, path] : {std::pair{"--save-base", o.save_base}, std::pair{"--save-new", o.save_new}}) {

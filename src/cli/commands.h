@@ -29,9 +29,12 @@ struct RunOptions {
   std::string unet, vae, sampler, shape, device = "cpu", dtype = "fp32";
   std::string json, csv, markdown, reference, save_latents, save_images, cond, uncond, cond_shape;
   std::string seed = "0", time_unit = "auto";
+  std::string quality, feature_model, reference_stats;  ///< --quality fd and its inputs
+  int64_t samples = 1000;                               ///< images generated for --quality fd
   std::optional<int> steps;
   int threads = 0, warmup = 1, repeat = 3;
-  double eta = 0.0, vae_scaling_factor = 0.18215;
+  double eta = 0.0;
+  std::optional<double> vae_scaling_factor;  ///< unset: the model manifest's, else SD's 0.18215
   std::optional<double> guidance;
   bool vary_seed = false, quiet = false, verbose = false;
   ConfigFlags config;
@@ -43,7 +46,7 @@ int run_run(const RunOptions& options);
 struct SweepOptions {
   RunOptions run;                   ///< every `run` option; --json is rewritten after each cell
   std::string samplers, steps, batches, grid, jsonl, resume, shard;
-  std::vector<std::string> shapes;
+  std::vector<std::string> shapes, cells;  ///< cells: extra SAMPLER:STEPS beyond the product
 };
 void setup_sweep(CLI::App& app, SweepOptions& options);
 int run_sweep(const SweepOptions& options);

@@ -23,14 +23,16 @@ const std::vector<std::string> kLectureSamplers = {"ddpm", "ddim", "dpmpp_2m", "
 }  // namespace
 
 std::string default_model_path() {
-  std::vector<std::string> candidates = {std::string(DIFFBENCH_SOURCE_DIR) + "/models/small.pt"};
+  // The random-weight small UNet until the trained digit teacher ships (docs/models.md).
+  const std::string model = "models/small.pt";
+  std::vector<std::string> candidates = {std::string(DIFFBENCH_SOURCE_DIR) + "/" + model};
   char exe[4096] = {};
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n > 0) {
     std::string dir = std::string(exe, static_cast<size_t>(n));
     dir = dir.substr(0, dir.rfind('/'));
-    candidates.push_back(dir + "/../models/small.pt");
-    candidates.push_back(dir + "/../share/diffbench/models/small.pt");
+    candidates.push_back(dir + "/../" + model);
+    candidates.push_back(dir + "/../share/diffbench/" + model);
   }
   for (const auto& c : candidates) {
     if (access(c.c_str(), R_OK) == 0) return c;
@@ -58,25 +60,27 @@ int run_run(const RunOptions& o) {
   if (o.steps && *o.steps < 1) throw UsageError(fmt::format("--steps must be at least 1, got {}", *o.steps));
   check_common_options(o);
   if (!o.save_latents.empty()) check_writable(o.save_latents, "--save-latents");  // distinct: check_common_options
-  if (!o.save_images.empty()) {
-    if (o.vae.empty()) throw UsageError("--save-images needs --vae (images are decoded latents)");
-    check_writable_dir(o.save_images, "--save-images");
-  }
+  if (!o.save_images.empty()) check_writable_dir(o.save_images, "--save-images");
   std::vector<int64_t> shape = o.shape.empty() ? std::vector<int64_t>{} : parse_dims(o.shape, "--shape", 4, "B,C,H,W");
 
   Session session = open_session(o);
+  if (!o.save_images.empty() && !session.vae) {  // the VAE may come from the model's manifest
+    throw UsageError("--save-images needs --vae (images are decoded latents)");
+  }
   std::vector<RunSpec> specs;
   for (const auto& name : samplers) specs.push_back(make_spec(session, o, config, name, o.steps.value_or(0), shape));
   if (o.eta > 0 && o.sampler != "ddim") warnings.push_back("--eta applies to ddim only; other samplers ignore it");
   for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
 
   ReferenceRunner reference(o.reference.empty() ? std::nullopt : std::optional(parse_reference(o.reference)));
+  QualityRunner quality(o, session);
   std::vector<RunResult> results;
   for (const RunSpec& spec : specs) {
     if (!o.quiet && specs.size() > 1) std::fprintf(stderr, "running %s (%d steps)...\n", spec.sampler.c_str(), spec.steps);
     results.push_back(run(session, spec, progress_for(o, spec.sampler)));
     clear_progress(o);
     reference.attach(session, results.back());
+    quality.attach(session, results.back());
     if (!o.quiet) {
       for (const auto& note : results.back().plan.notes) std::fprintf(stderr, "note: %s: %s\n", spec.sampler.c_str(), note.c_str());
       for (const auto& w : results.back().warnings) std::fprintf(stderr, "warning: %s: %s\n", spec.sampler.c_str(), w.c_str());
@@ -90,7 +94,7 @@ int run_run(const RunOptions& o) {
   const bool stdout_taken = o.json == "-" || o.csv == "-" || o.markdown == "-";
   bool per_sample = false;
   for (const auto& r : results) per_sample = per_sample || (r.quality && r.quality->per_sample);
-  if (!o.quiet) print_table(stdout_taken ? stderr : stdout, rows, o, session, reference, per_sample);
+  if (!o.quiet) print_table(stdout_taken ? stderr : stdout, rows, o, session, reference, per_sample, &quality);
   std::vector<std::string> write_errors;
   auto attempt = [&](const std::string& path, const std::function<std::string()>& text) {
     if (path.empty()) return;

@@ -19,6 +19,7 @@
 #include "diffbench/errors.h"
 #include "diffbench/io.h"
 #include "diffbench/model.h"
+#include "diffbench/quality.h"
 
 namespace diffbench::cli {
 namespace {
@@ -65,7 +66,12 @@ void load_conditioning(Session& session, const RunOptions& o) {
 void add_common_options(CLI::App& app, RunOptions& o) {
   app.add_option("--unet", o.unet, "TorchScript UNet: forward(sample, timestep[, encoder_hidden_states]) (default: models/small.pt)");
   app.add_option("--vae", o.vae, "TorchScript VAE decoder: forward(latents) -> images in [-1, 1]");
-  app.add_option("--vae-scaling-factor", o.vae_scaling_factor, "latents are divided by this before decoding")->capture_default_str();
+  app.add_option("--vae-scaling-factor", o.vae_scaling_factor,
+                 "latents are divided by this before decoding (default: the model manifest's, else SD's 0.18215)");
+  app.add_option("--quality", o.quality, "fd: also generate --samples images and report their Frechet distance");
+  app.add_option("--samples", o.samples, "images generated for --quality fd (batched by the shape's B)")->capture_default_str();
+  app.add_option("--feature-model", o.feature_model, "TorchScript feature extractor for --quality fd (default: the manifest's)");
+  app.add_option("--reference-stats", o.reference_stats, "statistics file for --quality fd (default: the manifest's)");
   app.add_option("--seed", o.seed, "seed of the CPU generator (initial latents and every noise draw), 0 to 2^64-1")
       ->capture_default_str();
   app.add_option("--eta", o.eta, "DDIM eta, 0 (deterministic) to 1 (DDPM's variance)")->capture_default_str();
@@ -114,14 +120,14 @@ std::vector<int64_t> parse_dims(const std::string& text, const char* flag, size_
   return dims;
 }
 
-std::pair<std::string, int> parse_reference(const std::string& text) {
+std::pair<std::string, int> parse_reference(const std::string& text, const char* flag) {
   size_t colon = text.rfind(':');
-  if (colon == std::string::npos) throw UsageError(fmt::format("--reference '{}': expected SAMPLER:STEPS, e.g. dpmpp_2m:200", text));
+  if (colon == std::string::npos) throw UsageError(fmt::format("{} '{}': expected SAMPLER:STEPS, e.g. dpmpp_2m:200", flag, text));
   std::string name = text.substr(0, colon), steps_text = text.substr(colon + 1);
   find_sampler(name);
   if (steps_text.empty() || steps_text.size() > 6 || steps_text.find_first_not_of("0123456789") != std::string::npos ||
       std::stoi(steps_text) < 1) {
-    throw UsageError(fmt::format("--reference '{}': STEPS must be a positive integer", text));
+    throw UsageError(fmt::format("{} '{}': STEPS must be a positive integer", flag, text));
   }
   return {name, std::stoi(steps_text)};
 }
@@ -162,7 +168,11 @@ void check_common_options(const RunOptions& o) {
   }
   if (!o.reference.empty()) parse_reference(o.reference);
   if (o.threads < 0) throw UsageError(fmt::format("--threads must be >= 1, got {}", o.threads));
-  if (o.vae_scaling_factor <= 0) throw UsageError("--vae-scaling-factor must be > 0");
+  if (o.vae_scaling_factor && !(*o.vae_scaling_factor > 0)) throw UsageError("--vae-scaling-factor must be > 0");
+  if (!o.quality.empty() && o.quality != "fd") {
+    throw UsageError(fmt::format("--quality '{}': the one quality metric is fd (Frechet distance)", o.quality));
+  }
+  if (o.samples < 2) throw UsageError(fmt::format("--samples must be at least 2 (a covariance needs two), got {}", o.samples));
 }
 
 Session open_session(const RunOptions& o) {
@@ -175,17 +185,23 @@ Session open_session(const RunOptions& o) {
   session.dtype = parse_dtype(o.dtype);
   session.threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(session.threads);
-  session.vae_scaling_factor = o.vae_scaling_factor;
   auto start = std::chrono::steady_clock::now();
   std::string unet_path = o.unet.empty() ? default_model_path() : o.unet;
   session.unet = std::make_unique<ScriptModel>(unet_path, "UNet", std::vector<int>{2, 3}, session.device, session.dtype);
   session.unet_load_s = seconds_since(start);
-  if (!o.vae.empty()) {
+  const RunOptions m = with_manifest(o, session);  // the manifest fills what the flags left unset
+  session.vae_scaling_factor = m.vae_scaling_factor.value_or(0.18215);
+  if (!m.vae.empty()) {
     start = std::chrono::steady_clock::now();
-    session.vae = std::make_unique<ScriptModel>(o.vae, "VAE", std::vector<int>{1}, session.device, session.dtype);
+    session.vae = std::make_unique<ScriptModel>(m.vae, "VAE", std::vector<int>{1}, session.device, session.dtype);
     session.vae_load_s = seconds_since(start);
   }
-  load_conditioning(session, o);
+  load_conditioning(session, m);
+  if (!o.quiet && !session.from_manifest.empty()) {
+    std::string list;
+    for (const auto& item : session.from_manifest) list += (list.empty() ? "" : ", ") + item;
+    std::fprintf(stderr, "note: from the model's manifest (%s): %s\n", unet_path.c_str(), list.c_str());
+  }
   return session;
 }
 
@@ -201,7 +217,7 @@ RunSpec make_spec(const Session& session, const RunOptions& o, const SchedulerCo
     spec.shape[0] = shape[0];
   }
   spec.eta = o.eta;
-  spec.guidance = o.guidance;
+  spec.guidance = o.guidance ? o.guidance : session.manifest_guidance;
   spec.config = config;
   spec.warmup = o.warmup;
   spec.repeat = o.repeat;
@@ -236,27 +252,8 @@ void clear_progress(const RunOptions& o) {
   if (progress_enabled(o)) std::fputs("\r\033[K", stderr);
 }
 
-std::string ReferenceRunner::name() const {
-  return reference_ ? fmt::format("{}:{}", reference_->first, reference_->second) : "";
-}
-
-void ReferenceRunner::attach(Session& session, RunResult& result) {
-  if (!reference_ || result.status != "ok") return;
-  RunSpec ref = result.spec;
-  ref.sampler = reference_->first;
-  ref.steps = reference_->second;
-  ref.warmup = 0;
-  ref.repeat = 1;
-  ref.vary_seed = false;
-  std::string key = fmt::format("{}|{}|{}", name(), ref.seed, fmt::join(ref.shape, "x"));
-  auto cached = runs_.find(key);
-  if (cached == runs_.end()) cached = runs_.emplace(key, run(session, resolve(session, ref))).first;
-  bool stochastic = find_sampler(result.spec.sampler).stochastic || (result.spec.sampler == "ddim" && result.spec.eta > 0);
-  attach_quality(result, cached->second, name(), stochastic);
-}
-
 void print_table(FILE* out, const std::vector<RunRow>& rows, const RunOptions& o, const Session& session,
-                 const ReferenceRunner& reference, bool any_per_sample) {
+                 const ReferenceRunner& reference, bool any_per_sample, const QualityRunner* quality) {
   std::fprintf(out, "%s", console_table(rows, o.time_unit).c_str());
   std::fprintf(out,
                "Time/Step: median over %d repeat(s) of the mean step time; Total: median wall time of one run "
@@ -267,6 +264,7 @@ void print_table(FILE* out, const std::vector<RunRow>& rows, const RunOptions& o
                format_seconds(session.unet_load_s).c_str(),
                format_seconds(session.cold_forward_s.value_or(0)).c_str(), session.device.str().c_str(), session.threads,
                dtype_name(session.dtype).c_str());
+  if (quality) std::fputs(quality->legend().c_str(), out);
   // Noise the reader should know about, with the numbers it may have distorted (as hyperfine does).
   for (const auto& w : machine_warnings(session.threads, std::thread::hardware_concurrency(), session.load_at_start)) {
     std::fprintf(out, "Warning: %s.\n", w.c_str());

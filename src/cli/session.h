@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "diffbench/report.h"
+#include "diffbench/quality.h"
 #include "diffbench/runner.h"
 
 namespace diffbench::cli {
@@ -21,7 +22,7 @@ void add_common_options(CLI::App& app, RunOptions& o);
 std::vector<int64_t> parse_dims(const std::string& text, const char* flag, size_t count, const char* label);
 
 /// "dpmpp_2m:200" -> {"dpmpp_2m", 200}.
-std::pair<std::string, int> parse_reference(const std::string& text);
+std::pair<std::string, int> parse_reference(const std::string& text, const char* flag = "--reference");
 
 /// UsageError when two outputs (flag, path) name the same file, or two write to stdout.
 void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs);
@@ -41,6 +42,25 @@ ProgressFn progress_for(const RunOptions& o, const std::string& label);
 /// Erase the progress line (when one was drawn).
 void clear_progress(const RunOptions& o);
 
+/// The options with the UNet manifest's defaults filled in where no flag was given (vae, cond,
+/// uncond, features, fd_stats, vae_scaling_factor, guidance_scale); records what it took.
+RunOptions with_manifest(const RunOptions& o, Session& session);
+
+/// --quality fd: loads the feature model and statistics once, measures FD for each finished run.
+class QualityRunner {
+ public:
+  QualityRunner(const RunOptions& o, const Session& session);
+  void attach(Session& session, RunResult& result);
+  bool enabled() const { return features_ != nullptr; }
+  /// The table's legend line for FD ("" when not enabled).
+  std::string legend() const;
+
+ private:
+  int64_t samples_;
+  std::unique_ptr<ScriptModel> features_;
+  std::optional<ReferenceStats> stats_;
+};
+
 /// Runs reference specs once per SAMPLER:STEPS, seed and shape, and attaches quality to results.
 class ReferenceRunner {
  public:
@@ -56,7 +76,7 @@ class ReferenceRunner {
 
 /// The console table and its legend (units, what each column is).
 void print_table(FILE* out, const std::vector<RunRow>& rows, const RunOptions& o, const Session& session,
-                 const ReferenceRunner& reference, bool any_per_sample);
+                 const ReferenceRunner& reference, bool any_per_sample, const QualityRunner* quality = nullptr);
 
 /// Write `text` to `path` atomically, or to stdout for "-".
 void write_output(const std::string& path, const std::string& text);

@@ -86,10 +86,12 @@ RunResult failed_cell(const RunSpec& spec, const std::string& error) {
   return r;
 }
 
-RunResult run_cell(Session& session, const RunSpec& spec, ReferenceRunner& reference, const ProgressFn& progress) {
+RunResult run_cell(Session& session, const RunSpec& spec, ReferenceRunner& reference, QualityRunner& quality,
+                   const ProgressFn& progress) {
   try {
     RunResult result = run(session, spec, progress);
     reference.attach(session, result);
+    quality.attach(session, result);
     return result;
   } catch (const RuntimeError& e) {
     return failed_cell(spec, e.what());
@@ -109,12 +111,12 @@ void print_cell(const std::string& label, const RunResult& result) {
 
 // The table and the other outputs of the cells this process ran, then the exit code.
 int finish_sweep(const RunOptions& o, const Session& session, const ReferenceRunner& reference,
-                 const std::vector<RunResult>& results, bool jsonl_to_stdout) {
+                 const QualityRunner& quality, const std::vector<RunResult>& results, bool jsonl_to_stdout) {
   const std::vector<RunRow> rows = summarize_runs(results);
   bool per_sample = false;
   for (const auto& r : results) per_sample = per_sample || (r.quality && r.quality->per_sample);
   const bool stdout_taken = jsonl_to_stdout || o.csv == "-" || o.markdown == "-";
-  if (!o.quiet && !results.empty()) print_table(stdout_taken ? stderr : stdout, rows, o, session, reference, per_sample);
+  if (!o.quiet && !results.empty()) print_table(stdout_taken ? stderr : stdout, rows, o, session, reference, per_sample, &quality);
   if (!o.csv.empty()) write_output(o.csv, csv_table(rows));
   if (!o.markdown.empty()) write_output(o.markdown, markdown_table(rows, o.time_unit));
   if (int sig = stop_requested()) {
@@ -136,67 +138,13 @@ void setup_sweep(CLI::App& app, SweepOptions& o) {
   app.add_option("--batch", o.batches, "batch sizes, comma-separated (replace B of every shape)");
   app.add_option("--shape", o.shapes, "latent shape B,C,H,W; repeat the flag for several")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--cell", o.cells, "an extra cell SAMPLER:STEPS beyond the grid (repeat or comma-separate), "
+                 "e.g. ddpm:1000")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)->delimiter(',');
   app.add_option("--grid", o.grid, "grid file (configs/sweeps/*.json): any of these flags as JSON keys");
   app.add_option("--jsonl", o.jsonl, "append one JSON line per finished cell here ('-' for stdout)");
   app.add_option("--resume", o.resume, "skip the cells already in this result file and keep writing to it");
   app.add_option("--shard", o.shard, "run only shard I of N (I/N, 0-based): cells i with i % N == I");
   add_common_options(app, o.run);
-}
-
-std::vector<std::string> grid_to_args(const std::string& path, const std::vector<std::string>& valid_flags) {
-  std::string text = read_file(path, "grid");
-  nlohmann::json grid;
-  try {
-    grid = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    size_t at = std::min<size_t>(e.byte ? e.byte - 1 : 0, text.size()), line = 1, column = 1;
-    for (size_t i = 0; i < at; ++i) text[i] == '\n' ? (++line, column = 1) : ++column;
-    throw UsageError(fmt::format("grid '{}' line {} column {}: not valid JSON{}", path, line, column,
-                                 at >= text.size() ? " (the file ends early: is it cut off?)" : ""));
-  }
-  if (!grid.is_object()) throw UsageError(fmt::format("grid '{}' is not a JSON object of flags", path));
-  std::vector<std::string> args;
-  for (const auto& [key, value] : grid.items()) {
-    if (key.empty() || key[0] == '_' || key == "description") continue;
-    std::string name = key;
-    for (char& c : name) c = c == '-' ? '_' : c;
-    std::string best;  // the valid keys are the long flags, spelled with '_' or '-'
-    size_t best_distance = SIZE_MAX;
-    for (const auto& flag : valid_flags) {
-      if (flag.rfind("--", 0) != 0 || flag == "--help" || flag == "--grid") continue;
-      std::string k = flag.substr(2);
-      for (char& c : k) c = c == '-' ? '_' : c;
-      size_t d = edit_distance(name, k);
-      if (d < best_distance) best_distance = d, best = k;
-    }
-    if (best_distance > 0) {
-      std::string hint = best_distance <= std::max<size_t>(2, name.size() / 3) ? " (did you mean '" + best + "'?)" : "";
-      throw UsageError(fmt::format("grid '{}': unknown key '{}'{}: keys are sweep's flags without the dashes "
-                                   "(no --{}); see diffbench sweep --help", path, key, hint, key));
-    }
-    std::string flag = "--" + key;
-    for (char& c : flag) c = c == '_' ? '-' : c;
-    auto scalar = [&](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
-    if (value.is_boolean()) {
-      if (value.get<bool>()) args.push_back(flag);
-    } else if (value.is_array() && key == "shape") {
-      for (const auto& shape : value) {
-        std::vector<std::string> dims;
-        for (const auto& d : shape) dims.push_back(scalar(d));
-        args.push_back(flag);
-        args.push_back(fmt::format("{}", fmt::join(dims, ",")));
-      }
-    } else if (value.is_array()) {
-      std::vector<std::string> items;
-      for (const auto& v : value) items.push_back(scalar(v));
-      args.push_back(flag);
-      args.push_back(fmt::format("{}", fmt::join(items, ",")));
-    } else if (!value.is_null()) {
-      args.push_back(flag);
-      args.push_back(scalar(value));
-    }
-  }
-  return args;
 }
 
 int run_sweep(const SweepOptions& s) {
@@ -241,6 +189,17 @@ int run_sweep(const SweepOptions& s) {
 
   Session session = open_session(o);
   std::vector<Cell> cells = expand_grid(samplers, steps, batches, shapes);
+  for (const auto& text : s.cells) {  // extra cells: each at every shape and batch of the grid
+    auto [name, count] = parse_reference(text, "--cell");
+    for (const Cell& c : expand_grid({name}, {count}, batches, shapes)) {
+      for (const Cell& other : cells) {
+        if (other.sampler == c.sampler && other.steps == c.steps && other.shape == c.shape) {
+          throw UsageError(fmt::format("--cell {} is already in the grid", text));
+        }
+      }
+      cells.push_back(c);
+    }
+  }
   std::vector<RunSpec> specs;  // resolved up front: a bad cell is an error before any work
   for (const Cell& c : cells) {
     try {
@@ -264,6 +223,7 @@ int run_sweep(const SweepOptions& s) {
   SweepWriter writer(json_path, jsonl_path, previous, o.quiet);
   writer.start([&session] { return environment_context(session); });
   ReferenceRunner reference(o.reference.empty() ? std::nullopt : std::optional(parse_reference(o.reference)));
+  QualityRunner quality(o, session);
   std::vector<RunResult> results;
   size_t todo = 0, skipped = 0, index = 0;
   for (size_t i = 0; i < specs.size(); ++i) todo += in_shard(i, shard.first, shard.second);
@@ -276,7 +236,7 @@ int run_sweep(const SweepOptions& s) {
       ++skipped;
       continue;
     }
-    RunResult result = run_cell(session, spec, reference, progress_for(o, label));
+    RunResult result = run_cell(session, spec, reference, quality, progress_for(o, label));
     clear_progress(o);
     if (result.status == "interrupted") break;  // unfinished: not written, --resume reruns it
     nlohmann::json run_json = run_to_json(result, session);
@@ -288,7 +248,7 @@ int run_sweep(const SweepOptions& s) {
   }
   writer.finish();
   if (!o.quiet && skipped) std::fprintf(stderr, "skipped %zu cell(s) already in '%s'\n", skipped, s.resume.c_str());
-  return finish_sweep(o, session, reference, results, jsonl_path == "-");
+  return finish_sweep(o, session, reference, quality, results, jsonl_path == "-");
 }
 
 }  // namespace diffbench::cli

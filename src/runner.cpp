@@ -2,9 +2,6 @@
 // read only after the device is synchronised, NaN/Inf and signals checked after each step.
 #include "diffbench/runner.h"
 
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <limits>
 #include <chrono>

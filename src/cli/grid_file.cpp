@@ -1,7 +1,6 @@
 // Grid files (configs/sweeps/*.json): keys are sweep's flags without the dashes; an unknown key
 // or a JSON syntax error is a usage error that names the file, the key or the line and column.
 #include <algorithm>
-#include <cstdint>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -10,7 +9,6 @@
 #include "cli/commands.h"
 #include "diffbench/errors.h"
 #include "diffbench/io.h"
-#include "diffbench/names.h"
 
 namespace diffbench::cli {
 
@@ -31,19 +29,15 @@ std::vector<std::string> grid_to_args(const std::string& path, const std::vector
     if (key.empty() || key[0] == '_' || key == "description") continue;
     std::string name = key;
     for (char& c : name) c = c == '-' ? '_' : c;
-    std::string best;  // the valid keys are the long flags, spelled with '_' or '-'
-    size_t best_distance = SIZE_MAX;
+    std::vector<std::string> keys;  // the valid keys are the long flags, spelled with '_' or '-'
     for (const auto& flag : valid_flags) {
       if (flag.rfind("--", 0) != 0 || flag == "--help" || flag == "--grid") continue;
-      std::string k = flag.substr(2);
-      for (char& c : k) c = c == '-' ? '_' : c;
-      size_t d = edit_distance(name, k);
-      if (d < best_distance) best_distance = d, best = k;
+      keys.push_back(flag.substr(2));
+      for (char& c : keys.back()) c = c == '-' ? '_' : c;
     }
-    if (best_distance > 0) {
-      std::string hint = best_distance <= std::max<size_t>(2, name.size() / 3) ? " (did you mean '" + best + "'?)" : "";
+    if (std::find(keys.begin(), keys.end(), name) == keys.end()) {
       throw UsageError(fmt::format("grid '{}': unknown key '{}'{}: keys are sweep's flags without the dashes "
-                                   "(no --{}); see diffbench sweep --help", path, key, hint, key));
+                                   "(no --{}); see diffbench sweep --help", path, key, did_you_mean(name, keys), key));
     }
     std::string flag = "--" + key;
     for (char& c : flag) c = c == '_' ? '-' : c;

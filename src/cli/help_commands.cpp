@@ -22,6 +22,16 @@ std::vector<std::string> long_flags(const CLI::App& app) {
   return flags;
 }
 
+std::string did_you_mean(const std::string& given, const std::vector<std::string>& valid) {
+  std::string best;
+  size_t best_distance = SIZE_MAX;
+  for (const auto& v : valid) {
+    size_t d = edit_distance(given, v);
+    if (d < best_distance) best_distance = d, best = v;
+  }
+  return best_distance <= std::max<size_t>(2, given.size() / 3) ? " (did you mean '" + best + "'?)" : "";
+}
+
 std::string parsed_command_name(const CLI::App& app) {
   for (const CLI::App* sub : app.get_subcommands()) return sub->get_name();
   return "";
@@ -43,14 +53,7 @@ std::string unexpected_arguments_message(const CLI::App& app, const std::string&
   for (const auto& w : words) {
     if (w.size() < 2 || w[0] != '-') continue;
     std::string flag = w.substr(0, w.find('='));
-    std::string best;
-    size_t best_distance = SIZE_MAX;
-    for (const auto& valid : long_flags(where)) {
-      size_t d = edit_distance(flag, valid);
-      if (d < best_distance) best_distance = d, best = valid;
-    }
-    std::string suggestion = best_distance <= std::max<size_t>(2, flag.size() / 3) ? " (did you mean '" + best + "'?)" : "";
-    return fmt::format("unknown option '{}'{}; see {}", flag, suggestion, help);
+    return fmt::format("unknown option '{}'{}; see {}", flag, did_you_mean(flag, long_flags(where)), help);
   }
   return fmt::format("unexpected argument(s) {}{} (see {})", list,
                      command.empty() ? "; subcommands: list, schedule, sweep, merge, compare, ab, help, completion" : "",

@@ -92,8 +92,14 @@ TEST(Cli, GuidanceWithEqualCondAndUncondEqualsTheConditionalModel) {
   CliResult r = run_cli(base + "--guidance-scale 7.5 --save-latents " + dir + "/w75.npy");
   ASSERT_EQ(r.code, 0) << r.err;
   at::Tensor w1 = read_npy(dir + "/w1.npy");
-  EXPECT_TRUE(at::allclose(w1, read_npy(dir + "/same.npy"), 1e-5, 1e-5));  // u + W (c - u) = c when u = c
-  EXPECT_FALSE(at::allclose(w1, read_npy(dir + "/w75.npy"), 1e-3, 1e-3));  // zero uncond: guidance acts
+  // u + W (c - u) = c when u = c. The guided run does one forward of batch 2 and the plain run one of
+  // batch 1; BLAS blocks them differently, so the two differ by rounding (measured 7e-7 of the largest
+  // latent, 19.6). Compare against the scale of the latents, not element by element.
+  double scale = w1.abs().max().item<double>();
+  double same = (w1 - read_npy(dir + "/same.npy")).abs().max().item<double>();
+  double guided = (w1 - read_npy(dir + "/w75.npy")).abs().max().item<double>();
+  EXPECT_LT(same, 1e-5 * scale);
+  EXPECT_GT(guided, 1e-2 * scale);  // zero uncond: guidance acts
 }
 
 TEST(Cli, ThousandStepDdpmRunsAndSaysWhatItDid) {

@@ -23,7 +23,7 @@ namespace {
 double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 // Time for `steps` bare forward calls (input and timestep prepared once).
-double bare_forward_s(const ScriptModel& unet, const at::Tensor& x, int steps) {
+double bare_forward_s(const Model& unet, const at::Tensor& x, int steps) {
   c10::InferenceMode guard;
   at::Tensor t = at::scalar_tensor(int64_t(500), at::kLong);
   double start = now_s();

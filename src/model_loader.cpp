@@ -54,7 +54,7 @@ void check_file(const std::string& path, const std::string& role) {
 
 ScriptModel::ScriptModel(const std::string& path, const std::string& role, std::vector<int> arities,
                          const c10::Device& device, c10::ScalarType dtype)
-    : impl_(std::make_unique<Impl>()), path_(path), role_(role), dtype_(dtype) {
+    : Model(path, 0, dtype), impl_(std::make_unique<Impl>()), role_(role) {
   check_file(path, role);
   torch::jit::ExtraFilesMap extra{{"diffbench.json", ""}};
   try {
@@ -100,8 +100,6 @@ ScriptModel::ScriptModel(const std::string& path, const std::string& role, std::
 }
 
 ScriptModel::~ScriptModel() = default;
-ScriptModel::ScriptModel(ScriptModel&&) noexcept = default;
-ScriptModel& ScriptModel::operator=(ScriptModel&&) noexcept = default;
 
 at::Tensor ScriptModel::forward(const std::vector<at::Tensor>& inputs) const {
   std::vector<c10::IValue> args(inputs.begin(), inputs.end());

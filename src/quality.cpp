@@ -70,7 +70,7 @@ std::optional<std::pair<int64_t, double>> floor_for(const ReferenceStats& stats,
   return best;
 }
 
-FdQuality measure_fd(Session& session, const RunSpec& spec, const ScriptModel& features, const ReferenceStats& stats,
+FdQuality measure_fd(Session& session, const RunSpec& spec, const Model& features, const ReferenceStats& stats,
                      int64_t samples) {
   if (!session.vae) throw UsageError("--quality fd needs a VAE (--vae, or a model manifest that names one)");
   c10::InferenceMode guard;

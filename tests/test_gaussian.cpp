@@ -29,10 +29,7 @@ Sampled run(const std::string& name, int steps, const std::vector<int64_t>& shap
   ModelFn model = g.model_for_plan(r.plan, config.prediction_type, nullptr);
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   r.x_init = at::randn(shape, gen) * float(r.plan.init_noise_sigma);
-  std::vector<at::Tensor> ts;
-  for (double t : r.plan.timesteps) {
-    ts.push_back(r.plan.integer_timesteps ? at::scalar_tensor(int64_t(t), at::kLong) : at::scalar_tensor(t, at::kFloat));
-  }
+  std::vector<at::Tensor> ts = timestep_tensors(r.plan, c10::Device(c10::kCPU));
   SampleArgs args{schedule, config, r.plan, model, gen, eta, ts, nullptr};
   r.x_final = s.sample(args, r.x_init.clone());
   return r;

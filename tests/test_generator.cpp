@@ -41,8 +41,7 @@ int draws_after_initial(const std::string& name, int steps, double eta = 0) {
   ModelFn model = g.model(schedule, "epsilon", nullptr);
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(5);
   at::Tensor x = at::randn(shape, gen) * float(plan.init_noise_sigma);
-  std::vector<at::Tensor> ts;
-  for (double t : plan.timesteps) ts.push_back(plan.integer_timesteps ? at::scalar_tensor(int64_t(t), at::kLong) : at::scalar_tensor(t, at::kFloat));
+  std::vector<at::Tensor> ts = timestep_tensors(plan, c10::Device(c10::kCPU));
   SampleArgs args{schedule, config, plan, model, gen, eta, ts, nullptr};
   s.sample(args, x);
   at::Tensor next = at::randn(shape, gen);

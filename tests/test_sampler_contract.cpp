@@ -25,10 +25,7 @@ Outcome sample(const SamplerInfo& sampler, int steps, uint64_t seed, SchedulerCo
   ModelFn model = g.model(schedule, config.prediction_type, &out.calls);
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   at::Tensor x = at::randn({2, 4, 8, 8}, gen) * static_cast<float>(plan.init_noise_sigma);
-  std::vector<at::Tensor> ts;
-  for (double t : plan.timesteps) {
-    ts.push_back(plan.integer_timesteps ? at::scalar_tensor(int64_t(t), at::kLong) : at::scalar_tensor(t, at::kFloat));
-  }
+  std::vector<at::Tensor> ts = timestep_tensors(plan, c10::Device(c10::kCPU));
   SampleArgs args{schedule, config, plan, model, gen, eta, ts, [&](int i, const at::Tensor&) { out.steps_seen.push_back(i); }};
   out.x = sampler.sample(args, x);
   return out;
@@ -72,8 +69,7 @@ TEST_P(EverySampler, OtherSeedOtherResultWhenStochastic) {
     diffbench::testing::Gaussian g;
     ModelFn model = g.model(schedule, "epsilon", nullptr);
     at::Tensor x = at::randn({2, 4, 8, 8}, at::make_generator<at::CPUGeneratorImpl>(1)) * float(plan.init_noise_sigma);
-    std::vector<at::Tensor> ts;
-    for (double t : plan.timesteps) ts.push_back(plan.integer_timesteps ? at::scalar_tensor(int64_t(t), at::kLong) : at::scalar_tensor(t, at::kFloat));
+    std::vector<at::Tensor> ts = timestep_tensors(plan, c10::Device(c10::kCPU));
     SampleArgs a1{schedule, config, plan, model, at::make_generator<at::CPUGeneratorImpl>(100), 0.0, ts, nullptr};
     SampleArgs a2{schedule, config, plan, model, at::make_generator<at::CPUGeneratorImpl>(200), 0.0, ts, nullptr};
     EXPECT_FALSE(at::equal(s.sample(a1, x.clone()), s.sample(a2, x.clone())));

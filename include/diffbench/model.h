@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
@@ -13,19 +14,14 @@
 
 namespace diffbench {
 
-/// A loaded TorchScript module with a checked `forward`.
-class ScriptModel {
+/// A network the runner calls: the UNet, the VAE decoder or a feature network. ScriptModel is the
+/// real one; tests drive the runner through a fake (tests/fake_model.h) to check timing, NaN and
+/// interrupt handling without TorchScript.
+class Model {
  public:
-  /// Load `path` for `role` ("UNet" or "VAE") on `device` in `dtype`; RuntimeError on any problem.
-  /// `allowed_arities` lists the accepted numbers of forward arguments (without self).
-  ScriptModel(const std::string& path, const std::string& role, std::vector<int> allowed_arities,
-              const c10::Device& device, c10::ScalarType dtype);
-  ~ScriptModel();
-  ScriptModel(ScriptModel&&) noexcept;
-  ScriptModel& operator=(ScriptModel&&) noexcept;
-
-  /// Call forward; a tuple result yields its first element. RuntimeError names the model on failure.
-  at::Tensor forward(const std::vector<at::Tensor>& inputs) const;
+  virtual ~Model() = default;
+  /// Call the network; RuntimeError names the model on failure.
+  virtual at::Tensor forward(const std::vector<at::Tensor>& inputs) const = 0;
 
   const std::string& path() const { return path_; }
   int arity() const { return arity_; }                    ///< forward arguments, without self
@@ -39,15 +35,32 @@ class ScriptModel {
   /// model's manifest (docs/models.md).
   const nlohmann::json& metadata() const { return metadata_; }
 
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-  std::string path_, role_;
+ protected:
+  Model(std::string path, int arity, c10::ScalarType dtype) : path_(std::move(path)), arity_(arity), dtype_(dtype) {}
+  std::string path_;
   int arity_ = 0;
   int64_t param_bytes_ = 0;
   c10::ScalarType dtype_;
   std::optional<std::vector<int64_t>> sample_shape_, cond_shape_;
   nlohmann::json metadata_ = nlohmann::json::object();
+};
+
+/// A loaded TorchScript module with a checked `forward`.
+class ScriptModel : public Model {
+ public:
+  /// Load `path` for `role` ("UNet" or "VAE") on `device` in `dtype`; RuntimeError on any problem.
+  /// `allowed_arities` lists the accepted numbers of forward arguments (without self).
+  ScriptModel(const std::string& path, const std::string& role, std::vector<int> allowed_arities,
+              const c10::Device& device, c10::ScalarType dtype);
+  ~ScriptModel() override;
+
+  /// Call forward; a tuple result yields its first element. RuntimeError names the model on failure.
+  at::Tensor forward(const std::vector<at::Tensor>& inputs) const override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string role_;
 };
 
 /// Parse "cpu", "cuda" or "cuda:N"; UsageError when unknown or when CUDA is not available.

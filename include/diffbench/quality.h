@@ -31,7 +31,7 @@ std::optional<std::pair<int64_t, double>> floor_for(const ReferenceStats& stats,
 /// Generate `samples` images with `spec` (batch B = spec.shape[0]; batch k uses seed spec.seed + k),
 /// decode with the session's VAE, and measure FD. Needs session.vae. Interrupted (signals) and
 /// RuntimeError (NaN, model errors) propagate.
-FdQuality measure_fd(Session& session, const RunSpec& spec, const ScriptModel& features, const ReferenceStats& stats,
+FdQuality measure_fd(Session& session, const RunSpec& spec, const Model& features, const ReferenceStats& stats,
                      int64_t samples);
 
 }  // namespace diffbench

@@ -20,8 +20,8 @@ namespace diffbench {
 
 /// Models and settings shared by every run of one process.
 struct Session {
-  std::unique_ptr<ScriptModel> unet;             ///< forward(sample, timestep[, encoder_hidden_states])
-  std::unique_ptr<ScriptModel> vae;              ///< forward(latents) -> images in [-1, 1]; may be null
+  std::unique_ptr<Model> unet;                   ///< forward(sample, timestep[, encoder_hidden_states])
+  std::unique_ptr<Model> vae;                    ///< forward(latents) -> images in [-1, 1]; may be null
   c10::Device device = c10::Device(c10::kCPU);
   c10::ScalarType dtype = c10::kFloat;
   int threads = 1;                               ///< intra-op threads LibTorch was given

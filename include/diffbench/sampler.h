@@ -8,6 +8,7 @@
 
 #include <ATen/core/Generator.h>
 #include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
 
 #include "diffbench/schedule.h"
 
@@ -71,6 +72,10 @@ struct SamplerInfo {
 /// sampler.plan, plus a note when the first timestep is far below the schedule's last one (leading
 /// spacing at few steps: a 1-step DDIM starts at t=1, so its "sample" is almost pure noise).
 Plan plan_for(const SamplerInfo& sampler, const NoiseSchedule& schedule, const SchedulerConfig& config, int steps);
+
+/// plan.timesteps as the 0-d tensors the model is called with: int64 or float32 (plan.integer_timesteps),
+/// on `device`. The runner and the tests build them here, so both call the model alike.
+std::vector<at::Tensor> timestep_tensors(const Plan& plan, c10::Device device);
 
 /// Every registered sampler, in registration order.
 const std::vector<const SamplerInfo*>& all_samplers();

@@ -1,0 +1,88 @@
+// A RunSpec checked against the session before any work: defaults filled, every impossible
+// combination refused with a UsageError that says what to change.
+#include <fstream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "diffbench/errors.h"
+#include "diffbench/runner.h"
+
+namespace diffbench {
+namespace {
+
+std::string shape_text(at::IntArrayRef shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+
+// Latents of this shape, with the model's activations (estimated at 32x the latents: a UNet's
+// first feature maps alone are 8-80x), must fit the memory available now. Refusing up front
+// beats the kernel's OOM killer, which would take the process and its unwritten results.
+void check_memory(const Session& session, const std::vector<int64_t>& shape) {
+  double elements = 1;
+  for (int64_t d : shape) elements *= double(d);
+  double need = elements * 4 * 32;
+  if (!session.device.is_cpu()) need = elements * 4;  // device memory: LibTorch reports its own OOM
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  double available_kib = 0, value;
+  std::string unit;
+  while (meminfo >> key >> value >> unit) {
+    if (key == "MemAvailable:") available_kib = value;
+  }
+  double available = available_kib > 0 ? available_kib * 1024 : 1e18;
+  if (need > available) {
+    throw UsageError(fmt::format("--shape {} needs about {:.1f} GiB (latents and activations), but only {:.1f} GiB "
+                                 "of memory is available; use a smaller batch or resolution",
+                                 shape_text(shape), need / (1 << 30), available / (1 << 30)));
+  }
+}
+
+}  // namespace
+
+RunSpec resolve(const Session& session, RunSpec spec) {
+  const SamplerInfo& sampler = find_sampler(spec.sampler);
+  validate(spec.config);
+  if (spec.steps == 0) spec.steps = sampler.default_steps;
+  if (spec.steps < 0) throw UsageError(fmt::format("--steps must be at least 1, got {}", spec.steps));
+  if (spec.shape.empty()) {
+    spec.shape = session.unet->sample_shape().value_or(std::vector<int64_t>{1, 4, 64, 64});
+  }
+  if (spec.shape.size() != 4) {
+    throw UsageError(fmt::format("--shape must have 4 dimensions B,C,H,W, got {}", shape_text(spec.shape)));
+  }
+  for (int64_t d : spec.shape) {
+    if (d <= 0) throw UsageError(fmt::format("--shape dimensions must be positive, got {}", shape_text(spec.shape)));
+  }
+  check_memory(session, spec.shape);
+  // DDIM's eta interpolates between the deterministic ODE (0) and DDPM's posterior variance (1);
+  // beyond 1 the variance exceeds what the next step can hold and the latents become NaN.
+  if (!(spec.eta >= 0 && spec.eta <= 1)) throw UsageError(fmt::format("--eta must be between 0 and 1, got {}", spec.eta));
+  if (spec.warmup < 0) throw UsageError(fmt::format("--warmup must be >= 0, got {}", spec.warmup));
+  if (spec.repeat < 1) throw UsageError(fmt::format("--repeat must be at least 1, got {}", spec.repeat));
+  // The plan checks the step count against the schedule (e.g. LCM's original_inference_steps) now,
+  // before any work, and may fix config values the sampler always uses (turbo: trailing spacing).
+  Plan plan = sampler.plan(NoiseSchedule(spec.config), spec.config, spec.steps);
+  if (plan.timestep_spacing) spec.config.timestep_spacing = *plan.timestep_spacing;
+  bool conditional = session.unet->arity() == 3;
+  if (!spec.guidance) spec.guidance = conditional ? sampler.default_guidance : 0.0;
+  if (*spec.guidance < 0) throw UsageError(fmt::format("--guidance-scale must be >= 0, got {}", *spec.guidance));
+  if (!conditional && *spec.guidance > 1) {
+    throw UsageError(fmt::format("--guidance-scale {} needs a conditional UNet with forward(sample, timestep, "
+                                 "encoder_hidden_states); '{}' takes (sample, timestep)", *spec.guidance,
+                                 session.unet->path()));
+  }
+  if (conditional) {
+    if (!session.cond.defined()) throw UsageError("a conditional UNet needs --cond FILE.npy or --cond-shape B,L,D");
+    int64_t b = spec.shape[0], cb = session.cond.size(0);
+    if (b % cb != 0) {
+      throw UsageError(fmt::format("conditioning batch {} does not match the latent batch {} (--shape); "
+                                   "give one row, one per sample, or a number of rows that divides the batch (they repeat)", cb, b));
+    }
+    if (session.uncond.defined() && session.uncond.sizes().slice(1) != session.cond.sizes().slice(1)) {
+      throw UsageError(fmt::format("--uncond shape {} does not match --cond shape {}",
+                                   shape_text(session.uncond.sizes()), shape_text(session.cond.sizes())));
+    }
+  }
+  return spec;
+}
+
+}  // namespace diffbench

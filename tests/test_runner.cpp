@@ -1,0 +1,117 @@
+// The runner's protocol on a fake model: what is timed, what is counted, and what is kept when a
+// step goes NaN or a signal arrives. The real-model behaviour is covered by the CLI tests.
+#include <csignal>
+#include <memory>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "fake_model.h"
+#include "guided_model.h"
+#include "diffbench/runner.h"
+
+namespace diffbench {
+namespace {
+
+using testing::FakeModel;
+
+struct Fixture {
+  Session session;
+  FakeModel* model;
+  explicit Fixture(int arity = 2) {
+    auto fake = std::make_unique<FakeModel>(arity);
+    model = fake.get();
+    session.unet = std::move(fake);
+  }
+};
+
+RunSpec spec_of(int steps, int warmup, int repeat) {
+  RunSpec spec;
+  spec.sampler = "ddim";
+  spec.steps = steps;
+  spec.shape = {1, 4, 8, 8};
+  spec.warmup = warmup;
+  spec.repeat = repeat;
+  spec.guidance = 0.0;
+  return spec;
+}
+
+TEST(Runner, EachStepChargesTheModelsSleepToModelTimeAndTheColdForwardStandsApart) {
+  Fixture f;
+  f.model->sleep_s = 0.02;
+  RunResult r = run(f.session, spec_of(3, 1, 2));
+  ASSERT_EQ(r.status, "ok") << r.error;
+  ASSERT_TRUE(r.cold_forward_s.has_value());
+  EXPECT_GE(*r.cold_forward_s, 0.02);
+  ASSERT_EQ(r.repeats.size(), 2u);
+  for (const RepeatResult& rep : r.repeats) {
+    ASSERT_EQ(rep.step_s.size(), 3u);
+    double steps = 0;
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_GE(rep.model_s[i], 0.02);
+      EXPECT_LT(rep.model_s[i], 0.5);
+      EXPECT_GE(rep.step_s[i], rep.model_s[i]);  // a step's time contains its model call
+      steps += rep.step_s[i];
+    }
+    EXPECT_GE(rep.total_s + 1e-9, steps + rep.init_noise_s + rep.rest_s);
+  }
+  EXPECT_EQ(f.model->calls, 1 + 3 * 3);  // the cold forward, then one warm-up and two counted repeats
+  // A second run in the same session makes no second cold forward.
+  RunResult again = run(f.session, spec_of(3, 0, 1));
+  EXPECT_FALSE(again.cold_forward_s.has_value());
+}
+
+TEST(Runner, WarmupsAreNotCountedAndRepeatsShareTheSeedUnlessVaried) {
+  Fixture f;
+  RunSpec spec = spec_of(2, 2, 3);
+  RunResult r = run(f.session, spec);
+  ASSERT_EQ(r.repeats.size(), 3u);
+  for (const RepeatResult& rep : r.repeats) EXPECT_EQ(rep.seed, 0u);
+  spec.vary_seed = true;
+  spec.seed = 10;
+  RunResult varied = run(f.session, spec);
+  ASSERT_EQ(varied.repeats.size(), 3u);
+  EXPECT_EQ(varied.repeats[0].seed, 10u);
+  EXPECT_EQ(varied.repeats[2].seed, 12u);
+}
+
+TEST(Runner, NanAtAStepFailsTheRunAtThatStepAndKeepsFinishedRepeats) {
+  Fixture f;
+  // Calls: 0 is the cold forward, 1-4 the first counted repeat, 5-8 the second; NaN from its third step.
+  f.model->nan_from_call = 7;
+  RunResult r = run(f.session, spec_of(4, 0, 3));
+  EXPECT_EQ(r.status, "failed");
+  EXPECT_EQ(r.failed_step, 2);
+  EXPECT_NE(r.error.find("step 2"), std::string::npos) << r.error;
+  EXPECT_EQ(r.repeats.size(), 1u);
+}
+
+TEST(Runner, ASignalStopsAfterTheCurrentStepAndKeepsFinishedRepeats) {
+  Fixture f;
+  f.model->on_call = [](int call) {
+    if (call == 6) request_stop(SIGTERM);  // the second counted repeat's first step
+  };
+  RunResult r = run(f.session, spec_of(5, 0, 3));
+  request_stop(0);
+  EXPECT_EQ(r.status, "interrupted");
+  EXPECT_NE(r.error.find("signal 15 at step 1"), std::string::npos) << r.error;
+  EXPECT_EQ(r.repeats.size(), 1u);
+  EXPECT_EQ(f.model->calls, 7);  // nothing ran after the step that saw the signal
+}
+
+TEST(Runner, GuidanceIsUncondPlusScaleTimesTheDifferenceInOneBatchedCall) {
+  Fixture f(3);
+  f.session.cond = at::ones({1, 1, 8});
+  f.session.uncond = at::full({1, 1, 8}, 0.5);
+  GuidedModel guided(f.session, 2, 3.0);
+  at::Tensor out = guided(at::zeros({2, 4, 8, 8}), at::scalar_tensor(999, at::kLong));
+  EXPECT_EQ(f.model->calls, 1);
+  EXPECT_TRUE(at::allclose(out, at::full({2, 4, 8, 8}, 0.5 + 3.0 * (1.0 - 0.5))));
+  GuidedModel plain(f.session, 2, 1.0);  // scale 1: the conditional model alone, no uncond half
+  EXPECT_TRUE(at::allclose(plain(at::zeros({2, 4, 8, 8}), at::scalar_tensor(999, at::kLong)), at::ones({2, 4, 8, 8})));
+  EXPECT_GT(guided.take_time(), 0.0);
+  EXPECT_EQ(guided.take_time(), 0.0);  // taken
+}
+
+}  // namespace
+}  // namespace diffbench

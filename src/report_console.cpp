@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "diffbench/report.h"
+#include "diffbench/run_stats.h"
 #include "diffbench/statistics.h"
 
 namespace diffbench {
@@ -82,25 +83,14 @@ std::vector<RunRow> summarize_runs(const std::vector<RunResult>& results, const 
     row.seed = r.spec.seed;
     row.quality = r.quality;
     row.fd = r.fd;
-    std::vector<double> totals, per_step, model, sampler_time, outside, steps_time;
-    for (const auto& rep : r.repeats) {
-      totals.push_back(rep.total_s);
-      steps_time.push_back(sum(rep.step_s));
-      per_step.push_back(rep.step_s.empty() ? 0.0 : sum(rep.step_s) / double(rep.step_s.size()));
-      model.push_back(sum(rep.model_s));
-      sampler_time.push_back(sum(rep.step_s) - sum(rep.model_s));
-      outside.push_back(rep.total_s > 0 ? 1 - sum(rep.model_s) / rep.total_s : 0.0);
-    }
-    row.total = summarize(totals);
-    row.step = summarize(per_step);
-    row.model = summarize(model);
-    row.sampler_time = summarize(sampler_time);
-    row.outside_model_fraction = outside.empty() ? 0.0 : median(outside);
-    const double median_steps_time = steps_time.empty() ? 0.0 : median(steps_time);
-    if (median_steps_time > 0) row.steps_per_s = row.steps / median_steps_time;  // denoising only: no VAE decode
-    if (row.total.median > 0) {
-      row.images_per_s = (row.shape.empty() ? 0.0 : double(row.shape[0])) / row.total.median;
-    }
+    const RunStats stats = compute_stats(r);
+    row.total = stats.total;
+    row.step = stats.step;
+    row.model = stats.model;
+    row.sampler_time = stats.sampler_time;
+    row.outside_model_fraction = stats.outside_model_fraction;
+    row.steps_per_s = stats.steps_per_s;
+    row.images_per_s = stats.images_per_s;
     if (row.sampler == baseline && row.total.median > 0) base_total = row.total.median;
     rows.push_back(row);
   }

@@ -5,13 +5,13 @@
 
 #include "diffbench/io.h"
 #include "diffbench/report.h"
+#include "diffbench/run_stats.h"
 #include "diffbench/statistics.h"
 
 namespace diffbench {
 namespace {
 
-nlohmann::json summary_json(const std::vector<double>& samples) {
-  Summary s = summarize(samples);
+nlohmann::json summary_json(const Summary& s) {
   return {{"n", s.n},           {"mean", s.mean},       {"median", s.median},   {"stddev", s.stddev},
           {"min", s.min},       {"max", s.max},         {"q1", s.q1},           {"q3", s.q3},
           {"iqr", s.iqr},       {"cv", s.cv},           {"ci_low", s.ci_low},   {"ci_high", s.ci_high},
@@ -76,27 +76,12 @@ nlohmann::json run_config_json(const RunSpec& spec, const Session& session) {
 nlohmann::json run_to_json(const RunResult& r, const Session& session) {
   const RunSpec& spec = r.spec;
   const nlohmann::json config = run_config_json(spec, session);
-  // Per repeat: totals; per step: wall, model, and sampler (= wall - model) times.
-  std::vector<double> totals, per_step, model, sampler_time, init, vae, rest, outside;
+  const RunStats stats = compute_stats(r);
   nlohmann::json repeats = nlohmann::json::array();
   for (const RepeatResult& rep : r.repeats) {
-    double steps_total = sum(rep.step_s), model_total = sum(rep.model_s);
-    totals.push_back(rep.total_s);
-    per_step.push_back(rep.step_s.empty() ? 0.0 : steps_total / double(rep.step_s.size()));
-    model.push_back(model_total);
-    sampler_time.push_back(steps_total - model_total);
-    init.push_back(rep.init_noise_s);
-    vae.push_back(rep.vae_s);
-    rest.push_back(rep.rest_s);
-    outside.push_back(rep.total_s > 0 ? 1.0 - model_total / rep.total_s : 0.0);
     repeats.push_back({{"seed", rep.seed}, {"total_s", rep.total_s}, {"init_noise_s", rep.init_noise_s},
                        {"vae_s", rep.vae_s}, {"rest_s", rep.rest_s}, {"step_s", rep.step_s}, {"model_s", rep.model_s}});
   }
-  const double images = spec.shape.empty() ? 0.0 : double(spec.shape[0]);
-  const double median_total = summarize(totals).median;
-  std::vector<double> steps_time;
-  for (const RepeatResult& rep : r.repeats) steps_time.push_back(sum(rep.step_s));
-  const double median_steps_time = summarize(steps_time).median;
   nlohmann::json j = {
       {"config", config},
       {"status", r.status},
@@ -113,17 +98,15 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
       {"warnings", r.warnings},
       {"repeats", repeats},
       {"stats",
-       {{"total_s", summary_json(totals)},
-        {"step_s", summary_json(per_step)},
-        {"model_s", summary_json(model)},
-        {"sampler_s", summary_json(sampler_time)},
-        {"init_noise_s", summary_json(init)},
-        {"vae_s", summary_json(vae)},
-        {"rest_s", summary_json(rest)}}},
-      {"outside_model_fraction", summarize(outside).median},
-      {"throughput",
-       {{"steps_per_s", median_steps_time > 0 ? double(spec.steps) / median_steps_time : 0.0},
-        {"images_per_s", median_total > 0 ? images / median_total : 0.0}}},
+       {{"total_s", summary_json(stats.total)},
+        {"step_s", summary_json(stats.step)},
+        {"model_s", summary_json(stats.model)},
+        {"sampler_s", summary_json(stats.sampler_time)},
+        {"init_noise_s", summary_json(stats.init_noise)},
+        {"vae_s", summary_json(stats.vae)},
+        {"rest_s", summary_json(stats.rest)}}},
+      {"outside_model_fraction", stats.outside_model_fraction},
+      {"throughput", {{"steps_per_s", stats.steps_per_s}, {"images_per_s", stats.images_per_s}}},
       {"memory",
        {{"parameter_bytes", session.unet->parameter_bytes() + (session.vae ? session.vae->parameter_bytes() : 0)},
         {"peak_rss_bytes", r.peak_rss_bytes},

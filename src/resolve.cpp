@@ -13,30 +13,30 @@ namespace {
 
 std::string shape_text(at::IntArrayRef shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
 
-// Latents of this shape, with the model's activations (estimated at 32x the latents: a UNet's
-// first feature maps alone are 8-80x), must fit the memory available now. Refusing up front
-// beats the kernel's OOM killer, which would take the process and its unwritten results.
-void check_memory(const Session& session, const std::vector<int64_t>& shape) {
-  double elements = 1;
-  for (int64_t d : shape) elements *= double(d);
-  double need = elements * 4 * 32;
-  if (!session.device.is_cpu()) need = elements * 4;  // device memory: LibTorch reports its own OOM
+double available_memory_bytes() {
   std::ifstream meminfo("/proc/meminfo");
-  std::string key;
-  double available_kib = 0, value;
-  std::string unit;
+  std::string key, unit;
+  double value, available_kib = 0;
   while (meminfo >> key >> value >> unit) {
     if (key == "MemAvailable:") available_kib = value;
   }
-  double available = available_kib > 0 ? available_kib * 1024 : 1e18;
-  if (need > available) {
-    throw UsageError(fmt::format("--shape {} needs about {:.1f} GiB (latents and activations), but only {:.1f} GiB "
-                                 "of memory is available; use a smaller batch or resolution",
-                                 shape_text(shape), need / (1 << 30), available / (1 << 30)));
-  }
+  return available_kib > 0 ? available_kib * 1024 : 1e18;
 }
 
 }  // namespace
+
+// Latents of this shape, with the model's activations (estimated at 32x the latents: a UNet's first
+// feature maps alone are 8-80x), must fit the memory available now. Refusing up front beats the
+// kernel's OOM killer, which would take the process and its unwritten results.
+std::string memory_refusal(const std::vector<int64_t>& shape, bool on_cpu, double available_bytes) {
+  double elements = 1;
+  for (int64_t d : shape) elements *= double(d);
+  const double need = elements * 4 * (on_cpu ? 32 : 1);  // device memory: LibTorch reports its own OOM
+  if (need <= available_bytes) return "";
+  return fmt::format("--shape {} needs about {:.3g} GiB (latents and activations), but only {:.3g} GiB of memory is "
+                     "available; use a smaller batch or resolution", shape_text(shape), need / (1 << 30),
+                     available_bytes / (1 << 30));
+}
 
 RunSpec resolve(const Session& session, RunSpec spec) {
   const SamplerInfo& sampler = find_sampler(spec.sampler);
@@ -52,7 +52,8 @@ RunSpec resolve(const Session& session, RunSpec spec) {
   for (int64_t d : spec.shape) {
     if (d <= 0) throw UsageError(fmt::format("--shape dimensions must be positive, got {}", shape_text(spec.shape)));
   }
-  check_memory(session, spec.shape);
+  std::string refusal = memory_refusal(spec.shape, session.device.is_cpu(), available_memory_bytes());
+  if (!refusal.empty()) throw UsageError(refusal);
   // DDIM's eta interpolates between the deterministic ODE (0) and DDPM's posterior variance (1);
   // beyond 1 the variance exceeds what the next step can hold and the latents become NaN.
   if (!(spec.eta >= 0 && spec.eta <= 1)) throw UsageError(fmt::format("--eta must be between 0 and 1, got {}", spec.eta));

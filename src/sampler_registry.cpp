@@ -45,6 +45,21 @@ Plan plan_for(const SamplerInfo& sampler, const NoiseSchedule& schedule, const S
   return plan;
 }
 
+bool is_stochastic(const SamplerInfo& sampler, double eta) { return sampler.stochastic || (sampler.uses_eta && eta > 0); }
+
+std::vector<std::string> eta_samplers() {
+  std::vector<std::string> names;
+  for (const SamplerInfo* s : all_samplers()) {
+    if (s->uses_eta) names.push_back(s->name);
+  }
+  return names;
+}
+
+const std::vector<std::string>& lecture_samplers() {
+  static const std::vector<std::string> names = {"ddpm", "ddim", "dpmpp_2m", "euler_a", "lcm", "turbo"};
+  return names;
+}
+
 std::vector<at::Tensor> timestep_tensors(const Plan& plan, c10::Device device) {
   std::vector<at::Tensor> tensors;
   for (double t : plan.timesteps) {

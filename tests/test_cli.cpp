@@ -117,6 +117,21 @@ TEST(Cli, NoArgumentsRunsTheLectureTable) {
   }
 }
 
+TEST(Cli, TheDefaultModelIsTheTrainedTeacherWithItsManifest) {
+  std::string dir = scratch_dir("default_model");
+  CliResult r = run_cli("--sampler ddim --steps 2 --warmup 0 --repeat 1 --threads 1 --save-images " + dir +
+                        "/img --json " + dir + "/r.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("note: from the model's manifest"), std::string::npos) << r.err;
+  auto doc = nlohmann::json::parse(slurp(dir + "/r.json"));
+  const auto& config = doc["runs"][0]["config"];
+  EXPECT_NE(config["unet"].get<std::string>().find("models/digits/unet.pt"), std::string::npos) << config["unet"];
+  EXPECT_EQ(config["shape"], nlohmann::json({10, 4, 8, 8}));
+  for (const char* f : {"/img/image_000.png", "/img/image_009.png", "/img/grid.png"}) {
+    EXPECT_EQ(slurp(dir + f).substr(1, 3), "PNG") << f;
+  }
+}
+
 TEST(Cli, ListAndSchedule) {
   CliResult list = run_cli("list");
   ASSERT_EQ(list.code, 0);
@@ -141,9 +156,9 @@ struct ErrorCase {
 
 void PrintTo(const ErrorCase& c, std::ostream* os) { *os << "diffbench " << c.args; }
 
-class CliErrors : public ::testing::TestWithParam<ErrorCase> {};
+class CliError : public ::testing::TestWithParam<ErrorCase> {};
 
-TEST_P(CliErrors, OneLineAndTheDocumentedExitCode) {
+TEST_P(CliError, OneLineAndTheDocumentedExitCode) {
   const ErrorCase& c = GetParam();
   CliResult r = run_cli(c.args);
   EXPECT_EQ(r.code, c.code) << r.err;
@@ -157,7 +172,7 @@ TEST_P(CliErrors, OneLineAndTheDocumentedExitCode) {
 const std::string kRun = "--warmup 0 --repeat 1 --threads 1 --sampler ddim --steps 4 ";
 
 INSTANTIATE_TEST_SUITE_P(
-    All, CliErrors,
+    All, CliError,
     ::testing::Values(
         ErrorCase{"missing_model", kRun + "--unet /nonexistent/unet.pt", 1, "no such file"},
         ErrorCase{"empty_model", kRun + "--unet /dev/null", 1, "file is empty"},
@@ -190,7 +205,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"unknown_dtype", "--sampler ddim --dtype fp8", 2, "unknown dtype"},
         ErrorCase{"fp16_on_cpu", "--unet " + kModels + "tiny.pt --sampler ddim --dtype fp16", 2, "use --dtype fp32 or bf16"},
         ErrorCase{"json_in_missing_dir", "--sampler ddim --json /nonexistent/dir/r.json", 2, "does not exist"},
-        ErrorCase{"images_without_vae", "--sampler ddim --save-images /tmp/x", 2, "needs --vae"},
+        ErrorCase{"images_without_vae", "--unet " + kModels + "tiny.pt --sampler ddim --save-images /tmp/x", 2, "needs --vae"},
         ErrorCase{"missing_config", "--sampler ddim --config /nonexistent.json", 2, "no such file"},
         ErrorCase{"bad_config_json", "--sampler ddim --config " + kData + "make_bad_models.py", 2, "not valid JSON at line 1"},
         ErrorCase{"unknown_beta_schedule", "--sampler ddim --beta-schedule cosine", 2, "valid: linear, scaled_linear"},
@@ -231,6 +246,9 @@ TEST(Cli, RejectedOutputLeavesNoFile) {
 
 TEST(Cli, ProgressLineOnlyOnATerminalAndNeverInCiOrQuiet) {
   if (std::system("command -v script > /dev/null") != 0) GTEST_SKIP() << "util-linux 'script' not installed";
+  if (std::system("script -qec true /dev/null > /dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "no pseudo-terminal can be made here ('script' failed: is /dev/pts mounted?)";
+  }
   // `script` runs the binary on a pseudo-terminal; stderr is then a terminal.
   auto on_tty = [](const std::string& env, const std::string& extra) {
     std::string cmd = "env -u CI " + env + " script -qec \"" + std::string(DIFFBENCH_BIN) + " --unet " + kModels +

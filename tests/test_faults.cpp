@@ -12,6 +12,7 @@
 #include "cli_runner.h"
 #include "diffbench/errors.h"
 #include "diffbench/io.h"
+#include "diffbench/runner.h"
 #include "diffbench/scheduler_config.h"
 
 using namespace diffbench;
@@ -40,7 +41,13 @@ TEST(Faults, DevFullIsWrittenInPlaceAndReported) {
 }
 
 TEST(Faults, ShapeTooLargeForMemoryIsRefusedUpFront) {
-  CliResult r = run_cli("--unet " + kModels + "tiny.pt --sampler ddim --shape 4096,4,512,512");
+  // The rule, whatever this machine has: 1x4x64x64 fp32 latents are 64 KiB, 2 MiB with activations.
+  EXPECT_EQ(memory_refusal({1, 4, 64, 64}, true, 4.0 * (1 << 20)), "");
+  std::string refused = memory_refusal({1, 4, 64, 64}, true, 1.0 * (1 << 20));
+  EXPECT_NE(refused.find("--shape [1, 4, 64, 64] needs about 0.00195 GiB"), std::string::npos) << refused;
+  EXPECT_EQ(memory_refusal({1, 4, 64, 64}, false, 1.0 * (1 << 20)), "");  // a GPU's memory: latents only
+  // And the binary refuses before any work: 2^62 bytes of latents fit on no machine.
+  CliResult r = run_cli("--unet " + kModels + "tiny.pt --sampler ddim --shape 1048576,4,1048576,1048576");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("GiB of memory is available"), std::string::npos) << r.err;
 }
@@ -54,14 +61,14 @@ TEST(Faults, ANanRunFailsWhileTheOtherSamplersStillRun) {
   EXPECT_EQ(runs[0]["status"], "failed");
 }
 
-TEST(Npy, RoundTripsAndReadsFloat64) {
+TEST(Faults, NpyRoundTripsAndReadsFloat64) {
   at::Tensor t = at::randn({2, 3, 4});
   EXPECT_TRUE(at::equal(from_npy(to_npy(t), "t"), t));
   EXPECT_EQ(to_npy(at::zeros({5})).substr(0, 6), "\x93NUMPY");
   EXPECT_EQ(to_npy(t).size() % 16, (2u * 3 * 4 * 4) % 16);  // header padded to 64 bytes
 }
 
-TEST(Npy, MalformedInputsAreUsageErrors) {
+TEST(Faults, NpyMalformedInputsAreUsageErrors) {
   std::string good = to_npy(at::ones({2, 2}));
   EXPECT_THROW(from_npy("", "x"), UsageError);
   EXPECT_THROW(from_npy("not numpy at all", "x"), UsageError);
@@ -113,18 +120,18 @@ void fuzz(const std::vector<std::string>& seeds, F&& target, double seconds) {
 
 }  // namespace
 
-TEST(Fuzz, ConfigReaderSurvivesArbitraryBytes) {
+TEST(Faults, FuzzConfigReaderSurvivesArbitraryBytes) {
   std::vector<std::string> seeds = {slurp(DIFFBENCH_SOURCE_DIR "/configs/sd15.json"), slurp(DIFFBENCH_SOURCE_DIR "/configs/lcm-sd15.json"),
                                     R"({"trained_betas": [0.1, 0.2, 0.3], "steps_offset": 0})"};
   fuzz(seeds, [](const std::string& in) { parse_scheduler_config(in, "fuzz", nullptr); }, 3.0);
 }
 
-TEST(Fuzz, NpyReaderSurvivesArbitraryBytes) {
+TEST(Faults, FuzzNpyReaderSurvivesArbitraryBytes) {
   std::vector<std::string> seeds = {to_npy(at::randn({1, 8, 32})), to_npy(at::randn({3})), to_npy(at::zeros({2, 0, 4}))};
   fuzz(seeds, [](const std::string& in) { from_npy(in, "fuzz"); }, 3.0);
 }
 
-TEST(Sha256, KnownAnswersAndStreamedFiles) {
+TEST(Faults, Sha256KnownAnswersAndStreamedFiles) {
   EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),  // two blocks (FIPS 180-2)

@@ -31,17 +31,23 @@ bool train_quick_models() {
   return true;
 }
 
+// digit_features.npy: 4 held-out digits (1 x 32 x 32, flattened), then their features from Python.
+void expect_python_features(const std::string& fixture, const std::string& model) {
+  at::Tensor rows = from_npy(slurp(fixture), fixture);
+  ASSERT_EQ(rows.size(1), 1024 + 128);
+  ScriptModel features(model, "feature model", {1}, c10::Device(c10::kCPU), at::kFloat);
+  at::Tensor got = features.forward({rows.slice(1, 0, 1024).reshape({4, 1, 32, 32})});
+  at::Tensor want = rows.slice(1, 1024);
+  EXPECT_GT(want.abs().max().item<double>(), 0.1);  // real features, not zeros
+  EXPECT_TRUE(at::allclose(got, want, 1e-4, 1e-4)) << (got - want).abs().max();
+}
+
 void check_training_and_features() {
   for (const char* card : {"vae", "teacher", "features"}) {
     auto j = nlohmann::json::parse(slurp(kQuick + card + "-card.json"));
     EXPECT_EQ(j["loss_fell"], true) << card;
   }
-  // digit_features.npy: 4 held-out digits (1 x 32 x 32, flattened), then their features from Python.
-  at::Tensor rows = from_npy(slurp(kQuick + "digit_features.npy"), "digit_features.npy");
-  ASSERT_EQ(rows.size(1), 1024 + 128);
-  ScriptModel features(kQuick + "features.pt", "feature model", {1}, c10::Device(c10::kCPU), at::kFloat);
-  at::Tensor got = features.forward({rows.slice(1, 0, 1024).reshape({4, 1, 32, 32})});
-  EXPECT_TRUE(at::allclose(got, rows.slice(1, 1024), 1e-4, 1e-4)) << (got - rows.slice(1, 1024)).abs().max();
+  expect_python_features(kQuick + "digit_features.npy", kQuick + "features.pt");
   ReferenceStats stats = load_reference_stats(kQuick + "fd_stats.json");
   EXPECT_EQ(stats.moments.mean.numel(), 128);
   EXPECT_EQ(stats.feature_model_sha256, sha256_file(kQuick + "features.pt"));
@@ -95,6 +101,12 @@ TEST(Quality, QuickTrainedDigitModelsEndToEnd) {
   check_training_and_features();
   check_a_real_run();
   check_refusals();
+}
+
+TEST(Quality, ShippedFeatureNetworkGivesPythonsFeatures) {
+  // Written by scripts/train/classifier.py when it trained models/digits/features.pt.
+  expect_python_features(DIFFBENCH_SOURCE_DIR "/tests/data/digit_features.npy",
+                         DIFFBENCH_SOURCE_DIR "/models/digits/features.pt");
 }
 
 TEST(Quality, UnknownMetricsAndMissingInputsAreUsageErrors) {

@@ -88,14 +88,14 @@ TEST(Recorded, TheCommandLineAndCpuTimeAreInTheReport) {
   EXPECT_TRUE(j["runs"][0]["cpu_time_s"]["sys"].is_number());
 }
 
-TEST(Usability, TwoOutputsNamingOneFileAreRefused) {
+TEST(Recorded, TwoOutputsNamingOneFileAreRefused) {
   std::string dir = scratch_dir("use_same");
   CliResult r = run_cli(kTiny + "--sampler ddim --steps 2 --json " + dir + "/a --csv " + dir + "/./a");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("name the same file"), std::string::npos) << r.err;
 }
 
-TEST(Usability, UnknownFlagsGetASuggestionAndTheirCommandsHelp) {
+TEST(Recorded, UnknownFlagsGetASuggestionAndTheirCommandsHelp) {
   CliResult main = run_cli("--stpes 3");
   EXPECT_EQ(main.code, 2);
   EXPECT_NE(main.err.find("did you mean '--steps'?"), std::string::npos) << main.err;
@@ -106,7 +106,7 @@ TEST(Usability, UnknownFlagsGetASuggestionAndTheirCommandsHelp) {
   EXPECT_NE(sub.err.find("diffbench sweep --help"), std::string::npos) << sub.err;
 }
 
-TEST(Usability, GridFileTyposAndCutOffFilesAreNamed) {
+TEST(Recorded, GridFileTyposAndCutOffFilesAreNamed) {
   std::string dir = scratch_dir("use_grid");
   write_file_atomically(dir + "/typo.json", R"({"sampler": ["ddim"], "stpes": [2]})");
   CliResult typo = run_cli("sweep --grid " + dir + "/typo.json --json " + dir + "/o.json");
@@ -118,7 +118,7 @@ TEST(Usability, GridFileTyposAndCutOffFilesAreNamed) {
   EXPECT_NE(cut.err.find("cut.json' line 3 column"), std::string::npos) << cut.err;
 }
 
-TEST(Usability, NoiseIsFlaggedAsHyperfineDoes) {
+TEST(Recorded, NoiseIsFlaggedAsHyperfineDoes) {
   auto first = timing_warnings({2.0, 1.0, 1.01, 0.99});
   ASSERT_EQ(first.size(), 1u);
   EXPECT_NE(first[0].find("first counted run took 2.0x"), std::string::npos);
@@ -132,7 +132,7 @@ TEST(Usability, NoiseIsFlaggedAsHyperfineDoes) {
   EXPECT_NE(busy[1].find("--threads 2 is more than the 1 free core(s)"), std::string::npos);
 }
 
-TEST(Usability, ConveniencesUsersExpect) {
+TEST(Recorded, ConveniencesUsersExpect) {
   CliResult list = run_cli("list --json");
   ASSERT_EQ(list.code, 0);
   EXPECT_EQ(nlohmann::json::parse(list.out)["samplers"].size(), all_samplers().size());
@@ -156,7 +156,7 @@ TEST(Usability, ConveniencesUsersExpect) {
   EXPECT_NE(completion.out.find("dpmpp_2m"), std::string::npos);
 }
 
-TEST(Usability, TheOverheadBenchmarkHasAUsageMessage) {
+TEST(Recorded, TheOverheadBenchmarkHasAUsageMessage) {
 #ifndef DIFFBENCH_OVERHEAD_BIN
   GTEST_SKIP() << "the benchmarks are not built (DIFFBENCH_BENCH=OFF)";
 #else
@@ -169,7 +169,7 @@ TEST(Usability, TheOverheadBenchmarkHasAUsageMessage) {
 #endif
 }
 
-TEST(Usability, PlotDrawsEveryCellAndFailsCleanlyOnBadInput) {
+TEST(Recorded, PlotDrawsEveryCellAndFailsCleanlyOnBadInput) {
   std::string dir = scratch_dir("use_plot");
   ASSERT_EQ(run_cli("sweep --unet " + kModels + "tiny.pt --warmup 0 --repeat 3 --threads 1 -q --sampler ddim,euler "
                     "--steps 2,4 --batch 1,2 --jsonl " + dir + "/s.jsonl").code, 0);

@@ -31,7 +31,7 @@ Outcome sample(const SamplerInfo& sampler, int steps, uint64_t seed, SchedulerCo
   return out;
 }
 
-class EverySampler : public ::testing::TestWithParam<std::string> {};
+class SamplerContract : public ::testing::TestWithParam<std::string> {};
 
 std::vector<std::string> sampler_names() {
   std::vector<std::string> names;
@@ -39,7 +39,7 @@ std::vector<std::string> sampler_names() {
   return names;
 }
 
-TEST_P(EverySampler, ShapeFinitenessAndOneModelCallPerStep) {
+TEST_P(SamplerContract, ShapeFinitenessAndOneModelCallPerStep) {
   const SamplerInfo& s = find_sampler(GetParam());
   for (int steps : {1, 2, 4, s.default_steps}) {
     Outcome o = sample(s, steps, 7);
@@ -51,12 +51,12 @@ TEST_P(EverySampler, ShapeFinitenessAndOneModelCallPerStep) {
   }
 }
 
-TEST_P(EverySampler, SameSeedSameResult) {
+TEST_P(SamplerContract, SameSeedSameResult) {
   const SamplerInfo& s = find_sampler(GetParam());
   EXPECT_TRUE(at::equal(sample(s, 4, 11).x, sample(s, 4, 11).x));
 }
 
-TEST_P(EverySampler, OtherSeedOtherResultWhenStochastic) {
+TEST_P(SamplerContract, OtherSeedOtherResultWhenStochastic) {
   const SamplerInfo& s = find_sampler(GetParam());
   // Same initial latents (seed 11) for both; only a stochastic sampler's later draws could differ.
   // So compare two seeds: any sampler differs through the initial latents...
@@ -76,7 +76,7 @@ TEST_P(EverySampler, OtherSeedOtherResultWhenStochastic) {
   }
 }
 
-TEST_P(EverySampler, EveryPredictionTypeGivesTheSameSamples) {
+TEST_P(SamplerContract, EveryPredictionTypeGivesTheSameSamples) {
   const SamplerInfo& s = find_sampler(GetParam());
   for (const char* type : {"v_prediction", "sample"}) {
     SchedulerConfig c;
@@ -85,7 +85,7 @@ TEST_P(EverySampler, EveryPredictionTypeGivesTheSameSamples) {
   }
 }
 
-TEST_P(EverySampler, PlanIsConsistent) {
+TEST_P(SamplerContract, PlanIsConsistent) {
   const SamplerInfo& s = find_sampler(GetParam());
   NoiseSchedule schedule{SchedulerConfig{}};
   Plan plan = s.plan(schedule, SchedulerConfig{}, s.default_steps);
@@ -101,7 +101,7 @@ TEST_P(EverySampler, PlanIsConsistent) {
   EXPECT_FALSE(s.paper.empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(Registry, EverySampler, ::testing::ValuesIn(sampler_names()),
+INSTANTIATE_TEST_SUITE_P(Every, SamplerContract, ::testing::ValuesIn(sampler_names()),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

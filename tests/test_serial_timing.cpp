@@ -7,7 +7,7 @@
 
 using namespace diffbench::testing;
 
-TEST(Compare, ARunMadeClearlySlowerExitsThreeAndUnmatchedRunsAreListed) {
+TEST(SerialTiming, ARunMadeClearlySlowerExitsThreeAndUnmatchedRunsAreListed) {
   std::string dir = scratch_dir("cmp_slow");
   // The same configuration on a 3-4x heavier UNet (small.pt instead of tiny.pt): a real slowdown
   // far above this VM's noise. (2 threads vs 1 was tried first: on this VM a 1-thread run had

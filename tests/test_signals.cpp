@@ -74,7 +74,7 @@ std::set<std::string> cell_keys(const std::string& path) {
 
 }  // namespace
 
-TEST(Sweep, InterruptedSweepKeepsFinishedCellsAndResumeCompletesIt) {
+TEST(Signals, InterruptedSweepKeepsFinishedCellsAndResumeCompletesIt) {
   std::string dir = scratch_dir("resume");
   std::string args = kSweep + "--sampler ddpm,ddim,euler --steps 200,201,202 --jsonl " + dir + "/s.jsonl";
   // Each cell takes ~0.4 s: SIGINT after ~2 s lands mid-sweep.

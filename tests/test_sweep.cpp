@@ -8,6 +8,7 @@
 
 #include "cli_runner.h"
 #include "diffbench/compare.h"
+#include "diffbench/errors.h"
 #include "diffbench/io.h"
 #include "diffbench/sweep.h"
 
@@ -62,8 +63,8 @@ TEST(Sweep, ShardsPartitionTheCells) {
     }
   }
   EXPECT_EQ(seen.size(), 10u);
-  EXPECT_THROW(parse_shard("3/3"), std::exception);
-  EXPECT_THROW(parse_shard("1-3"), std::exception);
+  EXPECT_THROW(parse_shard("3/3"), UsageError);
+  EXPECT_THROW(parse_shard("1-3"), UsageError);
   EXPECT_EQ(parse_shard("2/5"), (std::pair<int, int>{2, 5}));
 }
 
@@ -107,7 +108,7 @@ TEST(Sweep, ShardsRunAsSeparateProcessesMergeToTheFullSet) {
   EXPECT_NE(models.err.find("different UNet"), std::string::npos) << models.err;
 }
 
-TEST(Compare, ExactMannWhitneyPValues) {
+TEST(Sweep, CompareExactMannWhitneyPValues) {
   // 3 vs 3, complete separation: U = 0 of C(6,3) = 20 arrangements, two-sided 2/20.
   EXPECT_DOUBLE_EQ(mann_whitney_p({1, 2, 3}, {4, 5, 6}), 0.1);
   EXPECT_DOUBLE_EQ(mann_whitney_min_p(5, 5), 2.0 / 252);
@@ -115,7 +116,7 @@ TEST(Compare, ExactMannWhitneyPValues) {
   EXPECT_DOUBLE_EQ(mann_whitney_p({1, 2}, {1, 2}), 1.0);        // ties: normal approximation, no evidence
 }
 
-TEST(Compare, IdenticalInputsExitZero) {
+TEST(Sweep, CompareIdenticalInputsExitZero) {
   std::string dir = scratch_dir("cmp_same");
   write_file_atomically(dir + "/a.json", synthetic({{1, 1.1, 0.9, 1.05, 0.95}}).dump());
   CliResult r = run_cli("compare " + dir + "/a.json " + dir + "/a.json");
@@ -123,7 +124,7 @@ TEST(Compare, IdenticalInputsExitZero) {
   EXPECT_NE(r.out.find("no change"), std::string::npos);
 }
 
-TEST(Compare, TwoSamplesOfTheSameDistributionExitZero) {
+TEST(Sweep, CompareTwoSamplesOfTheSameDistributionExitZero) {
   std::string dir = scratch_dir("cmp_dist");
   std::mt19937 rng(4);
   std::normal_distribution<double> noise(0.100, 0.004);
@@ -136,7 +137,7 @@ TEST(Compare, TwoSamplesOfTheSameDistributionExitZero) {
   EXPECT_EQ(run_cli("compare " + dir + "/a.json " + dir + "/b.json").code, 0);
 }
 
-TEST(Plot, DrawsAnImageFromARealSweep) {
+TEST(Sweep, PlotDrawsAnImageFromARealSweep) {
   std::string dir = scratch_dir("plot");
   ASSERT_EQ(run_cli(kSweep + "--unet " + kModels + "gaussian.pt --sampler ddim,dpmpp_2m --steps 2,8 --reference dpmpp_2m:50 --jsonl " +
                     dir + "/s.jsonl").code, 0);

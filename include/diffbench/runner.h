@@ -116,6 +116,11 @@ struct RunResult {
 /// Resolve defaults (steps, guidance), validate the spec against the session; UsageError if impossible.
 RunSpec resolve(const Session& session, RunSpec spec);
 
+/// Why latents of `shape` and the activations they bring (32x the latents on the CPU) cannot fit in
+/// `available_bytes`, as a usage message; "" when they fit. resolve() asks with /proc/meminfo's
+/// MemAvailable.
+std::string memory_refusal(const std::vector<int64_t>& shape, bool on_cpu, double available_bytes);
+
 /// Measure one spec. Non-finite latents mark the result failed (and stop it);
 /// a signal throws Interrupted after the finished repeats are kept in *partial.
 RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress = {});

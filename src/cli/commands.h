@@ -134,6 +134,9 @@ std::string completion_script(const CLI::App& app);
 /// The command line as given (argv), recorded in every report.
 extern std::vector<std::string> g_command_line;
 
+/// The warning for --eta given to samplers that ignore it; none when all of them honour it.
+std::optional<std::string> eta_warning(double eta, const std::vector<std::string>& samplers);
+
 /// The default UNet shipped in models/ (found next to the source tree or the executable).
 std::string default_model_path();
 

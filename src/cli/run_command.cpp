@@ -5,7 +5,9 @@
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include "cli/pipeline.h"
 #include "cli/session.h"
 #include "diffbench/errors.h"
 #include "diffbench/io.h"
@@ -15,16 +17,20 @@ namespace diffbench::cli {
 bool g_verbose = false;
 std::vector<std::string> g_command_line;
 
-namespace {
-
-// The six samplers of the lecture's Part 1 table, run when no --sampler is given.
-const std::vector<std::string> kLectureSamplers = {"ddpm", "ddim", "dpmpp_2m", "euler_a", "lcm", "turbo"};
-
-}  // namespace
+std::optional<std::string> eta_warning(double eta, const std::vector<std::string>& samplers) {
+  if (eta <= 0) return std::nullopt;
+  for (const auto& name : samplers) {
+    if (!find_sampler(name).uses_eta) {
+      return fmt::format("--eta applies to {} only; other samplers ignore it", fmt::join(eta_samplers(), ", "));
+    }
+  }
+  return std::nullopt;
+}
 
 std::string default_model_path() {
-  // The random-weight small UNet until the trained digit teacher ships (docs/models.md).
-  const std::string model = "models/small.pt";
+  // The trained digit teacher: its manifest names its VAE, conditioning and quality files
+  // (docs/models.md), so the default run draws real digits and --quality fd works with no flags.
+  const std::string model = "models/digits/unet.pt";
   std::vector<std::string> candidates = {std::string(DIFFBENCH_SOURCE_DIR) + "/" + model};
   char exe[4096] = {};
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -54,7 +60,7 @@ int run_run(const RunOptions& o) {
   // Everything that can be checked is checked before any work starts.
   std::vector<std::string> warnings;
   SchedulerConfig config = build_config(o.config, &warnings);
-  std::vector<std::string> samplers = o.sampler.empty() ? kLectureSamplers : std::vector<std::string>{o.sampler};
+  std::vector<std::string> samplers = o.sampler.empty() ? lecture_samplers() : std::vector<std::string>{o.sampler};
   for (const auto& name : samplers) find_sampler(name);
   if (o.steps && o.sampler.empty()) throw UsageError("--steps needs --sampler (with no --sampler each sampler uses its default)");
   if (o.steps && *o.steps < 1) throw UsageError(fmt::format("--steps must be at least 1, got {}", *o.steps));
@@ -69,18 +75,15 @@ int run_run(const RunOptions& o) {
   }
   std::vector<RunSpec> specs;
   for (const auto& name : samplers) specs.push_back(make_spec(session, o, config, name, o.steps.value_or(0), shape));
-  if (o.eta > 0 && o.sampler != "ddim") warnings.push_back("--eta applies to ddim only; other samplers ignore it");
+  if (auto w = eta_warning(o.eta, samplers)) warnings.push_back(*w);
   for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
 
-  ReferenceRunner reference(o.reference.empty() ? std::nullopt : std::optional(parse_reference(o.reference)));
-  QualityRunner quality(o, session);
+  Measurer measurer(o, session);
   std::vector<RunResult> results;
   for (const RunSpec& spec : specs) {
     if (!o.quiet && specs.size() > 1) std::fprintf(stderr, "running %s (%d steps)...\n", spec.sampler.c_str(), spec.steps);
-    results.push_back(run(session, spec, progress_for(o, spec.sampler)));
+    results.push_back(measurer.measure(spec, progress_for(o, spec.sampler)));
     clear_progress(o);
-    reference.attach(session, results.back());
-    quality.attach(session, results.back());
     if (!o.quiet) {
       for (const auto& note : results.back().plan.notes) std::fprintf(stderr, "note: %s: %s\n", spec.sampler.c_str(), note.c_str());
       for (const auto& w : results.back().warnings) std::fprintf(stderr, "warning: %s: %s\n", spec.sampler.c_str(), w.c_str());
@@ -92,44 +95,15 @@ int run_run(const RunOptions& o) {
   // file that cannot be written (full disk) loses nothing a human can read.
   const std::vector<RunRow> rows = summarize_runs(results, samplers.size() > 1 ? "ddpm" : "");
   const bool stdout_taken = o.json == "-" || o.csv == "-" || o.markdown == "-";
-  bool per_sample = false;
-  for (const auto& r : results) per_sample = per_sample || (r.quality && r.quality->per_sample);
-  if (!o.quiet) print_table(stdout_taken ? stderr : stdout, rows, o, session, reference, per_sample, &quality);
-  std::vector<std::string> write_errors;
-  auto attempt = [&](const std::string& path, const std::function<std::string()>& text) {
-    if (path.empty()) return;
-    try {
-      write_output(path, text());
-    } catch (const RuntimeError& e) {
-      write_errors.push_back(e.what());
-    }
-  };
-  attempt(o.json, [&] { return report_json(session, results).dump(2) + "\n"; });
-  attempt(o.csv, [&] { return csv_table(rows); });
-  attempt(o.markdown, [&] { return markdown_table(rows, o.time_unit); });
   const RunResult& last = results.back();
-  if (last.latents.defined()) attempt(o.save_latents, [&] { return to_npy(last.latents); });
-  if (!o.save_images.empty() && last.images.defined()) {
-    try {
-      write_pngs(last.images, o.save_images);
-    } catch (const RuntimeError& e) {
-      write_errors.push_back(e.what());
-    }
-  }
-  if (!write_errors.empty()) {
-    throw RuntimeError(write_errors.front() + (o.quiet ? "" : " (the measured results are in the table above)"));
-  }
+  std::vector<Output> files = {text_output(o.json, [&] { return report_json(session, results).dump(2) + "\n"; })};
+  if (last.latents.defined()) files.push_back(text_output(o.save_latents, [&] { return to_npy(last.latents); }));
+  if (last.images.defined()) files.push_back({o.save_images, [&](const std::string& dir) { write_pngs(last.images, dir); }});
+  report(o, session, measurer, results, rows, stdout_taken, files);
   for (const RunResult& r : results) {
     if (r.status == "failed") std::fprintf(stderr, "error: %s: %s\n", r.spec.sampler.c_str(), r.error.c_str());
   }
-  if (int sig = stop_requested()) {
-    std::fprintf(stderr, "error: interrupted by signal %d; finished results were written\n", sig);
-    return sig == SIGTERM ? kExitSigterm : kExitSigint;
-  }
-  for (const RunResult& r : results) {
-    if (r.status != "ok") return kExitFailure;
-  }
-  return kExitOk;
+  return exit_code(results, "finished results were written");
 }
 
 }  // namespace diffbench::cli

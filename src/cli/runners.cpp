@@ -88,8 +88,7 @@ void ReferenceRunner::attach(Session& session, RunResult& result) {
   std::string key = fmt::format("{}|{}|{}", name(), ref.seed, fmt::join(ref.shape, "x"));
   auto cached = runs_.find(key);
   if (cached == runs_.end()) cached = runs_.emplace(key, run(session, resolve(session, ref))).first;
-  bool stochastic = find_sampler(result.spec.sampler).stochastic || (result.spec.sampler == "ddim" && result.spec.eta > 0);
-  attach_quality(result, cached->second, name(), stochastic);
+  attach_quality(result, cached->second, name(), is_stochastic(find_sampler(result.spec.sampler), result.spec.eta));
 }
 
 }  // namespace diffbench::cli

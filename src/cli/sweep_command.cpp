@@ -12,12 +12,14 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "cli/pipeline.h"
 #include "cli/session.h"
 #include "cli/sweep_output.h"
 #include "diffbench/errors.h"
 #include "diffbench/io.h"
 #include "diffbench/names.h"
 #include "diffbench/report.h"
+#include "diffbench/run_stats.h"
 #include "diffbench/sweep.h"
 
 namespace diffbench::cli {
@@ -86,13 +88,9 @@ RunResult failed_cell(const RunSpec& spec, const std::string& error) {
   return r;
 }
 
-RunResult run_cell(Session& session, const RunSpec& spec, ReferenceRunner& reference, QualityRunner& quality,
-                   const ProgressFn& progress) {
+RunResult run_cell(Measurer& measurer, const RunSpec& spec, const ProgressFn& progress) {
   try {
-    RunResult result = run(session, spec, progress);
-    reference.attach(session, result);
-    quality.attach(session, result);
-    return result;
+    return measurer.measure(spec, progress);
   } catch (const RuntimeError& e) {
     return failed_cell(spec, e.what());
   } catch (const c10::Error& e) {
@@ -104,30 +102,16 @@ RunResult run_cell(Session& session, const RunSpec& spec, ReferenceRunner& refer
 
 void print_cell(const std::string& label, const RunResult& result) {
   std::fprintf(stderr, "%s: %s\n", label.c_str(), result.status == "ok"
-      ? format_seconds(summarize_runs({result}).front().total.median).c_str() : ("failed: " + result.error).c_str());
+      ? format_seconds(compute_stats(result).total.median).c_str() : ("failed: " + result.error).c_str());
   for (const auto& note : result.plan.notes) std::fprintf(stderr, "  note: %s\n", note.c_str());
   for (const auto& w : result.warnings) std::fprintf(stderr, "  warning: %s\n", w.c_str());
 }
 
 // The table and the other outputs of the cells this process ran, then the exit code.
-int finish_sweep(const RunOptions& o, const Session& session, const ReferenceRunner& reference,
-                 const QualityRunner& quality, const std::vector<RunResult>& results, bool jsonl_to_stdout) {
-  const std::vector<RunRow> rows = summarize_runs(results);
-  bool per_sample = false;
-  for (const auto& r : results) per_sample = per_sample || (r.quality && r.quality->per_sample);
-  const bool stdout_taken = jsonl_to_stdout || o.csv == "-" || o.markdown == "-";
-  if (!o.quiet && !results.empty()) print_table(stdout_taken ? stderr : stdout, rows, o, session, reference, per_sample, &quality);
-  if (!o.csv.empty()) write_output(o.csv, csv_table(rows));
-  if (!o.markdown.empty()) write_output(o.markdown, markdown_table(rows, o.time_unit));
-  if (int sig = stop_requested()) {
-    std::fprintf(stderr, "error: interrupted by signal %d; %zu finished cell(s) were written; --resume continues\n", sig,
-                 results.size());
-    return sig == SIGTERM ? kExitSigterm : kExitSigint;
-  }
-  for (const RunResult& r : results) {
-    if (r.status != "ok") return kExitFailure;
-  }
-  return kExitOk;
+int finish_sweep(const RunOptions& o, const Session& session, const Measurer& measurer,
+                 const std::vector<RunResult>& results, bool jsonl_to_stdout) {
+  report(o, session, measurer, results, summarize_runs(results), jsonl_to_stdout || o.csv == "-" || o.markdown == "-");
+  return exit_code(results, fmt::format("{} finished cell(s) were written; --resume continues", results.size()));
 }
 
 }  // namespace
@@ -153,7 +137,7 @@ int run_sweep(const SweepOptions& s) {
   std::vector<std::string> warnings;
   SchedulerConfig config = build_config(o.config, &warnings);
   std::vector<std::string> samplers = s.samplers.empty()
-      ? std::vector<std::string>{"ddpm", "ddim", "dpmpp_2m", "euler_a", "lcm", "turbo"} : split_list(s.samplers, "--sampler");
+      ? lecture_samplers() : split_list(s.samplers, "--sampler");
   for (const auto& name : samplers) find_sampler(name);
   std::vector<int> steps = parse_ints(s.steps, "--steps");
   std::vector<int64_t> batches;
@@ -210,9 +194,7 @@ int run_sweep(const SweepOptions& s) {
   }
   const std::string grid = grid_identity(specs, session);
   if (!previous.path.empty()) check_resumable(previous, grid, session);
-  if (o.eta > 0 && std::any_of(samplers.begin(), samplers.end(), [](const auto& n) { return n != "ddim"; })) {
-    warnings.push_back("--eta applies to ddim only; other samplers ignore it");
-  }
+  if (auto w = eta_warning(o.eta, samplers)) warnings.push_back(*w);
   for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
 
   // Finished cells (ok or failed) of the resumed file are kept and skipped.
@@ -222,8 +204,7 @@ int run_sweep(const SweepOptions& s) {
   }
   SweepWriter writer(json_path, jsonl_path, previous, o.quiet);
   writer.start([&session] { return environment_context(session); });
-  ReferenceRunner reference(o.reference.empty() ? std::nullopt : std::optional(parse_reference(o.reference)));
-  QualityRunner quality(o, session);
+  Measurer measurer(o, session);
   std::vector<RunResult> results;
   size_t todo = 0, skipped = 0, index = 0;
   for (size_t i = 0; i < specs.size(); ++i) todo += in_shard(i, shard.first, shard.second);
@@ -236,7 +217,7 @@ int run_sweep(const SweepOptions& s) {
       ++skipped;
       continue;
     }
-    RunResult result = run_cell(session, spec, reference, quality, progress_for(o, label));
+    RunResult result = run_cell(measurer, spec, progress_for(o, label));
     clear_progress(o);
     if (result.status == "interrupted") break;  // unfinished: not written, --resume reruns it
     nlohmann::json run_json = run_to_json(result, session);
@@ -248,7 +229,7 @@ int run_sweep(const SweepOptions& s) {
   }
   writer.finish();
   if (!o.quiet && skipped) std::fprintf(stderr, "skipped %zu cell(s) already in '%s'\n", skipped, s.resume.c_str());
-  return finish_sweep(o, session, reference, quality, results, jsonl_path == "-");
+  return finish_sweep(o, session, measurer, results, jsonl_path == "-");
 }
 
 }  // namespace diffbench::cli

@@ -1,5 +1,8 @@
 #include "samplers/common.h"
 
+#include <cmath>
+
+#include <ATen/ATen.h>
 #include <fmt/format.h>
 
 #include "diffbench/errors.h"
@@ -63,6 +66,13 @@ Plan euler_plan(const std::string& sampler, const NoiseSchedule& schedule,
   plan.init_noise_sigma = scale ? std::sqrt(max_sigma * max_sigma + 1.0f) : max_sigma;
   alphas_from_sigmas(plan);
   return plan;
+}
+
+at::Tensor to_d(const at::Tensor& x, const at::Tensor& x0, float sigma) { return (x - x0) / sigma; }
+
+AncestralStep ancestral_step(float sigma, float next) {
+  float up = std::sqrt(next * next * (sigma * sigma - next * next) / (sigma * sigma));
+  return {std::sqrt(next * next - up * up), up};
 }
 
 void alphas_from_sigmas(Plan& plan) {

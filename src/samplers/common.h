@@ -20,6 +20,17 @@ Plan discrete_plan(const std::string& sampler, const NoiseSchedule& schedule,
 Plan euler_plan(const std::string& sampler, const NoiseSchedule& schedule,
                 const SchedulerConfig& config, int steps, bool karras);
 
+/// The Euler family's derivative dx/dsigma = (x - x0) / sigma (k-diffusion's to_d).
+at::Tensor to_d(const at::Tensor& x, const at::Tensor& x0, float sigma);
+
+/// The ancestral split of a step from sigma to next (Ho et al. 2020 in the sigma form of Karras et
+/// al. 2022): a deterministic step down to sigma_down, then fresh noise of size sigma_up, with
+/// sigma_down^2 + sigma_up^2 = next^2.
+struct AncestralStep {
+  float sigma_down, sigma_up;
+};
+AncestralStep ancestral_step(float sigma, float next);
+
 /// Fill plan.alphas_cumprod from plan.sigmas (a = 1 / (sigma^2 + 1)).
 void alphas_from_sigmas(Plan& plan);
 

@@ -2,7 +2,6 @@
 // eta interpolates between the deterministic sampler (0) and DDPM-like noise (1).
 #include <ATen/ATen.h>
 
-#include "diffbench/prediction.h"
 #include "samplers/common.h"
 
 namespace diffbench {
@@ -16,8 +15,8 @@ static at::Tensor sample_ddim(const SampleArgs& a, at::Tensor x) {
     at::Tensor out = a.call_model(i, x);
     float alpha = a.schedule.alpha_cumprod(t);
     float alpha_prev = t - stride >= 0 ? a.schedule.alpha_cumprod(t - stride) : final_alpha;
-    Prediction p = predict_from_alpha(out, x, alpha, a.config.prediction_type);
-    at::Tensor x0 = maybe_clip(p.x0, a.config.clip_sample, a.config.clip_sample_range);
+    Prediction p = a.denoiser.from_alpha_prod(out, x, alpha);
+    at::Tensor x0 = a.denoiser.clip(p.x0);
     float variance = (1 - alpha_prev) / (1 - alpha) * (1 - alpha / alpha_prev);
     float std_dev = static_cast<float>(a.eta) * std::sqrt(variance);
     x = std::sqrt(alpha_prev) * x0 + std::sqrt(1 - alpha_prev - std_dev * std_dev) * p.eps;
@@ -31,6 +30,6 @@ extern const SamplerInfo ddim_sampler{
     "ddim", "Denoising Diffusion Implicit Models: deterministic at eta 0, skips steps",
     "Song, Meng & Ermon 2021 (arXiv:2010.02502)", 50, false, 7.5,
     [](const NoiseSchedule& s, const SchedulerConfig& c, int steps) { return samplers::discrete_plan("ddim", s, c, steps); },
-    sample_ddim};
+    sample_ddim, /*uses_eta=*/true};
 
 }  // namespace diffbench

@@ -2,7 +2,6 @@
 // on a strided timestep grid with the posterior q(x_{t'} | x_t, x0) and its fixed-small variance.
 #include <ATen/ATen.h>
 
-#include "diffbench/prediction.h"
 #include "samplers/common.h"
 
 namespace diffbench {
@@ -17,8 +16,7 @@ static at::Tensor sample_ddpm(const SampleArgs& a, at::Tensor x) {
     float alpha_prev = prev_t >= 0 ? a.schedule.alpha_cumprod(prev_t) : 1.0f;
     float beta = 1 - alpha, beta_prev = 1 - alpha_prev;
     float step_alpha = alpha / alpha_prev, step_beta = 1 - step_alpha;
-    at::Tensor x0 = maybe_clip(predict_from_alpha(out, x, alpha, a.config.prediction_type).x0,
-                               a.config.clip_sample, a.config.clip_sample_range);
+    at::Tensor x0 = a.denoiser.clip(a.denoiser.x0_from_alpha_prod(out, x, alpha));
     float x0_coeff = std::sqrt(alpha_prev) * step_beta / beta;
     float x_coeff = std::sqrt(step_alpha) * beta_prev / beta;
     x = x0_coeff * x0 + x_coeff * x;

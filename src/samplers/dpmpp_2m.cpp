@@ -41,14 +41,11 @@ Plan plan_dpmpp_2m(const NoiseSchedule& schedule, const SchedulerConfig& config,
 
 at::Tensor sample_dpmpp_2m(const SampleArgs& a, at::Tensor x) {
   const int n = a.plan.steps();
-  const std::string& type = a.config.prediction_type;
   at::Tensor previous_x0;
   for (int i = 0; i < n; ++i) {
     at::Tensor out = a.call_model(i, x);
     AlphaSigma s = alpha_sigma(a.plan.sigmas[i]), t = alpha_sigma(a.plan.sigmas[i + 1]);
-    at::Tensor x0 = type == "epsilon" ? (x - s.sigma * out) / s.alpha
-                  : type == "v_prediction" ? s.alpha * x - s.sigma * out
-                  : out;
+    at::Tensor x0 = a.denoiser.x0_from_alpha_sigma(out, x, s.alpha, s.sigma);
     float h = t.lambda - s.lambda;
     float decay = t.alpha * (std::exp(-h) - 1.0f);
     bool first_order = i == 0 || i == n - 1;

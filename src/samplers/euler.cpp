@@ -2,7 +2,6 @@
 // (2022), Algorithm 2 without churn: first-order steps of the probability-flow ODE in sigma.
 #include <ATen/ATen.h>
 
-#include "diffbench/prediction.h"
 #include "samplers/common.h"
 
 namespace diffbench {
@@ -11,10 +10,9 @@ static at::Tensor sample_euler(const SampleArgs& a, at::Tensor x) {
   for (int i = 0; i < a.plan.steps(); ++i) {
     auto sigma = static_cast<float>(a.plan.sigmas[i]);
     auto next = static_cast<float>(a.plan.sigmas[i + 1]);
-    at::Tensor out = a.call_model(i, x / std::sqrt(sigma * sigma + 1.0f));
-    at::Tensor x0 = x0_from_sigma(out, x, sigma, a.config.prediction_type);
-    at::Tensor derivative = (x - x0) / sigma;
-    x = x + derivative * (next - sigma);
+    at::Tensor out = a.call_model(i, Denoiser::scale_input(x, sigma));
+    at::Tensor x0 = a.denoiser.x0_from_sigma(out, x, sigma);
+    x = x + samplers::to_d(x, x0, sigma) * (next - sigma);
     a.end_step(i, x);
   }
   return x;

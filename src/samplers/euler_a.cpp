@@ -4,7 +4,6 @@
 
 #include <ATen/ATen.h>
 
-#include "diffbench/prediction.h"
 #include "samplers/common.h"
 
 namespace diffbench {
@@ -13,13 +12,11 @@ at::Tensor samplers::sample_euler_ancestral(const SampleArgs& a, at::Tensor x) {
   for (int i = 0; i < a.plan.steps(); ++i) {
     auto sigma = static_cast<float>(a.plan.sigmas[i]);
     auto next = static_cast<float>(a.plan.sigmas[i + 1]);
-    at::Tensor out = a.call_model(i, x / std::sqrt(sigma * sigma + 1.0f));
-    at::Tensor x0 = x0_from_sigma(out, x, sigma, a.config.prediction_type);
-    float sigma_up = std::sqrt(next * next * (sigma * sigma - next * next) / (sigma * sigma));
-    float sigma_down = std::sqrt(next * next - sigma_up * sigma_up);
-    at::Tensor derivative = (x - x0) / sigma;
-    x = x + derivative * (sigma_down - sigma);
-    x = x + a.noise_like(x) * sigma_up;  // drawn at every step, the last included (sigma_up = 0 there)
+    at::Tensor out = a.call_model(i, Denoiser::scale_input(x, sigma));
+    at::Tensor x0 = a.denoiser.x0_from_sigma(out, x, sigma);
+    const samplers::AncestralStep step = samplers::ancestral_step(sigma, next);
+    x = x + samplers::to_d(x, x0, sigma) * (step.sigma_down - sigma);
+    x = x + a.noise_like(x) * step.sigma_up;  // drawn at every step, the last included (sigma_up = 0 there)
     a.end_step(i, x);
   }
   return x;

@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include "diffbench/errors.h"
-#include "diffbench/prediction.h"
 #include "samplers/common.h"
 
 namespace diffbench {
@@ -46,8 +45,7 @@ at::Tensor sample_lcm(const SampleArgs& a, at::Tensor x) {
     float scaled_t = static_cast<float>(t) * static_cast<float>(a.config.timestep_scaling);
     float c_skip = sigma_data * sigma_data / (scaled_t * scaled_t + sigma_data * sigma_data);
     float c_out = scaled_t / std::sqrt(scaled_t * scaled_t + sigma_data * sigma_data);
-    at::Tensor x0 = maybe_clip(predict_from_alpha(out, x, alpha, a.config.prediction_type).x0,
-                               a.config.clip_sample, a.config.clip_sample_range);
+    at::Tensor x0 = a.denoiser.clip(a.denoiser.x0_from_alpha_prod(out, x, alpha));
     at::Tensor denoised = c_out * x0 + c_skip * x;
     if (i + 1 < n) {
       float alpha_next = a.schedule.alpha_cumprod(static_cast<int64_t>(a.plan.timesteps[i + 1]));

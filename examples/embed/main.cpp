@@ -1,0 +1,36 @@
+// diffbench as a library: load a TorchScript UNet, time a sampler on it, print what was measured.
+//   embed UNET.pt [SAMPLER] [STEPS]
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <string>
+
+#include <diffbench/model.h>
+#include <diffbench/runner.h>
+#include <diffbench/statistics.h>
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: embed UNET.pt [SAMPLER] [STEPS]\n");
+    return 2;
+  }
+  try {
+    diffbench::Session session;
+    session.unet = std::make_unique<diffbench::ScriptModel>(argv[1], "UNet", std::vector<int>{2}, session.device, session.dtype);
+    diffbench::RunSpec spec;
+    spec.sampler = argc > 2 ? argv[2] : "ddim";
+    spec.steps = argc > 3 ? std::stoi(argv[3]) : 10;
+    spec.warmup = 1;
+    spec.repeat = 3;
+    spec = diffbench::resolve(session, spec);  // defaults filled, the shape from the model's manifest
+    diffbench::RunResult result = diffbench::run(session, spec);
+    std::vector<double> totals;
+    for (const auto& repeat : result.repeats) totals.push_back(repeat.total_s);
+    std::printf("%s, %d steps: %s, median %.2f ms per run over %zu repeats\n", spec.sampler.c_str(),
+                result.plan.steps(), result.status.c_str(), 1e3 * diffbench::median(totals), totals.size());
+    return result.status == "ok" ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,45 @@
+#pragma once
+// The pipeline `run` and `sweep` share after their options are checked: measure each spec (then
+// its --reference and --quality figures), report the table and every output file, decide the exit
+// code. The commands differ only in which specs they build and where JSON goes.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cli/session.h"
+
+namespace diffbench::cli {
+
+class Measurer {
+ public:
+  Measurer(const RunOptions& o, Session& session);
+  /// One spec measured, with --reference and --quality fd attached when asked for.
+  RunResult measure(const RunSpec& spec, const ProgressFn& progress);
+  const ReferenceRunner& reference() const { return reference_; }
+  const QualityRunner& quality() const { return quality_; }
+
+ private:
+  Session& session_;
+  ReferenceRunner reference_;
+  QualityRunner quality_;
+};
+
+/// An output file: where, and how to write it.
+struct Output {
+  std::string path;
+  std::function<void(const std::string& path)> write;
+};
+/// An output whose content is text (written atomically, or to stdout for "-").
+Output text_output(const std::string& path, std::function<std::string()> text);
+
+/// The console table (to stderr when stdout carries an output), then `more`, --csv and --markdown.
+/// Every file is tried; the first that failed is thrown as RuntimeError, saying the measured results
+/// are in the table above, so a full disk loses nothing a human can read.
+void report(const RunOptions& o, const Session& session, const Measurer& measurer, const std::vector<RunResult>& results,
+            const std::vector<RunRow>& rows, bool stdout_taken, const std::vector<Output>& more = {});
+
+/// The exit code for finished results: the signal's when interrupted (saying `on_interrupt` on
+/// stderr), kExitFailure when a run failed, else kExitOk.
+int exit_code(const std::vector<RunResult>& results, const std::string& on_interrupt);
+
+}  // namespace diffbench::cli

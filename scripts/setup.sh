@@ -12,6 +12,7 @@ packages=(
   libcli11-dev libfmt-dev nlohmann-json3-dev libgtest-dev libstb-dev
   python3-torch python3-numpy python3-matplotlib   # scripts/ (export, plots)
   python3-jsonschema      # tests validate the JSON report against docs/diffbench.schema.json
+  python3-packaging python3-filelock python3-tqdm   # the import chain of ../shared/diffusers (fidelity test)
 )
 missing=()
 for p in "${packages[@]}"; do

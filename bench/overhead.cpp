@@ -40,10 +40,11 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
-      std::puts("usage: diffbench_overhead [MODEL.pt ...]\n"
-                "Times DDIM at 50 steps against 50 bare forward calls of the same 2-input TorchScript UNet,\n"
-                "in 15 interleaved rounds, and prints the overhead (default: models/small.pt and tiny.pt).\n"
-                "Targets: 2% on small.pt, 5% on tiny.pt (docs/measurement.md).");
+      std::puts(
+          "usage: diffbench_overhead [MODEL.pt ...]\n"
+          "Times DDIM at 50 steps against 50 bare forward calls of the same 2-input TorchScript UNet,\n"
+          "in 15 interleaved rounds, and prints the overhead (default: models/small.pt and tiny.pt).\n"
+          "Targets: 2% on small.pt, 5% on tiny.pt (docs/measurement.md).");
       return 0;
     }
     if (!arg.empty() && arg[0] == '-') {
@@ -88,9 +89,10 @@ int measure(std::vector<std::string> models) {
       sampling.push_back(run(session, spec).repeats.at(0).total_s);  // initial noise + all steps
       ratio.push_back(sampling.back() / bare.back());
     }
-    fmt::print("{:<40} {:>9.2f} ms {:>9.2f} ms {:>8.2f}%  (median of {} interleaved rounds; per-round ratio IQR {:.2f}%)\n",
-               path.substr(path.rfind('/') + 1), median(bare) * 1e3, median(sampling) * 1e3,
-               100 * (median(ratio) - 1), rounds, 100 * summarize(ratio).iqr);
+    fmt::print(
+        "{:<40} {:>9.2f} ms {:>9.2f} ms {:>8.2f}%  (median of {} interleaved rounds; per-round ratio IQR {:.2f}%)\n",
+        path.substr(path.rfind('/') + 1), median(bare) * 1e3, median(sampling) * 1e3, 100 * (median(ratio) - 1), rounds,
+        100 * summarize(ratio).iqr);
   }
   return 0;
 }

@@ -2,6 +2,7 @@
 """Draw the lecture's figures from measured diffbench results (any result or sweep file).
 
     /usr/bin/python3 scripts/plot.py results.json [more.jsonl ...] -o figures/lecture   # .png + .svg
+    /usr/bin/python3 scripts/plot.py schedule -o figures/schedules   # Part 2: see schedule_figures.py
 
 Every finished run is drawn: a series is one sampler at one latent shape (batch and resolution
 become separate series, named "ddim 4x4x32x32" when the files hold several shapes). With one step
@@ -209,6 +210,9 @@ def main():
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["schedule"]:  # plot.py schedule: the Part 2 figures from `diffbench schedule`
+        import schedule_figures
+        sys.exit(schedule_figures.main(sys.argv[2:]))
     try:
         main()
     except KeyboardInterrupt:

@@ -50,7 +50,7 @@ void write_directly(const std::string& path, const std::string& data) {
 }  // namespace
 
 void write_file_atomically(const std::string& path, const std::string& data) {
-  struct stat st{};
+  struct stat st {};
   if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return write_directly(path, data);
   std::string tmp = fmt::format("{}.tmp.{}", path, getpid());
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -63,14 +63,16 @@ void write_file_atomically(const std::string& path, const std::string& data) {
       int err = errno;
       close(fd);
       unlink(tmp.c_str());
-      throw RuntimeError(fmt::format("cannot write '{}': {} (the previous file, if any, is unchanged)", path, std::strerror(err)));
+      throw RuntimeError(
+          fmt::format("cannot write '{}': {} (the previous file, if any, is unchanged)", path, std::strerror(err)));
     }
     done += static_cast<size_t>(n);
   }
   if (fsync(fd) != 0 || close(fd) != 0) {
     int err = errno;
     unlink(tmp.c_str());
-    throw RuntimeError(fmt::format("cannot write '{}': {} (the previous file, if any, is unchanged)", path, std::strerror(err)));
+    throw RuntimeError(
+        fmt::format("cannot write '{}': {} (the previous file, if any, is unchanged)", path, std::strerror(err)));
   }
   if (rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
@@ -92,7 +94,7 @@ void append_line(const std::string& path, const std::string& line) {
   ssize_t n = write(fd, data.data(), data.size());  // one write: O_APPEND lines do not interleave
   int err = errno;
   // fsync makes a regular file durable; a device, pipe or /dev/stdout has nothing to sync (EINVAL).
-  struct stat st{};
+  struct stat st {};
   bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
   bool ok = n == static_cast<ssize_t>(data.size()) && (!regular || fsync(fd) == 0);
   close(fd);
@@ -117,7 +119,7 @@ std::string output_identity(const std::string& path) {
 void check_writable(const std::string& path, const std::string& flag) {
   if (path == "-") return;
   if (path.empty()) throw UsageError(fmt::format("{} needs a file name", flag));
-  struct stat st{};
+  struct stat st {};
   if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     throw UsageError(fmt::format("{} '{}' is a directory; give a file name", flag, path));
   }
@@ -131,7 +133,7 @@ void check_writable(const std::string& path, const std::string& flag) {
 }
 
 void check_writable_dir(const std::string& dir, const std::string& flag) {
-  struct stat st{};
+  struct stat st {};
   if (stat(dir.c_str(), &st) == 0) {
     if (!S_ISDIR(st.st_mode)) throw UsageError(fmt::format("{} '{}' exists and is not a directory", flag, dir));
     if (access(dir.c_str(), W_OK) != 0) throw UsageError(fmt::format("{} '{}' is not writable", flag, dir));
@@ -144,7 +146,7 @@ void check_writable_dir(const std::string& dir, const std::string& flag) {
 }
 
 std::string read_file(const std::string& path, const std::string& what) {
-  struct stat st{};
+  struct stat st {};
   if (stat(path.c_str(), &st) != 0) throw UsageError(fmt::format("cannot read {} '{}': no such file", what, path));
   if (S_ISDIR(st.st_mode)) throw UsageError(fmt::format("cannot read {} '{}': it is a directory", what, path));
   std::ifstream in(path, std::ios::binary);

@@ -92,8 +92,8 @@ std::string verdict(const MetricChange& m, const CompareSettings& s) {
 }
 
 // Paired design (`ab`): one log ratio new/base per pair, Wilcoxon signed-rank test on them.
-MetricChange test_pairs(const char* metric, const CellRuns& base, const CellRuns& updated, const std::vector<int>& pairs,
-                        const CompareSettings& s) {
+MetricChange test_pairs(const char* metric, const CellRuns& base, const CellRuns& updated,
+                        const std::vector<int>& pairs, const CompareSettings& s) {
   auto by_pair = [&](const CellRuns& cell) {
     std::map<int, double> out;
     for (const auto& [process, runs] : cell.by_process) {
@@ -160,9 +160,10 @@ MetricChange test_metric(const char* metric, const CellRuns& base, const CellRun
 
 void compare_contexts(const Report& base, const Report& updated, Comparison* result) {
   if (base.schema_version != updated.schema_version) {
-    result->context_warnings.push_back(fmt::format("schema_version: {} vs {} (re-measure the older side: cells of "
-                                                   "different versions do not match)",
-                                                   base.schema_version, updated.schema_version));
+    result->context_warnings.push_back(
+        fmt::format("schema_version: {} vs {} (re-measure the older side: cells of "
+                    "different versions do not match)",
+                    base.schema_version, updated.schema_version));
   }
   const nlohmann::json none = nlohmann::json::object();
   const nlohmann::json& ca = base.context.is_object() ? base.context : none;
@@ -192,8 +193,9 @@ void suggest_ignores(const std::map<std::string, CellRuns>& base, const std::map
       if (!ignorable || groups.empty()) continue;
       std::string list;
       for (const auto& g : groups) list += (list.empty() ? "" : ",") + g;
-      result->notes.push_back(fmt::format("'{}' differs from '{}' only in {}: `--ignore {}` compares them (and says so)",
-                                          run_label(*a.first), run_label(*b.first), list, list));
+      result->notes.push_back(
+          fmt::format("'{}' differs from '{}' only in {}: `--ignore {}` compares them (and says so)",
+                      run_label(*a.first), run_label(*b.first), list, list));
       break;
     }
   }
@@ -226,7 +228,8 @@ Comparison compare_reports(const Report& base, const Report& updated, const Comp
     any_single = any_single || !change.per_process;
     change.differences = config_differences((*a.first)["config"], (*b.first)["config"]);
     for (const char* metric : {"total_s", "model_s", "sampler_s"}) {
-      MetricChange m = change.paired ? test_pairs(metric, a, b, pairs, s) : test_metric(metric, a, b, change.per_process, s);
+      MetricChange m =
+          change.paired ? test_pairs(metric, a, b, pairs, s) : test_metric(metric, a, b, change.per_process, s);
       if (m.n_base == 0 || m.n_new == 0) continue;
       if (m.metric == "total_s") {
         result.regression = result.regression || m.verdict == "slower";
@@ -242,13 +245,15 @@ Comparison compare_reports(const Report& base, const Report& updated, const Comp
   }
   suggest_ignores(base_cells, new_cells, &result);
   if (!log_ratios.empty()) {
-    result.geomean_ratio = std::exp(std::accumulate(log_ratios.begin(), log_ratios.end(), 0.0) / double(log_ratios.size()));
+    result.geomean_ratio =
+        std::exp(std::accumulate(log_ratios.begin(), log_ratios.end(), 0.0) / double(log_ratios.size()));
   }
   compare_contexts(base, updated, &result);
   if (any_single) {
-    result.notes.push_back("between-process noise unknown: a run measured in one process per side is tested on its "
-                           "repeats, which share that process's level (here it moves by about 10% between processes); "
-                           "use `diffbench ab` to measure several processes per side");
+    result.notes.push_back(
+        "between-process noise unknown: a run measured in one process per side is tested on its "
+        "repeats, which share that process's level (here it moves by about 10% between processes); "
+        "use `diffbench ab` to measure several processes per side");
   }
   return result;
 }

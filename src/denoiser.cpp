@@ -18,7 +18,9 @@ PredictionType parse_prediction_type(const std::string& text) {
 }
 
 Denoiser::Denoiser(const SchedulerConfig& config)
-    : type_(parse_prediction_type(config.prediction_type)), clip_(config.clip_sample), range_(config.clip_sample_range) {}
+    : type_(parse_prediction_type(config.prediction_type)),
+      clip_(config.clip_sample),
+      range_(config.clip_sample_range) {}
 
 Prediction Denoiser::from_alpha_sigma(const at::Tensor& out, const at::Tensor& x, float alpha, float sigma) const {
   switch (type_) {  // the x0 expressions are x0_from_alpha_sigma's

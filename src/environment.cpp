@@ -50,7 +50,7 @@ std::string os_name() {
       return v;
     }
   }
-  struct utsname u{};
+  struct utsname u {};
   return uname(&u) == 0 ? std::string(u.sysname) + " " + u.release : "unknown";
 }
 
@@ -85,7 +85,7 @@ nlohmann::json environment_context(const Session& session) {
   gethostname(host, sizeof host - 1);
   double load[3] = {0, 0, 0};
   getloadavg(load, 3);
-  struct rusage usage{};
+  struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
   nlohmann::json governor = nullptr;
   std::string g = first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
@@ -120,8 +120,9 @@ nlohmann::json environment_context(const Session& session) {
         {"load_s", {{"unet", session.unet_load_s}, {"vae", session.vae_load_s}}},
         {"cold_forward_s", session.cold_forward_s ? nlohmann::json(*session.cold_forward_s) : nlohmann::json(nullptr)},
         {"load_average_at_start", session.load_at_start},
-        {"cpu_time_s", {{"user", double(usage.ru_utime.tv_sec) + double(usage.ru_utime.tv_usec) * 1e-6},
-                        {"sys", double(usage.ru_stime.tv_sec) + double(usage.ru_stime.tv_usec) * 1e-6}}}}},
+        {"cpu_time_s",
+         {{"user", double(usage.ru_utime.tv_sec) + double(usage.ru_utime.tv_usec) * 1e-6},
+          {"sys", double(usage.ru_stime.tv_sec) + double(usage.ru_stime.tv_usec) * 1e-6}}}}},
       {"warnings", machine_warnings(session.threads, std::thread::hardware_concurrency(), session.load_at_start)},
   };
   if (session.device.is_cuda()) {

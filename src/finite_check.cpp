@@ -11,8 +11,8 @@ namespace diffbench {
 namespace {
 
 NonFiniteError non_finite(const Plan& plan, int i) {
-  return NonFiniteError(fmt::format("latents became NaN/Inf at step {} (t={}); the model output is not finite", i,
-                                    plan.timesteps[i]), i);
+  return NonFiniteError(
+      fmt::format("latents became NaN/Inf at step {} (t={}); the model output is not finite", i, plan.timesteps[i]), i);
 }
 
 }  // namespace

@@ -43,11 +43,13 @@ double frechet_distance(const Moments& a, const Moments& b) {
   at::Tensor middle = at::matmul(at::matmul(r, b.cov), r);
   at::Tensor w = at::linalg_eigvalsh((middle + middle.t()) / 2);
   double mean_term = (a.mean - b.mean).pow(2).sum().item<double>();
-  double trace = a.cov.trace().item<double>() + b.cov.trace().item<double>() - 2 * w.clamp_min(0).sqrt().sum().item<double>();
+  double trace =
+      a.cov.trace().item<double>() + b.cov.trace().item<double>() - 2 * w.clamp_min(0).sqrt().sum().item<double>();
   return mean_term + trace;
 }
 
-FrechetResult frechet_with_interval(const at::Tensor& features, const Moments& reference, int resamples, uint64_t seed) {
+FrechetResult frechet_with_interval(const at::Tensor& features, const Moments& reference, int resamples,
+                                    uint64_t seed) {
   FrechetResult result;
   result.n = features.size(0);
   result.resamples = resamples;

@@ -30,7 +30,8 @@ at::Tensor GuidedModel::operator()(const at::Tensor& x_in, const at::Tensor& tim
   const double start = now_s();
   at::Tensor in = x_in.to(session_.dtype);
   if (guided_) in = at::cat({in, in});
-  at::Tensor out = conditional_ ? session_.unet->forward({in, timestep, context_}) : session_.unet->forward({in, timestep});
+  at::Tensor out =
+      conditional_ ? session_.unet->forward({in, timestep, context_}) : session_.unet->forward({in, timestep});
   if (out.sizes() != in.sizes()) {
     throw RuntimeError(fmt::format("UNet '{}' returned shape [{}]; expected [{}], the shape of its sample input",
                                    session_.unet->path(), fmt::join(out.sizes(), ", "), fmt::join(in.sizes(), ", ")));

@@ -33,20 +33,25 @@ std::optional<std::vector<int64_t>> shape_from(const nlohmann::json& meta, const
 
 // Readable, non-empty, and a zip archive (what torch.jit.save writes), before LibTorch sees it.
 void check_file(const std::string& path, const std::string& role) {
-  struct stat st{};
+  struct stat st {};
   if (stat(path.c_str(), &st) != 0) {
-    throw RuntimeError(fmt::format("cannot load {} '{}': no such file; pass the path of a TorchScript "
-                                   "file (scripts/export_models.py writes examples)", role, path));
+    throw RuntimeError(
+        fmt::format("cannot load {} '{}': no such file; pass the path of a TorchScript "
+                    "file (scripts/export_models.py writes examples)",
+                    role, path));
   }
   if (S_ISDIR(st.st_mode)) throw RuntimeError(fmt::format("cannot load {} '{}': it is a directory", role, path));
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw RuntimeError(fmt::format("cannot load {} '{}': file is not readable (check its permissions)", role, path));
+  if (!in)
+    throw RuntimeError(fmt::format("cannot load {} '{}': file is not readable (check its permissions)", role, path));
   if (st.st_size == 0) throw RuntimeError(fmt::format("cannot load {} '{}': file is empty", role, path));
   char magic[4] = {};
   in.read(magic, 4);
   if (in.gcount() < 4 || std::string(magic, 4) != std::string("PK\x03\x04", 4)) {
-    throw RuntimeError(fmt::format("cannot load {} '{}': not a TorchScript file (expected the zip archive "
-                                   "torch.jit.save writes; export with torch.jit.script or torch.jit.trace)", role, path));
+    throw RuntimeError(
+        fmt::format("cannot load {} '{}': not a TorchScript file (expected the zip archive "
+                    "torch.jit.save writes; export with torch.jit.script or torch.jit.trace)",
+                    role, path));
   }
 }
 
@@ -70,14 +75,15 @@ ScriptModel::ScriptModel(const std::string& path, const std::string& role, std::
   std::vector<std::string> names;
   for (size_t i = 1; i < arguments.size(); ++i) names.push_back(arguments[i].name());
   if (std::find(arities.begin(), arities.end(), arity_) == arities.end()) {
-    std::string expected = role == "VAE" ? "(latents)" : "(sample, timestep) or (sample, timestep, encoder_hidden_states)";
+    std::string expected =
+        role == "VAE" ? "(latents)" : "(sample, timestep) or (sample, timestep, encoder_hidden_states)";
     throw RuntimeError(fmt::format("{} '{}': forward takes {} argument(s) ({}); expected {}", role, path, arity_,
                                    fmt::join(names, ", "), expected));
   }
   for (size_t i = 1; i < arguments.size(); ++i) {
     if (arguments[i].type()->kind() != c10::TypeKind::TensorType) {
-      throw RuntimeError(fmt::format("{} '{}': forward argument '{}' has type {}; diffbench passes Tensors",
-                                     role, path, arguments[i].name(), arguments[i].type()->str()));
+      throw RuntimeError(fmt::format("{} '{}': forward argument '{}' has type {}; diffbench passes Tensors", role, path,
+                                     arguments[i].name(), arguments[i].type()->str()));
     }
   }
   if (dtype != c10::kFloat) {
@@ -114,8 +120,10 @@ at::Tensor ScriptModel::forward(const std::vector<at::Tensor>& inputs) const {
     const auto& elements = result.toTuple()->elements();
     if (!elements.empty() && elements[0].isTensor()) return elements[0].toTensor();
   }
-  throw RuntimeError(fmt::format("{} '{}': forward returned {}; expected a Tensor or a tuple whose first "
-                                 "element is a Tensor", role_, path_, result.tagKind()));
+  throw RuntimeError(
+      fmt::format("{} '{}': forward returned {}; expected a Tensor or a tuple whose first "
+                  "element is a Tensor",
+                  role_, path_, result.tagKind()));
 }
 
 c10::Device parse_device(const std::string& text) {
@@ -130,8 +138,10 @@ c10::Device parse_device(const std::string& text) {
       index = std::stoi(digits);
     }
     if (!device::cuda_available()) {
-      throw UsageError(fmt::format("--device {}: CUDA is not available in this build or on this machine "
-                                   "(diffbench was built against a CPU-only LibTorch or no GPU is visible); use --device cpu", text));
+      throw UsageError(
+          fmt::format("--device {}: CUDA is not available in this build or on this machine "
+                      "(diffbench was built against a CPU-only LibTorch or no GPU is visible); use --device cpu",
+                      text));
     }
     if (index >= device::cuda_device_count()) {
       throw UsageError(fmt::format("--device {}: only {} CUDA device(s) visible", text, device::cuda_device_count()));

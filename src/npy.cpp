@@ -61,7 +61,8 @@ at::Tensor from_npy(const std::string& bytes, const std::string& origin) {
   size_t q1 = descr.find('\''), q2 = q1 == std::string::npos ? q1 : descr.find('\'', q1 + 1);
   if (q2 == std::string::npos) throw fail("malformed descr");
   descr = descr.substr(q1 + 1, q2 - q1 - 1);
-  if (descr != "<f4" && descr != "<f8") throw fail("dtype '" + descr + "' is not supported; save float32 ('<f4') or float64");
+  if (descr != "<f4" && descr != "<f8")
+    throw fail("dtype '" + descr + "' is not supported; save float32 ('<f4') or float64");
   if (value_of("fortran_order").find("False") != 0 && value_of("fortran_order").find(" False") != 0) {
     throw fail("Fortran order is not supported; save a C-contiguous array");
   }
@@ -78,7 +79,8 @@ at::Tensor from_npy(const std::string& bytes, const std::string& origin) {
     item.erase(0, item.find_first_not_of(' '));
     item.erase(item.find_last_not_of(' ') + 1);
     if (!item.empty()) {
-      if (item.size() > 12 || item.find_first_not_of("0123456789") != std::string::npos) throw fail("bad dimension '" + item + "'");
+      if (item.size() > 12 || item.find_first_not_of("0123456789") != std::string::npos)
+        throw fail("bad dimension '" + item + "'");
       shape.push_back(std::stoll(item));
       count *= double(shape.back());
     }
@@ -87,7 +89,8 @@ at::Tensor from_npy(const std::string& bytes, const std::string& origin) {
   }
   size_t item_size = descr == "<f4" ? 4 : 8;
   if (count * double(item_size) != double(bytes.size() - offset)) {
-    throw fail(fmt::format("data is {} bytes but shape needs {:.0f}", bytes.size() - offset, count * double(item_size)));
+    throw fail(
+        fmt::format("data is {} bytes but shape needs {:.0f}", bytes.size() - offset, count * double(item_size)));
   }
   auto dtype = item_size == 4 ? at::kFloat : at::kDouble;
   at::Tensor t = at::empty(shape, at::TensorOptions().dtype(dtype));

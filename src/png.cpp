@@ -28,11 +28,13 @@ void append_bytes(void* context, void* data, int size) {
 
 std::vector<std::string> write_pngs(const at::Tensor& images, const std::string& dir) {
   if (images.dim() != 4 || (images.size(1) != 3 && images.size(1) != 1)) {
-    throw RuntimeError(fmt::format("VAE output has shape [{}]; expected [B, 3, H, W] images", fmt::join(images.sizes(), ", ")));
+    throw RuntimeError(
+        fmt::format("VAE output has shape [{}]; expected [B, 3, H, W] images", fmt::join(images.sizes(), ", ")));
   }
   mkdir(dir.c_str(), 0755);  // an existing directory is fine; check_writable ran before the work
   // [-1, 1] -> [0, 255], HWC bytes
-  at::Tensor bytes = ((images.to(at::kFloat).clamp(-1, 1) + 1) * 127.5).round().to(at::kByte).permute({0, 2, 3, 1}).contiguous();
+  at::Tensor bytes =
+      ((images.to(at::kFloat).clamp(-1, 1) + 1) * 127.5).round().to(at::kByte).permute({0, 2, 3, 1}).contiguous();
   std::vector<std::string> paths;
   for (int64_t b = 0; b < bytes.size(0); ++b) {
     std::string png;

@@ -18,7 +18,7 @@
 namespace diffbench {
 
 CpuTimes cpu_times() {
-  struct rusage usage{};
+  struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
   auto seconds = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) * 1e-6; };
   return {seconds(usage.ru_utime), seconds(usage.ru_stime)};
@@ -47,7 +47,7 @@ int64_t peak_rss_bytes(bool after_reset) {
       status.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
     }
   }
-  struct rusage usage{};
+  struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<int64_t>(usage.ru_maxrss) * 1024;  // the process's peak since it started
 }
@@ -66,9 +66,10 @@ std::vector<std::string> timing_warnings(const std::vector<double>& totals) {
     std::vector<double> rest(totals.begin() + 1, totals.end());
     double rest_median = median(rest);
     if (rest_median > 0 && totals[0] > 1.5 * rest_median) {
-      out.push_back(fmt::format("the first counted run took {:.1f}x the median of the others ({:.4g} s vs {:.4g} s): "
-                                "caches or the model's profiling were not warm; use --warmup {} or more",
-                                totals[0] / rest_median, totals[0], rest_median, 2));
+      out.push_back(
+          fmt::format("the first counted run took {:.1f}x the median of the others ({:.4g} s vs {:.4g} s): "
+                      "caches or the model's profiling were not warm; use --warmup {} or more",
+                      totals[0] / rest_median, totals[0], rest_median, 2));
     }
   }
   if (n >= 5) {
@@ -79,9 +80,10 @@ std::vector<std::string> timing_warnings(const std::vector<double>& totals) {
     size_t outliers = 0;
     for (double t : totals) outliers += mad > 0 && 0.6745 * std::abs(t - m) / mad > 3.5;
     if (outliers) {
-      out.push_back(fmt::format("{} of {} counted runs are statistical outliers (modified z-score > 3.5): another "
-                                "process or the machine interfered; rerun on a quiet machine",
-                                outliers, n));
+      out.push_back(
+          fmt::format("{} of {} counted runs are statistical outliers (modified z-score > 3.5): another "
+                      "process or the machine interfered; rerun on a quiet machine",
+                      outliers, n));
     }
   }
   return out;
@@ -90,15 +92,17 @@ std::vector<std::string> timing_warnings(const std::vector<double>& totals) {
 std::vector<std::string> machine_warnings(int threads, unsigned cores, double load_average) {
   std::vector<std::string> out;
   if (cores > 0 && load_average > 0.5 * cores) {
-    out.push_back(fmt::format("the load average was {:.2f} on {} core(s) at start: other processes compete for "
-                              "the CPU and the timings will be slower and noisier",
-                              load_average, cores));
+    out.push_back(
+        fmt::format("the load average was {:.2f} on {} core(s) at start: other processes compete for "
+                    "the CPU and the timings will be slower and noisier",
+                    load_average, cores));
   }
   double free_cores = std::max(1.0, double(cores) - std::floor(load_average));
   if (threads > free_cores) {
-    out.push_back(fmt::format("--threads {} is more than the {:g} free core(s) ({} core(s), load {:.2f}): threads "
-                              "will wait for each other; use --threads {:g}",
-                              threads, free_cores, cores, load_average, free_cores));
+    out.push_back(
+        fmt::format("--threads {} is more than the {:g} free core(s) ({} core(s), load {:.2f}): threads "
+                    "will wait for each other; use --threads {:g}",
+                    threads, free_cores, cores, load_average, free_cores));
   }
   return out;
 }

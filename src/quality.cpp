@@ -42,8 +42,10 @@ at::Tensor tensor_from(const nlohmann::json& values, const std::string& path, co
 ReferenceStats load_reference_stats(const std::string& path) {
   auto doc = nlohmann::json::parse(read_file(path, "reference statistics"), nullptr, false);
   if (doc.is_discarded() || !doc.is_object() || doc.value("format", "") != "diffbench-fd-stats") {
-    throw UsageError(fmt::format("reference statistics '{}' is not a diffbench-fd-stats JSON file; write one with "
-                                 "scripts/fd_stats.py (docs/quality.md)", path));
+    throw UsageError(
+        fmt::format("reference statistics '{}' is not a diffbench-fd-stats JSON file; write one with "
+                    "scripts/fd_stats.py (docs/quality.md)",
+                    path));
   }
   ReferenceStats s;
   s.path = path;
@@ -54,7 +56,8 @@ ReferenceStats load_reference_stats(const std::string& path) {
   s.moments.n = doc.value("n", int64_t{0});
   const int64_t d = s.moments.mean.numel();
   if (d == 0 || s.moments.cov.dim() != 2 || s.moments.cov.size(0) != d || s.moments.cov.size(1) != d) {
-    throw UsageError(fmt::format("reference statistics '{}': mean has {} values but cov is not {} x {}", path, d, d, d));
+    throw UsageError(
+        fmt::format("reference statistics '{}': mean has {} values but cov is not {} x {}", path, d, d, d));
   }
   for (const auto& f : doc.value("floor", nlohmann::json::array())) {
     s.floor.emplace_back(f.value("n", int64_t{0}), f.value("fd", 0.0));
@@ -89,19 +92,21 @@ FdQuality measure_fd(Session& session, const RunSpec& spec, const Model& feature
   for (int64_t k = 0, made = 0; made < samples; ++k, made += batch) {
     one.seed = spec.seed + static_cast<uint64_t>(k);
     RunResult r = run(session, one);
-    if (r.status == "interrupted") throw Interrupted(stop_requested());
-    if (r.status != "ok") throw RuntimeError(fmt::format("--quality fd: generating batch {} failed: {}", k, r.error));
+    if (r.status == RunStatus::interrupted) throw Interrupted(stop_requested());
+    if (r.status != RunStatus::ok) throw RuntimeError(fmt::format("--quality fd: generating batch {} failed: {}", k, r.error));
     images.push_back(r.images.slice(0, 0, std::min(batch, samples - made)));
   }
   q.generation_s = seconds_now() - start;
   start = seconds_now();
   std::vector<at::Tensor> feats;
-  for (const auto& img : images) feats.push_back(features.forward({img.to(session.device, features.dtype())}).to(at::kCPU, at::kDouble));
+  for (const auto& img : images)
+    feats.push_back(features.forward({img.to(session.device, features.dtype())}).to(at::kCPU, at::kDouble));
   at::Tensor all = at::cat(feats).flatten(1);
   if (all.size(1) != stats.moments.mean.numel()) {
-    throw UsageError(fmt::format("--feature-model '{}' gives {} features but '{}' holds statistics of {}: use the "
-                                 "feature model the statistics were made with", features.path(), all.size(1),
-                                 stats.path, stats.moments.mean.numel()));
+    throw UsageError(
+        fmt::format("--feature-model '{}' gives {} features but '{}' holds statistics of {}: use the "
+                    "feature model the statistics were made with",
+                    features.path(), all.size(1), stats.path, stats.moments.mean.numel()));
   }
   q.fd = frechet_with_interval(all, stats.moments, 200, spec.seed);
   q.features_s = seconds_now() - start;

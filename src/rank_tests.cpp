@@ -22,7 +22,7 @@ std::vector<double> u_distribution(size_t m, size_t n) {
     cur[0] = {1.0};  // j = 0: U = 0 one way
     for (size_t j = 1; j <= n; ++j) {
       cur[j].assign(i * j + 1, 0.0);
-      for (size_t u = 0; u < prev[j].size(); ++u) cur[j][u + j] += prev[j][u];   // last element from a
+      for (size_t u = 0; u < prev[j].size(); ++u) cur[j][u + j] += prev[j][u];  // last element from a
       for (size_t u = 0; u < cur[j - 1].size(); ++u) cur[j][u] += cur[j - 1][u];  // last element from b
     }
     prev = std::move(cur);
@@ -82,7 +82,8 @@ double wilcoxon_signed_rank_p(const std::vector<double>& d) {
   if (n == 0) return 1.0;
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), size_t{0});
-  std::sort(order.begin(), order.end(), [&](size_t i, size_t j) { return std::abs(nonzero[i]) < std::abs(nonzero[j]); });
+  std::sort(order.begin(), order.end(),
+            [&](size_t i, size_t j) { return std::abs(nonzero[i]) < std::abs(nonzero[j]); });
   std::vector<double> rank(n);  // average ranks of |d| (ties share the mean rank)
   bool ties = false;
   for (size_t i = 0; i < n;) {

@@ -25,9 +25,10 @@ std::string summary_line(const Comparison& c, const CompareSettings& s) {
   std::string verdict = c.regression ? "REGRESSION: some run is significantly slower."
                         : c.decided  ? "No significant slowdown."
                                      : "UNDECIDED: too few figures per side for any p-value to reach alpha.";
-  return fmt::format("Geometric mean of new/base total time over {} matched run(s): {:.3f} ({:+.1f}%). "
-                     "Threshold {:g}%, alpha {:g}. {}",
-                     c.matched.size(), c.geomean_ratio, 100 * (c.geomean_ratio - 1), 100 * s.threshold, s.alpha, verdict);
+  return fmt::format(
+      "Geometric mean of new/base total time over {} matched run(s): {:.3f} ({:+.1f}%). "
+      "Threshold {:g}%, alpha {:g}. {}",
+      c.matched.size(), c.geomean_ratio, 100 * (c.geomean_ratio - 1), 100 * s.threshold, s.alpha, verdict);
 }
 
 // Everything a reader needs before trusting the table: context differences, ignored config
@@ -35,7 +36,8 @@ std::string summary_line(const Comparison& c, const CompareSettings& s) {
 std::string preamble(const Comparison& c, const std::string& bullet, bool markdown) {
   std::string out;
   const std::string strong = markdown ? "**" : "";
-  for (const auto& w : c.context_warnings) out += bullet + strong + "WARNING" + strong + ": the two contexts differ: " + w + "\n";
+  for (const auto& w : c.context_warnings)
+    out += bullet + strong + "WARNING" + strong + ": the two contexts differ: " + w + "\n";
   for (const auto& run : c.matched) {
     if (run.differences.empty()) continue;
     std::string fields;
@@ -61,20 +63,22 @@ std::string compare_console(const Comparison& c, const CompareSettings& s) {
                          m.p_value, detectable_text(m.detectable), m.verdict);
     }
   }
-  out += "n: figures tested per side (p: one median per process, r: repeats of one process; pairs: `ab`'s "
-         "interleaved process pairs, tested on each pair's ratio); Detectable: the smallest change these figures "
-         "detect with 80% power.\n";
+  out +=
+      "n: figures tested per side (p: one median per process, r: repeats of one process; pairs: `ab`'s "
+      "interleaved process pairs, tested on each pair's ratio); Detectable: the smallest change these figures "
+      "detect with 80% power.\n";
   return out + preamble(c, "", false) + summary_line(c, s) + "\n";
 }
 
 std::string compare_markdown(const Comparison& c, const CompareSettings& s) {
-  std::string out = "| Run | Metric | n | Base | New | Change | p | Detectable | Verdict |\n"
-                    "|---|---|---:|---:|---:|---:|---:|---:|---|\n";
+  std::string out =
+      "| Run | Metric | n | Base | New | Change | p | Detectable | Verdict |\n"
+      "|---|---|---:|---:|---:|---:|---:|---:|---|\n";
   for (const auto& run : c.matched) {
     for (const auto& m : run.metrics) {
-      out += fmt::format("| {} | {} | {} | {} | {} | {:+.1f}% | {:.3f} | {} | {} |\n", run.label, m.metric, sizes(run, m),
-                         format_seconds(m.base_median), format_seconds(m.new_median), 100 * m.change, m.p_value,
-                         detectable_text(m.detectable), m.verdict);
+      out += fmt::format("| {} | {} | {} | {} | {} | {:+.1f}% | {:.3f} | {} | {} |\n", run.label, m.metric,
+                         sizes(run, m), format_seconds(m.base_median), format_seconds(m.new_median), 100 * m.change,
+                         m.p_value, detectable_text(m.detectable), m.verdict);
     }
   }
   std::string pre = preamble(c, "- ", true);
@@ -87,13 +91,24 @@ nlohmann::json compare_json(const Comparison& c, const CompareSettings& s) {
   for (const auto& run : c.matched) {
     nlohmann::json metrics = nlohmann::json::array();
     for (const auto& m : run.metrics) {
-      metrics.push_back({{"metric", m.metric}, {"base_median_s", m.base_median}, {"new_median_s", m.new_median},
-                         {"change", m.change}, {"p_value", m.p_value}, {"n_base", m.n_base}, {"n_new", m.n_new},
-                         {"min_p", m.min_p}, {"detectable_change", finite_or_null(m.detectable)},
+      metrics.push_back({{"metric", m.metric},
+                         {"base_median_s", m.base_median},
+                         {"new_median_s", m.new_median},
+                         {"change", m.change},
+                         {"p_value", m.p_value},
+                         {"n_base", m.n_base},
+                         {"n_new", m.n_new},
+                         {"min_p", m.min_p},
+                         {"detectable_change", finite_or_null(m.detectable)},
                          {"verdict", m.verdict}});
     }
-    runs.push_back({{"run", run.label}, {"base_processes", run.base_processes}, {"new_processes", run.new_processes},
-                    {"per_process", run.per_process}, {"paired", run.paired}, {"differences", run.differences}, {"metrics", metrics}});
+    runs.push_back({{"run", run.label},
+                    {"base_processes", run.base_processes},
+                    {"new_processes", run.new_processes},
+                    {"per_process", run.per_process},
+                    {"paired", run.paired},
+                    {"differences", run.differences},
+                    {"metrics", metrics}});
   }
   return {{"schema_version", 2},
           {"threshold_percent", 100 * s.threshold},

@@ -27,7 +27,8 @@ std::string psnr_text(double db) { return std::isinf(db) ? "inf" : fmt::format("
 
 std::string quality_text(const RunRow& r) {
   if (!r.quality) return "";
-  return fmt::format("{:.3g} / {} dB{}", r.quality->rmse, psnr_text(r.quality->psnr_db), r.quality->per_sample ? "*" : "");
+  return fmt::format("{:.3g} / {} dB{}", r.quality->rmse, psnr_text(r.quality->psnr_db),
+                     r.quality->per_sample ? "*" : "");
 }
 
 bool any_quality(const std::vector<RunRow>& rows) {
@@ -77,7 +78,7 @@ std::vector<RunRow> summarize_runs(const std::vector<RunResult>& results, const 
   for (const RunResult& r : results) {
     RunRow row;
     row.sampler = r.spec.sampler;
-    row.status = r.status;
+    row.status = status_name(r.status);
     row.steps = r.spec.steps;
     row.shape = r.spec.shape;
     row.seed = r.spec.seed;
@@ -119,7 +120,9 @@ std::string console_table(const std::vector<RunRow>& rows, const std::string& un
     out += fmt::format(" {:>11} {:>11} {:>9.1f} {:>8}", format_seconds(r.step.median, unit),
                        format_seconds(r.total.median, unit), r.steps_per_s, spread(r));
     if (speed) out += fmt::format(" {:>8.1f}x", r.speedup);
-    if (fd) out += fmt::format(" {:>22} {:>10}", fd_text(r), r.fd ? format_seconds(r.fd->generation_s / double(r.fd->samples), unit) : "-");
+    if (fd)
+      out += fmt::format(" {:>22} {:>10}", fd_text(r),
+                         r.fd ? format_seconds(r.fd->generation_s / double(r.fd->samples), unit) : "-");
     if (quality) out += "  " + quality_text(r);
     if (r.status != "ok") out += "  (" + r.status + ")";
     out += "\n";
@@ -129,7 +132,8 @@ std::string console_table(const std::vector<RunRow>& rows, const std::string& un
 
 std::string markdown_table(const std::vector<RunRow>& rows, const std::string& unit) {
   const bool speed = any_speedup(rows), quality = any_quality(rows), shapes = shapes_differ(rows), fd = any_fd(rows);
-  std::string out = std::string("| Sampler | Steps |") + (shapes ? " Shape |" : "") + " Time/Step | Total | it/s | Spread |";
+  std::string out =
+      std::string("| Sampler | Steps |") + (shapes ? " Shape |" : "") + " Time/Step | Total | it/s | Spread |";
   std::string rule = std::string("|---|---:|") + (shapes ? "---|" : "") + "---:|---:|---:|---:|";
   if (speed) out += " Speed-up |", rule += "---:|";
   if (fd) out += " FD [95% CI] | s/image |", rule += "---:|---:|";
@@ -141,7 +145,9 @@ std::string markdown_table(const std::vector<RunRow>& rows, const std::string& u
     out += fmt::format(" {} | {} | {:.1f} | {} |", r.total.n ? format_seconds(r.step.median, unit) : r.status,
                        r.total.n ? format_seconds(r.total.median, unit) : "-", r.steps_per_s, spread(r));
     if (speed) out += fmt::format(" {:.1f}x |", r.speedup);
-    if (fd) out += " " + fd_text(r) + " | " + (r.fd ? format_seconds(r.fd->generation_s / double(r.fd->samples), unit) : "-") + " |";
+    if (fd)
+      out += " " + fd_text(r) + " | " +
+             (r.fd ? format_seconds(r.fd->generation_s / double(r.fd->samples), unit) : "-") + " |";
     if (quality) out += " " + quality_text(r) + " |";
     out += "\n";
   }
@@ -155,10 +161,11 @@ std::string csv_table(const std::vector<RunRow>& rows) {
       "reference,rmse,max_abs,psnr_db,fd,fd_ci_low,fd_ci_high,fd_samples,fd_per_image_s\n";
   for (const RunRow& r : rows) {
     std::string shape = shape_text(r.shape);
-    out += fmt::format("{},{},{},{},{},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.6g},{:.6g},",
-                       r.sampler, r.steps, shape, r.seed, r.status, r.total.n, r.total.median, r.total.iqr, r.total.ci_low,
-                       r.total.ci_high, r.step.median, r.model.median, r.sampler_time.median, r.steps_per_s,
-                       r.images_per_s, r.outside_model_fraction, r.speedup);
+    out +=
+        fmt::format("{},{},{},{},{},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.6g},{:.6g},",
+                    r.sampler, r.steps, shape, r.seed, r.status, r.total.n, r.total.median, r.total.iqr, r.total.ci_low,
+                    r.total.ci_high, r.step.median, r.model.median, r.sampler_time.median, r.steps_per_s,
+                    r.images_per_s, r.outside_model_fraction, r.speedup);
     if (r.quality) {
       out += fmt::format("{},{:.9g},{:.9g},{},", r.quality->reference, r.quality->rmse, r.quality->max_abs,
                          psnr_text(r.quality->psnr_db));
@@ -166,8 +173,8 @@ std::string csv_table(const std::vector<RunRow>& rows) {
       out += ",,,,";
     }
     if (r.fd) {
-      out += fmt::format("{:.9g},{:.9g},{:.9g},{},{:.9g}\n", r.fd->fd.fd, r.fd->fd.ci_low, r.fd->fd.ci_high, r.fd->samples,
-                         r.fd->generation_s / double(r.fd->samples));
+      out += fmt::format("{:.9g},{:.9g},{:.9g},{},{:.9g}\n", r.fd->fd.fd, r.fd->fd.ci_low, r.fd->fd.ci_high,
+                         r.fd->samples, r.fd->generation_s / double(r.fd->samples));
     } else {
       out += ",,,,\n";
     }

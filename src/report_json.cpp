@@ -12,17 +12,29 @@ namespace diffbench {
 namespace {
 
 nlohmann::json summary_json(const Summary& s) {
-  return {{"n", s.n},           {"mean", s.mean},       {"median", s.median},   {"stddev", s.stddev},
-          {"min", s.min},       {"max", s.max},         {"q1", s.q1},           {"q3", s.q3},
-          {"iqr", s.iqr},       {"cv", s.cv},           {"ci_low", s.ci_low},   {"ci_high", s.ci_high},
-          {"ci_level", s.ci_level}, {"noisy", s.noisy}, {"samples", s.samples}};
+  return {{"n", s.n},
+          {"mean", s.mean},
+          {"median", s.median},
+          {"stddev", s.stddev},
+          {"min", s.min},
+          {"max", s.max},
+          {"q1", s.q1},
+          {"q3", s.q3},
+          {"iqr", s.iqr},
+          {"cv", s.cv},
+          {"ci_low", s.ci_low},
+          {"ci_high", s.ci_high},
+          {"ci_level", s.ci_level},
+          {"noisy", s.noisy},
+          {"samples", s.samples}};
 }
 
 // What the UNet was conditioned on: where it came from, its shape and content hash.
 nlohmann::json cond_json(const Session& session) {
   if (!session.cond.defined()) return nullptr;
   auto hash = [](const at::Tensor& t) { return sha256_hex(to_npy(t.to(at::kFloat).contiguous())); };
-  nlohmann::json j = {{"source", session.cond_source}, {"shape", session.cond.sizes().vec()}, {"sha256", hash(session.cond)}};
+  nlohmann::json j = {
+      {"source", session.cond_source}, {"shape", session.cond.sizes().vec()}, {"sha256", hash(session.cond)}};
   if (session.uncond.defined()) {
     j["uncond_source"] = session.uncond_source;
     j["uncond_sha256"] = hash(session.uncond);
@@ -35,19 +47,20 @@ nlohmann::json cond_json(const Session& session) {
 }  // namespace
 
 nlohmann::json fd_json(const FdQuality& q) {
-  return {{"value", q.fd.fd},
-          {"ci_low", q.fd.ci_low},
-          {"ci_high", q.fd.ci_high},
-          {"ci_level", 0.95},
-          {"bootstrap_resamples", q.fd.resamples},
-          {"samples", q.samples},
-          {"generation_s", q.generation_s},
-          {"per_image_s", q.samples ? q.generation_s / double(q.samples) : 0.0},
-          {"features_s", q.features_s},
-          {"feature_model", q.feature_model},
-          {"feature_model_sha256", q.feature_model_sha256},
-          {"reference_stats", q.reference_stats},
-          {"floor", q.floor ? nlohmann::json{{"n", q.floor->first}, {"fd", q.floor->second}} : nlohmann::json(nullptr)}};
+  return {
+      {"value", q.fd.fd},
+      {"ci_low", q.fd.ci_low},
+      {"ci_high", q.fd.ci_high},
+      {"ci_level", 0.95},
+      {"bootstrap_resamples", q.fd.resamples},
+      {"samples", q.samples},
+      {"generation_s", q.generation_s},
+      {"per_image_s", q.samples ? q.generation_s / double(q.samples) : 0.0},
+      {"features_s", q.features_s},
+      {"feature_model", q.feature_model},
+      {"feature_model_sha256", q.feature_model_sha256},
+      {"reference_stats", q.reference_stats},
+      {"floor", q.floor ? nlohmann::json{{"n", q.floor->first}, {"fd", q.floor->second}} : nlohmann::json(nullptr)}};
 }
 
 nlohmann::json run_config_json(const RunSpec& spec, const Session& session) {
@@ -79,12 +92,17 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
   const RunStats stats = compute_stats(r);
   nlohmann::json repeats = nlohmann::json::array();
   for (const RepeatResult& rep : r.repeats) {
-    repeats.push_back({{"seed", rep.seed}, {"total_s", rep.total_s}, {"init_noise_s", rep.init_noise_s},
-                       {"vae_s", rep.vae_s}, {"rest_s", rep.rest_s}, {"step_s", rep.step_s}, {"model_s", rep.model_s}});
+    repeats.push_back({{"seed", rep.seed},
+                       {"total_s", rep.total_s},
+                       {"init_noise_s", rep.init_noise_s},
+                       {"vae_s", rep.vae_s},
+                       {"rest_s", rep.rest_s},
+                       {"step_s", rep.step_s},
+                       {"model_s", rep.model_s}});
   }
   nlohmann::json j = {
       {"config", config},
-      {"status", r.status},
+      {"status", status_name(r.status)},
       {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
       {"failed_step", r.failed_step >= 0 ? nlohmann::json(r.failed_step) : nlohmann::json(nullptr)},
       {"notes", r.plan.notes},
@@ -121,7 +139,8 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
     j["quality"] = {{"reference", q.reference},
                     {"per_sample", q.per_sample},
                     {"latents", {{"rmse", q.rmse}, {"max_abs", q.max_abs}, {"psnr_db", finite_or_null(q.psnr_db)}}},
-                    {"images", q.has_images ? nlohmann::json{{"rmse", q.image_rmse}, {"max_abs", q.image_max_abs},
+                    {"images", q.has_images ? nlohmann::json{{"rmse", q.image_rmse},
+                                                             {"max_abs", q.image_max_abs},
                                                              {"psnr_db", finite_or_null(q.image_psnr_db)}}
                                             : nlohmann::json(nullptr)}};
   }

@@ -33,9 +33,10 @@ std::string memory_refusal(const std::vector<int64_t>& shape, bool on_cpu, doubl
   for (int64_t d : shape) elements *= double(d);
   const double need = elements * 4 * (on_cpu ? 32 : 1);  // device memory: LibTorch reports its own OOM
   if (need <= available_bytes) return "";
-  return fmt::format("--shape {} needs about {:.3g} GiB (latents and activations), but only {:.3g} GiB of memory is "
-                     "available; use a smaller batch or resolution", shape_text(shape), need / (1 << 30),
-                     available_bytes / (1 << 30));
+  return fmt::format(
+      "--shape {} needs about {:.3g} GiB (latents and activations), but only {:.3g} GiB of memory is "
+      "available; use a smaller batch or resolution",
+      shape_text(shape), need / (1 << 30), available_bytes / (1 << 30));
 }
 
 RunSpec resolve(const Session& session, RunSpec spec) {
@@ -56,7 +57,8 @@ RunSpec resolve(const Session& session, RunSpec spec) {
   if (!refusal.empty()) throw UsageError(refusal);
   // DDIM's eta interpolates between the deterministic ODE (0) and DDPM's posterior variance (1);
   // beyond 1 the variance exceeds what the next step can hold and the latents become NaN.
-  if (!(spec.eta >= 0 && spec.eta <= 1)) throw UsageError(fmt::format("--eta must be between 0 and 1, got {}", spec.eta));
+  if (!(spec.eta >= 0 && spec.eta <= 1))
+    throw UsageError(fmt::format("--eta must be between 0 and 1, got {}", spec.eta));
   if (spec.warmup < 0) throw UsageError(fmt::format("--warmup must be >= 0, got {}", spec.warmup));
   if (spec.repeat < 1) throw UsageError(fmt::format("--repeat must be at least 1, got {}", spec.repeat));
   // The plan checks the step count against the schedule (e.g. LCM's original_inference_steps) now,
@@ -67,16 +69,19 @@ RunSpec resolve(const Session& session, RunSpec spec) {
   if (!spec.guidance) spec.guidance = conditional ? sampler.default_guidance : 0.0;
   if (*spec.guidance < 0) throw UsageError(fmt::format("--guidance-scale must be >= 0, got {}", *spec.guidance));
   if (!conditional && *spec.guidance > 1) {
-    throw UsageError(fmt::format("--guidance-scale {} needs a conditional UNet with forward(sample, timestep, "
-                                 "encoder_hidden_states); '{}' takes (sample, timestep)", *spec.guidance,
-                                 session.unet->path()));
+    throw UsageError(
+        fmt::format("--guidance-scale {} needs a conditional UNet with forward(sample, timestep, "
+                    "encoder_hidden_states); '{}' takes (sample, timestep)",
+                    *spec.guidance, session.unet->path()));
   }
   if (conditional) {
     if (!session.cond.defined()) throw UsageError("a conditional UNet needs --cond FILE.npy or --cond-shape B,L,D");
     int64_t b = spec.shape[0], cb = session.cond.size(0);
     if (b % cb != 0) {
-      throw UsageError(fmt::format("conditioning batch {} does not match the latent batch {} (--shape); "
-                                   "give one row, one per sample, or a number of rows that divides the batch (they repeat)", cb, b));
+      throw UsageError(
+          fmt::format("conditioning batch {} does not match the latent batch {} (--shape); "
+                      "give one row, one per sample, or a number of rows that divides the batch (they repeat)",
+                      cb, b));
     }
     if (session.uncond.defined() && session.uncond.sizes().slice(1) != session.cond.sizes().slice(1)) {
       throw UsageError(fmt::format("--uncond shape {} does not match --cond shape {}",

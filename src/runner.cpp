@@ -49,8 +49,8 @@ struct RepeatContext {
   const std::vector<at::Tensor>& timesteps;
   const ProgressFn& progress;
   double run_start;
-  int repeats;            // warm-ups included
-  int* step_reached;      // last finished step, for the interrupt message
+  int repeats;  // warm-ups included
+  int* step_reached;  // last finished step, for the interrupt message
 };
 
 // A counted repeat's outputs besides its times.
@@ -151,13 +151,14 @@ RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress)
   int step_reached = -1;
   const int repeats = spec.warmup + spec.repeat;
   const ResourceWatch resources(session.device);
-  const RepeatContext context{session, spec, sampler, schedule, result.plan, model, finite, timesteps,
-                              progress, now_s(), repeats, &step_reached};
+  const RepeatContext context{session, spec,      sampler,  schedule, result.plan, model,
+                              finite,  timesteps, progress, now_s(),  repeats,     &step_reached};
   try {
     for (int k = 0; k < repeats; ++k) {
       const bool counted = k >= spec.warmup;
       RepeatOutput output;
-      RepeatResult rep = one_repeat(context, k, spec.seed + (spec.vary_seed && counted ? uint64_t(k - spec.warmup) : 0), &output);
+      RepeatResult rep =
+          one_repeat(context, k, spec.seed + (spec.vary_seed && counted ? uint64_t(k - spec.warmup) : 0), &output);
       if (!counted) continue;
       result.repeats.push_back(std::move(rep));
       if (k == repeats - 1) {
@@ -166,11 +167,11 @@ RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress)
       }
     }
   } catch (const NonFiniteError& e) {
-    result.status = "failed";
+    result.status = RunStatus::failed;
     result.error = e.what();
     result.failed_step = e.step;
   } catch (const Interrupted& e) {
-    result.status = "interrupted";
+    result.status = RunStatus::interrupted;
     result.error = fmt::format("stopped by signal {} at step {}", e.signal_number, step_reached + 1);
   }
   resources.finish(result);

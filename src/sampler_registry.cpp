@@ -45,7 +45,9 @@ Plan plan_for(const SamplerInfo& sampler, const NoiseSchedule& schedule, const S
   return plan;
 }
 
-bool is_stochastic(const SamplerInfo& sampler, double eta) { return sampler.stochastic || (sampler.uses_eta && eta > 0); }
+bool is_stochastic(const SamplerInfo& sampler, double eta) {
+  return sampler.stochastic || (sampler.uses_eta && eta > 0);
+}
 
 std::vector<std::string> eta_samplers() {
   std::vector<std::string> names;

@@ -15,10 +15,9 @@ using json = nlohmann::json;
 
 const char* type_name(const json& value) { return value.type_name(); }
 
-[[noreturn]] void wrong_type(const std::string& origin, const std::string& key, const char* want,
-                             const json& value) {
-  throw UsageError(fmt::format("config {}: key '{}' must be {}, got {} ({})", origin, key, want,
-                               type_name(value), value.dump()));
+[[noreturn]] void wrong_type(const std::string& origin, const std::string& key, const char* want, const json& value) {
+  throw UsageError(
+      fmt::format("config {}: key '{}' must be {}, got {} ({})", origin, key, want, type_name(value), value.dump()));
 }
 
 double as_number(const std::string& origin, const std::string& key, const json& v) {
@@ -54,7 +53,8 @@ struct Field {
 
 // The options diffbench's samplers read (see SchedulerConfig).
 const Field kFields[] = {
-    {"num_train_timesteps", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.num_train_timesteps = as_int(o, k, v); }},
+    {"num_train_timesteps",
+     [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.num_train_timesteps = as_int(o, k, v); }},
     {"beta_start", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.beta_start = as_number(o, k, v); }},
     {"beta_end", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.beta_end = as_number(o, k, v); }},
     {"beta_schedule", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.beta_schedule = as_string(o, k, v); }},
@@ -65,33 +65,65 @@ const Field kFields[] = {
        for (const auto& b : v) betas.push_back(as_number(o, k, b));
        c.trained_betas = betas;
      }},
-    {"rescale_betas_zero_snr", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.rescale_betas_zero_snr = as_bool(o, k, v); }},
-    {"timestep_spacing", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.timestep_spacing = as_string(o, k, v); }},
+    {"rescale_betas_zero_snr",
+     [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.rescale_betas_zero_snr = as_bool(o, k, v); }},
+    {"timestep_spacing",
+     [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.timestep_spacing = as_string(o, k, v); }},
     {"steps_offset", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.steps_offset = as_int(o, k, v); }},
     {"prediction_type", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.prediction_type = as_string(o, k, v); }},
     {"clip_sample", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.clip_sample = as_bool(o, k, v); }},
-    {"clip_sample_range", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.clip_sample_range = as_number(o, k, v); }},
+    {"clip_sample_range",
+     [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.clip_sample_range = as_number(o, k, v); }},
     {"set_alpha_to_one", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.set_alpha_to_one = as_bool(o, k, v); }},
-    {"use_karras_sigmas", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.use_karras_sigmas = as_bool(o, k, v); }},
-    {"original_inference_steps", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.original_inference_steps = as_int(o, k, v); }},
-    {"timestep_scaling", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.timestep_scaling = as_number(o, k, v); }},
+    {"use_karras_sigmas",
+     [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.use_karras_sigmas = as_bool(o, k, v); }},
+    {"original_inference_steps",
+     [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.original_inference_steps = as_int(o, k, v); }},
+    {"timestep_scaling",
+     [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.timestep_scaling = as_number(o, k, v); }},
 };
 
 // Keys other diffusers schedulers define. They are not errors and not warned about:
 // a config written for PNDM or DPM-Solver loads as-is.
-const char* const kForeignKeys[] = {
-    "skip_prk_steps", "variance_type", "solver_order", "algorithm_type", "solver_type",
-    "lower_order_final", "euler_at_final", "final_sigmas_type", "lambda_min_clipped",
-    "interpolation_type", "use_exponential_sigmas", "use_beta_sigmas", "use_lu_lambdas",
-    "use_flow_sigmas", "flow_shift", "sigma_min", "sigma_max", "timestep_type", "thresholding",
-    "dynamic_thresholding_ratio", "sample_max_value", "shift", "use_dynamic_shifting",
-    "time_shift_type", "beta_sigmas", "sigma_data", "rho", "s_noise", "s_churn", "s_tmin", "s_tmax"};
+const char* const kForeignKeys[] = {"skip_prk_steps",
+                                    "variance_type",
+                                    "solver_order",
+                                    "algorithm_type",
+                                    "solver_type",
+                                    "lower_order_final",
+                                    "euler_at_final",
+                                    "final_sigmas_type",
+                                    "lambda_min_clipped",
+                                    "interpolation_type",
+                                    "use_exponential_sigmas",
+                                    "use_beta_sigmas",
+                                    "use_lu_lambdas",
+                                    "use_flow_sigmas",
+                                    "flow_shift",
+                                    "sigma_min",
+                                    "sigma_max",
+                                    "timestep_type",
+                                    "thresholding",
+                                    "dynamic_thresholding_ratio",
+                                    "sample_max_value",
+                                    "shift",
+                                    "use_dynamic_shifting",
+                                    "time_shift_type",
+                                    "beta_sigmas",
+                                    "sigma_data",
+                                    "rho",
+                                    "s_noise",
+                                    "s_churn",
+                                    "s_tmin",
+                                    "s_tmax"};
 
 std::string line_and_column(const std::string& text, size_t byte) {
   size_t line = 1, column = 1;
   for (size_t i = 0; i < byte && i < text.size(); ++i) {
-    if (text[i] == '\n') ++line, column = 1;
-    else ++column;
+    if (text[i] == '\n')
+      ++line, column = 1;
+    else
+      ++column;
   }
   return fmt::format("line {}, column {}", line, column);
 }
@@ -161,7 +193,8 @@ void validate(const SchedulerConfig& c) {
       if (!(b > 0 && b < 1)) throw UsageError(fmt::format("trained_betas must lie in (0, 1), got {}", b));
     }
   } else if (!(c.beta_start > 0 && c.beta_end > 0 && c.beta_start < 1 && c.beta_end < 1)) {
-    throw UsageError(fmt::format("beta_start and beta_end must lie in (0, 1), got {} and {}", c.beta_start, c.beta_end));
+    throw UsageError(
+        fmt::format("beta_start and beta_end must lie in (0, 1), got {} and {}", c.beta_start, c.beta_end));
   }
   if (c.steps_offset < 0) throw UsageError(fmt::format("steps_offset must be >= 0, got {}", c.steps_offset));
   if (c.original_inference_steps < 1) {

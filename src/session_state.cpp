@@ -21,6 +21,15 @@ const std::string& vae_sha256(const Session& session) {
   return session.vae_sha256;
 }
 
+const char* status_name(RunStatus status) {
+  switch (status) {
+    case RunStatus::failed: return "failed";
+    case RunStatus::interrupted: return "interrupted";
+    case RunStatus::ok: break;
+  }
+  return "ok";
+}
+
 void request_stop(int signal_number) { g_stop_signal.store(signal_number); }
 int stop_requested() { return g_stop_signal.load(); }
 

@@ -23,8 +23,10 @@ std::vector<Cell> expand_grid(const std::vector<std::string>& samplers, const st
         for (int s : step_list) {
           Cell cell{sampler, s, shape};
           if (batch > 0) {
-            if (cell.shape.empty()) cell.shape = {batch};  // completed from the model's shape later
-            else cell.shape[0] = batch;
+            if (cell.shape.empty())
+              cell.shape = {batch};  // completed from the model's shape later
+            else
+              cell.shape[0] = batch;
           }
           cells.push_back(cell);
         }
@@ -84,7 +86,8 @@ void collect_differences(const nlohmann::json& a, const nlohmann::json& b, const
     for (const auto& [k, v] : a.items()) keys.insert(k);
     for (const auto& [k, v] : b.items()) keys.insert(k);
     for (const auto& k : keys) {
-      collect_differences(a.value(k, nlohmann::json()), b.value(k, nlohmann::json()), prefix.empty() ? k : prefix + "." + k, out);
+      collect_differences(a.value(k, nlohmann::json()), b.value(k, nlohmann::json()),
+                          prefix.empty() ? k : prefix + "." + k, out);
     }
   } else if (a != b) {
     out->push_back(prefix);

@@ -18,11 +18,13 @@ at::Tensor read_npy(const std::string& path) { return from_npy(slurp(path), path
 
 TEST(Cli, DdimWritesJsonWithTheRequiredFieldsAndReadableLatents) {
   std::string dir = scratch_dir("json");
-  CliResult r = run_cli(kTiny + "--sampler ddim --steps 10 --seed 3 --repeat 2 --json " + dir + "/r.json --save-latents " + dir + "/x.npy");
+  CliResult r = run_cli(kTiny + "--sampler ddim --steps 10 --seed 3 --repeat 2 --json " + dir +
+                        "/r.json --save-latents " + dir + "/x.npy");
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(slurp(dir + "/r.json"));
   EXPECT_EQ(j["schema_version"], 2);
-  for (const char* key : {"diffbench_version", "git_sha", "libtorch_version", "device", "dtype", "threads", "cpu_model", "date", "blas"}) {
+  for (const char* key : {"diffbench_version", "git_sha", "libtorch_version", "device", "dtype", "threads", "cpu_model",
+                          "date", "blas"}) {
     EXPECT_TRUE(j["context"].contains(key)) << key;
   }
   ASSERT_EQ(j["runs"].size(), 1u);
@@ -52,7 +54,8 @@ TEST(Cli, DdimWritesJsonWithTheRequiredFieldsAndReadableLatents) {
 TEST(Cli, SameSeedSameLatentsOtherSeedOtherLatents) {
   std::string dir = scratch_dir("seed");
   for (const char* name : {"a", "b"}) {
-    ASSERT_EQ(run_cli(kTiny + "--sampler euler_a --steps 5 --seed 1 --save-latents " + dir + "/" + name + ".npy").code, 0);
+    ASSERT_EQ(run_cli(kTiny + "--sampler euler_a --steps 5 --seed 1 --save-latents " + dir + "/" + name + ".npy").code,
+              0);
   }
   ASSERT_EQ(run_cli(kTiny + "--sampler euler_a --steps 5 --seed 2 --save-latents " + dir + "/c.npy").code, 0);
   EXPECT_EQ(slurp(dir + "/a.npy"), slurp(dir + "/b.npy"));
@@ -75,9 +78,11 @@ TEST(Cli, TablePrintsSamplerStepsAndTimes) {
 
 TEST(Cli, VaeDecodesToPngs) {
   std::string dir = scratch_dir("png");
-  CliResult r = run_cli(kTiny + "--sampler lcm --shape 2,4,8,8 --vae " + kModels + "vae_tiny.pt --save-images " + dir + "/img --json " + dir + "/r.json");
+  CliResult r = run_cli(kTiny + "--sampler lcm --shape 2,4,8,8 --vae " + kModels + "vae_tiny.pt --save-images " + dir +
+                        "/img --json " + dir + "/r.json");
   ASSERT_EQ(r.code, 0) << r.err;
-  for (const char* f : {"/img/image_000.png", "/img/image_001.png", "/img/grid.png"}) EXPECT_EQ(slurp(dir + f).substr(1, 3), "PNG") << f;
+  for (const char* f : {"/img/image_000.png", "/img/image_001.png", "/img/grid.png"})
+    EXPECT_EQ(slurp(dir + f).substr(1, 3), "PNG") << f;
   auto j = nlohmann::json::parse(slurp(dir + "/r.json"));
   EXPECT_GT(j["runs"][0]["repeats"][0]["vae_s"].get<double>(), 0.0);
 }
@@ -88,7 +93,8 @@ TEST(Cli, GuidanceWithEqualCondAndUncondEqualsTheConditionalModel) {
   write_file_atomically(dir + "/c.npy", to_npy(cond));
   std::string base = kTiny + "--unet " + kModels + "tiny_cond.pt --sampler ddim --steps 5 --cond " + dir + "/c.npy ";
   ASSERT_EQ(run_cli(base + "--guidance-scale 1 --save-latents " + dir + "/w1.npy").code, 0);
-  ASSERT_EQ(run_cli(base + "--uncond " + dir + "/c.npy --guidance-scale 7.5 --save-latents " + dir + "/same.npy").code, 0);
+  ASSERT_EQ(run_cli(base + "--uncond " + dir + "/c.npy --guidance-scale 7.5 --save-latents " + dir + "/same.npy").code,
+            0);
   CliResult r = run_cli(base + "--guidance-scale 7.5 --save-latents " + dir + "/w75.npy");
   ASSERT_EQ(r.code, 0) << r.err;
   at::Tensor w1 = read_npy(dir + "/w1.npy");
@@ -178,15 +184,19 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"empty_model", kRun + "--unet /dev/null", 1, "file is empty"},
         ErrorCase{"directory_model", kRun + "--unet /tmp", 1, "is a directory"},
         ErrorCase{"random_bytes", kRun + "--unet " + kData + "make_bad_models.py", 1, "not a TorchScript file"},
-        ErrorCase{"zip_not_torchscript", kRun + "--unet " + kData + "not_torchscript.zip", 1, "not a valid TorchScript file"},
+        ErrorCase{"zip_not_torchscript", kRun + "--unet " + kData + "not_torchscript.zip", 1,
+                  "not a valid TorchScript file"},
         ErrorCase{"no_forward", kRun + "--unet " + kData + "no_forward.pt", 1, "has no forward method"},
         ErrorCase{"wrong_arity", kRun + "--unet " + kData + "one_arg.pt", 1, "forward takes 1 argument(s)"},
         ErrorCase{"wrong_argument_type", kRun + "--unet " + kData + "int_timestep.pt", 1, "'timestep' has type int"},
         ErrorCase{"wrong_output_shape", kRun + "--shape 1,4,8,8 --unet " + kData + "wrong_shape.pt", 1,
                   "returned shape [1, 3, 8, 8]; expected [1, 4, 8, 8]"},
-        ErrorCase{"wrong_output_dtype", kRun + "--shape 1,4,8,8 --unet " + kData + "wrong_dtype.pt", 1, "returned dtype Long"},
-        ErrorCase{"non_tensor_output", kRun + "--shape 1,4,8,8 --unet " + kData + "returns_string.pt", 1, "forward returned String"},
-        ErrorCase{"throws_in_forward", kRun + "--shape 1,4,8,8 --unet " + kData + "throws.pt", 1, "deliberate failure inside forward"},
+        ErrorCase{"wrong_output_dtype", kRun + "--shape 1,4,8,8 --unet " + kData + "wrong_dtype.pt", 1,
+                  "returned dtype Long"},
+        ErrorCase{"non_tensor_output", kRun + "--shape 1,4,8,8 --unet " + kData + "returns_string.pt", 1,
+                  "forward returned String"},
+        ErrorCase{"throws_in_forward", kRun + "--shape 1,4,8,8 --unet " + kData + "throws.pt", 1,
+                  "deliberate failure inside forward"},
         ErrorCase{"vae_wrong_arity", kRun + "--vae " + kData + "wrong_shape.pt", 1, "VAE"},
         ErrorCase{"unknown_sampler", "--sampler dpm++", 2, "did you mean 'dpmpp_2m'"},
         ErrorCase{"unknown_flag", "--bogus", 2, "--bogus"},
@@ -203,18 +213,22 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"cuda_without_cuda", "--sampler ddim --device cuda", 2, "CUDA is not available"},
         ErrorCase{"unknown_device", "--sampler ddim --device tpu", 2, "unknown device"},
         ErrorCase{"unknown_dtype", "--sampler ddim --dtype fp8", 2, "unknown dtype"},
-        ErrorCase{"fp16_on_cpu", "--unet " + kModels + "tiny.pt --sampler ddim --dtype fp16", 2, "use --dtype fp32 or bf16"},
+        ErrorCase{"fp16_on_cpu", "--unet " + kModels + "tiny.pt --sampler ddim --dtype fp16", 2,
+                  "use --dtype fp32 or bf16"},
         ErrorCase{"json_in_missing_dir", "--sampler ddim --json /nonexistent/dir/r.json", 2, "does not exist"},
-        ErrorCase{"images_without_vae", "--unet " + kModels + "tiny.pt --sampler ddim --save-images /tmp/x", 2, "needs --vae"},
+        ErrorCase{"images_without_vae", "--unet " + kModels + "tiny.pt --sampler ddim --save-images /tmp/x", 2,
+                  "needs --vae"},
         ErrorCase{"missing_config", "--sampler ddim --config /nonexistent.json", 2, "no such file"},
-        ErrorCase{"bad_config_json", "--sampler ddim --config " + kData + "make_bad_models.py", 2, "not valid JSON at line 1"},
+        ErrorCase{"bad_config_json", "--sampler ddim --config " + kData + "make_bad_models.py", 2,
+                  "not valid JSON at line 1"},
         ErrorCase{"unknown_beta_schedule", "--sampler ddim --beta-schedule cosine", 2, "valid: linear, scaled_linear"},
         ErrorCase{"unknown_spacing", "--sampler ddim --timestep-spacing trailng", 2, "did you mean 'trailing'"},
         ErrorCase{"bad_reference", "--sampler ddim --reference dpmpp_2m", 2, "SAMPLER:STEPS"},
         ErrorCase{"two_outputs_on_stdout", "--sampler ddim --json - --csv -", 2, "only one of"},
         ErrorCase{"bad_prediction_type", "--sampler ddim --prediction-type eps", 2, "valid: epsilon"},
-        ErrorCase{"cond_batch_mismatch", "--unet " + kModels + "tiny_cond.pt --sampler ddim --shape 2,4,16,16 --cond-shape 3,8,32",
-                  2, "does not match the latent batch"}),
+        ErrorCase{"cond_batch_mismatch",
+                  "--unet " + kModels + "tiny_cond.pt --sampler ddim --shape 2,4,16,16 --cond-shape 3,8,32", 2,
+                  "does not match the latent batch"}),
     [](const auto& info) { return info.param.name; });
 
 TEST(Cli, NanIsReportedAtItsStepAndTheJsonKeepsTheRun) {
@@ -266,6 +280,7 @@ TEST(Cli, ProgressLineOnlyOnATerminalAndNeverInCiOrQuiet) {
   EXPECT_EQ(on_tty("CI=true", "").find("ETA"), std::string::npos);
   EXPECT_EQ(on_tty("", "--quiet").find("ETA"), std::string::npos);
   // Not a terminal (the other tests): no progress line in captured stderr.
-  CliResult piped = run_cli("--unet " + kModels + "tiny.pt --threads 1 --warmup 0 --repeat 1 --sampler ddim --steps 20");
+  CliResult piped =
+      run_cli("--unet " + kModels + "tiny.pt --threads 1 --warmup 0 --repeat 1 --sampler ddim --steps 20");
   EXPECT_EQ(piped.err.find("ETA"), std::string::npos);
 }

@@ -32,11 +32,13 @@ TEST(Config, Sd15FileLoadsAsShippedWithoutWarnings) {
 TEST(Config, PresetsLoad) {
   for (const char* name : {"sd15", "sdxl", "sdxl-turbo", "lcm-sd15"}) {
     std::vector<std::string> warnings;
-    SchedulerConfig c = load_scheduler_config(std::string(DIFFBENCH_SOURCE_DIR "/configs/") + name + ".json", &warnings);
+    SchedulerConfig c =
+        load_scheduler_config(std::string(DIFFBENCH_SOURCE_DIR "/configs/") + name + ".json", &warnings);
     EXPECT_TRUE(warnings.empty()) << name;
     EXPECT_EQ(c.num_train_timesteps, 1000) << name;
   }
-  EXPECT_EQ(load_scheduler_config(DIFFBENCH_SOURCE_DIR "/configs/sdxl-turbo.json", nullptr).timestep_spacing, "trailing");
+  EXPECT_EQ(load_scheduler_config(DIFFBENCH_SOURCE_DIR "/configs/sdxl-turbo.json", nullptr).timestep_spacing,
+            "trailing");
 }
 
 TEST(Config, UnknownKeysAreNamedInAWarning) {

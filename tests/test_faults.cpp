@@ -33,11 +33,12 @@ TEST(Faults, FullDiskKeepsThePreviousFile) {
 }
 
 TEST(Faults, DevFullIsWrittenInPlaceAndReported) {
-  CliResult r = run_cli("--unet " + kModels + "tiny.pt --threads 1 --warmup 0 --repeat 1 --sampler ddim --steps 4 --json /dev/full");
+  CliResult r = run_cli("--unet " + kModels +
+                        "tiny.pt --threads 1 --warmup 0 --repeat 1 --sampler ddim --steps 4 --json /dev/full");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.out.find("ddim"), std::string::npos);  // the table was printed before the write failed
   EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
-  EXPECT_EQ(std::system("test -c /dev/full"), 0);    // still the device, not a renamed-over file
+  EXPECT_EQ(std::system("test -c /dev/full"), 0);  // still the device, not a renamed-over file
 }
 
 TEST(Faults, ShapeTooLargeForMemoryIsRefusedUpFront) {
@@ -54,7 +55,9 @@ TEST(Faults, ShapeTooLargeForMemoryIsRefusedUpFront) {
 
 TEST(Faults, ANanRunFailsWhileTheOtherSamplersStillRun) {
   std::string dir = scratch_dir("nan_table");
-  CliResult r = run_cli("--unet " + kData + "nan_after_500.pt --shape 1,4,8,8 --threads 1 --warmup 0 --repeat 1 -q --json " + dir + "/r.json");
+  CliResult r =
+      run_cli("--unet " + kData + "nan_after_500.pt --shape 1,4,8,8 --threads 1 --warmup 0 --repeat 1 -q --json " +
+              dir + "/r.json");
   EXPECT_EQ(r.code, 1);
   auto runs = nlohmann::json::parse(slurp(dir + "/r.json"))["runs"];
   EXPECT_EQ(runs.size(), 6u);  // every sampler ran and is recorded
@@ -121,14 +124,18 @@ void fuzz(const std::vector<std::string>& seeds, F&& target, double seconds) {
 }  // namespace
 
 TEST(Faults, FuzzConfigReaderSurvivesArbitraryBytes) {
-  std::vector<std::string> seeds = {slurp(DIFFBENCH_SOURCE_DIR "/configs/sd15.json"), slurp(DIFFBENCH_SOURCE_DIR "/configs/lcm-sd15.json"),
+  std::vector<std::string> seeds = {slurp(DIFFBENCH_SOURCE_DIR "/configs/sd15.json"),
+                                    slurp(DIFFBENCH_SOURCE_DIR "/configs/lcm-sd15.json"),
                                     R"({"trained_betas": [0.1, 0.2, 0.3], "steps_offset": 0})"};
-  fuzz(seeds, [](const std::string& in) { parse_scheduler_config(in, "fuzz", nullptr); }, 3.0);
+  fuzz(
+      seeds, [](const std::string& in) { parse_scheduler_config(in, "fuzz", nullptr); }, 3.0);
 }
 
 TEST(Faults, FuzzNpyReaderSurvivesArbitraryBytes) {
-  std::vector<std::string> seeds = {to_npy(at::randn({1, 8, 32})), to_npy(at::randn({3})), to_npy(at::zeros({2, 0, 4}))};
-  fuzz(seeds, [](const std::string& in) { from_npy(in, "fuzz"); }, 3.0);
+  std::vector<std::string> seeds = {to_npy(at::randn({1, 8, 32})), to_npy(at::randn({3})),
+                                    to_npy(at::zeros({2, 0, 4}))};
+  fuzz(
+      seeds, [](const std::string& in) { from_npy(in, "fuzz"); }, 3.0);
 }
 
 TEST(Faults, Sha256KnownAnswersAndStreamedFiles) {

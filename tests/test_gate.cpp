@@ -21,8 +21,15 @@ nlohmann::json run_of(int steps, const std::string& process, const std::vector<d
                       const std::string& unet = std::string(64, 'a'), int threads = 2) {
   nlohmann::json reps = nlohmann::json::array();
   for (double t : totals) reps.push_back({{"total_s", t}});
-  return {{"config", {{"sampler", "ddim"}, {"steps", steps}, {"shape", {1, 4, 8, 8}}, {"seed", 0},
-                      {"unet_sha256", unet}, {"threads", threads}, {"dtype", "fp32"}, {"device", "cpu"}}},
+  return {{"config",
+           {{"sampler", "ddim"},
+            {"steps", steps},
+            {"shape", {1, 4, 8, 8}},
+            {"seed", 0},
+            {"unet_sha256", unet},
+            {"threads", threads},
+            {"dtype", "fp32"},
+            {"device", "cpu"}}},
           {"status", "ok"},
           {"process", {{"id", process}}},
           {"repeats", reps},
@@ -65,7 +72,8 @@ TEST(Gate, ADifferentModelIsNotMatchedUnlessAskedAndThenSaidLoudly) {
   CliResult ignored = run_cli("compare " + a + " " + b + " --ignore model --markdown " + dir + "/c.md");
   EXPECT_EQ(ignored.code, 0) << ignored.out;
   EXPECT_NE(ignored.out.find("WARNING: ddim 10 steps 1x4x8x8 seed 0 was compared across different unet_sha256"),
-            std::string::npos) << ignored.out;
+            std::string::npos)
+      << ignored.out;
   EXPECT_NE(slurp(dir + "/c.md").find("**WARNING**"), std::string::npos);
   EXPECT_EQ(run_cli("compare " + a + " " + b + " --ignore modle").code, 2);
 }
@@ -107,7 +115,8 @@ TEST(Gate, SeveralProcessesPerSideAreTestedOnePerProcess) {
   std::vector<nlohmann::json> base, updated;
   for (size_t k = 0; k < base_levels.size(); ++k) {
     std::vector<double> a, b;
-    for (double e : {-0.005, 0.0, 0.005, 0.002, -0.002}) a.push_back(base_levels[k] + e), b.push_back(new_levels[k] + e);
+    for (double e : {-0.005, 0.0, 0.005, 0.002, -0.002})
+      a.push_back(base_levels[k] + e), b.push_back(new_levels[k] + e);
     base.push_back(run_of(10, "base" + std::to_string(k), a));
     updated.push_back(run_of(10, "new" + std::to_string(k), b));
   }
@@ -134,8 +143,8 @@ TEST(Gate, DetectableChangeHasTheNormalApproximationsClosedForm) {
   EXPECT_NEAR(normal_upper_quantile(0.2), 0.841621, 1e-6);
   // Both sides {1..5}: variance 2.5 each, se = sqrt(2.5/5 + 2.5/5) = 1; (1.959964 + 0.841621) / 3.
   EXPECT_NEAR(detectable_change({1, 2, 3, 4, 5}, {1, 2, 3, 4, 5}, 3.0, 0.05), 2.801585 / 3, 1e-6);
-  EXPECT_TRUE(std::isinf(detectable_change({1}, {1, 2, 3}, 1.0, 0.05)));     // one figure: spread unknown
-  EXPECT_TRUE(std::isinf(detectable_change({1, 2}, {1, 2}, 1.0, 0.05)));     // min p 1/3 >= alpha
+  EXPECT_TRUE(std::isinf(detectable_change({1}, {1, 2, 3}, 1.0, 0.05)));  // one figure: spread unknown
+  EXPECT_TRUE(std::isinf(detectable_change({1, 2}, {1, 2}, 1.0, 0.05)));  // min p 1/3 >= alpha
 }
 
 TEST(Gate, AFailedRunIsListedNotSilentlyDropped) {
@@ -149,8 +158,10 @@ TEST(Gate, AFailedRunIsListedNotSilentlyDropped) {
 }
 
 TEST(Gate, CellIdentityCoversModelConditioningDeviceDtypeThreads) {
-  nlohmann::json c = {{"sampler", "ddim"}, {"steps", 5},        {"unet", "/a/x.pt"}, {"unet_sha256", "aa"},
-                      {"threads", 2},      {"dtype", "fp32"},   {"device", "cpu"},   {"warmup", 1},
+  nlohmann::json c = {{"sampler", "ddim"}, {"steps", 5},
+                      {"unet", "/a/x.pt"}, {"unet_sha256", "aa"},
+                      {"threads", 2},      {"dtype", "fp32"},
+                      {"device", "cpu"},   {"warmup", 1},
                       {"repeat", 3},       {"cond", {{"shape", {1, 1, 8}}, {"sha256", "cc"}}}};
   nlohmann::json moved = c;
   moved["unet"] = "/b/x.pt";  // the same file elsewhere, measured more often: the same cell
@@ -169,10 +180,13 @@ TEST(Gate, CellIdentityCoversModelConditioningDeviceDtypeThreads) {
 
 TEST(Gate, AbRunsInterleavedProcessesAndTestsPerProcess) {
   std::string dir = scratch_dir("gate_ab");
-  const std::string run = " -- --unet " + kModels + "tiny.pt --threads 1 --sampler ddim --steps 4 --warmup 0 --repeat 2";
+  const std::string run =
+      " -- --unet " + kModels + "tiny.pt --threads 1 --sampler ddim --steps 4 --warmup 0 --repeat 2";
   // 16x the latent pixels on the new side: a slowdown no noise can hide, matched with --ignore shape.
-  CliResult slow = run_cli("ab --processes 6 --warmup-processes 0 -q --ignore shape --new-args \"--shape 1,4,64,64\" "
-                           "--save-base " + dir + "/base.json --save-new " + dir + "/new.json --json " + dir + "/c.json" + run);
+  CliResult slow = run_cli(
+      "ab --processes 6 --warmup-processes 0 -q --ignore shape --new-args \"--shape 1,4,64,64\" "
+      "--save-base " +
+      dir + "/base.json --save-new " + dir + "/new.json --json " + dir + "/c.json" + run);
   EXPECT_EQ(slow.code, 3) << slow.err;
   auto c = nlohmann::json::parse(slurp(dir + "/c.json"));
   EXPECT_EQ(c["runs"][0]["per_process"], true);
@@ -192,7 +206,7 @@ TEST(Gate, WilcoxonSignedRankExactPValues) {
   EXPECT_DOUBLE_EQ(wilcoxon_signed_rank_p({1, 2, 3, 4, 5, 6}), 2.0 / 64);  // all positive: the extreme of 2^6
   EXPECT_DOUBLE_EQ(wilcoxon_signed_rank_p({1, 2, 3}), 2.0 / 8);
   EXPECT_DOUBLE_EQ(wilcoxon_signed_rank_p({-1, 2, 3}), 0.5);  // W+ = 5: P(W+ >= 5) = 2/8
-  EXPECT_DOUBLE_EQ(wilcoxon_signed_rank_p({0, 0}), 1.0);      // no nonzero difference: no evidence
+  EXPECT_DOUBLE_EQ(wilcoxon_signed_rank_p({0, 0}), 1.0);  // no nonzero difference: no evidence
 }
 
 TEST(Gate, AbPairsCancelDriftThatHidesASlowdownFromUnpairedTests) {

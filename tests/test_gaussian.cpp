@@ -98,14 +98,16 @@ Moments chain_moments(const std::string& name, const Plan& plan, const NoiseSche
     double cx, cmu, noise_var;  // x' = cx x + cmu mu + noise
     if (name == "ddpm") {
       double ap = i + 1 < n ? alpha(plan.timesteps[i + 1]) : 1.0;
-      double step_beta = 1 - a / ap, c0 = std::sqrt(ap) * step_beta / (1 - a), cs = std::sqrt(a / ap) * (1 - ap) / (1 - a);
+      double step_beta = 1 - a / ap, c0 = std::sqrt(ap) * step_beta / (1 - a),
+             cs = std::sqrt(a / ap) * (1 - ap) / (1 - a);
       cx = c0 * gain + cs;
       cmu = c0 * (1 - gain * std::sqrt(a));
       noise_var = t > 0 ? (1 - ap) / (1 - a) * step_beta : 0.0;
     } else {  // ddim with eta: x' = sqrt(ap) x0 + sqrt(1 - ap - sd^2) eps + sd z
       int prev = int(t) - schedule.size() / n;
       double ap = prev >= 0 ? alpha(prev) : alpha(0);
-      double sd = eta * std::sqrt((1 - ap) / (1 - a) * (1 - a / ap)), ce = std::sqrt(1 - ap - sd * sd) / std::sqrt(1 - a);
+      double sd = eta * std::sqrt((1 - ap) / (1 - a) * (1 - a / ap)),
+             ce = std::sqrt(1 - ap - sd * sd) / std::sqrt(1 - a);
       cx = std::sqrt(ap) * gain + ce * (1 - std::sqrt(a) * gain);
       cmu = (std::sqrt(ap) - ce * std::sqrt(a)) * (1 - gain * std::sqrt(a));
       noise_var = sd * sd;

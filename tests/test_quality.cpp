@@ -24,8 +24,8 @@ const std::string kQuick = DIFFBENCH_SOURCE_DIR "/data/quick/";
 // that needs them: ctest runs each test in its own process, in parallel.
 bool train_quick_models() {
   for (const char* script : {"vae.py", "teacher.py", "classifier.py"}) {
-    std::string cmd = "/usr/bin/python3 " DIFFBENCH_SOURCE_DIR "/scripts/train/" + std::string(script) +
-                      " --quick > /dev/null 2>&1";
+    std::string cmd =
+        "/usr/bin/python3 " DIFFBENCH_SOURCE_DIR "/scripts/train/" + std::string(script) + " --quick > /dev/null 2>&1";
     if (std::system(cmd.c_str()) != 0) return false;
   }
   return true;
@@ -56,9 +56,10 @@ void check_training_and_features() {
 
 void check_a_real_run() {
   std::string dir = scratch_dir("quality_run");
-  CliResult r = run_cli("--unet " + kQuick + "unet.pt --warmup 0 --repeat 1 --threads 1 --sampler ddim --steps 4 "
-                        "--timestep-spacing trailing --quality fd --samples 20 --json " + dir + "/r.json --csv " + dir +
-                        "/r.csv --save-images " + dir + "/img");
+  CliResult r = run_cli("--unet " + kQuick +
+                        "unet.pt --warmup 0 --repeat 1 --threads 1 --sampler ddim --steps 4 "
+                        "--timestep-spacing trailing --quality fd --samples 20 --json " +
+                        dir + "/r.json --csv " + dir + "/r.csv --save-images " + dir + "/img");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("FD [95% CI]"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("real-data floor"), std::string::npos) << r.out;
@@ -79,6 +80,11 @@ void check_a_real_run() {
   std::string check = "/usr/bin/python3 -c \"import json, jsonschema; jsonschema.validate(json.load(open('" + dir +
                       "/r.json')), json.load(open('" DIFFBENCH_SOURCE_DIR "/docs/diffbench.schema.json')))\"";
   EXPECT_EQ(std::system(check.c_str()), 0) << "schema validation failed";
+  // The FD panels of plot.py draw from this real run (FD against steps and against time per image).
+  std::string plot = "/usr/bin/python3 " DIFFBENCH_SOURCE_DIR "/scripts/plot.py " + dir + "/r.json -o " + dir +
+                     "/fig --formats png > /dev/null 2>&1";
+  EXPECT_EQ(std::system(plot.c_str()), 0) << plot;
+  EXPECT_EQ(slurp(dir + "/fig.png").substr(1, 3), "PNG");
 }
 
 void check_refusals() {
@@ -86,8 +92,10 @@ void check_refusals() {
   auto stats = nlohmann::json::parse(slurp(kQuick + "fd_stats.json"));
   stats["feature_model_sha256"] = std::string(64, '0');
   write_file_atomically(dir + "/other.json", stats.dump());
-  CliResult r = run_cli("--unet " + kQuick + "unet.pt --warmup 0 --repeat 1 --threads 1 --sampler ddim --steps 2 "
-                        "--quality fd --samples 10 --reference-stats " + dir + "/other.json");
+  CliResult r = run_cli("--unet " + kQuick +
+                        "unet.pt --warmup 0 --repeat 1 --threads 1 --sampler ddim --steps 2 "
+                        "--quality fd --samples 10 --reference-stats " +
+                        dir + "/other.json");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("another feature model"), std::string::npos) << r.err;
   write_file_atomically(dir + "/bad.json", R"({"format": "something else"})");
@@ -110,7 +118,7 @@ TEST(Quality, ShippedFeatureNetworkGivesPythonsFeatures) {
 }
 
 TEST(Quality, UnknownMetricsAndMissingInputsAreUsageErrors) {
-  EXPECT_EQ(run_cli(kTiny + "--sampler ddim --quality fd").code, 2);   // no VAE, no features
+  EXPECT_EQ(run_cli(kTiny + "--sampler ddim --quality fd").code, 2);  // no VAE, no features
   EXPECT_EQ(run_cli(kTiny + "--sampler ddim --quality fid").code, 2);  // unknown metric
   EXPECT_EQ(run_cli(kTiny + "--sampler ddim --samples 1").code, 2);
 }

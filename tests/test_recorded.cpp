@@ -41,8 +41,10 @@ TEST(Recorded, AFirstTimestepFarFromTIsNotedAndTheQualityGridIsTrailing) {
 TEST(Recorded, EachCellHasItsOwnPeakMemoryAndTheColdForwardOnlyOnce) {
   std::string dir = scratch_dir("rec_memory");
   // A large cell first, then a small one: the small cell must not inherit the large one's peak.
-  CliResult r = run_cli("sweep --unet " + kModels + "tiny.pt --warmup 0 --repeat 1 --threads 1 -q --sampler ddim "
-                        "--steps 2 --shape 16,4,64,64 --shape 1,4,8,8 --json " + dir + "/s.json");
+  CliResult r = run_cli("sweep --unet " + kModels +
+                        "tiny.pt --warmup 0 --repeat 1 --threads 1 -q --sampler ddim "
+                        "--steps 2 --shape 16,4,64,64 --shape 1,4,8,8 --json " +
+                        dir + "/s.json");
   ASSERT_EQ(r.code, 0) << r.err;
   auto doc = nlohmann::json::parse(slurp(dir + "/s.json"));
   const auto& big = doc["runs"][0];
@@ -74,8 +76,9 @@ TEST(Recorded, SeedsOutOfRangeAndEtaOutOfRangeAreUsageErrors) {
     EXPECT_EQ(r.code, 2) << bad << ": " << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   }
-  EXPECT_EQ(run_json("--sampler ddim --steps 2 --seed 18446744073709551615")["runs"][0]["config"]["seed"].get<uint64_t>(),
-            18446744073709551615ull);
+  EXPECT_EQ(
+      run_json("--sampler ddim --steps 2 --seed 18446744073709551615")["runs"][0]["config"]["seed"].get<uint64_t>(),
+      18446744073709551615ull);
   EXPECT_EQ(run_cli(kTiny + "--sampler ddim --steps 2 --eta 1").code, 0);
 }
 
@@ -152,7 +155,7 @@ TEST(Recorded, ConveniencesUsersExpect) {
   ASSERT_EQ(completion.code, 0);
   write_file_atomically(dir + "/c.bash", completion.out);
   EXPECT_EQ(std::system(("bash -n " + dir + "/c.bash").c_str()), 0);  // valid bash
-  EXPECT_NE(completion.out.find("--resume"), std::string::npos);     // generated from the CLI itself
+  EXPECT_NE(completion.out.find("--resume"), std::string::npos);  // generated from the CLI itself
   EXPECT_NE(completion.out.find("dpmpp_2m"), std::string::npos);
 }
 
@@ -171,8 +174,12 @@ TEST(Recorded, TheOverheadBenchmarkHasAUsageMessage) {
 
 TEST(Recorded, PlotDrawsEveryCellAndFailsCleanlyOnBadInput) {
   std::string dir = scratch_dir("use_plot");
-  ASSERT_EQ(run_cli("sweep --unet " + kModels + "tiny.pt --warmup 0 --repeat 3 --threads 1 -q --sampler ddim,euler "
-                    "--steps 2,4 --batch 1,2 --jsonl " + dir + "/s.jsonl").code, 0);
+  ASSERT_EQ(run_cli("sweep --unet " + kModels +
+                    "tiny.pt --warmup 0 --repeat 3 --threads 1 -q --sampler ddim,euler "
+                    "--steps 2,4 --batch 1,2 --jsonl " +
+                    dir + "/s.jsonl")
+                .code,
+            0);
   std::string plot = "/usr/bin/python3 " DIFFBENCH_SOURCE_DIR "/scripts/plot.py ";
   EXPECT_EQ(std::system((plot + dir + "/s.jsonl -o " + dir + "/fig > " + dir + "/out 2> " + dir + "/err").c_str()), 0)
       << slurp(dir + "/err");

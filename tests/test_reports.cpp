@@ -59,7 +59,8 @@ TEST(Reports, CsvIsPinned) {
 
 TEST(Reports, RealRunValidatesAgainstTheSchemaFileAndIsConsistent) {
   std::string dir = scratch_dir("schema");
-  CliResult r = run_cli(kTiny + "--sampler ddim --steps 6 --repeat 4 --vae " + kModels + "vae_tiny.pt --shape 1,4,8,8 --json " + dir + "/r.json");
+  CliResult r = run_cli(kTiny + "--sampler ddim --steps 6 --repeat 4 --vae " + kModels +
+                        "vae_tiny.pt --shape 1,4,8,8 --json " + dir + "/r.json");
   ASSERT_EQ(r.code, 0) << r.err;
   std::string check = "/usr/bin/python3 -c \"import json, jsonschema; jsonschema.validate(json.load(open('" + dir +
                       "/r.json')), json.load(open('" DIFFBENCH_SOURCE_DIR "/docs/diffbench.schema.json')))\"";
@@ -86,15 +87,16 @@ TEST(Reports, ASamplerAgainstItselfHasZeroError) {
   EXPECT_EQ(q["latents"]["rmse"], 0.0);
   EXPECT_EQ(q["latents"]["max_abs"], 0.0);
   EXPECT_TRUE(q["latents"]["psnr_db"].is_null());  // infinite
-  EXPECT_EQ(q["per_sample"], true);                 // stochastic: one sample against one sample
+  EXPECT_EQ(q["per_sample"], true);  // stochastic: one sample against one sample
 }
 
 TEST(Reports, MoreDdimStepsAreCloserToADpmSolverReference) {
   // On the exact Gaussian denoiser (a real denoiser: the ODE is well behaved).
   double previous = 1e9;
   for (int steps : {5, 10, 20, 50}) {
-    CliResult r = run_cli("--unet " + kModels + "gaussian.pt --warmup 0 --repeat 1 --threads 1 -q --sampler ddim --steps " +
-                          std::to_string(steps) + " --reference dpmpp_2m:200 --json -");
+    CliResult r =
+        run_cli("--unet " + kModels + "gaussian.pt --warmup 0 --repeat 1 --threads 1 -q --sampler ddim --steps " +
+                std::to_string(steps) + " --reference dpmpp_2m:200 --json -");
     ASSERT_EQ(r.code, 0) << r.err;
     double rmse = nlohmann::json::parse(r.out)["runs"][0]["quality"]["latents"]["rmse"];
     EXPECT_LT(rmse, previous) << steps;

@@ -40,7 +40,7 @@ TEST(Runner, EachStepChargesTheModelsSleepToModelTimeAndTheColdForwardStandsApar
   Fixture f;
   f.model->sleep_s = 0.02;
   RunResult r = run(f.session, spec_of(3, 1, 2));
-  ASSERT_EQ(r.status, "ok") << r.error;
+  ASSERT_EQ(r.status, RunStatus::ok) << r.error;
   ASSERT_TRUE(r.cold_forward_s.has_value());
   EXPECT_GE(*r.cold_forward_s, 0.02);
   ASSERT_EQ(r.repeats.size(), 2u);
@@ -80,7 +80,7 @@ TEST(Runner, NanAtAStepFailsTheRunAtThatStepAndKeepsFinishedRepeats) {
   // Calls: 0 is the cold forward, 1-4 the first counted repeat, 5-8 the second; NaN from its third step.
   f.model->nan_from_call = 7;
   RunResult r = run(f.session, spec_of(4, 0, 3));
-  EXPECT_EQ(r.status, "failed");
+  EXPECT_EQ(r.status, RunStatus::failed);
   EXPECT_EQ(r.failed_step, 2);
   EXPECT_NE(r.error.find("step 2"), std::string::npos) << r.error;
   EXPECT_EQ(r.repeats.size(), 1u);
@@ -93,7 +93,7 @@ TEST(Runner, ASignalStopsAfterTheCurrentStepAndKeepsFinishedRepeats) {
   };
   RunResult r = run(f.session, spec_of(5, 0, 3));
   request_stop(0);
-  EXPECT_EQ(r.status, "interrupted");
+  EXPECT_EQ(r.status, RunStatus::interrupted);
   EXPECT_NE(r.error.find("signal 15 at step 1"), std::string::npos) << r.error;
   EXPECT_EQ(r.repeats.size(), 1u);
   EXPECT_EQ(f.model->calls, 7);  // nothing ran after the step that saw the signal

@@ -26,7 +26,8 @@ Outcome sample(const SamplerInfo& sampler, int steps, uint64_t seed, SchedulerCo
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   at::Tensor x = at::randn({2, 4, 8, 8}, gen) * static_cast<float>(plan.init_noise_sigma);
   std::vector<at::Tensor> ts = timestep_tensors(plan, c10::Device(c10::kCPU));
-  SampleArgs args{schedule, config, plan, model, gen, eta, ts, [&](int i, const at::Tensor&) { out.steps_seen.push_back(i); }};
+  SampleArgs args{schedule, config, plan, model,
+                  gen,      eta,    ts,   [&](int i, const at::Tensor&) { out.steps_seen.push_back(i); }};
   out.x = sampler.sample(args, x);
   return out;
 }

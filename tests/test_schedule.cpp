@@ -50,11 +50,12 @@ TEST(Schedule, FourStepTimestepsPerSampler) {
 
 TEST(Schedule, TwentyStepTimestepsPerSampler) {
   std::vector<double> leading = every(951, -50, 20);
-  for (const char* name : {"ddpm", "ddim", "euler", "euler_a"}) EXPECT_EQ(plan_for(name, 20).timesteps, leading) << name;
+  for (const char* name : {"ddpm", "ddim", "euler", "euler_a"})
+    EXPECT_EQ(plan_for(name, 20).timesteps, leading) << name;
   EXPECT_EQ(plan_for("dpmpp_2m", 20).timesteps, every(941, -47, 20));
   EXPECT_EQ(plan_for("turbo", 20).timesteps, every(999, -50, 20));
   std::vector<double> lcm = {999, 959, 899, 859, 799, 759, 699, 659, 599, 559,
-                             499, 459, 399, 359, 299, 259, 199, 159, 99, 59};
+                             499, 459, 399, 359, 299, 259, 199, 159, 99,  59};
   EXPECT_EQ(plan_for("lcm", 20).timesteps, lcm);
   SchedulerConfig karras;
   karras.use_karras_sigmas = true;

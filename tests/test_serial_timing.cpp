@@ -28,13 +28,13 @@ TEST(SerialTiming, ARunMadeClearlySlowerExitsThreeAndUnmatchedRunsAreListed) {
   // Reversed, it is faster: exit 0.
   EXPECT_EQ(run_cli("compare " + dir + "/slow.json " + dir + "/fast.json --ignore model").code, 0);
   // Runs on one side only are listed; differing contexts are warned about.
-  ASSERT_EQ(run_cli(base + "--unet " + kModels + "tiny.pt --threads 2 --steps 16 --json " + dir + "/other.json").code, 0);
+  ASSERT_EQ(run_cli(base + "--unet " + kModels + "tiny.pt --threads 2 --steps 16 --json " + dir + "/other.json").code,
+            0);
   CliResult u = run_cli("compare " + dir + "/fast.json " + dir + "/other.json");
   EXPECT_EQ(u.code, 4);  // nothing matched: the gate cannot pass on nothing
   EXPECT_NE(u.out.find("only in base: ddim 15 steps"), std::string::npos) << u.out;
   EXPECT_NE(u.out.find("only in new: ddim 16 steps"), std::string::npos) << u.out;
   EXPECT_NE(u.out.find("threads: 1 vs 2"), std::string::npos) << u.out;
   EXPECT_EQ(run_cli("compare " + dir + "/missing.json " + dir + "/other.json").code, 1);  // unreadable input
-  EXPECT_EQ(run_cli("compare " + dir + "/fast.json").code, 2);                           // usage
+  EXPECT_EQ(run_cli("compare " + dir + "/fast.json").code, 2);  // usage
 }
-

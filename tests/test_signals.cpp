@@ -21,8 +21,8 @@ struct Stopped {
 // Start diffbench in the background, send `signal` after `delay_s`, wait for it.
 Stopped interrupt(const std::string& args, const char* signal, double delay_s) {
   std::string script = std::string(DIFFBENCH_BIN) + " " + args + " 2>/dev/null >/dev/null & pid=$!; sleep " +
-                       std::to_string(delay_s) + "; kill -" + signal + " $pid; start=$(date +%s%N); wait $pid; code=$?; " +
-                       "end=$(date +%s%N); echo $code $start $end";
+                       std::to_string(delay_s) + "; kill -" + signal +
+                       " $pid; start=$(date +%s%N); wait $pid; code=$?; " + "end=$(date +%s%N); echo $code $start $end";
   FILE* pipe = popen(("bash -c '" + script + "'").c_str(), "r");
   Stopped r{-1, 1e9};
   if (pipe) {
@@ -38,8 +38,11 @@ Stopped interrupt(const std::string& args, const char* signal, double delay_s) {
 
 TEST(Signals, SigintStopsPromptlyWritesFinishedRepeatsAndExits130) {
   std::string dir = scratch_dir("sigint");
-  Stopped r = interrupt("--unet " + kModels + "tiny.pt --threads 1 --warmup 0 --repeat 20 --sampler ddpm --steps 1000 "
-                            "--json " + dir + "/r.json", "INT", 4.0);
+  Stopped r = interrupt("--unet " + kModels +
+                            "tiny.pt --threads 1 --warmup 0 --repeat 20 --sampler ddpm --steps 1000 "
+                            "--json " +
+                            dir + "/r.json",
+                        "INT", 4.0);
   EXPECT_EQ(r.code, 130);
   EXPECT_LT(r.seconds_after_signal, 2.0);
   auto j = nlohmann::json::parse(slurp(dir + "/r.json"));
@@ -78,7 +81,8 @@ TEST(Signals, InterruptedSweepKeepsFinishedCellsAndResumeCompletesIt) {
   std::string dir = scratch_dir("resume");
   std::string args = kSweep + "--sampler ddpm,ddim,euler --steps 200,201,202 --jsonl " + dir + "/s.jsonl";
   // Each cell takes ~0.4 s: SIGINT after ~2 s lands mid-sweep.
-  std::string cmd = std::string(DIFFBENCH_BIN) + " " + args + " 2>/dev/null & pid=$!; sleep 2; kill -INT $pid; wait $pid; echo $?";
+  std::string cmd =
+      std::string(DIFFBENCH_BIN) + " " + args + " 2>/dev/null & pid=$!; sleep 2; kill -INT $pid; wait $pid; echo $?";
   FILE* pipe = popen(("bash -c '" + cmd + "'").c_str(), "r");
   int code = -1;
   ASSERT_TRUE(pipe);
@@ -102,4 +106,3 @@ TEST(Signals, InterruptedSweepKeepsFinishedCellsAndResumeCompletesIt) {
     EXPECT_EQ(full.runs[i]["repeats"][0]["total_s"].get<double>(), first_totals[i]);  // not re-measured
   }
 }
-

@@ -59,7 +59,9 @@ TEST(Sweep, ShardsPartitionTheCells) {
   std::set<size_t> seen;
   for (int shard = 0; shard < 3; ++shard) {
     for (size_t i = 0; i < 10; ++i) {
-      if (in_shard(i, shard, 3)) EXPECT_TRUE(seen.insert(i).second);
+      if (in_shard(i, shard, 3)) {
+        EXPECT_TRUE(seen.insert(i).second);
+      }
     }
   }
   EXPECT_EQ(seen.size(), 10u);
@@ -70,7 +72,9 @@ TEST(Sweep, ShardsPartitionTheCells) {
 
 TEST(Sweep, GridFileSetsFlagsAndTheCommandLineOverridesIt) {
   std::string dir = scratch_dir("grid");
-  write_file_atomically(dir + "/g.json", R"({"description": "x", "sampler": ["ddim", "euler"], "steps": [2, 3], "seed": 9, "karras": true})");
+  write_file_atomically(
+      dir + "/g.json",
+      R"({"description": "x", "sampler": ["ddim", "euler"], "steps": [2, 3], "seed": 9, "karras": true})");
   CliResult r = run_cli(kSweep + "--grid " + dir + "/g.json --steps 4 --json " + dir + "/r.json");
   ASSERT_EQ(r.code, 0) << r.err;
   auto runs = nlohmann::json::parse(slurp(dir + "/r.json"))["runs"];
@@ -102,7 +106,8 @@ TEST(Sweep, ShardsRunAsSeparateProcessesMergeToTheFullSet) {
   // Refusals: duplicates, different models (unless --force).
   EXPECT_EQ(run_cli("merge " + dir + "/shard0.jsonl " + dir + "/shard0.jsonl -o " + dir + "/d.json").code, 2);
   EXPECT_EQ(run_cli("merge --force " + dir + "/shard0.jsonl " + dir + "/shard0.jsonl -o " + dir + "/d.json").code, 0);
-  ASSERT_EQ(run_cli(kSweep + "--unet " + kModels + "gaussian.pt --sampler ddim --steps 7 --json " + dir + "/g.json").code, 0);
+  ASSERT_EQ(
+      run_cli(kSweep + "--unet " + kModels + "gaussian.pt --sampler ddim --steps 7 --json " + dir + "/g.json").code, 0);
   CliResult models = run_cli("merge " + dir + "/shard0.jsonl " + dir + "/g.json -o " + dir + "/m.json");
   EXPECT_EQ(models.code, 2);
   EXPECT_NE(models.err.find("different UNet"), std::string::npos) << models.err;
@@ -113,7 +118,7 @@ TEST(Sweep, CompareExactMannWhitneyPValues) {
   EXPECT_DOUBLE_EQ(mann_whitney_p({1, 2, 3}, {4, 5, 6}), 0.1);
   EXPECT_DOUBLE_EQ(mann_whitney_min_p(5, 5), 2.0 / 252);
   EXPECT_DOUBLE_EQ(mann_whitney_p({1, 3, 5}, {2, 4, 6}), 0.7);  // U = 3: P(U <= 3) = 7/20
-  EXPECT_DOUBLE_EQ(mann_whitney_p({1, 2}, {1, 2}), 1.0);        // ties: normal approximation, no evidence
+  EXPECT_DOUBLE_EQ(mann_whitney_p({1, 2}, {1, 2}), 1.0);  // ties: normal approximation, no evidence
 }
 
 TEST(Sweep, CompareIdenticalInputsExitZero) {
@@ -139,9 +144,13 @@ TEST(Sweep, CompareTwoSamplesOfTheSameDistributionExitZero) {
 
 TEST(Sweep, PlotDrawsAnImageFromARealSweep) {
   std::string dir = scratch_dir("plot");
-  ASSERT_EQ(run_cli(kSweep + "--unet " + kModels + "gaussian.pt --sampler ddim,dpmpp_2m --steps 2,8 --reference dpmpp_2m:50 --jsonl " +
-                    dir + "/s.jsonl").code, 0);
-  std::string cmd = "/usr/bin/python3 " DIFFBENCH_SOURCE_DIR "/scripts/plot.py " + dir + "/s.jsonl -o " + dir + "/fig > /dev/null";
+  ASSERT_EQ(
+      run_cli(kSweep + "--unet " + kModels +
+              "gaussian.pt --sampler ddim,dpmpp_2m --steps 2,8 --reference dpmpp_2m:50 --jsonl " + dir + "/s.jsonl")
+          .code,
+      0);
+  std::string cmd =
+      "/usr/bin/python3 " DIFFBENCH_SOURCE_DIR "/scripts/plot.py " + dir + "/s.jsonl -o " + dir + "/fig > /dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   EXPECT_EQ(slurp(dir + "/fig.png").substr(1, 3), "PNG");
   EXPECT_NE(slurp(dir + "/fig.svg").find("<svg"), std::string::npos);

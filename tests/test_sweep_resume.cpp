@@ -18,7 +18,7 @@ namespace {
 const std::string kSweep = "sweep --unet " + kModels + "tiny.pt --warmup 0 --repeat 1 --threads 1 -q ";
 
 bool exists(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return stat(path.c_str(), &st) == 0;
 }
 
@@ -47,14 +47,17 @@ TEST(SweepResume, RepeatedAndEmptyListItemsAreRefused) {
     EXPECT_EQ(r.code, 2) << bad;
     EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
   }
-  EXPECT_EQ(run_cli(kSweep + "--sampler ddim --steps 2 --shape 1,4,8,8 --shape 1,4,8,8 --json " + dir + "/s.json").code, 2);
+  EXPECT_EQ(run_cli(kSweep + "--sampler ddim --steps 2 --shape 1,4,8,8 --shape 1,4,8,8 --json " + dir + "/s.json").code,
+            2);
   EXPECT_FALSE(exists(dir + "/s.json"));
 }
 
 TEST(SweepResume, TablesShowTheShapeWhenCellsDifferInIt) {
   std::string dir = scratch_dir("sweep_shape");
-  CliResult r = run_cli("sweep --unet " + kModels + "tiny.pt --warmup 0 --repeat 1 --threads 1 --sampler ddim --steps 2 "
-                        "--shape 1,4,8,8 --batch 1,2 --json " + dir + "/s.json --markdown " + dir + "/t.md");
+  CliResult r = run_cli("sweep --unet " + kModels +
+                        "tiny.pt --warmup 0 --repeat 1 --threads 1 --sampler ddim --steps 2 "
+                        "--shape 1,4,8,8 --batch 1,2 --json " +
+                        dir + "/s.json --markdown " + dir + "/t.md");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("Shape"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("2x4x8x8"), std::string::npos) << r.out;
@@ -66,7 +69,10 @@ TEST(SweepResume, MergeRestoresGridOrderAndWritesToStdout) {
   std::string grid = "--sampler ddim,euler --steps 1,2,3 ";
   ASSERT_EQ(run_cli(kSweep + grid + "--json " + dir + "/all.json").code, 0);
   for (int i = 0; i < 2; ++i) {
-    ASSERT_EQ(run_cli(kSweep + grid + "--shard " + std::to_string(i) + "/2 --jsonl " + dir + "/s" + std::to_string(i) + ".jsonl").code, 0);
+    ASSERT_EQ(run_cli(kSweep + grid + "--shard " + std::to_string(i) + "/2 --jsonl " + dir + "/s" + std::to_string(i) +
+                      ".jsonl")
+                  .code,
+              0);
   }
   ASSERT_EQ(run_cli("merge " + dir + "/s1.jsonl " + dir + "/s0.jsonl -o " + dir + "/m.json").code, 0);
   EXPECT_EQ(cells_in_order(dir + "/m.json"), cells_in_order(dir + "/all.json"));  // before: shard order
@@ -77,7 +83,8 @@ TEST(SweepResume, MergeRestoresGridOrderAndWritesToStdout) {
 
 TEST(SweepResume, ResumeRefusesAnotherModelOrGrid) {
   std::string dir = scratch_dir("sweep_resume_refuse");
-  ASSERT_EQ(run_cli(kSweep + "--unet " + kModels + "gaussian.pt --sampler ddim --steps 2 --json " + dir + "/g.json").code, 0);
+  ASSERT_EQ(
+      run_cli(kSweep + "--unet " + kModels + "gaussian.pt --sampler ddim --steps 2 --json " + dir + "/g.json").code, 0);
   CliResult model = run_cli(kSweep + "--sampler ddim --steps 2 --json " + dir + "/t.json --resume " + dir + "/g.json");
   EXPECT_EQ(model.code, 2);  // before: the cell was skipped as if measured on this model
   EXPECT_NE(model.err.find("another model"), std::string::npos) << model.err;
@@ -133,6 +140,7 @@ TEST(SweepResume, ExtraCellsJoinTheGridOnce) {
   CliResult r = run_cli(kSweep + "--sampler ddim --steps 2,3 --cell euler:4 --json " + dir + "/s.json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(cells_in_order(dir + "/s.json"), (std::vector<std::string>{"ddim:2", "ddim:3", "euler:4"}));
-  EXPECT_EQ(run_cli(kSweep + "--sampler ddim --steps 2 --cell ddim:2 --json " + dir + "/t.json").code, 2);  // already there
-  EXPECT_EQ(run_cli(kSweep + "--sampler ddim --steps 2 --cell ddim --json " + dir + "/t.json").code, 2);    // no STEPS
+  EXPECT_EQ(run_cli(kSweep + "--sampler ddim --steps 2 --cell ddim:2 --json " + dir + "/t.json").code,
+            2);  // already there
+  EXPECT_EQ(run_cli(kSweep + "--sampler ddim --steps 2 --cell ddim --json " + dir + "/t.json").code, 2);  // no STEPS
 }

@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
   }
   try {
     diffbench::Session session;
-    session.unet = std::make_unique<diffbench::ScriptModel>(argv[1], "UNet", std::vector<int>{2}, session.device, session.dtype);
+    session.unet =
+        std::make_unique<diffbench::ScriptModel>(argv[1], "UNet", std::vector<int>{2}, session.device, session.dtype);
     diffbench::RunSpec spec;
     spec.sampler = argc > 2 ? argv[2] : "ddim";
     spec.steps = argc > 3 ? std::stoi(argv[3]) : 10;
@@ -27,8 +28,8 @@ int main(int argc, char** argv) {
     std::vector<double> totals;
     for (const auto& repeat : result.repeats) totals.push_back(repeat.total_s);
     std::printf("%s, %d steps: %s, median %.2f ms per run over %zu repeats\n", spec.sampler.c_str(),
-                result.plan.steps(), result.status.c_str(), 1e3 * diffbench::median(totals), totals.size());
-    return result.status == "ok" ? 0 : 1;
+                result.plan.steps(), diffbench::status_name(result.status), 1e3 * diffbench::median(totals), totals.size());
+    return result.status == diffbench::RunStatus::ok ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -35,29 +35,29 @@ double detectable_change(const std::vector<double>& base, const std::vector<doub
 
 /// How the compare gate decides.
 struct CompareSettings {
-  double threshold = 0.05;          ///< a change smaller than this fraction is "no change"
-  double alpha = 0.05;              ///< significance level
+  double threshold = 0.05;  ///< a change smaller than this fraction is "no change"
+  double alpha = 0.05;  ///< significance level
   std::vector<std::string> ignore;  ///< cell-identity groups left out of matching (ignorable_key_groups)
 };
 
 /// One metric of one matched run.
 struct MetricChange {
-  std::string metric;          ///< "total_s", "model_s", "sampler_s"
+  std::string metric;  ///< "total_s", "model_s", "sampler_s"
   double base_median = 0, new_median = 0;
-  double change = 0;           ///< new / base - 1
+  double change = 0;  ///< new / base - 1
   double p_value = 1;
   size_t n_base = 0, n_new = 0;  ///< figures tested: processes, or repeats of one process
-  double min_p = 1;            ///< the smallest p-value these sizes can give
-  double detectable = 0;       ///< see detectable_change (a fraction; infinity: nothing detectable)
-  std::string verdict;         ///< "slower", "faster", "no change", or "undecidable" (min_p >= alpha)
+  double min_p = 1;  ///< the smallest p-value these sizes can give
+  double detectable = 0;  ///< see detectable_change (a fraction; infinity: nothing detectable)
+  std::string verdict;  ///< "slower", "faster", "no change", or "undecidable" (min_p >= alpha)
 };
 
 /// A cell present in both reports.
 struct RunChange {
-  std::string label;                     ///< "ddim 50 steps 1x4x32x32 seed 0"
+  std::string label;  ///< "ddim 50 steps 1x4x32x32 seed 0"
   size_t base_processes = 0, new_processes = 0;
-  bool per_process = false;              ///< tested on one figure per process (both sides >= 2)
-  bool paired = false;                   ///< `ab` pairs: Wilcoxon signed-rank on each pair's log ratio
+  bool per_process = false;  ///< tested on one figure per process (both sides >= 2)
+  bool paired = false;  ///< `ab` pairs: Wilcoxon signed-rank on each pair's log ratio
   std::vector<std::string> differences;  ///< config fields that differ (only those --ignore allowed)
   std::vector<MetricChange> metrics;
 };
@@ -65,11 +65,11 @@ struct RunChange {
 struct Comparison {
   std::vector<RunChange> matched;
   std::vector<std::string> only_in_base, only_in_new;  ///< labels
-  std::vector<std::string> context_warnings;          ///< "threads: 2 vs 1", ...
-  std::vector<std::string> notes;                     ///< what the reader must know to trust a verdict
-  double geomean_ratio = 1;                           ///< geometric mean of new/base total medians
-  bool regression = false;                            ///< some total_s verdict is "slower"
-  bool decided = false;                               ///< some total_s verdict is not "undecidable"
+  std::vector<std::string> context_warnings;  ///< "threads: 2 vs 1", ...
+  std::vector<std::string> notes;  ///< what the reader must know to trust a verdict
+  double geomean_ratio = 1;  ///< geometric mean of new/base total medians
+  bool regression = false;  ///< some total_s verdict is "slower"
+  bool decided = false;  ///< some total_s verdict is not "undecidable"
 };
 
 /// Compare two reports. Runs with the same cell_key (less `settings.ignore`) are matched; runs

@@ -20,7 +20,7 @@ PredictionType parse_prediction_type(const std::string& text);
 
 /// The denoised estimate and the noise estimate at one step.
 struct Prediction {
-  at::Tensor x0;   ///< predicted clean sample
+  at::Tensor x0;  ///< predicted clean sample
   at::Tensor eps;  ///< predicted noise
 };
 

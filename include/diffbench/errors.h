@@ -8,13 +8,13 @@ namespace diffbench {
 
 /// Process exit codes (documented in README.md, "Exit codes").
 enum ExitCode : int {
-  kExitOk = 0,          ///< success
-  kExitFailure = 1,     ///< runtime failure: a model, file or device problem
-  kExitUsage = 2,       ///< bad flags or values: nothing was run
+  kExitOk = 0,  ///< success
+  kExitFailure = 1,  ///< runtime failure: a model, file or device problem
+  kExitUsage = 2,  ///< bad flags or values: nothing was run
   kExitRegression = 3,  ///< `compare` / `ab`: a run is significantly slower
-  kExitUndecided = 4,   ///< `compare` / `ab`: nothing matched, or too few figures to decide (--allow-undecided: 0)
-  kExitSigint = 130,    ///< stopped by SIGINT (finished results were written)
-  kExitSigterm = 143,   ///< stopped by SIGTERM (finished results were written)
+  kExitUndecided = 4,  ///< `compare` / `ab`: nothing matched, or too few figures to decide (--allow-undecided: 0)
+  kExitSigint = 130,  ///< stopped by SIGINT (finished results were written)
+  kExitSigterm = 143,  ///< stopped by SIGTERM (finished results were written)
 };
 
 /// The user asked for something impossible (flag, value, name, config key): exit 2.
@@ -35,8 +35,7 @@ struct NonFiniteError : RuntimeError {
 
 /// The run was stopped by a signal; finished results are still reported.
 struct Interrupted : std::runtime_error {
-  explicit Interrupted(int signal_number)
-      : std::runtime_error("interrupted"), signal_number(signal_number) {}
+  explicit Interrupted(int signal_number) : std::runtime_error("interrupted"), signal_number(signal_number) {}
   int signal_number;
 };
 

@@ -39,9 +39,9 @@ FrechetResult frechet_with_interval(const at::Tensor& features, const Moments& r
 /// What --quality fd measured for one run (see quality.h).
 struct FdQuality {
   FrechetResult fd;
-  int64_t samples = 0;                ///< images generated
-  double generation_s = 0;            ///< sampling + VAE decode of all images (wall)
-  double features_s = 0;              ///< feature extraction and the distance with its interval
+  int64_t samples = 0;  ///< images generated
+  double generation_s = 0;  ///< sampling + VAE decode of all images (wall)
+  double features_s = 0;  ///< feature extraction and the distance with its interval
   std::string feature_model, feature_model_sha256, reference_stats;
   std::optional<std::pair<int64_t, double>> floor;  ///< (n, FD of two real samples of n images)
 };

@@ -24,8 +24,8 @@ class Model {
   virtual at::Tensor forward(const std::vector<at::Tensor>& inputs) const = 0;
 
   const std::string& path() const { return path_; }
-  int arity() const { return arity_; }                    ///< forward arguments, without self
-  int64_t parameter_bytes() const { return param_bytes_; } ///< bytes of parameters and buffers
+  int arity() const { return arity_; }  ///< forward arguments, without self
+  int64_t parameter_bytes() const { return param_bytes_; }  ///< bytes of parameters and buffers
   c10::ScalarType dtype() const { return dtype_; }
   /// The latent shape stored by scripts/export_models.py ("sample_shape"), if any.
   const std::optional<std::vector<int64_t>>& sample_shape() const { return sample_shape_; }

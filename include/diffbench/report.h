@@ -45,11 +45,12 @@ struct RunRow {
   int steps = 0;
   std::vector<int64_t> shape;
   uint64_t seed = 0;
-  Summary total, step, model, sampler_time;  ///< total per repeat; mean step per repeat; model and sampler sums per repeat
-  double steps_per_s = 0;                    ///< steps / median time in steps (VAE decode excluded)
-  double images_per_s = 0;                   ///< from the median total
-  double outside_model_fraction = 0;         ///< median over repeats
-  double speedup = 0;                        ///< baseline total / this total; 0 without a baseline
+  Summary total, step, model,
+      sampler_time;  ///< total per repeat; mean step per repeat; model and sampler sums per repeat
+  double steps_per_s = 0;  ///< steps / median time in steps (VAE decode excluded)
+  double images_per_s = 0;  ///< from the median total
+  double outside_model_fraction = 0;  ///< median over repeats
+  double speedup = 0;  ///< baseline total / this total; 0 without a baseline
   std::optional<Quality> quality;
   std::optional<FdQuality> fd;
 };

@@ -20,24 +20,24 @@ namespace diffbench {
 
 /// Models and settings shared by every run of one process.
 struct Session {
-  std::unique_ptr<Model> unet;                   ///< forward(sample, timestep[, encoder_hidden_states])
-  std::unique_ptr<Model> vae;                    ///< forward(latents) -> images in [-1, 1]; may be null
+  std::unique_ptr<Model> unet;  ///< forward(sample, timestep[, encoder_hidden_states])
+  std::unique_ptr<Model> vae;  ///< forward(latents) -> images in [-1, 1]; may be null
   c10::Device device = c10::Device(c10::kCPU);
   c10::ScalarType dtype = c10::kFloat;
-  int threads = 1;                               ///< intra-op threads LibTorch was given
-  double vae_scaling_factor = 0.18215;           ///< latents are divided by this before decoding
-  at::Tensor cond;                               ///< [B, L, D] conditioning for 3-input UNets
-  at::Tensor uncond;                             ///< [B, L, D] unconditional embedding (CFG)
-  std::string cond_source, uncond_source;        ///< .npy path, "zeros" (timing only), or "" (none)
-  double unet_load_s = 0, vae_load_s = 0;        ///< model load times, never mixed into step times
-  std::optional<double> cold_forward_s;          ///< the first forward call after loading
-  std::string process_id;                        ///< unique per process: host, pid, start time
-  double load_at_start = 0;                      ///< 1-minute load average when the session opened
-  std::optional<double> manifest_guidance;       ///< guidance_scale from the UNet's manifest
-  std::vector<std::string> from_manifest;        ///< "key=value" the manifest supplied (printed, in JSON)
+  int threads = 1;  ///< intra-op threads LibTorch was given
+  double vae_scaling_factor = 0.18215;  ///< latents are divided by this before decoding
+  at::Tensor cond;  ///< [B, L, D] conditioning for 3-input UNets
+  at::Tensor uncond;  ///< [B, L, D] unconditional embedding (CFG)
+  std::string cond_source, uncond_source;  ///< .npy path, "zeros" (timing only), or "" (none)
+  double unet_load_s = 0, vae_load_s = 0;  ///< model load times, never mixed into step times
+  std::optional<double> cold_forward_s;  ///< the first forward call after loading
+  std::string process_id;  ///< unique per process: host, pid, start time
+  double load_at_start = 0;  ///< 1-minute load average when the session opened
+  std::optional<double> manifest_guidance;  ///< guidance_scale from the UNet's manifest
+  std::vector<std::string> from_manifest;  ///< "key=value" the manifest supplied (printed, in JSON)
   std::string manifest_features, manifest_fd_stats;  ///< --quality fd inputs (a flag's, else the manifest's)
-  std::vector<std::string> command_line;         ///< argv, recorded in the report's context
-  mutable std::string unet_sha256, vae_sha256;   ///< hashed once, on first use (see unet_sha256())
+  std::vector<std::string> command_line;  ///< argv, recorded in the report's context
+  mutable std::string unet_sha256, vae_sha256;  ///< hashed once, on first use (see unet_sha256())
 };
 
 /// The UNet file's SHA-256, hashed once per session (a large UNet takes seconds to hash).
@@ -51,66 +51,72 @@ std::string new_process_id();
 /// One run to measure.
 struct RunSpec {
   std::string sampler = "ddim";
-  int steps = 0;                        ///< 0: the sampler's default
+  int steps = 0;  ///< 0: the sampler's default
   uint64_t seed = 0;
-  std::vector<int64_t> shape;           ///< latent shape B,C,H,W
-  double eta = 0.0;                     ///< DDIM eta
-  std::optional<double> guidance;       ///< CFG scale; unset: the sampler's default
+  std::vector<int64_t> shape;  ///< latent shape B,C,H,W
+  double eta = 0.0;  ///< DDIM eta
+  std::optional<double> guidance;  ///< CFG scale; unset: the sampler's default
   SchedulerConfig config;
-  int warmup = 1;                       ///< full runs before the counted ones
-  int repeat = 3;                       ///< counted runs
-  bool vary_seed = false;               ///< repeat k uses seed + k instead of seed
+  int warmup = 1;  ///< full runs before the counted ones
+  int repeat = 3;  ///< counted runs
+  bool vary_seed = false;  ///< repeat k uses seed + k instead of seed
 };
+
+/// How a run ended: every repeat finished, a step's latents went NaN/Inf, or a signal stopped it.
+enum class RunStatus { ok, failed, interrupted };
+/// "ok", "failed" or "interrupted": the spelling of the JSON and the tables.
+const char* status_name(RunStatus status);
 
 /// One counted repeat.
 struct RepeatResult {
   uint64_t seed = 0;
-  double total_s = 0;                   ///< initial noise + all steps + VAE decode
-  double init_noise_s = 0;              ///< drawing and scaling the initial latents
-  double vae_s = 0;                     ///< VAE decode (0 without a VAE)
-  double rest_s = 0;                    ///< total - initial noise - steps - VAE (checks, copies)
-  std::vector<double> step_s;           ///< wall time of each step
-  std::vector<double> model_s;          ///< model forward time within each step
+  double total_s = 0;  ///< initial noise + all steps + VAE decode
+  double init_noise_s = 0;  ///< drawing and scaling the initial latents
+  double vae_s = 0;  ///< VAE decode (0 without a VAE)
+  double rest_s = 0;  ///< total - initial noise - steps - VAE (checks, copies)
+  std::vector<double> step_s;  ///< wall time of each step
+  std::vector<double> model_s;  ///< model forward time within each step
 };
 
 /// Final latents (and images) against a reference run from the same initial noise.
 struct Quality {
-  std::string reference;                ///< "SAMPLER:STEPS"
-  double rmse = 0, max_abs = 0, psnr_db = 0;              ///< latents
+  std::string reference;  ///< "SAMPLER:STEPS"
+  double rmse = 0, max_abs = 0, psnr_db = 0;  ///< latents
   double image_rmse = 0, image_max_abs = 0, image_psnr_db = 0;  ///< decoded images, when a VAE is given
   bool has_images = false;
-  bool per_sample = false;              ///< a stochastic sampler: one sample vs one sample, not a distributional metric
+  bool per_sample = false;  ///< a stochastic sampler: one sample vs one sample, not a distributional metric
 };
 
 /// RMSE, max |a - ref| and PSNR = 20 log10(peak / RMSE) (infinite when equal).
-void compare_tensors(const at::Tensor& a, const at::Tensor& ref, double peak, double* rmse, double* max_abs, double* psnr_db);
+void compare_tensors(const at::Tensor& a, const at::Tensor& ref, double peak, double* rmse, double* max_abs,
+                     double* psnr_db);
 
 /// Progress of a run, reported after every step (for a progress bar).
 struct Progress {
-  int run = 0, runs = 1;                ///< repeat index (warm-ups included) and how many
-  int step = 0, steps = 1;              ///< steps finished in this repeat and how many
-  double elapsed_s = 0;                 ///< since the run's first repeat started
+  int run = 0, runs = 1;  ///< repeat index (warm-ups included) and how many
+  int step = 0, steps = 1;  ///< steps finished in this repeat and how many
+  double elapsed_s = 0;  ///< since the run's first repeat started
 };
 using ProgressFn = std::function<void(const Progress&)>;
 
 /// Everything measured for one RunSpec.
 struct RunResult {
-  RunSpec spec;                         ///< as asked, with steps and guidance resolved
+  RunSpec spec;  ///< as asked, with steps and guidance resolved
   Plan plan;
   std::vector<RepeatResult> repeats;
-  at::Tensor latents;                   ///< final latents of the last repeat (float32, CPU)
-  at::Tensor images;                    ///< decoded images of the last repeat (float32, CPU, [-1,1])
-  std::string status = "ok";            ///< "ok", "failed" or "interrupted"
-  std::string error;                    ///< why it failed
-  int failed_step = -1;                 ///< step whose output was NaN/Inf
-  int64_t peak_rss_bytes = 0;           ///< peak resident memory during this run (see peak_rss_scope)
-  std::string peak_rss_scope = "run";   ///< "run" (high-water mark reset at its start) or "process"
-  int64_t device_peak_bytes = 0;        ///< CUDA caching allocator peak during this run (0 on CPU)
-  std::optional<double> cold_forward_s; ///< set in the one run that made the process's first forward call
-  double cpu_user_s = 0, cpu_sys_s = 0; ///< CPU time of the process during this run (all threads, warm-ups too)
-  std::vector<std::string> warnings;    ///< noise the reader should know about (see timing_warnings)
-  std::optional<Quality> quality;       ///< set when a reference was asked for
-  std::optional<FdQuality> fd;          ///< set by --quality fd
+  at::Tensor latents;  ///< final latents of the last repeat (float32, CPU)
+  at::Tensor images;  ///< decoded images of the last repeat (float32, CPU, [-1,1])
+  RunStatus status = RunStatus::ok;
+  std::string error;  ///< why it failed
+  int failed_step = -1;  ///< step whose output was NaN/Inf
+  int64_t peak_rss_bytes = 0;  ///< peak resident memory during this run (see peak_rss_scope)
+  std::string peak_rss_scope = "run";  ///< "run" (high-water mark reset at its start) or "process"
+  int64_t device_peak_bytes = 0;  ///< CUDA caching allocator peak during this run (0 on CPU)
+  std::optional<double> cold_forward_s;  ///< set in the one run that made the process's first forward call
+  double cpu_user_s = 0, cpu_sys_s = 0;  ///< CPU time of the process during this run (all threads, warm-ups too)
+  std::vector<std::string> warnings;  ///< noise the reader should know about (see timing_warnings)
+  std::optional<Quality> quality;  ///< set when a reference was asked for
+  std::optional<FdQuality> fd;  ///< set by --quality fd
 };
 
 /// Resolve defaults (steps, guidance), validate the spec against the session; UsageError if impossible.
@@ -133,8 +139,7 @@ std::vector<std::string> timing_warnings(const std::vector<double>& totals);
 std::vector<std::string> machine_warnings(int threads, unsigned cores, double load_average);
 
 /// Fill result.quality against a reference run (same seed and shape).
-void attach_quality(RunResult& result, const RunResult& reference, const std::string& reference_name,
-                    bool stochastic);
+void attach_quality(RunResult& result, const RunResult& reference, const std::string& reference_name, bool stochastic);
 
 /// Set by signal handlers; checked after every step.
 void request_stop(int signal_number);

@@ -17,12 +17,12 @@ namespace diffbench {
 
 /// What a sampler does at a given step count: the data behind `diffbench schedule`.
 struct Plan {
-  std::vector<double> timesteps;       ///< the value handed to the model at each step
-  bool integer_timesteps = true;       ///< model gets int64 (ddpm, ddim, dpmpp_2m, lcm) or float32 (Euler family)
-  std::vector<double> sigmas;          ///< noise level at each step, then the final one (steps + 1 values)
+  std::vector<double> timesteps;  ///< the value handed to the model at each step
+  bool integer_timesteps = true;  ///< model gets int64 (ddpm, ddim, dpmpp_2m, lcm) or float32 (Euler family)
+  std::vector<double> sigmas;  ///< noise level at each step, then the final one (steps + 1 values)
   std::vector<double> alphas_cumprod;  ///< alphas_cumprod at each step's timestep
-  double init_noise_sigma = 1.0;       ///< the initial N(0, I) draw is multiplied by this
-  std::vector<std::string> notes;      ///< choices the user should know about (printed, and in JSON)
+  double init_noise_sigma = 1.0;  ///< the initial N(0, I) draw is multiplied by this
+  std::vector<std::string> notes;  ///< choices the user should know about (printed, and in JSON)
   std::optional<std::string> timestep_spacing;  ///< set when the sampler used another spacing than the config's
 
   int steps() const { return static_cast<int>(timesteps.size()); }
@@ -41,11 +41,11 @@ struct SampleArgs {
   const SchedulerConfig& config;
   const Plan& plan;
   const ModelFn& model;
-  at::Generator generator;                   ///< CPU generator, shared with the initial draw
-  double eta = 0.0;                          ///< DDIM's eta
+  at::Generator generator;  ///< CPU generator, shared with the initial draw
+  double eta = 0.0;  ///< DDIM's eta
   std::vector<at::Tensor> timestep_tensors;  ///< plan.timesteps as 0-d tensors on the model's device
-  StepCallback on_step_end;                  ///< may be empty
-  Denoiser denoiser{config};                 ///< model output -> x0 / eps for config's prediction type
+  StepCallback on_step_end;  ///< may be empty
+  Denoiser denoiser{config};  ///< model output -> x0 / eps for config's prediction type
 
   /// Run the model at step `i` on `x_in`.
   at::Tensor call_model(int i, const at::Tensor& x_in) const { return model(x_in, timestep_tensors[i]); }
@@ -59,17 +59,17 @@ struct SampleArgs {
 
 /// A registered sampler.
 struct SamplerInfo {
-  std::string name;         ///< the --sampler name
+  std::string name;  ///< the --sampler name
   std::string description;  ///< one line for `diffbench list`
-  std::string paper;        ///< the paper the maths comes from
-  int default_steps;        ///< steps when --steps is omitted
-  bool stochastic;          ///< draws noise during sampling (beyond the initial latents)
+  std::string paper;  ///< the paper the maths comes from
+  int default_steps;  ///< steps when --steps is omitted
+  bool stochastic;  ///< draws noise during sampling (beyond the initial latents)
   double default_guidance;  ///< guidance scale when --guidance-scale is omitted (3-input UNets)
   /// Timesteps, sigmas and init_noise_sigma for `steps` (throws UsageError when impossible).
   std::function<Plan(const NoiseSchedule&, const SchedulerConfig&, int steps)> plan;
   /// The loop: from initial latents x (already scaled by init_noise_sigma) to the final latents.
   std::function<at::Tensor(const SampleArgs&, at::Tensor x)> sample;
-  bool uses_eta = false;    ///< honours --eta (DDIM); eta > 0 makes it stochastic
+  bool uses_eta = false;  ///< honours --eta (DDIM); eta > 0 makes it stochastic
 };
 
 /// Whether `sampler` at this eta draws noise during sampling (beyond the initial latents): one

@@ -11,21 +11,21 @@ namespace diffbench {
 
 /// The options diffbench's samplers read, with Stable Diffusion 1.5's values as defaults.
 struct SchedulerConfig {
-  int num_train_timesteps = 1000;              ///< length of the training schedule
-  double beta_start = 0.00085;                 ///< first beta
-  double beta_end = 0.012;                     ///< last beta
-  std::string beta_schedule = "scaled_linear"; ///< linear | scaled_linear | squaredcos_cap_v2
+  int num_train_timesteps = 1000;  ///< length of the training schedule
+  double beta_start = 0.00085;  ///< first beta
+  double beta_end = 0.012;  ///< last beta
+  std::string beta_schedule = "scaled_linear";  ///< linear | scaled_linear | squaredcos_cap_v2
   std::optional<std::vector<double>> trained_betas;  ///< explicit betas (overrides beta_schedule)
-  bool rescale_betas_zero_snr = false;         ///< rescale to zero terminal SNR (Lin et al. 2023)
-  std::string timestep_spacing = "leading";    ///< leading | trailing | linspace
-  int steps_offset = 1;                        ///< added to "leading" timesteps
-  std::string prediction_type = "epsilon";     ///< epsilon | v_prediction | sample
-  bool clip_sample = false;                    ///< clamp the x0 prediction (DDPM/DDIM/LCM)
-  double clip_sample_range = 1.0;              ///< clamp bound when clip_sample
-  bool set_alpha_to_one = false;               ///< DDIM: final alphas_cumprod is 1 instead of alphas_cumprod[0]
-  bool use_karras_sigmas = false;              ///< Karras et al. sigmas (euler, dpmpp_2m)
-  int original_inference_steps = 50;           ///< LCM: the distillation grid size
-  double timestep_scaling = 10.0;              ///< LCM: boundary-condition time scaling
+  bool rescale_betas_zero_snr = false;  ///< rescale to zero terminal SNR (Lin et al. 2023)
+  std::string timestep_spacing = "leading";  ///< leading | trailing | linspace
+  int steps_offset = 1;  ///< added to "leading" timesteps
+  std::string prediction_type = "epsilon";  ///< epsilon | v_prediction | sample
+  bool clip_sample = false;  ///< clamp the x0 prediction (DDPM/DDIM/LCM)
+  double clip_sample_range = 1.0;  ///< clamp bound when clip_sample
+  bool set_alpha_to_one = false;  ///< DDIM: final alphas_cumprod is 1 instead of alphas_cumprod[0]
+  bool use_karras_sigmas = false;  ///< Karras et al. sigmas (euler, dpmpp_2m)
+  int original_inference_steps = 50;  ///< LCM: the distillation grid size
+  double timestep_scaling = 10.0;  ///< LCM: boundary-condition time scaling
 
   /// Keys set by a command-line flag (samplers with their own defaults, such as
   /// turbo's trailing spacing, yield only to these, not to a config file).
@@ -38,8 +38,7 @@ struct SchedulerConfig {
 /// Parse scheduler_config.json text. `origin` names the source in errors.
 /// Unknown keys are appended to `warnings`; wrong types and bad values throw UsageError.
 SchedulerConfig parse_scheduler_config(const std::string& text, const std::string& origin,
-                                       std::vector<std::string>* warnings,
-                                       SchedulerConfig base = SchedulerConfig{});
+                                       std::vector<std::string>* warnings, SchedulerConfig base = SchedulerConfig{});
 
 /// Read and parse a scheduler_config.json file (RuntimeError when unreadable).
 SchedulerConfig load_scheduler_config(const std::string& path, std::vector<std::string>* warnings);

@@ -12,8 +12,8 @@ namespace diffbench {
 /// One point of a sweep grid.
 struct Cell {
   std::string sampler;
-  int steps = 0;                ///< 0: the sampler's default
-  std::vector<int64_t> shape;   ///< empty: the model's default shape
+  int steps = 0;  ///< 0: the sampler's default
+  std::vector<int64_t> shape;  ///< empty: the model's default shape
 };
 
 /// The cartesian product shape x batch x sampler x steps, in that nesting order (deterministic).
@@ -47,11 +47,11 @@ std::vector<std::string> config_differences(const nlohmann::json& a, const nlohm
 struct Report {
   std::string path;
   int schema_version = 0;
-  nlohmann::json context;            ///< the first document's context
+  nlohmann::json context;  ///< the first document's context
   std::vector<nlohmann::json> runs;  ///< every run, in file order
-  bool truncated_tail = false;       ///< a JSONL file whose last line was cut off (a crash mid-write)
-  int truncated_line = 0;            ///< that line's number (1-based), when truncated_tail
-  size_t valid_bytes = 0;            ///< length of the file up to the cut-off line (all of it otherwise)
+  bool truncated_tail = false;  ///< a JSONL file whose last line was cut off (a crash mid-write)
+  int truncated_line = 0;  ///< that line's number (1-based), when truncated_tail
+  size_t valid_bytes = 0;  ///< length of the file up to the cut-off line (all of it otherwise)
 };
 
 /// Read a report (JSON or JSONL). RuntimeError naming the file when it cannot be read or parsed.

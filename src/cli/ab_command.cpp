@@ -34,8 +34,10 @@ std::vector<std::string> split_words(const std::string& text, const char* flag) 
   char quote = 0;
   for (char c : text) {
     if (quote) {
-      if (c == quote) quote = 0;
-      else word += c;
+      if (c == quote)
+        quote = 0;
+      else
+        word += c;
     } else if (c == '\'' || c == '"') {
       quote = c;
       in_word = true;
@@ -83,7 +85,8 @@ void run_process(Side& side, const std::string& dir, int index, bool counted) {
   pid_t pid = 0;
   int rc = posix_spawn(&pid, side.bin.c_str(), &actions, nullptr, cargv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw UsageError(fmt::format("ab: cannot run the {} binary '{}': {}", side.name, side.bin, std::strerror(rc)));
+  if (rc != 0)
+    throw UsageError(fmt::format("ab: cannot run the {} binary '{}': {}", side.name, side.bin, std::strerror(rc)));
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) throw RuntimeError(fmt::format("ab: waiting for the {} process failed", side.name));
@@ -119,8 +122,11 @@ Report side_report(const Side& side) {
 
 void save_side(const std::string& path, const Side& side, int processes) {
   if (path.empty()) return;
-  nlohmann::json doc = {{"schema_version", kSchemaVersion}, {"context", side.context}, {"runs", side.runs},
-                        {"ab", {{"side", side.name}, {"bin", side.bin}, {"args", side.args}, {"processes", processes}}}};
+  nlohmann::json doc = {
+      {"schema_version", kSchemaVersion},
+      {"context", side.context},
+      {"runs", side.runs},
+      {"ab", {{"side", side.name}, {"bin", side.bin}, {"args", side.args}, {"processes", processes}}}};
   write_output(path, doc.dump(2) + "\n");
 }
 
@@ -142,18 +148,23 @@ void setup_ab(CLI::App& app, AbOptions& o) {
 }
 
 int run_ab(const AbOptions& o) {
-  if (o.processes < 2) throw UsageError("--processes must be at least 2 (6 or more: with 5 pairs the smallest possible p is 0.0625)");
+  if (o.processes < 2)
+    throw UsageError("--processes must be at least 2 (6 or more: with 5 pairs the smallest possible p is 0.0625)");
   if (o.warmup_processes < 0) throw UsageError("--warmup-processes must be >= 0");
   check_gate_options(o.gate);
   for (const auto& [flag, path] : {std::pair{"--save-base", o.save_base}, std::pair{"--save-new", o.save_new}}) {
     if (!path.empty()) check_writable(path, flag);
   }
-  check_distinct_outputs({{"--save-base", o.save_base}, {"--save-new", o.save_new}, {"--json", o.gate.json},
+  check_distinct_outputs({{"--save-base", o.save_base},
+                          {"--save-new", o.save_new},
+                          {"--json", o.gate.json},
                           {"--markdown", o.gate.markdown}});
   for (const auto& a : o.args) {
     if (a == "--json" || a == "--csv" || a == "--markdown" || a.rfind("--json=", 0) == 0) {
-      throw UsageError(fmt::format("ab writes each process's report itself; drop {} from the run's flags "
-                                   "(use --save-base / --save-new)", a));
+      throw UsageError(
+          fmt::format("ab writes each process's report itself; drop {} from the run's flags "
+                      "(use --save-base / --save-new)",
+                      a));
     }
   }
   Side base{"base", o.base_bin.empty() ? self_path() : o.base_bin, o.args, {}, nullptr};
@@ -180,7 +191,8 @@ int run_ab(const AbOptions& o) {
     for (Side* side : {&first, &second}) {
       run_process(*side, dir, k, counted);
       if (!o.gate.quiet) {
-        std::fprintf(stderr, "ab: %s process %d/%d%s\n", side->name.c_str(), k + 1, total, counted ? "" : " (warm-up, not counted)");
+        std::fprintf(stderr, "ab: %s process %d/%d%s\n", side->name.c_str(), k + 1, total,
+                     counted ? "" : " (warm-up, not counted)");
       }
     }
   }

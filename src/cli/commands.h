@@ -30,7 +30,7 @@ struct RunOptions {
   std::string json, csv, markdown, reference, save_latents, save_images, cond, uncond, cond_shape;
   std::string seed = "0", time_unit = "auto";
   std::string quality, feature_model, reference_stats;  ///< --quality fd and its inputs
-  int64_t samples = 1000;                               ///< images generated for --quality fd
+  int64_t samples = 1000;  ///< images generated for --quality fd
   std::optional<int> steps;
   int threads = 0, warmup = 1, repeat = 3;
   double eta = 0.0;
@@ -44,7 +44,7 @@ int run_run(const RunOptions& options);
 
 /// `diffbench sweep`: a grid of runs in one process, each cell written as it finishes.
 struct SweepOptions {
-  RunOptions run;                   ///< every `run` option; --json is rewritten after each cell
+  RunOptions run;  ///< every `run` option; --json is rewritten after each cell
   std::string samplers, steps, batches, grid, jsonl, resume, shard;
   std::vector<std::string> shapes, cells;  ///< cells: extra SAMPLER:STEPS beyond the product
 };
@@ -69,7 +69,7 @@ struct GateOptions {
   std::string json, markdown;
   double threshold = 5.0;  ///< percent
   double alpha = 0.05;
-  std::string ignore;      ///< comma-separated cell-identity groups matched across
+  std::string ignore;  ///< comma-separated cell-identity groups matched across
   bool allow_undecided = false, quiet = false;
 };
 void add_gate_options(CLI::App& app, GateOptions& o);

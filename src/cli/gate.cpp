@@ -63,14 +63,15 @@ int run_gate(const Report& base, const Report& updated, const GateOptions& o) {
   if (c.regression) return kExitRegression;
   if (c.matched.empty() || !c.decided) {
     std::string why = c.matched.empty()
-        ? fmt::format("no run of '{}' matches a run of '{}' ({} vs {} unmatched)", base.path, updated.path,
-                      c.only_in_base.size(), c.only_in_new.size())
-        : "no matched run has enough figures per side for a p-value below alpha";
+                          ? fmt::format("no run of '{}' matches a run of '{}' ({} vs {} unmatched)", base.path,
+                                        updated.path, c.only_in_base.size(), c.only_in_new.size())
+                          : "no matched run has enough figures per side for a p-value below alpha";
     if (o.allow_undecided) {
       std::fprintf(stderr, "warning: %s; --allow-undecided: exit 0\n", why.c_str());
       return kExitOk;
     }
-    std::fprintf(stderr, "error: %s; the gate cannot pass on nothing (exit 4; --allow-undecided accepts it)\n", why.c_str());
+    std::fprintf(stderr, "error: %s; the gate cannot pass on nothing (exit 4; --allow-undecided accepts it)\n",
+                 why.c_str());
     return kExitUndecided;
   }
   return kExitOk;

@@ -36,8 +36,10 @@ std::vector<std::string> grid_to_args(const std::string& path, const std::vector
       for (char& c : keys.back()) c = c == '-' ? '_' : c;
     }
     if (std::find(keys.begin(), keys.end(), name) == keys.end()) {
-      throw UsageError(fmt::format("grid '{}': unknown key '{}'{}: keys are sweep's flags without the dashes "
-                                   "(no --{}); see diffbench sweep --help", path, key, did_you_mean(name, keys), key));
+      throw UsageError(
+          fmt::format("grid '{}': unknown key '{}'{}: keys are sweep's flags without the dashes "
+                      "(no --{}); see diffbench sweep --help",
+                      path, key, did_you_mean(name, keys), key));
     }
     std::string flag = "--" + key;
     for (char& c : flag) c = c == '_' ? '-' : c;

@@ -42,7 +42,8 @@ std::string unexpected_arguments_message(const CLI::App& app, const std::string&
   const CLI::App& where = command.empty() ? app : *app.get_subcommand(command);
   std::string help = command.empty() ? "diffbench --help" : "diffbench " + command + " --help";
   // CLI11: "The following argument was not expected: --stpes" (or "arguments were", several).
-  std::string list = clis_message.substr(clis_message.rfind(": ") == std::string::npos ? 0 : clis_message.rfind(": ") + 2);
+  std::string list =
+      clis_message.substr(clis_message.rfind(": ") == std::string::npos ? 0 : clis_message.rfind(": ") + 2);
   std::vector<std::string> words;
   for (size_t start = 0; start < list.size();) {
     size_t end = list.find(' ', start);
@@ -55,9 +56,9 @@ std::string unexpected_arguments_message(const CLI::App& app, const std::string&
     std::string flag = w.substr(0, w.find('='));
     return fmt::format("unknown option '{}'{}; see {}", flag, did_you_mean(flag, long_flags(where)), help);
   }
-  return fmt::format("unexpected argument(s) {}{} (see {})", list,
-                     command.empty() ? "; subcommands: list, schedule, sweep, merge, compare, ab, help, completion" : "",
-                     help);
+  return fmt::format(
+      "unexpected argument(s) {}{} (see {})", list,
+      command.empty() ? "; subcommands: list, schedule, sweep, merge, compare, ab, help, completion" : "", help);
 }
 
 std::string completion_script(const CLI::App& app) {

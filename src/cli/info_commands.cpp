@@ -11,15 +11,19 @@
 namespace diffbench::cli {
 
 void setup_list(CLI::App& app, ListOptions& o) {
-  app.add_flag("--json", o.json, "print the samplers as JSON (name, description, paper, default_steps, stochastic, default_guidance)");
+  app.add_flag("--json", o.json,
+               "print the samplers as JSON (name, description, paper, default_steps, stochastic, default_guidance)");
 }
 
 int run_list(const ListOptions& o) {
   if (o.json) {
     nlohmann::json samplers = nlohmann::json::array();
     for (const SamplerInfo* s : all_samplers()) {
-      samplers.push_back({{"name", s->name}, {"description", s->description}, {"paper", s->paper},
-                          {"default_steps", s->default_steps}, {"stochastic", s->stochastic},
+      samplers.push_back({{"name", s->name},
+                          {"description", s->description},
+                          {"paper", s->paper},
+                          {"default_steps", s->default_steps},
+                          {"stochastic", s->stochastic},
                           {"default_guidance", s->default_guidance}});
     }
     std::puts(nlohmann::json{{"samplers", samplers}}.dump(2).c_str());
@@ -51,7 +55,9 @@ int run_schedule(const ScheduleOptions& o) {
   if (plan.timestep_spacing) config.timestep_spacing = *plan.timestep_spacing;  // record what ran
   nlohmann::json rows = nlohmann::json::array();
   for (int i = 0; i < plan.steps(); ++i) {
-    rows.push_back({{"step", i}, {"timestep", plan.timesteps[i]}, {"sigma", plan.sigmas[i]},
+    rows.push_back({{"step", i},
+                    {"timestep", plan.timesteps[i]},
+                    {"sigma", plan.sigmas[i]},
                     {"alphas_cumprod", plan.alphas_cumprod[i]}});
   }
   nlohmann::json doc = {{"sampler", sampler.name},

@@ -52,13 +52,13 @@ void expand_grid_file(std::vector<std::string>& args, const CLI::App& sweep) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"diffbench: measure diffusion samplers (time per step, total time) on TorchScript models",
-               "diffbench"};
-  app.set_version_flag("-V,--version", fmt::format("diffbench {} ({}{})", build_info().version,
-                                                   build_info().git_sha, build_info().git_dirty ? ", dirty" : ""));
-  app.footer("Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 regression (compare, ab), 4 undecided (compare, "
-             "ab: nothing matched or too few figures), 130/143 interrupted (results kept).\n"
-             "Docs: README.md and docs/ in the source tree. `diffbench help CMD` shows a command's options.");
+  CLI::App app{"diffbench: measure diffusion samplers (time per step, total time) on TorchScript models", "diffbench"};
+  app.set_version_flag("-V,--version", fmt::format("diffbench {} ({}{})", build_info().version, build_info().git_sha,
+                                                   build_info().git_dirty ? ", dirty" : ""));
+  app.footer(
+      "Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 regression (compare, ab), 4 undecided (compare, "
+      "ab: nothing matched or too few figures), 130/143 interrupted (results kept).\n"
+      "Docs: README.md and docs/ in the source tree. `diffbench help CMD` shows a command's options.");
   // A flag given twice takes its last value, so scripts can append overrides.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cli::RunOptions run_options;

@@ -23,12 +23,14 @@ Output text_output(const std::string& path, std::function<std::string()> text) {
   return {path, [text = std::move(text)](const std::string& p) { write_output(p, text()); }};
 }
 
-void report(const RunOptions& o, const Session& session, const Measurer& measurer, const std::vector<RunResult>& results,
-            const std::vector<RunRow>& rows, bool stdout_taken, const std::vector<Output>& more) {
+void report(const RunOptions& o, const Session& session, const Measurer& measurer,
+            const std::vector<RunResult>& results, const std::vector<RunRow>& rows, bool stdout_taken,
+            const std::vector<Output>& more) {
   bool per_sample = false;
   for (const auto& r : results) per_sample = per_sample || (r.quality && r.quality->per_sample);
   if (!o.quiet && !results.empty()) {
-    print_table(stdout_taken ? stderr : stdout, rows, o, session, measurer.reference(), per_sample, &measurer.quality());
+    print_table(stdout_taken ? stderr : stdout, rows, o, session, measurer.reference(), per_sample,
+                &measurer.quality());
   }
   std::vector<Output> outputs = more;
   outputs.push_back(text_output(o.csv, [&] { return csv_table(rows); }));
@@ -42,7 +44,8 @@ void report(const RunOptions& o, const Session& session, const Measurer& measure
       errors.push_back(e.what());
     }
   }
-  if (!errors.empty()) throw RuntimeError(errors.front() + (o.quiet ? "" : " (the measured results are in the table above)"));
+  if (!errors.empty())
+    throw RuntimeError(errors.front() + (o.quiet ? "" : " (the measured results are in the table above)"));
 }
 
 int exit_code(const std::vector<RunResult>& results, const std::string& on_interrupt) {
@@ -51,7 +54,7 @@ int exit_code(const std::vector<RunResult>& results, const std::string& on_inter
     return sig == SIGTERM ? kExitSigterm : kExitSigint;
   }
   for (const RunResult& r : results) {
-    if (r.status != "ok") return kExitFailure;
+    if (r.status != RunStatus::ok) return kExitFailure;
   }
   return kExitOk;
 }

@@ -35,8 +35,9 @@ Output text_output(const std::string& path, std::function<std::string()> text);
 /// The console table (to stderr when stdout carries an output), then `more`, --csv and --markdown.
 /// Every file is tried; the first that failed is thrown as RuntimeError, saying the measured results
 /// are in the table above, so a full disk loses nothing a human can read.
-void report(const RunOptions& o, const Session& session, const Measurer& measurer, const std::vector<RunResult>& results,
-            const std::vector<RunRow>& rows, bool stdout_taken, const std::vector<Output>& more = {});
+void report(const RunOptions& o, const Session& session, const Measurer& measurer,
+            const std::vector<RunResult>& results, const std::vector<RunRow>& rows, bool stdout_taken,
+            const std::vector<Output>& more = {});
 
 /// The exit code for finished results: the signal's when interrupted (saying `on_interrupt` on
 /// stderr), kExitFailure when a run failed, else kExitOk.

@@ -62,7 +62,8 @@ int run_run(const RunOptions& o) {
   SchedulerConfig config = build_config(o.config, &warnings);
   std::vector<std::string> samplers = o.sampler.empty() ? lecture_samplers() : std::vector<std::string>{o.sampler};
   for (const auto& name : samplers) find_sampler(name);
-  if (o.steps && o.sampler.empty()) throw UsageError("--steps needs --sampler (with no --sampler each sampler uses its default)");
+  if (o.steps && o.sampler.empty())
+    throw UsageError("--steps needs --sampler (with no --sampler each sampler uses its default)");
   if (o.steps && *o.steps < 1) throw UsageError(fmt::format("--steps must be at least 1, got {}", *o.steps));
   check_common_options(o);
   if (!o.save_latents.empty()) check_writable(o.save_latents, "--save-latents");  // distinct: check_common_options
@@ -81,14 +82,17 @@ int run_run(const RunOptions& o) {
   Measurer measurer(o, session);
   std::vector<RunResult> results;
   for (const RunSpec& spec : specs) {
-    if (!o.quiet && specs.size() > 1) std::fprintf(stderr, "running %s (%d steps)...\n", spec.sampler.c_str(), spec.steps);
+    if (!o.quiet && specs.size() > 1)
+      std::fprintf(stderr, "running %s (%d steps)...\n", spec.sampler.c_str(), spec.steps);
     results.push_back(measurer.measure(spec, progress_for(o, spec.sampler)));
     clear_progress(o);
     if (!o.quiet) {
-      for (const auto& note : results.back().plan.notes) std::fprintf(stderr, "note: %s: %s\n", spec.sampler.c_str(), note.c_str());
-      for (const auto& w : results.back().warnings) std::fprintf(stderr, "warning: %s: %s\n", spec.sampler.c_str(), w.c_str());
+      for (const auto& note : results.back().plan.notes)
+        std::fprintf(stderr, "note: %s: %s\n", spec.sampler.c_str(), note.c_str());
+      for (const auto& w : results.back().warnings)
+        std::fprintf(stderr, "warning: %s: %s\n", spec.sampler.c_str(), w.c_str());
     }
-    if (results.back().status == "interrupted") break;
+    if (results.back().status == RunStatus::interrupted) break;
   }
 
   // Report everything measured, even after a failure or an interruption: the table first, so a
@@ -98,10 +102,11 @@ int run_run(const RunOptions& o) {
   const RunResult& last = results.back();
   std::vector<Output> files = {text_output(o.json, [&] { return report_json(session, results).dump(2) + "\n"; })};
   if (last.latents.defined()) files.push_back(text_output(o.save_latents, [&] { return to_npy(last.latents); }));
-  if (last.images.defined()) files.push_back({o.save_images, [&](const std::string& dir) { write_pngs(last.images, dir); }});
+  if (last.images.defined())
+    files.push_back({o.save_images, [&](const std::string& dir) { write_pngs(last.images, dir); }});
   report(o, session, measurer, results, rows, stdout_taken, files);
   for (const RunResult& r : results) {
-    if (r.status == "failed") std::fprintf(stderr, "error: %s: %s\n", r.spec.sampler.c_str(), r.error.c_str());
+    if (r.status == RunStatus::failed) std::fprintf(stderr, "error: %s: %s\n", r.spec.sampler.c_str(), r.error.c_str());
   }
   return exit_code(results, "finished results were written");
 }

@@ -45,32 +45,37 @@ QualityRunner::QualityRunner(const RunOptions& o, const Session& session) : samp
   if (m.feature_model.empty()) m.feature_model = session.manifest_features;
   if (m.reference_stats.empty()) m.reference_stats = session.manifest_fd_stats;
   if (m.feature_model.empty() || m.reference_stats.empty()) {
-    throw UsageError("--quality fd needs --feature-model FILE.pt and --reference-stats FILE.json (or a model "
-                     "manifest that names them); docs/quality.md says how to make both");
+    throw UsageError(
+        "--quality fd needs --feature-model FILE.pt and --reference-stats FILE.json (or a model "
+        "manifest that names them); docs/quality.md says how to make both");
   }
   if (!session.vae) throw UsageError("--quality fd needs --vae (images are decoded latents)");
-  features_ = std::make_unique<ScriptModel>(m.feature_model, "feature model", std::vector<int>{1}, session.device, at::kFloat);
+  features_ =
+      std::make_unique<ScriptModel>(m.feature_model, "feature model", std::vector<int>{1}, session.device, at::kFloat);
   stats_ = load_reference_stats(m.reference_stats);
   std::string sha = sha256_file(m.feature_model);
   if (!stats_->feature_model_sha256.empty() && stats_->feature_model_sha256 != sha) {
-    throw UsageError(fmt::format("--reference-stats '{}' was made with another feature model than '{}' (sha256 "
-                                 "differs): the distance would mean nothing; use the pair that belongs together",
-                                 m.reference_stats, m.feature_model));
+    throw UsageError(
+        fmt::format("--reference-stats '{}' was made with another feature model than '{}' (sha256 "
+                    "differs): the distance would mean nothing; use the pair that belongs together",
+                    m.reference_stats, m.feature_model));
   }
 }
 
 void QualityRunner::attach(Session& session, RunResult& result) {
-  if (!features_ || result.status != "ok") return;
+  if (!features_ || result.status != RunStatus::ok) return;
   result.fd = measure_fd(session, result.spec, *features_, *stats_, samples_);
 }
 
 std::string QualityRunner::legend() const {
   if (!features_) return "";
   auto floor = floor_for(*stats_, samples_);
-  return fmt::format("FD: Frechet distance of {} generated images' features ({}) to '{}' ({}), bootstrap 95% CI{}; "
-                     "s/image: sampling + decode per image, timed apart from the repeats above.\n",
-                     samples_, features_->path(), stats_->path, stats_->description,
-                     floor ? fmt::format("; real-data floor (held-out vs training data, n={}): {:.2f}", floor->first, floor->second) : "");
+  return fmt::format(
+      "FD: Frechet distance of {} generated images' features ({}) to '{}' ({}), bootstrap 95% CI{}; "
+      "s/image: sampling + decode per image, timed apart from the repeats above.\n",
+      samples_, features_->path(), stats_->path, stats_->description,
+      floor ? fmt::format("; real-data floor (held-out vs training data, n={}): {:.2f}", floor->first, floor->second)
+            : "");
 }
 
 std::string ReferenceRunner::name() const {
@@ -78,7 +83,7 @@ std::string ReferenceRunner::name() const {
 }
 
 void ReferenceRunner::attach(Session& session, RunResult& result) {
-  if (!reference_ || result.status != "ok") return;
+  if (!reference_ || result.status != RunStatus::ok) return;
   RunSpec ref = result.spec;
   ref.sampler = reference_->first;
   ref.steps = reference_->second;

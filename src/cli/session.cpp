@@ -31,15 +31,16 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 void load_conditioning(Session& session, const RunOptions& o) {
   if (session.unet->arity() != 3) {
     if (!o.cond.empty() || !o.uncond.empty() || !o.cond_shape.empty()) {
-      throw UsageError(fmt::format("--cond/--uncond/--cond-shape need a conditional UNet; '{}' takes (sample, timestep)",
-                                   session.unet->path()));
+      throw UsageError(fmt::format(
+          "--cond/--uncond/--cond-shape need a conditional UNet; '{}' takes (sample, timestep)", session.unet->path()));
     }
     return;
   }
   auto load = [](const std::string& path, const char* flag) {
     at::Tensor t = from_npy(read_file(path, flag), fmt::format("{} '{}'", flag, path));
     if (t.dim() == 2) t = t.unsqueeze(0);
-    if (t.dim() != 3) throw UsageError(fmt::format("{} '{}' must be [B, L, D] (or [L, D]), got {} dims", flag, path, t.dim()));
+    if (t.dim() != 3)
+      throw UsageError(fmt::format("{} '{}' must be [B, L, D] (or [L, D]), got {} dims", flag, path, t.dim()));
     return t;
   };
   if (!o.cond.empty()) {
@@ -64,23 +65,29 @@ void load_conditioning(Session& session, const RunOptions& o) {
 }  // namespace
 
 void add_common_options(CLI::App& app, RunOptions& o) {
-  app.add_option("--unet", o.unet, "TorchScript UNet: forward(sample, timestep[, encoder_hidden_states]) (default: models/digits/unet.pt, the trained digit teacher)");
+  app.add_option("--unet", o.unet,
+                 "TorchScript UNet: forward(sample, timestep[, encoder_hidden_states]) (default: "
+                 "models/digits/unet.pt, the trained digit teacher)");
   app.add_option("--vae", o.vae, "TorchScript VAE decoder: forward(latents) -> images in [-1, 1]");
   app.add_option("--vae-scaling-factor", o.vae_scaling_factor,
                  "latents are divided by this before decoding (default: the model manifest's, else SD's 0.18215)");
   app.add_option("--quality", o.quality, "fd: also generate --samples images and report their Frechet distance");
-  app.add_option("--samples", o.samples, "images generated for --quality fd (batched by the shape's B)")->capture_default_str();
-  app.add_option("--feature-model", o.feature_model, "TorchScript feature extractor for --quality fd (default: the manifest's)");
+  app.add_option("--samples", o.samples, "images generated for --quality fd (batched by the shape's B)")
+      ->capture_default_str();
+  app.add_option("--feature-model", o.feature_model,
+                 "TorchScript feature extractor for --quality fd (default: the manifest's)");
   app.add_option("--reference-stats", o.reference_stats, "statistics file for --quality fd (default: the manifest's)");
   app.add_option("--seed", o.seed, "seed of the CPU generator (initial latents and every noise draw), 0 to 2^64-1")
       ->capture_default_str();
   app.add_option("--eta", o.eta, "DDIM eta, 0 (deterministic) to 1 (DDPM's variance)")->capture_default_str();
-  app.add_option("--guidance-scale", o.guidance, "classifier-free guidance for 3-input UNets (0 or 1: conditional only)");
+  app.add_option("--guidance-scale", o.guidance,
+                 "classifier-free guidance for 3-input UNets (0 or 1: conditional only)");
   app.add_option("--cond", o.cond, "conditioning [B,L,D] as .npy (float32/float64)");
   app.add_option("--uncond", o.uncond, "unconditional embedding [B,L,D] as .npy (default: zeros)");
   app.add_option("--cond-shape", o.cond_shape, "zeros of this shape B,L,D as conditioning (timing-only runs)");
   app.add_option("--device", o.device, "cpu | cuda | cuda:N")->capture_default_str();
-  app.add_option("--dtype", o.dtype, "fp32 | fp16 | bf16 (model weights and inputs; sampler arithmetic stays fp32)")->capture_default_str();
+  app.add_option("--dtype", o.dtype, "fp32 | fp16 | bf16 (model weights and inputs; sampler arithmetic stays fp32)")
+      ->capture_default_str();
   app.add_option("--threads", o.threads, "LibTorch intra-op threads (default: all cores)");
   app.add_option("--warmup", o.warmup, "full runs before the counted ones")->capture_default_str();
   app.add_option("--repeat", o.repeat, "counted runs")->capture_default_str();
@@ -122,7 +129,8 @@ std::vector<int64_t> parse_dims(const std::string& text, const char* flag, size_
 
 std::pair<std::string, int> parse_reference(const std::string& text, const char* flag) {
   size_t colon = text.rfind(':');
-  if (colon == std::string::npos) throw UsageError(fmt::format("{} '{}': expected SAMPLER:STEPS, e.g. dpmpp_2m:200", flag, text));
+  if (colon == std::string::npos)
+    throw UsageError(fmt::format("{} '{}': expected SAMPLER:STEPS, e.g. dpmpp_2m:200", flag, text));
   std::string name = text.substr(0, colon), steps_text = text.substr(colon + 1);
   find_sampler(name);
   if (steps_text.empty() || steps_text.size() > 6 || steps_text.find_first_not_of("0123456789") != std::string::npos ||
@@ -161,7 +169,8 @@ void check_common_options(const RunOptions& o) {
   if (!o.json.empty()) check_writable(o.json, "--json");
   if (!o.csv.empty()) check_writable(o.csv, "--csv");
   if (!o.markdown.empty()) check_writable(o.markdown, "--markdown");
-  check_distinct_outputs({{"--json", o.json}, {"--csv", o.csv}, {"--markdown", o.markdown}, {"--save-latents", o.save_latents}});
+  check_distinct_outputs(
+      {{"--json", o.json}, {"--csv", o.csv}, {"--markdown", o.markdown}, {"--save-latents", o.save_latents}});
   parse_seed(o.seed);
   if (o.time_unit != "auto" && o.time_unit != "s" && o.time_unit != "ms" && o.time_unit != "us") {
     throw UsageError(fmt::format("--time-unit '{}': use auto, s, ms or us", o.time_unit));
@@ -172,7 +181,8 @@ void check_common_options(const RunOptions& o) {
   if (!o.quality.empty() && o.quality != "fd") {
     throw UsageError(fmt::format("--quality '{}': the one quality metric is fd (Frechet distance)", o.quality));
   }
-  if (o.samples < 2) throw UsageError(fmt::format("--samples must be at least 2 (a covariance needs two), got {}", o.samples));
+  if (o.samples < 2)
+    throw UsageError(fmt::format("--samples must be at least 2 (a covariance needs two), got {}", o.samples));
 }
 
 Session open_session(const RunOptions& o) {
@@ -187,7 +197,8 @@ Session open_session(const RunOptions& o) {
   at::set_num_threads(session.threads);
   auto start = std::chrono::steady_clock::now();
   std::string unet_path = o.unet.empty() ? default_model_path() : o.unet;
-  session.unet = std::make_unique<ScriptModel>(unet_path, "UNet", std::vector<int>{2, 3}, session.device, session.dtype);
+  session.unet =
+      std::make_unique<ScriptModel>(unet_path, "UNet", std::vector<int>{2, 3}, session.device, session.dtype);
   session.unet_load_s = seconds_since(start);
   const RunOptions m = with_manifest(o, session);  // the manifest fills what the flags left unset
   session.vae_scaling_factor = m.vae_scaling_factor.value_or(0.18215);
@@ -205,8 +216,8 @@ Session open_session(const RunOptions& o) {
   return session;
 }
 
-RunSpec make_spec(const Session& session, const RunOptions& o, const SchedulerConfig& config, const std::string& sampler,
-                  int steps, const std::vector<int64_t>& shape) {
+RunSpec make_spec(const Session& session, const RunOptions& o, const SchedulerConfig& config,
+                  const std::string& sampler, int steps, const std::vector<int64_t>& shape) {
   RunSpec spec;
   spec.sampler = sampler;
   spec.steps = steps;  // 0: the sampler's default
@@ -227,9 +238,7 @@ RunSpec make_spec(const Session& session, const RunOptions& o, const SchedulerCo
 
 namespace {
 
-bool progress_enabled(const RunOptions& o) {
-  return !o.quiet && isatty(STDERR_FILENO) && std::getenv("CI") == nullptr;
-}
+bool progress_enabled(const RunOptions& o) { return !o.quiet && isatty(STDERR_FILENO) && std::getenv("CI") == nullptr; }
 
 }  // namespace
 
@@ -261,9 +270,8 @@ void print_table(FILE* out, const std::vector<RunRow>& rows, const RunOptions& o
                "IQR / median of Total (! when over 10%%: too noisy to trust; n=1: one run, no spread).\n"
                "Model load %s, first (cold) forward %s: not included above. %s, %d thread(s), %s.\n",
                o.repeat, session.vae ? " + VAE decode" : "", o.warmup, session.vae ? " (VAE decode excluded)" : "",
-               format_seconds(session.unet_load_s).c_str(),
-               format_seconds(session.cold_forward_s.value_or(0)).c_str(), session.device.str().c_str(), session.threads,
-               dtype_name(session.dtype).c_str());
+               format_seconds(session.unet_load_s).c_str(), format_seconds(session.cold_forward_s.value_or(0)).c_str(),
+               session.device.str().c_str(), session.threads, dtype_name(session.dtype).c_str());
   if (quality) std::fputs(quality->legend().c_str(), out);
   // Noise the reader should know about, with the numbers it may have distorted (as hyperfine does).
   for (const auto& w : machine_warnings(session.threads, std::thread::hardware_concurrency(), session.load_at_start)) {
@@ -273,9 +281,11 @@ void print_table(FILE* out, const std::vector<RunRow>& rows, const RunOptions& o
     std::fprintf(out, "Speed-up: ddpm's Total divided by this sampler's Total.\n");
   }
   if (reference.enabled()) {
-    std::fprintf(out, "RMSE / PSNR: final latents against %s from the same initial noise (PSNR peak: the reference's range)%s.\n",
-                 reference.name().c_str(),
-                 any_per_sample ? "; * = stochastic sampler: one sample against one sample, not a distributional metric" : "");
+    std::fprintf(
+        out,
+        "RMSE / PSNR: final latents against %s from the same initial noise (PSNR peak: the reference's range)%s.\n",
+        reference.name().c_str(),
+        any_per_sample ? "; * = stochastic sampler: one sample against one sample, not a distributional metric" : "");
   }
   std::fflush(out);
 }

@@ -33,9 +33,11 @@ std::vector<std::string> split_list(const std::string& text, const char* flag) {
   std::string item;
   std::set<std::string> seen;
   while (std::getline(in, item, ',')) {
-    if (item.empty()) throw UsageError(fmt::format("{} '{}' has an empty item; separate values with single commas", flag, text));
+    if (item.empty())
+      throw UsageError(fmt::format("{} '{}' has an empty item; separate values with single commas", flag, text));
     if (!seen.insert(item).second) {
-      throw UsageError(fmt::format("{} '{}' repeats '{}': each cell would run twice; give each value once", flag, text, item));
+      throw UsageError(
+          fmt::format("{} '{}' repeats '{}': each cell would run twice; give each value once", flag, text, item));
     }
     items.push_back(item);
   }
@@ -83,7 +85,7 @@ void check_resumable(const Report& previous, const std::string& grid, const Sess
 RunResult failed_cell(const RunSpec& spec, const std::string& error) {
   RunResult r;
   r.spec = spec;
-  r.status = "failed";
+  r.status = RunStatus::failed;
   r.error = error;
   return r;
 }
@@ -101,8 +103,9 @@ RunResult run_cell(Measurer& measurer, const RunSpec& spec, const ProgressFn& pr
 }
 
 void print_cell(const std::string& label, const RunResult& result) {
-  std::fprintf(stderr, "%s: %s\n", label.c_str(), result.status == "ok"
-      ? format_seconds(compute_stats(result).total.median).c_str() : ("failed: " + result.error).c_str());
+  std::fprintf(stderr, "%s: %s\n", label.c_str(),
+               result.status == RunStatus::ok ? format_seconds(compute_stats(result).total.median).c_str()
+                                     : ("failed: " + result.error).c_str());
   for (const auto& note : result.plan.notes) std::fprintf(stderr, "  note: %s\n", note.c_str());
   for (const auto& w : result.warnings) std::fprintf(stderr, "  warning: %s\n", w.c_str());
 }
@@ -122,8 +125,11 @@ void setup_sweep(CLI::App& app, SweepOptions& o) {
   app.add_option("--batch", o.batches, "batch sizes, comma-separated (replace B of every shape)");
   app.add_option("--shape", o.shapes, "latent shape B,C,H,W; repeat the flag for several")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  app.add_option("--cell", o.cells, "an extra cell SAMPLER:STEPS beyond the grid (repeat or comma-separate), "
-                 "e.g. ddpm:1000")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)->delimiter(',');
+  app.add_option("--cell", o.cells,
+                 "an extra cell SAMPLER:STEPS beyond the grid (repeat or comma-separate), "
+                 "e.g. ddpm:1000")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->delimiter(',');
   app.add_option("--grid", o.grid, "grid file (configs/sweeps/*.json): any of these flags as JSON keys");
   app.add_option("--jsonl", o.jsonl, "append one JSON line per finished cell here ('-' for stdout)");
   app.add_option("--resume", o.resume, "skip the cells already in this result file and keep writing to it");
@@ -136,8 +142,7 @@ int run_sweep(const SweepOptions& s) {
   g_verbose = o.verbose;
   std::vector<std::string> warnings;
   SchedulerConfig config = build_config(o.config, &warnings);
-  std::vector<std::string> samplers = s.samplers.empty()
-      ? lecture_samplers() : split_list(s.samplers, "--sampler");
+  std::vector<std::string> samplers = s.samplers.empty() ? lecture_samplers() : split_list(s.samplers, "--sampler");
   for (const auto& name : samplers) find_sampler(name);
   std::vector<int> steps = parse_ints(s.steps, "--steps");
   std::vector<int64_t> batches;
@@ -167,7 +172,8 @@ int run_sweep(const SweepOptions& s) {
   if (json_path == "-") throw UsageError("sweep writes --json after every cell; use --jsonl - for stdout");
   o.json.clear();  // handled here, not by check_common_options' single-document logic
   check_common_options(o);
-  check_distinct_outputs({{"--json", json_path}, {"--jsonl", jsonl_path}, {"--csv", o.csv}, {"--markdown", o.markdown}});
+  check_distinct_outputs(
+      {{"--json", json_path}, {"--jsonl", jsonl_path}, {"--csv", o.csv}, {"--markdown", o.markdown}});
   if (!json_path.empty()) check_writable(json_path, "--json");
   if (!jsonl_path.empty()) check_writable(jsonl_path, "--jsonl");
 
@@ -212,14 +218,15 @@ int run_sweep(const SweepOptions& s) {
     if (!in_shard(i, shard.first, shard.second)) continue;
     ++index;
     const RunSpec& spec = specs[i];
-    std::string label = fmt::format("[{}/{}] {} {} steps {}", index, todo, spec.sampler, spec.steps, fmt::join(spec.shape, "x"));
+    std::string label =
+        fmt::format("[{}/{}] {} {} steps {}", index, todo, spec.sampler, spec.steps, fmt::join(spec.shape, "x"));
     if (done.count(cell_key(run_config_json(spec, session)))) {
       ++skipped;
       continue;
     }
     RunResult result = run_cell(measurer, spec, progress_for(o, label));
     clear_progress(o);
-    if (result.status == "interrupted") break;  // unfinished: not written, --resume reruns it
+    if (result.status == RunStatus::interrupted) break;  // unfinished: not written, --resume reruns it
     nlohmann::json run_json = run_to_json(result, session);
     run_json["sweep"] = {{"grid_sha256", grid}, {"cell", i}, {"cells", specs.size()}};
     writer.add(run_json);

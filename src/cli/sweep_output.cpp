@@ -9,7 +9,10 @@
 namespace diffbench::cli {
 
 SweepWriter::SweepWriter(std::string json_path, std::string jsonl_path, const Report& previous, bool quiet)
-    : json_path_(std::move(json_path)), jsonl_path_(std::move(jsonl_path)), previous_(previous), quiet_(quiet),
+    : json_path_(std::move(json_path)),
+      jsonl_path_(std::move(jsonl_path)),
+      previous_(previous),
+      quiet_(quiet),
       runs_(previous.runs) {}
 
 void SweepWriter::start(std::function<nlohmann::json()> context) {
@@ -28,7 +31,10 @@ void SweepWriter::start(std::function<nlohmann::json()> context) {
   }
   std::string lines;  // a new JSONL file starts with the resumed cells, one per line
   for (const auto& run : previous_.runs) {
-    lines += nlohmann::json{{"schema_version", previous_.schema_version}, {"context", previous_.context}, {"runs", {run}}}.dump() + "\n";
+    lines +=
+        nlohmann::json{{"schema_version", previous_.schema_version}, {"context", previous_.context}, {"runs", {run}}}
+            .dump() +
+        "\n";
   }
   write_file_atomically(jsonl_path_, lines);
 }
@@ -36,7 +42,8 @@ void SweepWriter::start(std::function<nlohmann::json()> context) {
 void SweepWriter::add(const nlohmann::json& run) {
   runs_.push_back(run);
   if (!jsonl_path_.empty()) {
-    append_line(jsonl_path_, nlohmann::json{{"schema_version", kSchemaVersion}, {"context", context_()}, {"runs", {run}}}.dump());
+    append_line(jsonl_path_,
+                nlohmann::json{{"schema_version", kSchemaVersion}, {"context", context_()}, {"runs", {run}}}.dump());
   }
   write_json();
 }
@@ -47,7 +54,9 @@ void SweepWriter::finish() {
 
 void SweepWriter::write_json() {
   if (json_path_.empty()) return;
-  write_file_atomically(json_path_, nlohmann::json{{"schema_version", kSchemaVersion}, {"context", context_()}, {"runs", runs_}}.dump(2) + "\n");
+  write_file_atomically(
+      json_path_,
+      nlohmann::json{{"schema_version", kSchemaVersion}, {"context", context_()}, {"runs", runs_}}.dump(2) + "\n");
   json_written_ = true;
 }
 

@@ -36,8 +36,10 @@ void check_mergeable(const std::vector<Report>& reports, bool force) {
                                    r.schema_version, reports.front().path, reports.front().schema_version));
     }
     if (r.truncated_tail) {
-      refuse(fmt::format("'{}' line {} is cut off (a write interrupted by a crash or kill); rerun that shard with "
-                         "--resume to complete it", r.path, r.truncated_line));
+      refuse(
+          fmt::format("'{}' line {} is cut off (a write interrupted by a crash or kill); rerun that shard with "
+                      "--resume to complete it",
+                      r.path, r.truncated_line));
     }
     versions.insert(r.context.value("diffbench_version", "?"));
     for (const auto& run : r.runs) {
@@ -45,9 +47,11 @@ void check_mergeable(const std::vector<Report>& reports, bool force) {
       if (run.contains("sweep")) grids.insert(run["sweep"].value("grid_sha256", ""));
     }
   }
-  if (models.size() > 1) refuse(fmt::format("the inputs measured {} different UNet files (sha256 differ)", models.size()));
+  if (models.size() > 1)
+    refuse(fmt::format("the inputs measured {} different UNet files (sha256 differ)", models.size()));
   if (grids.size() > 1) refuse(fmt::format("the inputs are shards of {} different grids", grids.size()));
-  if (versions.size() > 1) refuse(fmt::format("the inputs were written by {} different diffbench versions", versions.size()));
+  if (versions.size() > 1)
+    refuse(fmt::format("the inputs were written by {} different diffbench versions", versions.size()));
 }
 
 }  // namespace
@@ -67,8 +71,9 @@ int run_merge(const MergeOptions& o) {
     for (const auto& run : r.runs) {
       if (!keys.insert(cell_key(run["config"])).second) {
         if (!o.force) {
-          throw UsageError(fmt::format("'{}' repeats a cell already merged ({} {} steps); pass --force to keep the first",
-                                       r.path, run["config"].value("sampler", "?"), run["config"].value("steps", 0)));
+          throw UsageError(
+              fmt::format("'{}' repeats a cell already merged ({} {} steps); pass --force to keep the first", r.path,
+                          run["config"].value("sampler", "?"), run["config"].value("steps", 0)));
         }
         ++duplicates;
         continue;
@@ -87,8 +92,8 @@ int run_merge(const MergeOptions& o) {
                         {"merged_from", sources},
                         {"runs", runs}};
   write_output(o.output, doc.dump(2) + "\n");
-  std::fprintf(stderr, "merged %zu run(s) from %zu file(s) into '%s'%s\n", runs.size(), reports.size(), o.output.c_str(),
-               duplicates ? fmt::format(" ({} duplicate(s) dropped)", duplicates).c_str() : "");
+  std::fprintf(stderr, "merged %zu run(s) from %zu file(s) into '%s'%s\n", runs.size(), reports.size(),
+               o.output.c_str(), duplicates ? fmt::format(" ({} duplicate(s) dropped)", duplicates).c_str() : "");
   return kExitOk;
 }
 

@@ -12,24 +12,26 @@ namespace diffbench::samplers {
 void check_steps(const std::string& sampler, int steps, const NoiseSchedule& schedule) {
   if (steps < 1) throw UsageError(fmt::format("--steps must be at least 1, got {}", steps));
   if (steps > schedule.size()) {
-    throw UsageError(fmt::format("{}: --steps {} is more than the schedule's {} training timesteps; "
-                                 "use at most {}", sampler, steps, schedule.size(), schedule.size()));
+    throw UsageError(
+        fmt::format("{}: --steps {} is more than the schedule's {} training timesteps; "
+                    "use at most {}",
+                    sampler, steps, schedule.size(), schedule.size()));
   }
 }
 
-Plan discrete_plan(const std::string& sampler, const NoiseSchedule& schedule,
-                   const SchedulerConfig& config, int steps) {
+Plan discrete_plan(const std::string& sampler, const NoiseSchedule& schedule, const SchedulerConfig& config,
+                   int steps) {
   check_steps(sampler, steps, schedule);
   Plan plan;
   for (double t : spaced_timesteps(config, steps)) plan.timesteps.push_back(round_half_even(t));
   double excess = plan.timesteps.front() - (schedule.size() - 1);
   if (excess > 0) {
     for (double& t : plan.timesteps) t -= excess;
-    plan.notes.push_back(fmt::format(
-        "leading spacing with steps_offset {} at {} steps would start at t={}, past the schedule's "
-        "last timestep {} (diffusers raises IndexError); diffbench shifts the grid down by {} to {}..{}",
-        config.steps_offset, steps, plan.timesteps.front() + excess, schedule.size() - 1, excess,
-        plan.timesteps.front(), plan.timesteps.back()));
+    plan.notes.push_back(
+        fmt::format("leading spacing with steps_offset {} at {} steps would start at t={}, past the schedule's "
+                    "last timestep {} (diffusers raises IndexError); diffbench shifts the grid down by {} to {}..{}",
+                    config.steps_offset, steps, plan.timesteps.front() + excess, schedule.size() - 1, excess,
+                    plan.timesteps.front(), plan.timesteps.back()));
   }
   for (double t : plan.timesteps) {
     plan.sigmas.push_back(schedule.sigmas()[static_cast<int>(t)]);
@@ -39,8 +41,8 @@ Plan discrete_plan(const std::string& sampler, const NoiseSchedule& schedule,
   return plan;
 }
 
-Plan euler_plan(const std::string& sampler, const NoiseSchedule& schedule,
-                const SchedulerConfig& config, int steps, bool karras) {
+Plan euler_plan(const std::string& sampler, const NoiseSchedule& schedule, const SchedulerConfig& config, int steps,
+                bool karras) {
   check_steps(sampler, steps, schedule);
   Plan plan;
   plan.integer_timesteps = false;

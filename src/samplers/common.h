@@ -12,13 +12,12 @@ void check_steps(const std::string& sampler, int steps, const NoiseSchedule& sch
 
 /// DDPM/DDIM timesteps (rounded spaced grid), with sigma and alphas_cumprod per step.
 /// A "leading" grid that would pass the schedule's end is shifted down (noted in the plan).
-Plan discrete_plan(const std::string& sampler, const NoiseSchedule& schedule,
-                   const SchedulerConfig& config, int steps);
+Plan discrete_plan(const std::string& sampler, const NoiseSchedule& schedule, const SchedulerConfig& config, int steps);
 
 /// Euler-family plan: float timesteps, sigmas interpolated linearly in sigma (or Karras
 /// sigmas over the grid's range when `karras`), a final 0, and init_noise_sigma.
-Plan euler_plan(const std::string& sampler, const NoiseSchedule& schedule,
-                const SchedulerConfig& config, int steps, bool karras);
+Plan euler_plan(const std::string& sampler, const NoiseSchedule& schedule, const SchedulerConfig& config, int steps,
+                bool karras);
 
 /// The Euler family's derivative dx/dsigma = (x - x0) / sigma (k-diffusion's to_d).
 at::Tensor to_d(const at::Tensor& x, const at::Tensor& x0, float sigma);

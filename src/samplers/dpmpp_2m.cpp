@@ -64,8 +64,13 @@ at::Tensor sample_dpmpp_2m(const SampleArgs& a, at::Tensor x) {
 
 }  // namespace
 
-extern const SamplerInfo dpmpp_2m_sampler{
-    "dpmpp_2m", "DPM-Solver++ 2M: second-order multistep ODE solver on the data prediction",
-    "Lu et al. 2022 (arXiv:2211.01095)", 20, false, 7.5, plan_dpmpp_2m, sample_dpmpp_2m};
+extern const SamplerInfo dpmpp_2m_sampler{"dpmpp_2m",
+                                          "DPM-Solver++ 2M: second-order multistep ODE solver on the data prediction",
+                                          "Lu et al. 2022 (arXiv:2211.01095)",
+                                          20,
+                                          false,
+                                          7.5,
+                                          plan_dpmpp_2m,
+                                          sample_dpmpp_2m};
 
 }  // namespace diffbench

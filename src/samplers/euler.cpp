@@ -18,12 +18,15 @@ static at::Tensor sample_euler(const SampleArgs& a, at::Tensor x) {
   return x;
 }
 
-extern const SamplerInfo euler_sampler{
-    "euler", "Euler: first-order probability-flow ODE steps in sigma (deterministic)",
-    "Karras et al. 2022 (arXiv:2206.00364), Algorithm 2", 25, false, 7.5,
-    [](const NoiseSchedule& s, const SchedulerConfig& c, int steps) {
-      return samplers::euler_plan("euler", s, c, steps, c.use_karras_sigmas);
-    },
-    sample_euler};
+extern const SamplerInfo euler_sampler{"euler",
+                                       "Euler: first-order probability-flow ODE steps in sigma (deterministic)",
+                                       "Karras et al. 2022 (arXiv:2206.00364), Algorithm 2",
+                                       25,
+                                       false,
+                                       7.5,
+                                       [](const NoiseSchedule& s, const SchedulerConfig& c, int steps) {
+                                         return samplers::euler_plan("euler", s, c, steps, c.use_karras_sigmas);
+                                       },
+                                       sample_euler};
 
 }  // namespace diffbench

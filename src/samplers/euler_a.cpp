@@ -23,8 +23,12 @@ at::Tensor samplers::sample_euler_ancestral(const SampleArgs& a, at::Tensor x) {
 }
 
 extern const SamplerInfo euler_a_sampler{
-    "euler_a", "Euler Ancestral: Euler steps plus fresh noise each step (stochastic)",
-    "Karras et al. 2022 (arXiv:2206.00364); ancestral step of Ho et al. 2020", 25, true, 7.5,
+    "euler_a",
+    "Euler Ancestral: Euler steps plus fresh noise each step (stochastic)",
+    "Karras et al. 2022 (arXiv:2206.00364); ancestral step of Ho et al. 2020",
+    25,
+    true,
+    7.5,
     [](const NoiseSchedule& s, const SchedulerConfig& c, int steps) {
       // diffusers' EulerAncestralDiscreteScheduler has no Karras option and ignores it.
       Plan plan = samplers::euler_plan("euler_a", s, c, steps, false);

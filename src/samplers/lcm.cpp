@@ -14,12 +14,14 @@ Plan plan_lcm(const NoiseSchedule& schedule, const SchedulerConfig& config, int 
   samplers::check_steps("lcm", steps, schedule);
   const int original = config.original_inference_steps;
   if (original > schedule.size()) {
-    throw UsageError(fmt::format("lcm: original_inference_steps {} exceeds the schedule's {} timesteps",
-                                 original, schedule.size()));
+    throw UsageError(
+        fmt::format("lcm: original_inference_steps {} exceeds the schedule's {} timesteps", original, schedule.size()));
   }
   if (steps > original) {
-    throw UsageError(fmt::format("lcm: --steps {} is more than the {} steps LCM was distilled on "
-                                 "(original_inference_steps); use at most {}", steps, original, original));
+    throw UsageError(
+        fmt::format("lcm: --steps {} is more than the {} steps LCM was distilled on "
+                    "(original_inference_steps); use at most {}",
+                    steps, original, original));
   }
   const int k = schedule.size() / original;
   Plan plan;
@@ -60,8 +62,13 @@ at::Tensor sample_lcm(const SampleArgs& a, at::Tensor x) {
 
 }  // namespace
 
-extern const SamplerInfo lcm_sampler{
-    "lcm", "Latent Consistency Model: multistep consistency sampling, 1-8 steps",
-    "Luo et al. 2023 (arXiv:2310.04378)", 4, true, 1.0, plan_lcm, sample_lcm};
+extern const SamplerInfo lcm_sampler{"lcm",
+                                     "Latent Consistency Model: multistep consistency sampling, 1-8 steps",
+                                     "Luo et al. 2023 (arXiv:2310.04378)",
+                                     4,
+                                     true,
+                                     1.0,
+                                     plan_lcm,
+                                     sample_lcm};
 
 }  // namespace diffbench

@@ -8,8 +8,12 @@
 namespace diffbench {
 
 extern const SamplerInfo turbo_sampler{
-    "turbo", "Adversarial Diffusion Distillation (SDXL-Turbo): Euler Ancestral on trailing steps",
-    "Sauer et al. 2023 (arXiv:2311.17042)", 1, true, 0.0,
+    "turbo",
+    "Adversarial Diffusion Distillation (SDXL-Turbo): Euler Ancestral on trailing steps",
+    "Sauer et al. 2023 (arXiv:2311.17042)",
+    1,
+    true,
+    0.0,
     [](const NoiseSchedule& s, const SchedulerConfig& c, int steps) {
       SchedulerConfig turbo = c;
       // Trailing spacing starts at t = 999, where ADD was trained. A config file's spacing (SD 1.5's

@@ -29,10 +29,41 @@ std::string to_npy(const at::Tensor& tensor) {
   return out;
 }
 
+namespace {
+
+UsageError npy_error(const std::string& origin, const std::string& why) {
+  return UsageError(fmt::format("{} is not a usable .npy file: {}", origin, why));
+}
+
+// The header's shape value, "(2, 3), ..." -> {2, 3}; "()" is a scalar.
+std::vector<int64_t> npy_dims(const std::string& shape_text, const std::string& origin) {
+  size_t open = shape_text.find('('), close = shape_text.find(')');
+  if (open == std::string::npos || close == std::string::npos || close < open)
+    throw npy_error(origin, "malformed shape");
+  std::vector<int64_t> shape;
+  std::string dims = shape_text.substr(open + 1, close - open - 1);
+  size_t pos = 0;
+  while (pos < dims.size()) {
+    size_t comma = dims.find(',', pos);
+    std::string item = dims.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) {
+      if (item.size() > 12 || item.find_first_not_of("0123456789") != std::string::npos) {
+        throw npy_error(origin, "bad dimension '" + item + "'");
+      }
+      shape.push_back(std::stoll(item));
+    }
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return shape;
+}
+
+}  // namespace
+
 at::Tensor from_npy(const std::string& bytes, const std::string& origin) {
-  auto fail = [&](const std::string& why) -> UsageError {
-    return UsageError(fmt::format("{} is not a usable .npy file: {}", origin, why));
-  };
+  auto fail = [&](const std::string& why) { return npy_error(origin, why); };
   if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) throw fail("missing the \\x93NUMPY magic");
   auto major = static_cast<unsigned char>(bytes[6]);
   size_t header_len, offset;
@@ -66,27 +97,9 @@ at::Tensor from_npy(const std::string& bytes, const std::string& origin) {
   if (value_of("fortran_order").find("False") != 0 && value_of("fortran_order").find(" False") != 0) {
     throw fail("Fortran order is not supported; save a C-contiguous array");
   }
-  std::string shape_text = value_of("shape");
-  size_t open = shape_text.find('('), close = shape_text.find(')');
-  if (open == std::string::npos || close == std::string::npos || close < open) throw fail("malformed shape");
-  std::vector<int64_t> shape;
+  std::vector<int64_t> shape = npy_dims(value_of("shape"), origin);
   double count = 1;
-  std::string dims = shape_text.substr(open + 1, close - open - 1);
-  size_t pos = 0;
-  while (pos < dims.size()) {
-    size_t comma = dims.find(',', pos);
-    std::string item = dims.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    item.erase(0, item.find_first_not_of(' '));
-    item.erase(item.find_last_not_of(' ') + 1);
-    if (!item.empty()) {
-      if (item.size() > 12 || item.find_first_not_of("0123456789") != std::string::npos)
-        throw fail("bad dimension '" + item + "'");
-      shape.push_back(std::stoll(item));
-      count *= double(shape.back());
-    }
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
+  for (int64_t d : shape) count *= double(d);
   size_t item_size = descr == "<f4" ? 4 : 8;
   if (count * double(item_size) != double(bytes.size() - offset)) {
     throw fail(

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <algorithm>
 #include <new>
+#include <optional>
 
 #include <c10/util/Exception.h>
 #include <fmt/format.h>
@@ -49,10 +50,20 @@ void expand_grid_file(std::vector<std::string>& args, const CLI::App& sweep) {
   }
 }
 
-}  // namespace
+// Every command: its options and its CLI11 subcommand (the main command's options are `run`).
+struct Commands {
+  cli::RunOptions run;
+  cli::ListOptions list;
+  cli::ScheduleOptions schedule;
+  cli::SweepOptions sweep;
+  cli::MergeOptions merge;
+  cli::CompareOptions compare;
+  cli::AbOptions ab;
+  std::string help_topic, shell;
+  CLI::App *list_app, *schedule_app, *sweep_app, *merge_app, *compare_app, *ab_app, *help_app, *completion_app;
+};
 
-int main(int argc, char** argv) {
-  CLI::App app{"diffbench: measure diffusion samplers (time per step, total time) on TorchScript models", "diffbench"};
+void define_commands(CLI::App& app, Commands& c) {
   app.set_version_flag("-V,--version", fmt::format("diffbench {} ({}{})", build_info().version, build_info().git_sha,
                                                    build_info().git_dirty ? ", dirty" : ""));
   app.footer(
@@ -61,37 +72,32 @@ int main(int argc, char** argv) {
       "Docs: README.md and docs/ in the source tree. `diffbench help CMD` shows a command's options.");
   // A flag given twice takes its last value, so scripts can append overrides.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  cli::RunOptions run_options;
-  cli::setup_run(app, run_options);
-  cli::ListOptions list_options;
-  CLI::App* list = app.add_subcommand("list", "List every sampler: paper, default steps, stochastic or not");
-  cli::setup_list(*list, list_options);
-  cli::ScheduleOptions schedule_options;
-  CLI::App* schedule = app.add_subcommand("schedule", "Print a sampler's timesteps, sigmas and alphas_cumprod as JSON");
-  cli::setup_schedule(*schedule, schedule_options);
-  cli::SweepOptions sweep_options;
-  CLI::App* sweep = app.add_subcommand("sweep", "Run a grid (samplers x steps x batch x shape) in one process");
-  cli::setup_sweep(*sweep, sweep_options);
-  cli::MergeOptions merge_options;
-  CLI::App* merge = app.add_subcommand("merge", "Join result files (shards) into one report");
-  cli::setup_merge(*merge, merge_options);
-  cli::CompareOptions compare_options;
-  CLI::App* compare = app.add_subcommand("compare", "Compare two result files: exit 3 when something got slower");
-  cli::setup_compare(*compare, compare_options);
-  cli::AbOptions ab_options;
-  CLI::App* ab = app.add_subcommand("ab", "A/B gate: several interleaved processes per side, tested per process");
-  cli::setup_ab(*ab, ab_options);
-  std::string help_topic, shell;
-  CLI::App* help = app.add_subcommand("help", "Show the help of diffbench or of one command: diffbench help sweep");
-  help->add_option("command", help_topic, "a command name");
-  CLI::App* completion = app.add_subcommand("completion", "Print a shell completion script: diffbench completion bash");
-  completion->add_option("shell", shell, "bash")->required();
+  cli::setup_run(app, c.run);
+  c.list_app = app.add_subcommand("list", "List every sampler: paper, default steps, stochastic or not");
+  cli::setup_list(*c.list_app, c.list);
+  c.schedule_app = app.add_subcommand("schedule", "Print a sampler's timesteps, sigmas and alphas_cumprod as JSON");
+  cli::setup_schedule(*c.schedule_app, c.schedule);
+  c.sweep_app = app.add_subcommand("sweep", "Run a grid (samplers x steps x batch x shape) in one process");
+  cli::setup_sweep(*c.sweep_app, c.sweep);
+  c.merge_app = app.add_subcommand("merge", "Join result files (shards) into one report");
+  cli::setup_merge(*c.merge_app, c.merge);
+  c.compare_app = app.add_subcommand("compare", "Compare two result files: exit 3 when something got slower");
+  cli::setup_compare(*c.compare_app, c.compare);
+  c.ab_app = app.add_subcommand("ab", "A/B gate: several interleaved processes per side, tested per process");
+  cli::setup_ab(*c.ab_app, c.ab);
+  c.help_app = app.add_subcommand("help", "Show the help of diffbench or of one command: diffbench help sweep");
+  c.help_app->add_option("command", c.help_topic, "a command name");
+  c.completion_app = app.add_subcommand("completion", "Print a shell completion script: diffbench completion bash");
+  c.completion_app->add_option("shell", c.shell, "bash")->required();
   app.require_subcommand(0, 1);
+}
 
+// Parse argv; an exit code when parsing already decided the outcome (help, version, a usage error).
+std::optional<int> parse(CLI::App& app, const Commands& c, int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   cli::g_command_line.assign(argv, argv + argc);
   try {
-    expand_grid_file(args, *sweep);
+    expand_grid_file(args, *c.sweep_app);
   } catch (const UsageError& e) {
     return fail(kExitUsage, e.what());
   }
@@ -109,31 +115,47 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return fail(kExitUsage, fmt::format("{} (see {})", e.what(), help_hint(app)));
   }
+  return std::nullopt;
+}
 
+int help_command(CLI::App& app, const std::string& topic) {
+  if (topic.empty()) return std::printf("%s", app.help().c_str()) < 0;
+  std::vector<std::string> names;
+  for (CLI::App* sub : app.get_subcommands({})) {
+    if (sub->get_name() == topic) return std::printf("%s", sub->help().c_str()) < 0;
+    names.push_back(sub->get_name());
+  }
+  throw UsageError(unknown_name_message("command", topic, names));
+}
+
+// The parsed command, run.
+int dispatch(CLI::App& app, const Commands& c) {
+  if (c.help_app->parsed()) return help_command(app, c.help_topic);
+  if (c.completion_app->parsed()) {
+    if (c.shell != "bash") throw UsageError(fmt::format("completion '{}': only bash is generated", c.shell));
+    std::fputs(cli::completion_script(app).c_str(), stdout);
+    return kExitOk;
+  }
+  if (c.list_app->parsed()) return cli::run_list(c.list);
+  if (c.schedule_app->parsed()) return cli::run_schedule(c.schedule);
+  if (c.sweep_app->parsed()) return cli::run_sweep(c.sweep);
+  if (c.merge_app->parsed()) return cli::run_merge(c.merge);
+  if (c.compare_app->parsed()) return cli::run_compare(c.compare);
+  if (c.ab_app->parsed()) return cli::run_ab(c.ab);
+  return cli::run_run(c.run);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"diffbench: measure diffusion samplers (time per step, total time) on TorchScript models", "diffbench"};
+  Commands commands;
+  define_commands(app, commands);
+  if (std::optional<int> code = parse(app, commands, argc, argv)) return *code;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   try {
-    if (help->parsed()) {
-      if (help_topic.empty()) return std::printf("%s", app.help().c_str()) < 0;
-      for (CLI::App* sub : app.get_subcommands({})) {
-        if (sub->get_name() == help_topic) return std::printf("%s", sub->help().c_str()) < 0;
-      }
-      std::vector<std::string> names;
-      for (CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
-      throw UsageError(unknown_name_message("command", help_topic, names));
-    }
-    if (completion->parsed()) {
-      if (shell != "bash") throw UsageError(fmt::format("completion '{}': only bash is generated", shell));
-      std::fputs(cli::completion_script(app).c_str(), stdout);
-      return kExitOk;
-    }
-    if (list->parsed()) return cli::run_list(list_options);
-    if (schedule->parsed()) return cli::run_schedule(schedule_options);
-    if (sweep->parsed()) return cli::run_sweep(sweep_options);
-    if (merge->parsed()) return cli::run_merge(merge_options);
-    if (compare->parsed()) return cli::run_compare(compare_options);
-    if (ab->parsed()) return cli::run_ab(ab_options);
-    return cli::run_run(run_options);
+    return dispatch(app, commands);
   } catch (const UsageError& e) {
     return fail(kExitUsage, e.what());
   } catch (const Interrupted& e) {

@@ -1,9 +1,15 @@
 #include "cli/pipeline.h"
 
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <thread>
 
 #include "diffbench/errors.h"
+#include "diffbench/io.h"
 
 namespace diffbench::cli {
 
@@ -57,6 +63,69 @@ int exit_code(const std::vector<RunResult>& results, const std::string& on_inter
     if (r.status != RunStatus::ok) return kExitFailure;
   }
   return kExitOk;
+}
+
+namespace {
+
+bool progress_enabled(const RunOptions& o) { return !o.quiet && isatty(STDERR_FILENO) && std::getenv("CI") == nullptr; }
+
+}  // namespace
+
+ProgressFn progress_for(const RunOptions& o, const std::string& label) {
+  if (!progress_enabled(o)) return {};
+  auto last = std::make_shared<double>(-1.0);
+  return [label, last](const Progress& p) {  // redrawn at most 10 times a second
+    if (p.elapsed_s - *last < 0.1 && p.step != p.steps) return;
+    *last = p.elapsed_s;
+    double done = (double(p.run) * p.steps + p.step) / (double(p.runs) * p.steps);
+    double eta = done > 0 ? p.elapsed_s * (1 - done) / done : 0;
+    double rate = p.elapsed_s > 0 ? (double(p.run) * p.steps + p.step) / p.elapsed_s : 0;
+    std::fprintf(stderr, "\r\033[K%s  run %d/%d  step %d/%d  %.1f it/s  ETA %.1f s", label.c_str(), p.run + 1, p.runs,
+                 p.step, p.steps, rate, eta);
+    std::fflush(stderr);
+  };
+}
+
+void clear_progress(const RunOptions& o) {
+  if (progress_enabled(o)) std::fputs("\r\033[K", stderr);
+}
+
+void print_table(FILE* out, const std::vector<RunRow>& rows, const RunOptions& o, const Session& session,
+                 const ReferenceRunner& reference, bool any_per_sample, const QualityRunner* quality) {
+  std::fprintf(out, "%s", console_table(rows, o.time_unit).c_str());
+  std::fprintf(out,
+               "Time/Step: median over %d repeat(s) of the mean step time; Total: median wall time of one run "
+               "(initial noise + steps%s), after %d warm-up run(s); it/s = steps / median time in steps%s; Spread: "
+               "IQR / median of Total (! when over 10%%: too noisy to trust; n=1: one run, no spread).\n"
+               "Model load %s, first (cold) forward %s: not included above. %s, %d thread(s), %s.\n",
+               o.repeat, session.vae ? " + VAE decode" : "", o.warmup, session.vae ? " (VAE decode excluded)" : "",
+               format_seconds(session.unet_load_s).c_str(), format_seconds(session.cold_forward_s.value_or(0)).c_str(),
+               session.device.str().c_str(), session.threads, dtype_name(session.dtype).c_str());
+  if (quality) std::fputs(quality->legend().c_str(), out);
+  // Noise the reader should know about, with the numbers it may have distorted (as hyperfine does).
+  for (const auto& w : machine_warnings(session.threads, std::thread::hardware_concurrency(), session.load_at_start)) {
+    std::fprintf(out, "Warning: %s.\n", w.c_str());
+  }
+  if (!rows.empty() && rows.front().speedup > 0) {
+    std::fprintf(out, "Speed-up: ddpm's Total divided by this sampler's Total.\n");
+  }
+  if (reference.enabled()) {
+    std::fprintf(
+        out,
+        "RMSE / PSNR: final latents against %s from the same initial noise (PSNR peak: the reference's range)%s.\n",
+        reference.name().c_str(),
+        any_per_sample ? "; * = stochastic sampler: one sample against one sample, not a distributional metric" : "");
+  }
+  std::fflush(out);
+}
+
+void write_output(const std::string& path, const std::string& text) {
+  if (path == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+  } else {
+    write_file_atomically(path, text);
+  }
 }
 
 }  // namespace diffbench::cli

@@ -105,7 +105,7 @@ RunResult run_cell(Measurer& measurer, const RunSpec& spec, const ProgressFn& pr
 void print_cell(const std::string& label, const RunResult& result) {
   std::fprintf(stderr, "%s: %s\n", label.c_str(),
                result.status == RunStatus::ok ? format_seconds(compute_stats(result).total.median).c_str()
-                                     : ("failed: " + result.error).c_str());
+                                              : ("failed: " + result.error).c_str());
   for (const auto& note : result.plan.notes) std::fprintf(stderr, "  note: %s\n", note.c_str());
   for (const auto& w : result.warnings) std::fprintf(stderr, "  warning: %s\n", w.c_str());
 }
@@ -137,51 +137,68 @@ void setup_sweep(CLI::App& app, SweepOptions& o) {
   add_common_options(app, o.run);
 }
 
-int run_sweep(const SweepOptions& s) {
-  RunOptions o = s.run;
-  g_verbose = o.verbose;
-  std::vector<std::string> warnings;
-  SchedulerConfig config = build_config(o.config, &warnings);
-  std::vector<std::string> samplers = s.samplers.empty() ? lecture_samplers() : split_list(s.samplers, "--sampler");
-  for (const auto& name : samplers) find_sampler(name);
-  std::vector<int> steps = parse_ints(s.steps, "--steps");
+namespace {
+
+// The grid's axes from the flags, each checked before any work.
+struct Grid {
+  std::vector<std::string> samplers;
+  std::vector<int> steps;
   std::vector<int64_t> batches;
-  for (int b : parse_ints(s.batches, "--batch")) batches.push_back(b);
   std::vector<std::vector<int64_t>> shapes;
+  std::pair<int, int> shard{0, 1};
+};
+
+Grid parse_grid(const SweepOptions& s) {
+  Grid g;
+  g.samplers = s.samplers.empty() ? lecture_samplers() : split_list(s.samplers, "--sampler");
+  for (const auto& name : g.samplers) find_sampler(name);
+  g.steps = parse_ints(s.steps, "--steps");
+  for (int b : parse_ints(s.batches, "--batch")) g.batches.push_back(b);
   for (const auto& shape : s.shapes) {
-    shapes.push_back(parse_dims(shape, "--shape", 4, "B,C,H,W"));
-    if (std::count(shapes.begin(), shapes.end(), shapes.back()) > 1) {
+    g.shapes.push_back(parse_dims(shape, "--shape", 4, "B,C,H,W"));
+    if (std::count(g.shapes.begin(), g.shapes.end(), g.shapes.back()) > 1) {
       throw UsageError(fmt::format("--shape {} is given twice: each cell would run twice", shape));
     }
   }
-  auto shard = s.shard.empty() ? std::pair<int, int>{0, 1} : parse_shard(s.shard);
+  if (!s.shard.empty()) g.shard = parse_shard(s.shard);
+  return g;
+}
 
-  // Where cells go: --json (rewritten after each cell), --jsonl (appended), or the --resume file.
-  std::string json_path = o.json, jsonl_path = s.jsonl;
+// Where cells go: --json (rewritten after each cell), --jsonl (appended), or the --resume file.
+struct Destinations {
+  std::string json, jsonl;
   Report previous;
+};
+
+Destinations sweep_destinations(const SweepOptions& s, RunOptions& o) {
+  Destinations d{o.json, s.jsonl, {}};
   if (!s.resume.empty()) {
-    previous = read_report(s.resume);
-    if (json_path.empty() && jsonl_path.empty()) {
+    d.previous = read_report(s.resume);
+    if (d.json.empty() && d.jsonl.empty()) {
       bool is_jsonl = s.resume.size() > 6 && s.resume.substr(s.resume.size() - 6) == ".jsonl";
-      (is_jsonl ? jsonl_path : json_path) = s.resume;
+      (is_jsonl ? d.jsonl : d.json) = s.resume;
     }
   }
-  if (json_path.empty() && jsonl_path.empty()) {
+  if (d.json.empty() && d.jsonl.empty()) {
     throw UsageError("sweep needs --json FILE or --jsonl FILE: cells are written there as they finish");
   }
-  if (json_path == "-") throw UsageError("sweep writes --json after every cell; use --jsonl - for stdout");
+  if (d.json == "-") throw UsageError("sweep writes --json after every cell; use --jsonl - for stdout");
   o.json.clear();  // handled here, not by check_common_options' single-document logic
   check_common_options(o);
-  check_distinct_outputs(
-      {{"--json", json_path}, {"--jsonl", jsonl_path}, {"--csv", o.csv}, {"--markdown", o.markdown}});
-  if (!json_path.empty()) check_writable(json_path, "--json");
-  if (!jsonl_path.empty()) check_writable(jsonl_path, "--jsonl");
+  check_distinct_outputs({{"--json", d.json}, {"--jsonl", d.jsonl}, {"--csv", o.csv}, {"--markdown", o.markdown}});
+  if (!d.json.empty()) check_writable(d.json, "--json");
+  if (!d.jsonl.empty()) check_writable(d.jsonl, "--jsonl");
+  return d;
+}
 
-  Session session = open_session(o);
-  std::vector<Cell> cells = expand_grid(samplers, steps, batches, shapes);
-  for (const auto& text : s.cells) {  // extra cells: each at every shape and batch of the grid
+// Every cell's spec, resolved up front (a bad cell is an error before any work); --cell adds cells
+// beyond the grid, each at every shape and batch of the grid.
+std::vector<RunSpec> grid_specs(const Grid& g, const SweepOptions& s, const Session& session, const RunOptions& o,
+                                const SchedulerConfig& config) {
+  std::vector<Cell> cells = expand_grid(g.samplers, g.steps, g.batches, g.shapes);
+  for (const auto& text : s.cells) {
     auto [name, count] = parse_reference(text, "--cell");
-    for (const Cell& c : expand_grid({name}, {count}, batches, shapes)) {
+    for (const Cell& c : expand_grid({name}, {count}, g.batches, g.shapes)) {
       for (const Cell& other : cells) {
         if (other.sampler == c.sampler && other.steps == c.steps && other.shape == c.shape) {
           throw UsageError(fmt::format("--cell {} is already in the grid", text));
@@ -190,7 +207,7 @@ int run_sweep(const SweepOptions& s) {
       cells.push_back(c);
     }
   }
-  std::vector<RunSpec> specs;  // resolved up front: a bad cell is an error before any work
+  std::vector<RunSpec> specs;
   for (const Cell& c : cells) {
     try {
       specs.push_back(make_spec(session, o, config, c.sampler, c.steps, c.shape));
@@ -198,30 +215,29 @@ int run_sweep(const SweepOptions& s) {
       throw UsageError(fmt::format("cell {} {} steps: {}", c.sampler, c.steps, e.what()));
     }
   }
-  const std::string grid = grid_identity(specs, session);
-  if (!previous.path.empty()) check_resumable(previous, grid, session);
-  if (auto w = eta_warning(o.eta, samplers)) warnings.push_back(*w);
-  for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  return specs;
+}
 
-  // Finished cells (ok or failed) of the resumed file are kept and skipped.
+// This shard's cells, each measured and written as it finishes; finished cells of a resumed file
+// (ok or failed) are skipped. Stops after an interrupted cell, which is not written.
+std::vector<RunResult> run_cells(const std::vector<RunSpec>& specs, const Grid& g, const std::string& grid,
+                                 const Report& previous, Session& session, const RunOptions& o, SweepWriter& writer,
+                                 Measurer& measurer, size_t* skipped) {
   std::set<std::string> done;
   for (const auto& r : previous.runs) {
     if (r.value("status", "") != "interrupted") done.insert(cell_key(r["config"]));
   }
-  SweepWriter writer(json_path, jsonl_path, previous, o.quiet);
-  writer.start([&session] { return environment_context(session); });
-  Measurer measurer(o, session);
   std::vector<RunResult> results;
-  size_t todo = 0, skipped = 0, index = 0;
-  for (size_t i = 0; i < specs.size(); ++i) todo += in_shard(i, shard.first, shard.second);
+  size_t todo = 0, index = 0;
+  for (size_t i = 0; i < specs.size(); ++i) todo += in_shard(i, g.shard.first, g.shard.second);
   for (size_t i = 0; i < specs.size(); ++i) {
-    if (!in_shard(i, shard.first, shard.second)) continue;
+    if (!in_shard(i, g.shard.first, g.shard.second)) continue;
     ++index;
     const RunSpec& spec = specs[i];
     std::string label =
         fmt::format("[{}/{}] {} {} steps {}", index, todo, spec.sampler, spec.steps, fmt::join(spec.shape, "x"));
     if (done.count(cell_key(run_config_json(spec, session)))) {
-      ++skipped;
+      ++*skipped;
       continue;
     }
     RunResult result = run_cell(measurer, spec, progress_for(o, label));
@@ -234,9 +250,34 @@ int run_sweep(const SweepOptions& s) {
     results.push_back(std::move(result));
     if (stop_requested()) break;
   }
+  return results;
+}
+
+}  // namespace
+
+int run_sweep(const SweepOptions& s) {
+  RunOptions o = s.run;
+  g_verbose = o.verbose;
+  std::vector<std::string> warnings;
+  const SchedulerConfig config = build_config(o.config, &warnings);
+  const Grid g = parse_grid(s);
+  const Destinations out = sweep_destinations(s, o);
+
+  Session session = open_session(o);
+  const std::vector<RunSpec> specs = grid_specs(g, s, session, o, config);
+  const std::string grid = grid_identity(specs, session);
+  if (!out.previous.path.empty()) check_resumable(out.previous, grid, session);
+  if (auto w = eta_warning(o.eta, g.samplers)) warnings.push_back(*w);
+  for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+
+  SweepWriter writer(out.json, out.jsonl, out.previous, o.quiet);
+  writer.start([&session] { return environment_context(session); });
+  Measurer measurer(o, session);
+  size_t skipped = 0;
+  std::vector<RunResult> results = run_cells(specs, g, grid, out.previous, session, o, writer, measurer, &skipped);
   writer.finish();
   if (!o.quiet && skipped) std::fprintf(stderr, "skipped %zu cell(s) already in '%s'\n", skipped, s.resume.c_str());
-  return finish_sweep(o, session, measurer, results, jsonl_path == "-");
+  return finish_sweep(o, session, measurer, results, out.jsonl == "-");
 }
 
 }  // namespace diffbench::cli

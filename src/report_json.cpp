@@ -86,6 +86,18 @@ nlohmann::json run_config_json(const RunSpec& spec, const Session& session) {
   };
 }
 
+// --reference's figures as the run's JSON "quality" object.
+static nlohmann::json quality_json(const Quality& q) {
+  auto finite_or_null = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  return {{"reference", q.reference},
+          {"per_sample", q.per_sample},
+          {"latents", {{"rmse", q.rmse}, {"max_abs", q.max_abs}, {"psnr_db", finite_or_null(q.psnr_db)}}},
+          {"images", q.has_images ? nlohmann::json{{"rmse", q.image_rmse},
+                                                   {"max_abs", q.image_max_abs},
+                                                   {"psnr_db", finite_or_null(q.image_psnr_db)}}
+                                  : nlohmann::json(nullptr)}};
+}
+
 nlohmann::json run_to_json(const RunResult& r, const Session& session) {
   const RunSpec& spec = r.spec;
   const nlohmann::json config = run_config_json(spec, session);
@@ -133,17 +145,7 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
       {"quality", nullptr},
       {"fd", r.fd ? fd_json(*r.fd) : nlohmann::json(nullptr)},
   };
-  if (r.quality) {
-    const Quality& q = *r.quality;
-    auto finite_or_null = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
-    j["quality"] = {{"reference", q.reference},
-                    {"per_sample", q.per_sample},
-                    {"latents", {{"rmse", q.rmse}, {"max_abs", q.max_abs}, {"psnr_db", finite_or_null(q.psnr_db)}}},
-                    {"images", q.has_images ? nlohmann::json{{"rmse", q.image_rmse},
-                                                             {"max_abs", q.image_max_abs},
-                                                             {"psnr_db", finite_or_null(q.image_psnr_db)}}
-                                            : nlohmann::json(nullptr)}};
-  }
+  if (r.quality) j["quality"] = quality_json(*r.quality);
   return j;
 }
 

@@ -113,6 +113,22 @@ std::vector<std::string> config_differences(const nlohmann::json& a, const nlohm
   return out;
 }
 
+// One report document (a whole file, or one JSON line) added to `report`; all must share a schema version.
+static void add_document(Report& report, const nlohmann::json& doc, const std::string& where) {
+  const std::string& path = report.path;
+  if (!doc.is_object() || !doc.contains("schema_version") || !doc.contains("runs") || !doc["runs"].is_array()) {
+    throw RuntimeError(fmt::format("'{}'{} is not a diffbench report (no schema_version/runs)", path, where));
+  }
+  int version = doc["schema_version"].is_number_integer() ? doc["schema_version"].get<int>() : -1;
+  if (report.schema_version == 0) {
+    report.schema_version = version;
+    report.context = doc.value("context", nlohmann::json::object());
+  } else if (version != report.schema_version) {
+    throw RuntimeError(fmt::format("'{}' mixes schema versions {} and {}", path, report.schema_version, version));
+  }
+  for (const auto& run : doc["runs"]) report.runs.push_back(run);
+}
+
 Report read_report(const std::string& path) {
   Report report;
   report.path = path;
@@ -122,19 +138,7 @@ Report read_report(const std::string& path) {
   } catch (const UsageError& e) {
     throw RuntimeError(e.what());
   }
-  auto take = [&](const nlohmann::json& doc, const std::string& where) {
-    if (!doc.is_object() || !doc.contains("schema_version") || !doc.contains("runs") || !doc["runs"].is_array()) {
-      throw RuntimeError(fmt::format("'{}'{} is not a diffbench report (no schema_version/runs)", path, where));
-    }
-    int version = doc["schema_version"].is_number_integer() ? doc["schema_version"].get<int>() : -1;
-    if (report.schema_version == 0) {
-      report.schema_version = version;
-      report.context = doc.value("context", nlohmann::json::object());
-    } else if (version != report.schema_version) {
-      throw RuntimeError(fmt::format("'{}' mixes schema versions {} and {}", path, report.schema_version, version));
-    }
-    for (const auto& run : doc["runs"]) report.runs.push_back(run);
-  };
+  auto take = [&](const nlohmann::json& doc, const std::string& where) { add_document(report, doc, where); };
   auto whole = nlohmann::json::parse(text, nullptr, false);
   if (!whole.is_discarded()) {
     take(whole, "");

@@ -56,5 +56,7 @@ inline const std::string kData = DIFFBENCH_SOURCE_DIR "/tests/data/";
 /// The tiny model, one counted run, no warm-up, one thread (ctest runs tests in parallel; two
 /// OpenMP pools on 2 cores spin against each other): fast enough for every CLI test.
 inline const std::string kTiny = "--unet " + kModels + "tiny.pt --warmup 0 --repeat 1 --threads 1 -q ";
+/// `sweep` on the tiny model, quiet, one repeat, no warm-up.
+inline const std::string kSweep = "sweep --unet " + kModels + "tiny.pt --warmup 0 --repeat 1 --threads 1 -q ";
 
 }  // namespace diffbench::testing

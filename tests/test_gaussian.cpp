@@ -73,11 +73,11 @@ SchedulerConfig karras() {
 }
 
 // Exact mean and variance of a sampler's output: every update is affine in (x, mu, fresh noise).
-struct Moments {
+struct ChainMoments {
   double mean, var;
 };
 
-Moments chain_moments(const std::string& name, const Plan& plan, const NoiseSchedule& schedule, double eta = 0) {
+ChainMoments chain_moments(const std::string& name, const Plan& plan, const NoiseSchedule& schedule, double eta = 0) {
   Gaussian g;
   const double mu = g.mu, s2 = g.s * g.s;
   double m = 0, v = plan.init_noise_sigma * plan.init_noise_sigma;
@@ -121,7 +121,7 @@ Moments chain_moments(const std::string& name, const Plan& plan, const NoiseSche
 // Sample moments within 4 standard errors of the chain's exact moments.
 void expect_chain_moments(const std::string& name, int steps, double eta = 0) {
   Sampled r = run(name, steps, {64, 4, 32, 32}, 2, {}, eta);
-  Moments exact = chain_moments(name, r.plan, NoiseSchedule(SchedulerConfig{}), eta);
+  ChainMoments exact = chain_moments(name, r.plan, NoiseSchedule(SchedulerConfig{}), eta);
   double n = double(r.x_final.numel());
   double mean = r.x_final.mean().item<double>(), var = r.x_final.var().item<double>();
   EXPECT_NEAR(mean, exact.mean, 4 * std::sqrt(exact.var / n)) << name << " " << steps;
@@ -153,7 +153,7 @@ TEST(Gaussian, AncestralChainsApproachTheDataDistribution) {
   NoiseSchedule schedule{SchedulerConfig{}};
   for (auto [name, steps] : std::vector<std::pair<std::string, int>>{{"ddpm", 1000}, {"euler_a", 1000}}) {
     Plan plan = find_sampler(name).plan(schedule, SchedulerConfig{}, steps);
-    Moments m = chain_moments(name, plan, schedule);
+    ChainMoments m = chain_moments(name, plan, schedule);
     EXPECT_NEAR(m.mean, g.mu, 0.002) << name;
     EXPECT_NEAR(m.var, g.s * g.s, 0.03 * g.s * g.s) << name;
   }

@@ -67,7 +67,6 @@ TEST(Signals, SigtermStopsTheLectureTableAtOnceAndExits143) {
 
 namespace {
 
-const std::string kSweep = "sweep --unet " + kModels + "tiny.pt --warmup 0 --repeat 1 --threads 1 -q ";
 
 std::set<std::string> cell_keys(const std::string& path) {
   std::set<std::string> keys;

@@ -23,7 +23,6 @@ std::set<std::string> cell_keys(const std::string& path) {
   return keys;
 }
 
-const std::string kSweep = "sweep --unet " + kModels + "tiny.pt --warmup 0 --repeat 1 --threads 1 -q ";
 
 // A synthetic report whose total_s samples are given.
 nlohmann::json synthetic(const std::vector<std::vector<double>>& totals, int threads = 2) {

@@ -15,7 +15,6 @@ using namespace diffbench::testing;
 
 namespace {
 
-const std::string kSweep = "sweep --unet " + kModels + "tiny.pt --warmup 0 --repeat 1 --threads 1 -q ";
 
 bool exists(const std::string& path) {
   struct stat st {};

@@ -6,11 +6,11 @@
 #include <c10/core/InferenceMode.h>
 #include <fmt/format.h>
 
-#include <chrono>
 #include <cstdio>
 #include <numeric>
 #include <thread>
 
+#include "clock.h"
 #include "diffbench/errors.h"
 #include "diffbench/model.h"
 #include "diffbench/runner.h"
@@ -19,8 +19,6 @@
 using namespace diffbench;
 
 namespace {
-
-double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 // Time for `steps` bare forward calls (input and timestep prepared once).
 double bare_forward_s(const Model& unet, const at::Tensor& x, int steps) {

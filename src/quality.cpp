@@ -3,22 +3,18 @@
 // images whatever else runs, and two samplers are compared on the same initial noise.
 #include "diffbench/quality.h"
 
-#include <chrono>
 #include <cmath>
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 #include <fmt/format.h>
 
+#include "clock.h"
 #include "diffbench/errors.h"
 #include "diffbench/io.h"
 
 namespace diffbench {
 namespace {
-
-double seconds_now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 at::Tensor tensor_from(const nlohmann::json& values, const std::string& path, const char* key) {
   try {
@@ -88,16 +84,17 @@ FdQuality measure_fd(Session& session, const RunSpec& spec, const Model& feature
   one.repeat = 1;
   one.vary_seed = false;
   std::vector<at::Tensor> images;
-  double start = seconds_now();
+  double start = now_s();
   for (int64_t k = 0, made = 0; made < samples; ++k, made += batch) {
     one.seed = spec.seed + static_cast<uint64_t>(k);
     RunResult r = run(session, one);
     if (r.status == RunStatus::interrupted) throw Interrupted(stop_requested());
-    if (r.status != RunStatus::ok) throw RuntimeError(fmt::format("--quality fd: generating batch {} failed: {}", k, r.error));
+    if (r.status != RunStatus::ok)
+      throw RuntimeError(fmt::format("--quality fd: generating batch {} failed: {}", k, r.error));
     images.push_back(r.images.slice(0, 0, std::min(batch, samples - made)));
   }
-  q.generation_s = seconds_now() - start;
-  start = seconds_now();
+  q.generation_s = now_s() - start;
+  start = now_s();
   std::vector<at::Tensor> feats;
   for (const auto& img : images)
     feats.push_back(features.forward({img.to(session.device, features.dtype())}).to(at::kCPU, at::kDouble));
@@ -109,7 +106,7 @@ FdQuality measure_fd(Session& session, const RunSpec& spec, const Model& feature
                     features.path(), all.size(1), stats.path, stats.moments.mean.numel()));
   }
   q.fd = frechet_with_interval(all, stats.moments, 200, spec.seed);
-  q.features_s = seconds_now() - start;
+  q.features_s = now_s() - start;
   q.floor = floor_for(stats, samples);
   return q;
 }

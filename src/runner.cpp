@@ -14,6 +14,7 @@
 #include "guided_model.h"
 #include "process_info.h"
 #include "diffbench/errors.h"
+#include "diffbench/statistics.h"
 
 namespace diffbench {
 namespace {
@@ -100,9 +101,7 @@ RepeatResult one_repeat(const RepeatContext& c, int k, uint64_t seed, RepeatOutp
     rep.vae_s = now_s() - sampled;
   }
   rep.total_s = now_s() - start;
-  double steps_sum = 0;
-  for (double s : rep.step_s) steps_sum += s;
-  rep.rest_s = std::max(0.0, rep.total_s - rep.init_noise_s - steps_sum - rep.vae_s);
+  rep.rest_s = std::max(0.0, rep.total_s - rep.init_noise_s - sum(rep.step_s) - rep.vae_s);
   output->latents = x;
   return rep;
 }

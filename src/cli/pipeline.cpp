@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -32,11 +33,8 @@ Output text_output(const std::string& path, std::function<std::string()> text) {
 void report(const RunOptions& o, const Session& session, const Measurer& measurer,
             const std::vector<RunResult>& results, const std::vector<RunRow>& rows, bool stdout_taken,
             const std::vector<Output>& more) {
-  bool per_sample = false;
-  for (const auto& r : results) per_sample = per_sample || (r.quality && r.quality->per_sample);
   if (!o.quiet && !results.empty()) {
-    print_table(stdout_taken ? stderr : stdout, rows, o, session, measurer.reference(), per_sample,
-                &measurer.quality());
+    print_table(stdout_taken ? stderr : stdout, rows, o, session, measurer.reference(), measurer.quality());
   }
   std::vector<Output> outputs = more;
   outputs.push_back(text_output(o.csv, [&] { return csv_table(rows); }));
@@ -91,7 +89,9 @@ void clear_progress(const RunOptions& o) {
 }
 
 void print_table(FILE* out, const std::vector<RunRow>& rows, const RunOptions& o, const Session& session,
-                 const ReferenceRunner& reference, bool any_per_sample, const QualityRunner* quality) {
+                 const ReferenceRunner& reference, const QualityRunner& quality) {
+  const bool any_per_sample =
+      std::any_of(rows.begin(), rows.end(), [](const RunRow& r) { return r.quality && r.quality->per_sample; });
   std::fprintf(out, "%s", console_table(rows, o.time_unit).c_str());
   std::fprintf(out,
                "Time/Step: median over %d repeat(s) of the mean step time; Total: median wall time of one run "
@@ -101,7 +101,7 @@ void print_table(FILE* out, const std::vector<RunRow>& rows, const RunOptions& o
                o.repeat, session.vae ? " + VAE decode" : "", o.warmup, session.vae ? " (VAE decode excluded)" : "",
                format_seconds(session.unet_load_s).c_str(), format_seconds(session.cold_forward_s.value_or(0)).c_str(),
                session.device.str().c_str(), session.threads, dtype_name(session.dtype).c_str());
-  if (quality) std::fputs(quality->legend().c_str(), out);
+  std::fputs(quality.legend().c_str(), out);
   // Noise the reader should know about, with the numbers it may have distorted (as hyperfine does).
   for (const auto& w : machine_warnings(session.threads, std::thread::hardware_concurrency(), session.load_at_start)) {
     std::fprintf(out, "Warning: %s.\n", w.c_str());

@@ -1,9 +1,6 @@
-// Shared by `run` and `sweep`: checks, session, specs, progress, references, output.
+// Shared by `run` and `sweep`: option checks, opening the session, building specs.
 #include "cli/session.h"
 
-#include <unistd.h>
-
-#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +13,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "clock.h"
 #include "diffbench/errors.h"
 #include "diffbench/io.h"
 #include "diffbench/model.h"
@@ -23,10 +21,6 @@
 
 namespace diffbench::cli {
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 void load_conditioning(Session& session, const RunOptions& o) {
   if (session.unet->arity() != 3) {
@@ -195,17 +189,17 @@ Session open_session(const RunOptions& o) {
   session.dtype = parse_dtype(o.dtype);
   session.threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(session.threads);
-  auto start = std::chrono::steady_clock::now();
+  double start = now_s();
   std::string unet_path = o.unet.empty() ? default_model_path() : o.unet;
   session.unet =
       std::make_unique<ScriptModel>(unet_path, "UNet", std::vector<int>{2, 3}, session.device, session.dtype);
-  session.unet_load_s = seconds_since(start);
+  session.unet_load_s = now_s() - start;
   const RunOptions m = with_manifest(o, session);  // the manifest fills what the flags left unset
   session.vae_scaling_factor = m.vae_scaling_factor.value_or(0.18215);
   if (!m.vae.empty()) {
-    start = std::chrono::steady_clock::now();
+    start = now_s();
     session.vae = std::make_unique<ScriptModel>(m.vae, "VAE", std::vector<int>{1}, session.device, session.dtype);
-    session.vae_load_s = seconds_since(start);
+    session.vae_load_s = now_s() - start;
   }
   load_conditioning(session, m);
   if (!o.quiet && !session.from_manifest.empty()) {

@@ -76,7 +76,7 @@ class ReferenceRunner {
 
 /// The console table and its legend (units, what each column is).
 void print_table(FILE* out, const std::vector<RunRow>& rows, const RunOptions& o, const Session& session,
-                 const ReferenceRunner& reference, bool any_per_sample, const QualityRunner* quality = nullptr);
+                 const ReferenceRunner& reference, const QualityRunner& quality);
 
 /// Write `text` to `path` atomically, or to stdout for "-".
 void write_output(const std::string& path, const std::string& text);

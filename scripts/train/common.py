@@ -18,7 +18,9 @@ import numpy as np
 import torch
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-DATA = os.path.join(ROOT, "data")
+# Where data, encoder states and --quick models go; tests point it at a scratch directory
+# (DIFFBENCH_TRAIN_DATA) so that their --quick runs never touch data/ or race each other.
+DATA = os.environ.get("DIFFBENCH_TRAIN_DATA") or os.path.join(ROOT, "data")
 MODELS = os.path.join(ROOT, "models")
 SPLIT_SEED = 20231  # the one seed of the train / held-out split
 N_TRAIN, N_HELD_OUT = 8000, 2000

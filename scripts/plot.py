@@ -18,6 +18,7 @@ Needs python3-matplotlib (Debian); reads JSON reports and JSON-lines sweep files
 """
 import argparse
 import json
+import os
 import sys
 
 
@@ -185,9 +186,12 @@ def main():
     if not runs:
         fail("no finished runs in " + ", ".join(args.results))
     several_shapes = len({shape_text(r) for r in runs}) > 1
+    models = [os.path.basename(r["config"].get("unet", "")) for r in runs]
+    main_model = max(set(models), key=models.count)  # other models (distilled students) are named
     series = {}
-    for r in runs:
+    for r, model in zip(runs, models):
         name = r["config"]["sampler"] + (f" {shape_text(r)}" if several_shapes else "")
+        name += f" ({model})" if model != main_model else ""
         series.setdefault(name, []).append(r)
     for name, rs in series.items():
         if len({r["config"]["steps"] for r in rs}) < len(rs):

@@ -23,6 +23,14 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return out;
 }
 
+// RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled.
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
 std::string psnr_text(double db) { return std::isinf(db) ? "inf" : fmt::format("{:.1f}", db); }
 
 std::string quality_text(const RunRow& r) {
@@ -72,12 +80,20 @@ static bool shapes_differ(const std::vector<RunRow>& rows) {
   return false;
 }
 
+static bool models_differ(const std::vector<RunRow>& rows) {
+  for (const auto& r : rows) {
+    if (r.model_name != rows.front().model_name) return true;
+  }
+  return false;
+}
+
 std::vector<RunRow> summarize_runs(const std::vector<RunResult>& results, const std::string& baseline) {
   std::vector<RunRow> rows;
   double base_total = 0;
   for (const RunResult& r : results) {
     RunRow row;
     row.sampler = r.spec.sampler;
+    row.model_name = r.spec.model_name;
     row.status = status_name(r.status);
     row.steps = r.spec.steps;
     row.shape = r.spec.shape;
@@ -103,7 +119,10 @@ std::vector<RunRow> summarize_runs(const std::vector<RunResult>& results, const 
 
 std::string console_table(const std::vector<RunRow>& rows, const std::string& unit) {
   const bool speed = any_speedup(rows), quality = any_quality(rows), shapes = shapes_differ(rows), fd = any_fd(rows);
-  std::string out = fmt::format("{:<10} {:>6}", "Sampler", "Steps");
+  const bool models = models_differ(rows);
+  std::string out = fmt::format("{:<10}", "Sampler");
+  if (models) out += fmt::format(" {:<12}", "Model");
+  out += fmt::format(" {:>6}", "Steps");
   if (shapes) out += fmt::format(" {:>14}", "Shape");
   out += fmt::format(" {:>11} {:>11} {:>9} {:>8}", "Time/Step", "Total", "it/s", "Spread");
   if (speed) out += fmt::format(" {:>9}", "Speed-up");
@@ -111,7 +130,9 @@ std::string console_table(const std::vector<RunRow>& rows, const std::string& un
   if (quality) out += fmt::format("  {}", "RMSE / PSNR vs reference");
   out += "\n";
   for (const RunRow& r : rows) {
-    out += fmt::format("{:<10} {:>6}", r.sampler, r.steps);
+    out += fmt::format("{:<10}", r.sampler);
+    if (models) out += fmt::format(" {:<12}", r.model_name);
+    out += fmt::format(" {:>6}", r.steps);
     if (shapes) out += fmt::format(" {:>14}", shape_text(r.shape));
     if (r.total.n == 0) {
       out += " " + r.status + "\n";
@@ -132,15 +153,16 @@ std::string console_table(const std::vector<RunRow>& rows, const std::string& un
 
 std::string markdown_table(const std::vector<RunRow>& rows, const std::string& unit) {
   const bool speed = any_speedup(rows), quality = any_quality(rows), shapes = shapes_differ(rows), fd = any_fd(rows);
-  std::string out =
-      std::string("| Sampler | Steps |") + (shapes ? " Shape |" : "") + " Time/Step | Total | it/s | Spread |";
-  std::string rule = std::string("|---|---:|") + (shapes ? "---|" : "") + "---:|---:|---:|---:|";
+  const bool models = models_differ(rows);
+  std::string out = std::string("| Sampler |") + (models ? " Model |" : "") + " Steps |" + (shapes ? " Shape |" : "") +
+                    " Time/Step | Total | it/s | Spread |";
+  std::string rule = std::string("|---|") + (models ? "---|" : "") + "---:|" + (shapes ? "---|" : "") + "---:|---:|---:|---:|";
   if (speed) out += " Speed-up |", rule += "---:|";
   if (fd) out += " FD [95% CI] | s/image |", rule += "---:|---:|";
   if (quality) out += " RMSE / PSNR vs reference |", rule += "---:|";
   out += "\n" + rule + "\n";
   for (const RunRow& r : rows) {
-    out += fmt::format("| {} | {} |", r.sampler, r.steps);
+    out += "| " + r.sampler + " |" + (models ? " " + r.model_name + " |" : "") + fmt::format(" {} |", r.steps);
     if (shapes) out += " " + shape_text(r.shape) + " |";
     out += fmt::format(" {} | {} | {:.1f} | {} |", r.total.n ? format_seconds(r.step.median, unit) : r.status,
                        r.total.n ? format_seconds(r.total.median, unit) : "-", r.steps_per_s, spread(r));
@@ -158,7 +180,7 @@ std::string csv_table(const std::vector<RunRow>& rows) {
   std::string out =
       "sampler,steps,shape,seed,status,repeats,total_median_s,total_iqr_s,total_ci_low_s,total_ci_high_s,"
       "step_median_s,model_median_s,sampler_median_s,steps_per_s,images_per_s,outside_model_fraction,speedup,"
-      "reference,rmse,max_abs,psnr_db,fd,fd_ci_low,fd_ci_high,fd_samples,fd_per_image_s\n";
+      "reference,rmse,max_abs,psnr_db,fd,fd_ci_low,fd_ci_high,fd_samples,fd_per_image_s,model\n";
   for (const RunRow& r : rows) {
     std::string shape = shape_text(r.shape);
     out +=
@@ -173,11 +195,12 @@ std::string csv_table(const std::vector<RunRow>& rows) {
       out += ",,,,";
     }
     if (r.fd) {
-      out += fmt::format("{:.9g},{:.9g},{:.9g},{},{:.9g}\n", r.fd->fd.fd, r.fd->fd.ci_low, r.fd->fd.ci_high,
+      out += fmt::format("{:.9g},{:.9g},{:.9g},{},{:.9g},", r.fd->fd.fd, r.fd->fd.ci_low, r.fd->fd.ci_high,
                          r.fd->samples, r.fd->generation_s / double(r.fd->samples));
     } else {
-      out += ",,,,\n";
+      out += ",,,,,";
     }
+    out += csv_field(r.model_name) + "\n";
   }
   return out;
 }

@@ -1,5 +1,6 @@
 // The JSON document (docs/json-schema.md, docs/diffbench.schema.json).
 #include <numeric>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
@@ -150,9 +151,16 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
 }
 
 nlohmann::json report_json(const Session& session, const std::vector<RunResult>& results) {
+  return report_json(std::vector<const Session*>(results.size(), &session), results);
+}
+
+nlohmann::json report_json(const std::vector<const Session*>& sessions, const std::vector<RunResult>& results) {
+  if (sessions.size() != results.size() || sessions.empty()) {
+    throw std::invalid_argument("report_json: one session per result, at least one");
+  }
   nlohmann::json runs = nlohmann::json::array();
-  for (const RunResult& r : results) runs.push_back(run_to_json(r, session));
-  return {{"schema_version", kSchemaVersion}, {"context", environment_context(session)}, {"runs", runs}};
+  for (size_t i = 0; i < results.size(); ++i) runs.push_back(run_to_json(results[i], *sessions[i]));
+  return {{"schema_version", kSchemaVersion}, {"context", environment_context(*sessions.front())}, {"runs", runs}};
 }
 
 }  // namespace diffbench

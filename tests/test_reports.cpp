@@ -48,13 +48,30 @@ TEST(Reports, MarkdownIsPinned) {
             "| ddim | 2 | 50.00 ms | 100.00 ms | 20.0 | 0.0% | 5.0x | 0.25 / 20.0 dB |\n");
 }
 
+TEST(Reports, ModelColumnAppearsOnlyWhenRowsRunOnDifferentModels) {
+  std::vector<RunResult> results = {fixed_result("ddim", 2, {0.1, 0.1, 0.1}), fixed_result("lcm", 4, {0.2, 0.2, 0.2})};
+  results[0].spec.model_name = "unet.pt";
+  results[1].spec.model_name = "lcm.pt";
+  EXPECT_EQ(markdown_table(summarize_runs(results)),
+            "| Sampler | Model | Steps | Time/Step | Total | it/s | Spread |\n"
+            "|---|---|---:|---:|---:|---:|---:|\n"
+            "| ddim | unet.pt | 2 | 50.00 ms | 100.00 ms | 20.0 | 0.0% |\n"
+            "| lcm | lcm.pt | 4 | 50.00 ms | 200.00 ms | 20.0 | 0.0% |\n");
+  EXPECT_NE(console_table(summarize_runs(results)).find("Model"), std::string::npos);
+  results[1].spec.model_name = "unet.pt";
+  EXPECT_EQ(markdown_table(summarize_runs(results)).find("Model"), std::string::npos);
+  EXPECT_EQ(console_table(summarize_runs(results)).find("Model"), std::string::npos);
+  results[1].spec.model_name = "a,b\".pt";  // RFC 4180 quoting of the CSV's last field
+  EXPECT_NE(csv_table(summarize_runs(results)).find(",\"a,b\"\".pt\"\n"), std::string::npos);
+}
+
 TEST(Reports, CsvIsPinned) {
   EXPECT_EQ(csv_table(fixed_rows()),
             "sampler,steps,shape,seed,status,repeats,total_median_s,total_iqr_s,total_ci_low_s,total_ci_high_s,"
             "step_median_s,model_median_s,sampler_median_s,steps_per_s,images_per_s,outside_model_fraction,speedup,"
-            "reference,rmse,max_abs,psnr_db,fd,fd_ci_low,fd_ci_high,fd_samples,fd_per_image_s\n"
-            "ddpm,4,2x4x8x8,7,ok,3,0.5,0.1,0.4,0.6,0.125,0.25,0.25,8,4,0.5,1,,,,,,,,,\n"
-            "ddim,2,2x4x8x8,7,ok,3,0.1,0,0.1,0.1,0.05,0.05,0.05,20,20,0.5,5,dpmpp_2m:200,0.25,1.5,20.0,,,,,\n");
+            "reference,rmse,max_abs,psnr_db,fd,fd_ci_low,fd_ci_high,fd_samples,fd_per_image_s,model\n"
+            "ddpm,4,2x4x8x8,7,ok,3,0.5,0.1,0.4,0.6,0.125,0.25,0.25,8,4,0.5,1,,,,,,,,,,\n"
+            "ddim,2,2x4x8x8,7,ok,3,0.1,0,0.1,0.1,0.05,0.05,0.05,20,20,0.5,5,dpmpp_2m:200,0.25,1.5,20.0,,,,,,\n");
 }
 
 TEST(Reports, RealRunValidatesAgainstTheSchemaFileAndIsConsistent) {

@@ -154,3 +154,14 @@ TEST(Sweep, PlotDrawsAnImageFromARealSweep) {
   EXPECT_EQ(slurp(dir + "/fig.png").substr(1, 3), "PNG");
   EXPECT_NE(slurp(dir + "/fig.svg").find("<svg"), std::string::npos);
 }
+
+TEST(Sweep, SpeedUpAgainstTheOneDdpmCellAndNoneWhenThereAreSeveral) {
+  std::string dir = scratch_dir("sweep_speedup");
+  CliResult r = run_cli(kSweep + "--sampler ddpm,ddim --steps 4 --jsonl " + dir + "/a.jsonl --markdown " + dir + "/a.md");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(slurp(dir + "/a.md").find("Speed-up"), std::string::npos) << slurp(dir + "/a.md");
+  EXPECT_NE(slurp(dir + "/a.md").find("| ddpm | 4 |"), std::string::npos);
+  r = run_cli(kSweep + "--sampler ddpm,ddim --steps 2,4 --jsonl " + dir + "/b.jsonl --markdown " + dir + "/b.md");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(slurp(dir + "/b.md").find("Speed-up"), std::string::npos) << slurp(dir + "/b.md");
+}

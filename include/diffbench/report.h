@@ -38,10 +38,14 @@ nlohmann::json run_to_json(const RunResult& result, const Session& session);
 
 /// The whole document: {"schema_version", "context", "runs"}.
 nlohmann::json report_json(const Session& session, const std::vector<RunResult>& results);
+/// The same for runs made on several models: results[i] ran on *sessions[i]; the context (machine,
+/// process) is the first session's.
+nlohmann::json report_json(const std::vector<const Session*>& sessions, const std::vector<RunResult>& results);
 
 /// One run reduced to the numbers every human-facing format shows.
 struct RunRow {
   std::string sampler, status;
+  std::string model_name;  ///< the UNet's file name (RunSpec::model); a Model column when rows differ
   int steps = 0;
   std::vector<int64_t> shape;
   uint64_t seed = 0;
@@ -59,7 +63,8 @@ struct RunRow {
 std::vector<RunRow> summarize_runs(const std::vector<RunResult>& results, const std::string& baseline = "");
 
 /// The human table for a terminal: aligned, units chosen per value, legend included.
-/// A Shape column appears when the rows' shapes differ (a sweep over batch or resolution).
+/// A Shape column appears when the rows' shapes differ (a sweep over batch or resolution), a Model
+/// column when their models do (the lecture's table: students for lcm and turbo).
 /// `unit`: "auto" (per value), "s", "ms" or "us".
 std::string console_table(const std::vector<RunRow>& rows, const std::string& unit = "auto");
 /// The same table as GitHub Markdown (for pull requests and READMEs).

@@ -2,6 +2,7 @@
 /// Running a sampler on a loaded model with honest timing: warm-up runs that are
 /// not counted, repeats from the same seed, per-step model / sampler / rest times.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,12 @@ struct Session {
   std::optional<double> manifest_guidance;  ///< guidance_scale from the UNet's manifest
   std::vector<std::string> from_manifest;  ///< "key=value" the manifest supplied (printed, in JSON)
   std::string manifest_features, manifest_fd_stats;  ///< --quality fd inputs (a flag's, else the manifest's)
+  /// What a distilled model's manifest says it is made for: its sampler, steps and scheduler config
+  /// (diffusers JSON text and where it came from); they apply to runs of that sampler on this model.
+  std::string manifest_sampler, manifest_config, manifest_config_source;
+  std::optional<int> manifest_steps;
+  /// sampler -> UNet file the manifest names for it (a teacher naming its distilled students).
+  std::map<std::string, std::string> sampler_models;
   std::vector<std::string> command_line;  ///< argv, recorded in the report's context
   mutable std::string unet_sha256, vae_sha256;  ///< hashed once, on first use (see unet_sha256())
 };
@@ -51,6 +58,7 @@ std::string new_process_id();
 /// One run to measure.
 struct RunSpec {
   std::string sampler = "ddim";
+  std::string model_name;  ///< the UNet's file name, shown in tables when runs differ (the session's model runs)
   int steps = 0;  ///< 0: the sampler's default
   uint64_t seed = 0;
   std::vector<int64_t> shape;  ///< latent shape B,C,H,W

@@ -22,7 +22,10 @@ struct ConfigFlags {
 };
 void add_config_flags(CLI::App& app, ConfigFlags& flags);
 /// The config the flags describe (SD 1.5's by default); warnings go to `warnings`.
-SchedulerConfig build_config(const ConfigFlags& flags, std::vector<std::string>* warnings);
+/// The scheduler config: --config's file, else `base_text` (a model manifest's diffusers JSON, from
+/// `base_origin`), else SD 1.5's defaults; then the per-key flags on top.
+SchedulerConfig build_config(const ConfigFlags& flags, std::vector<std::string>* warnings,
+                             const std::string& base_text = "", const std::string& base_origin = "");
 
 /// `diffbench [run options]`: measure one sampler, or the lecture's table with no --sampler.
 struct RunOptions {
@@ -36,6 +39,7 @@ struct RunOptions {
   double eta = 0.0;
   std::optional<double> vae_scaling_factor;  ///< unset: the model manifest's, else SD's 0.18215
   std::optional<double> guidance;
+  std::vector<std::string> model_for;  ///< --model-for SAMPLER=FILE: that sampler runs on that UNet
   bool vary_seed = false, quiet = false, verbose = false;
   ConfigFlags config;
 };

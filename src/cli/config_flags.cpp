@@ -17,8 +17,11 @@ void add_config_flags(CLI::App& app, ConfigFlags& f) {
   app.add_flag("--karras", f.karras, "Karras sigmas (euler, dpmpp_2m)");
 }
 
-SchedulerConfig build_config(const ConfigFlags& f, std::vector<std::string>* warnings) {
-  SchedulerConfig c = f.config_file.empty() ? SchedulerConfig{} : load_scheduler_config(f.config_file, warnings);
+SchedulerConfig build_config(const ConfigFlags& f, std::vector<std::string>* warnings, const std::string& base_text,
+                             const std::string& base_origin) {
+  SchedulerConfig c = !f.config_file.empty() ? load_scheduler_config(f.config_file, warnings)
+                      : base_text.empty()    ? SchedulerConfig{}
+                                             : parse_scheduler_config(base_text, base_origin, warnings);
   auto set = [&](const char* key, auto& target, const auto& value) {
     if (value) {
       target = *value;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "cli/model_pool.h"
 #include "cli/pipeline.h"
 #include "cli/session.h"
 #include "diffbench/errors.h"
@@ -46,6 +47,25 @@ std::string default_model_path() {
   return candidates.front();
 }
 
+namespace {
+
+// Which model each sampler runs on, said once when they are not all the same.
+void note_models(const RunOptions& o, const ModelPool& models, const std::vector<RunSpec>& specs) {
+  if (o.quiet) return;
+  std::vector<std::string> others;
+  const std::string main = models.main_path();
+  for (const RunSpec& spec : specs) {
+    std::string path = models.path_for(spec.sampler);
+    if (path != main) others.push_back(fmt::format("{} on {}", spec.sampler, path));
+  }
+  if (others.empty()) return;
+  std::fprintf(stderr, "note: %s; the rest on %s (%s)\n", fmt::format("{}", fmt::join(others, ", ")).c_str(),
+               main.c_str(), o.model_for.empty() ? "the default model's manifest names its students; --model-for overrides"
+                                                 : "--model-for");
+}
+
+}  // namespace
+
 void setup_run(CLI::App& app, RunOptions& o) {
   app.add_option("--sampler", o.sampler, "sampler name (diffbench list); omitted: the lecture's six samplers");
   app.add_option("--steps", o.steps, "sampling steps (default: the sampler's own)");
@@ -59,9 +79,9 @@ int run_run(const RunOptions& o) {
   g_verbose = o.verbose;
   // Everything that can be checked is checked before any work starts.
   std::vector<std::string> warnings;
-  SchedulerConfig config = build_config(o.config, &warnings);
-  std::vector<std::string> samplers = o.sampler.empty() ? lecture_samplers() : std::vector<std::string>{o.sampler};
-  for (const auto& name : samplers) find_sampler(name);
+  std::vector<std::string> later;  // said when each model's config is built
+  build_config(o.config, &later);  // the flags' config, checked before any model loads
+  if (!o.sampler.empty()) find_sampler(o.sampler);
   if (o.steps && o.sampler.empty())
     throw UsageError("--steps needs --sampler (with no --sampler each sampler uses its default)");
   if (o.steps && *o.steps < 1) throw UsageError(fmt::format("--steps must be at least 1, got {}", *o.steps));
@@ -70,21 +90,25 @@ int run_run(const RunOptions& o) {
   if (!o.save_images.empty()) check_writable_dir(o.save_images, "--save-images");
   std::vector<int64_t> shape = o.shape.empty() ? std::vector<int64_t>{} : parse_dims(o.shape, "--shape", 4, "B,C,H,W");
 
-  Session session = open_session(o);
-  if (!o.save_images.empty() && !session.vae) {  // the VAE may come from the model's manifest
+  ModelPool models(o);
+  const std::vector<std::string> samplers =
+      o.sampler.empty() ? models.default_samplers() : std::vector<std::string>{o.sampler};
+  std::vector<RunSpec> specs;
+  for (const auto& name : samplers) specs.push_back(models.spec(name, o.steps.value_or(0), shape, &warnings));
+  if (!o.save_images.empty() && !models.session_for(specs.back()).vae) {  // the VAE may come from a manifest
     throw UsageError("--save-images needs --vae (images are decoded latents)");
   }
-  std::vector<RunSpec> specs;
-  for (const auto& name : samplers) specs.push_back(make_spec(session, o, config, name, o.steps.value_or(0), shape));
+  note_models(o, models, specs);
   if (auto w = eta_warning(o.eta, samplers)) warnings.push_back(*w);
-  for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  for (const auto& w : unique(warnings)) std::fprintf(stderr, "warning: %s\n", w.c_str());
 
-  Measurer measurer(o, session);
   std::vector<RunResult> results;
+  std::vector<const Session*> sessions;
   for (const RunSpec& spec : specs) {
     if (!o.quiet && specs.size() > 1)
       std::fprintf(stderr, "running %s (%d steps)...\n", spec.sampler.c_str(), spec.steps);
-    results.push_back(measurer.measure(spec, progress_for(o, spec.sampler)));
+    results.push_back(models.measurer_for(spec).measure(spec, progress_for(o, spec.sampler)));
+    sessions.push_back(&models.session_for(spec));
     clear_progress(o);
     if (!o.quiet) {
       for (const auto& note : results.back().plan.notes)
@@ -100,11 +124,11 @@ int run_run(const RunOptions& o) {
   const std::vector<RunRow> rows = summarize_runs(results, samplers.size() > 1 ? "ddpm" : "");
   const bool stdout_taken = o.json == "-" || o.csv == "-" || o.markdown == "-";
   const RunResult& last = results.back();
-  std::vector<Output> files = {text_output(o.json, [&] { return report_json(session, results).dump(2) + "\n"; })};
+  std::vector<Output> files = {text_output(o.json, [&] { return report_json(sessions, results).dump(2) + "\n"; })};
   if (last.latents.defined()) files.push_back(text_output(o.save_latents, [&] { return to_npy(last.latents); }));
   if (last.images.defined())
     files.push_back({o.save_images, [&](const std::string& dir) { write_pngs(last.images, dir); }});
-  report(o, session, measurer, results, rows, stdout_taken, files);
+  report(o, models.main(), models.main_measurer(), results, rows, stdout_taken, files);
   for (const RunResult& r : results) {
     if (r.status == RunStatus::failed) std::fprintf(stderr, "error: %s: %s\n", r.spec.sampler.c_str(), r.error.c_str());
   }

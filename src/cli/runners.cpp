@@ -10,6 +10,32 @@
 
 namespace diffbench::cli {
 
+namespace {
+
+// What a distilled model is made for (sampler, steps, scheduler config) and which models a
+// teacher names for the samplers its students serve; files are relative to the manifest.
+void read_distillation(const nlohmann::json& meta, const std::string& dir, Session& session) {
+  const std::string origin = fmt::format("the manifest of '{}'", session.unet->path());
+  if (meta.contains("sampler") && meta["sampler"].is_string()) {
+    session.manifest_sampler = meta["sampler"].get<std::string>();
+    find_sampler(session.manifest_sampler);  // an unknown name is an error naming the valid ones
+  }
+  if (meta.contains("steps") && meta["steps"].is_number_integer()) session.manifest_steps = meta["steps"].get<int>();
+  if (meta.contains("scheduler_config") && meta["scheduler_config"].is_object()) {
+    session.manifest_config = meta["scheduler_config"].dump();
+    session.manifest_config_source = meta.value("scheduler_config_source", origin);
+  }
+  if (meta.contains("sampler_models") && meta["sampler_models"].is_object()) {
+    for (const auto& [sampler, file] : meta["sampler_models"].items()) {
+      find_sampler(sampler);
+      if (!file.is_string()) throw UsageError(fmt::format("{}: sampler_models.{} must be a file name", origin, sampler));
+      session.sampler_models[sampler] = dir + "/" + file.get<std::string>();
+    }
+  }
+}
+
+}  // namespace
+
 RunOptions with_manifest(const RunOptions& o, Session& session) {
   RunOptions m = o;
   const nlohmann::json& meta = session.unet->metadata();
@@ -36,6 +62,7 @@ RunOptions with_manifest(const RunOptions& o, Session& session) {
   }
   session.manifest_features = m.feature_model;
   session.manifest_fd_stats = m.reference_stats;
+  read_distillation(meta, dir, session);
   return m;
 }
 

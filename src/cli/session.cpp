@@ -62,6 +62,11 @@ void add_common_options(CLI::App& app, RunOptions& o) {
   app.add_option("--unet", o.unet,
                  "TorchScript UNet: forward(sample, timestep[, encoder_hidden_states]) (default: "
                  "models/digits/unet.pt, the trained digit teacher)");
+  app.add_option("--model-for", o.model_for,
+                 "SAMPLER=FILE: run that sampler on that UNet (repeat or comma-separate); the default "
+                 "model's manifest maps lcm and turbo to its distilled students")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->delimiter(',');
   app.add_option("--vae", o.vae, "TorchScript VAE decoder: forward(latents) -> images in [-1, 1]");
   app.add_option("--vae-scaling-factor", o.vae_scaling_factor,
                  "latents are divided by this before decoding (default: the model manifest's, else SD's 0.18215)");

@@ -1,4 +1,5 @@
-// `diffbench sweep`: the model is loaded once; every cell is a run with the same fields as a
+// `diffbench sweep`: each model is loaded once (a cell's sampler may run on its own model,
+// --model-for); every cell is a run with the same fields as a
 // single run, written as it finishes (--json rewritten atomically, or --jsonl appended), so a
 // crash or Ctrl-C keeps every finished cell and --resume skips them.
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "cli/model_pool.h"
 #include "cli/pipeline.h"
 #include "cli/session.h"
 #include "cli/sweep_output.h"
@@ -56,9 +58,9 @@ std::vector<int> parse_ints(const std::string& text, const char* flag) {
 }
 
 // The identity of a grid: the hash of its cells' keys in order, the same for every shard.
-std::string grid_identity(const std::vector<RunSpec>& specs, const Session& session) {
+std::string grid_identity(const std::vector<RunSpec>& specs, ModelPool& models) {
   nlohmann::json keys = nlohmann::json::array();
-  for (const auto& spec : specs) keys.push_back(cell_key(run_config_json(spec, session)));
+  for (const auto& spec : specs) keys.push_back(cell_key(run_config_json(spec, models.session_for(spec))));
   return sha256_hex(keys.dump());
 }
 
@@ -113,7 +115,11 @@ void print_cell(const std::string& label, const RunResult& result) {
 // The table and the other outputs of the cells this process ran, then the exit code.
 int finish_sweep(const RunOptions& o, const Session& session, const Measurer& measurer,
                  const std::vector<RunResult>& results, bool jsonl_to_stdout) {
-  report(o, session, measurer, results, summarize_runs(results), jsonl_to_stdout || o.csv == "-" || o.markdown == "-");
+  // Speed-up against DDPM when the sweep has exactly one DDPM cell (the lecture's table); with
+  // several (shapes, step counts) no single baseline would be right for every row.
+  const auto ddpm = std::count_if(results.begin(), results.end(), [](const RunResult& r) { return r.spec.sampler == "ddpm"; });
+  report(o, session, measurer, results, summarize_runs(results, ddpm == 1 ? "ddpm" : ""),
+         jsonl_to_stdout || o.csv == "-" || o.markdown == "-");
   return exit_code(results, fmt::format("{} finished cell(s) were written; --resume continues", results.size()));
 }
 
@@ -150,7 +156,7 @@ struct Grid {
 
 Grid parse_grid(const SweepOptions& s) {
   Grid g;
-  g.samplers = s.samplers.empty() ? lecture_samplers() : split_list(s.samplers, "--sampler");
+  g.samplers = split_list(s.samplers, "--sampler");  // none: the main model's default, once it is open
   for (const auto& name : g.samplers) find_sampler(name);
   g.steps = parse_ints(s.steps, "--steps");
   for (int b : parse_ints(s.batches, "--batch")) g.batches.push_back(b);
@@ -193,8 +199,8 @@ Destinations sweep_destinations(const SweepOptions& s, RunOptions& o) {
 
 // Every cell's spec, resolved up front (a bad cell is an error before any work); --cell adds cells
 // beyond the grid, each at every shape and batch of the grid.
-std::vector<RunSpec> grid_specs(const Grid& g, const SweepOptions& s, const Session& session, const RunOptions& o,
-                                const SchedulerConfig& config) {
+std::vector<RunSpec> grid_specs(const Grid& g, const SweepOptions& s, ModelPool& models,
+                                std::vector<std::string>* warnings) {
   std::vector<Cell> cells = expand_grid(g.samplers, g.steps, g.batches, g.shapes);
   for (const auto& text : s.cells) {
     auto [name, count] = parse_reference(text, "--cell");
@@ -210,7 +216,7 @@ std::vector<RunSpec> grid_specs(const Grid& g, const SweepOptions& s, const Sess
   std::vector<RunSpec> specs;
   for (const Cell& c : cells) {
     try {
-      specs.push_back(make_spec(session, o, config, c.sampler, c.steps, c.shape));
+      specs.push_back(models.spec(c.sampler, c.steps, c.shape, warnings));
     } catch (const UsageError& e) {
       throw UsageError(fmt::format("cell {} {} steps: {}", c.sampler, c.steps, e.what()));
     }
@@ -221,8 +227,8 @@ std::vector<RunSpec> grid_specs(const Grid& g, const SweepOptions& s, const Sess
 // This shard's cells, each measured and written as it finishes; finished cells of a resumed file
 // (ok or failed) are skipped. Stops after an interrupted cell, which is not written.
 std::vector<RunResult> run_cells(const std::vector<RunSpec>& specs, const Grid& g, const std::string& grid,
-                                 const Report& previous, Session& session, const RunOptions& o, SweepWriter& writer,
-                                 Measurer& measurer, size_t* skipped) {
+                                 const Report& previous, ModelPool& models, const RunOptions& o, SweepWriter& writer,
+                                 size_t* skipped) {
   std::set<std::string> done;
   for (const auto& r : previous.runs) {
     if (r.value("status", "") != "interrupted") done.insert(cell_key(r["config"]));
@@ -236,11 +242,12 @@ std::vector<RunResult> run_cells(const std::vector<RunSpec>& specs, const Grid& 
     const RunSpec& spec = specs[i];
     std::string label =
         fmt::format("[{}/{}] {} {} steps {}", index, todo, spec.sampler, spec.steps, fmt::join(spec.shape, "x"));
+    const Session& session = models.session_for(spec);
     if (done.count(cell_key(run_config_json(spec, session)))) {
       ++*skipped;
       continue;
     }
-    RunResult result = run_cell(measurer, spec, progress_for(o, label));
+    RunResult result = run_cell(models.measurer_for(spec), spec, progress_for(o, label));
     clear_progress(o);
     if (result.status == RunStatus::interrupted) break;  // unfinished: not written, --resume reruns it
     nlohmann::json run_json = run_to_json(result, session);
@@ -258,26 +265,26 @@ std::vector<RunResult> run_cells(const std::vector<RunSpec>& specs, const Grid& 
 int run_sweep(const SweepOptions& s) {
   RunOptions o = s.run;
   g_verbose = o.verbose;
-  std::vector<std::string> warnings;
-  const SchedulerConfig config = build_config(o.config, &warnings);
-  const Grid g = parse_grid(s);
+  std::vector<std::string> warnings, later;
+  build_config(o.config, &later);  // checked before any model loads; each model's config says its warnings
+  Grid g = parse_grid(s);
   const Destinations out = sweep_destinations(s, o);
 
-  Session session = open_session(o);
-  const std::vector<RunSpec> specs = grid_specs(g, s, session, o, config);
-  const std::string grid = grid_identity(specs, session);
-  if (!out.previous.path.empty()) check_resumable(out.previous, grid, session);
+  ModelPool models(o);
+  if (g.samplers.empty()) g.samplers = models.default_samplers();
+  const std::vector<RunSpec> specs = grid_specs(g, s, models, &warnings);
+  const std::string grid = grid_identity(specs, models);
+  if (!out.previous.path.empty()) check_resumable(out.previous, grid, models.main());
   if (auto w = eta_warning(o.eta, g.samplers)) warnings.push_back(*w);
-  for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  for (const auto& w : unique(warnings)) std::fprintf(stderr, "warning: %s\n", w.c_str());
 
   SweepWriter writer(out.json, out.jsonl, out.previous, o.quiet);
-  writer.start([&session] { return environment_context(session); });
-  Measurer measurer(o, session);
+  writer.start([&models] { return environment_context(models.main()); });
   size_t skipped = 0;
-  std::vector<RunResult> results = run_cells(specs, g, grid, out.previous, session, o, writer, measurer, &skipped);
+  std::vector<RunResult> results = run_cells(specs, g, grid, out.previous, models, o, writer, &skipped);
   writer.finish();
   if (!o.quiet && skipped) std::fprintf(stderr, "skipped %zu cell(s) already in '%s'\n", skipped, s.resume.c_str());
-  return finish_sweep(o, session, measurer, results, out.jsonl == "-");
+  return finish_sweep(o, models.main(), models.main_measurer(), results, out.jsonl == "-");
 }
 
 }  // namespace diffbench::cli

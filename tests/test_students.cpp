@@ -1,0 +1,153 @@
+// The distilled students on the real binary: their manifests are honoured, the lecture's table runs
+// each sampler on the model it belongs to, --model-for maps a sampler to a model, each model file is
+// loaded once, and a small --quality fd run ranks one Turbo step far above one teacher DDIM step.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+#include <string>
+
+#include "cli_runner.h"
+
+using namespace diffbench::testing;
+
+namespace {
+
+const std::string kStudentDir = kModels + "digits/";
+const std::string kOnceFast = " --warmup 0 --repeat 1 --threads 1 ";
+
+size_t occurrences(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+bool path_ends_with(const std::string& text, const std::string& tail) {
+  return text.size() >= tail.size() && text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+}  // namespace
+
+TEST(Students, LcmStudentAlonePicksItsSamplerStepsAndConfigAndSaysSo) {
+  std::string dir = scratch_dir("lcm_alone");
+  CliResult r = run_cli("--unet " + kStudentDir + "lcm.pt" + kOnceFast + "--json " + dir + "/r.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("lcm.pt is distilled for lcm; from its manifest: 4 steps, scheduler config "
+                       "configs/lcm-sd15.json"),
+            std::string::npos)
+      << r.err;
+  auto runs = nlohmann::json::parse(slurp(dir + "/r.json"))["runs"];
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0]["config"]["sampler"], "lcm");
+  EXPECT_EQ(runs[0]["config"]["steps"], 4);
+  EXPECT_EQ(runs[0]["timesteps"], nlohmann::json({999, 759, 499, 259}));  // LCMScheduler's, from the 50-step grid
+}
+
+TEST(Students, FlagsOverrideTheStudentsManifest) {
+  std::string dir = scratch_dir("lcm_flags");
+  CliResult r = run_cli("--unet " + kStudentDir + "lcm.pt --sampler lcm --steps 2" + kOnceFast + "--json " + dir + "/a.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("from its manifest: scheduler config"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("4 steps"), std::string::npos) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(slurp(dir + "/a.json"))["runs"][0]["config"]["steps"], 2);
+  r = run_cli("--unet " + kStudentDir + "lcm.pt --sampler ddim --steps 3" + kOnceFast + "--json " + dir + "/b.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("distilled for"), std::string::npos) << r.err;  // another sampler: the manifest's are not its
+  auto run = nlohmann::json::parse(slurp(dir + "/b.json"))["runs"][0];
+  EXPECT_EQ(run["config"]["sampler"], "ddim");
+  EXPECT_EQ(run["config"]["steps"], 3);
+}
+
+TEST(Students, TurboStudentAloneRunsOneTrailingStep) {
+  std::string dir = scratch_dir("turbo_alone");
+  CliResult r = run_cli("--unet " + kStudentDir + "turbo.pt" + kOnceFast + "--json " + dir + "/r.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto run = nlohmann::json::parse(slurp(dir + "/r.json"))["runs"][0];
+  EXPECT_EQ(run["config"]["sampler"], "turbo");
+  EXPECT_EQ(run["config"]["steps"], 1);
+  EXPECT_EQ(run["timesteps"], nlohmann::json({999}));
+}
+
+TEST(Students, BareRunPutsLcmAndTurboOnTheirStudentsAndTheRestOnTheTeacher) {
+  std::string dir = scratch_dir("bare");
+  CliResult r = run_cli(kOnceFast + "--json " + dir + "/r.json --markdown " + dir + "/t.md");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto runs = nlohmann::json::parse(slurp(dir + "/r.json"))["runs"];
+  ASSERT_EQ(runs.size(), 6u);
+  for (const auto& run : runs) {
+    std::string sampler = run["config"]["sampler"], unet = run["config"]["unet"];
+    std::string expected = sampler == "lcm" ? "digits/lcm.pt" : sampler == "turbo" ? "digits/turbo.pt" : "digits/unet.pt";
+    EXPECT_TRUE(path_ends_with(unet, expected)) << sampler << " ran on " << unet;
+  }
+  EXPECT_NE(slurp(dir + "/t.md").find("| lcm | lcm.pt | 4 |"), std::string::npos) << slurp(dir + "/t.md");
+  EXPECT_NE(r.err.find("lcm on "), std::string::npos) << r.err;  // said, with how to change it
+  EXPECT_NE(r.err.find("--model-for overrides"), std::string::npos) << r.err;
+}
+
+TEST(Students, NamingAUnetRunsEverySamplerOnItUnlessModelForSaysOtherwise) {
+  std::string dir = scratch_dir("named");
+  CliResult r = run_cli("--unet " + kStudentDir + "unet.pt --sampler lcm" + kOnceFast + "--json " + dir +
+                        "/a.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(path_ends_with(nlohmann::json::parse(slurp(dir + "/a.json"))["runs"][0]["config"]["unet"], "digits/unet.pt"));
+  r = run_cli("--unet " + kStudentDir + "unet.pt --sampler lcm --model-for lcm=" + kStudentDir + "lcm.pt" +
+              kOnceFast + "--json " + dir + "/b.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(path_ends_with(nlohmann::json::parse(slurp(dir + "/b.json"))["runs"][0]["config"]["unet"], "digits/lcm.pt"));
+}
+
+TEST(Students, ModelForMistakesAreUsageErrors) {
+  for (const char* bad : {"lcm", "=x.pt", "lcm=", "lcn=x.pt"}) {
+    CliResult r = run_cli(kTiny + "--sampler ddim --steps 2 --model-for " + std::string(bad));
+    EXPECT_EQ(r.code, 2) << bad << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  }
+  CliResult r = run_cli(kTiny + "--sampler ddim --model-for lcm=a.pt,lcm=b.pt");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("names lcm twice"), std::string::npos) << r.err;
+  r = run_cli(kTiny + "--sampler lcm --model-for lcm=/nonexistent/lcm.pt");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("/nonexistent/lcm.pt"), std::string::npos) << r.err;
+}
+
+TEST(Students, SweepGridNamesAModelPerCellAndLoadsEachFileOnce) {
+  std::string dir = scratch_dir("sweep_models");
+  CliResult r = run_cli("sweep --sampler lcm,ddim,turbo --steps 1,2" + kOnceFast + "--model-for lcm=" +
+                        kStudentDir + "lcm.pt,turbo=" + kStudentDir + "turbo.pt --jsonl " + dir + "/r.jsonl");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(occurrences(r.err, "note: from the model's manifest (" + kStudentDir + "lcm.pt)"), 1u) << r.err;
+  EXPECT_EQ(occurrences(r.err, "note: from the model's manifest (" + kStudentDir + "turbo.pt)"), 1u) << r.err;
+  size_t lines = 0;
+  std::istringstream in(slurp(dir + "/r.jsonl"));
+  for (std::string line; std::getline(in, line);) {  // one document per line, one run each
+    const auto doc = nlohmann::json::parse(line);
+    for (const auto& run : doc["runs"]) {
+      ++lines;
+      std::string sampler = run["config"]["sampler"], unet = run["config"]["unet"];
+      EXPECT_TRUE(path_ends_with(unet, sampler == "ddim" ? "unet.pt" : sampler + ".pt")) << sampler << " ran on " << unet;
+    }
+  }
+  EXPECT_EQ(lines, 6u);
+}
+
+TEST(Students, OneTurboStepDrawsFarBetterDigitsThanOneTeacherDdimStep) {
+  // 200 images each: FD's small-sample bias is the same for both, and the measured gap (the
+  // teacher's one DDIM step ~620, Turbo's one step under 100 at n = 1000) is far beyond it.
+  std::string dir = scratch_dir("turbo_fd");
+  CliResult r = run_cli("sweep --sampler ddim,turbo --steps 1 --quality fd --samples 200" + kOnceFast +
+                        "--jsonl " + dir + "/r.jsonl");
+  ASSERT_EQ(r.code, 0) << r.err;
+  double ddim = 0, turbo = 0;
+  std::istringstream in(slurp(dir + "/r.jsonl"));
+  for (std::string line; std::getline(in, line);) {
+    const auto doc = nlohmann::json::parse(line);
+    for (const auto& run : doc["runs"]) {
+      if (run["fd"].is_null()) continue;
+      if (run["config"]["sampler"] == "turbo") turbo = run["fd"]["ci_high"].get<double>();
+      if (run["config"]["sampler"] == "ddim") ddim = run["fd"]["ci_low"].get<double>();
+    }
+  }
+  ASSERT_GT(ddim, 0);
+  ASSERT_GT(turbo, 0);
+  EXPECT_LT(3 * turbo, ddim) << "Turbo-1 FD upper bound " << turbo << " vs teacher DDIM-1 lower bound " << ddim;
+}

@@ -65,7 +65,14 @@ ScriptModel::ScriptModel(const std::string& path, const std::string& role, std::
   try {
     impl_->module = torch::jit::load(path, device, extra);
   } catch (const std::exception& e) {
-    throw RuntimeError(fmt::format("cannot load {} '{}': not a valid TorchScript file ({})", role, path, one_line(e)));
+    const std::string why = one_line(e);
+    if (why.find("maximum supported version") != std::string::npos) {  // saved by a newer torch
+      throw RuntimeError(fmt::format(
+          "cannot load {} '{}': it was saved by a newer torch than the LibTorch {} diffbench was built with ({}); "
+          "build diffbench against that torch's LibTorch (README: Building against CUDA) or export with torch {}",
+          role, path, TORCH_VERSION, why, TORCH_VERSION));
+    }
+    throw RuntimeError(fmt::format("cannot load {} '{}': not a valid TorchScript file ({})", role, path, why));
   }
   impl_->module.eval();
   auto forward = impl_->module.find_method("forward");

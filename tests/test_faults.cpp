@@ -156,3 +156,32 @@ TEST(Faults, Sha256KnownAnswersAndStreamedFiles) {
   EXPECT_EQ(sha256_file(path), expected);
   EXPECT_EQ(sha256_hex(data), expected);
 }
+
+TEST(Faults, ModelSavedByANewerTorchSaysToBuildAgainstItsLibTorch) {
+  // tiny.pt with its archive's format version raised past what this LibTorch reads, as a file
+  // from a newer torch would be.
+  std::string dir = scratch_dir("newer_torch");
+  std::string make = "/usr/bin/python3 -c \"import zipfile; src = zipfile.ZipFile('" + kModels +
+                     "tiny.pt'); dst = zipfile.ZipFile('" + dir +
+                     "/newer.pt', 'w'); [dst.writestr(i, b'99\\n' if i.filename.endswith('/version') else "
+                     "src.read(i)) for i in src.infolist()]; dst.close()\"";
+  ASSERT_EQ(std::system(make.c_str()), 0);
+  CliResult r = run_cli("--unet " + dir + "/newer.pt --sampler ddim --steps 2 --warmup 0 --repeat 1 --threads 1 -q");
+  EXPECT_NE(r.code, 0);
+  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("saved by a newer torch"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("build diffbench against that torch's LibTorch"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line: " << r.err;
+}
+
+TEST(Faults, ConditioningNarrowerThanTheUnetsCrossAttentionIsRefused) {
+  std::string dir = scratch_dir("cond_width");
+  std::string make = "/usr/bin/python3 -c \"import numpy; numpy.save('" + dir +
+                     "/c.npy', numpy.zeros((1, 8, 16), numpy.float32))\"";
+  ASSERT_EQ(std::system(make.c_str()), 0);
+  CliResult r = run_cli("--unet " + kModels + "tiny_cond.pt --sampler ddim --steps 2 --cond " + dir +
+                        "/c.npy --warmup 0 --repeat 1 --threads 1 -q");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("is 16 wide, but"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("takes encoder_hidden_states 32 wide"), std::string::npos) << r.err;
+}

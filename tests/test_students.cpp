@@ -32,8 +32,8 @@ TEST(Students, LcmStudentAlonePicksItsSamplerStepsAndConfigAndSaysSo) {
   std::string dir = scratch_dir("lcm_alone");
   CliResult r = run_cli("--unet " + kStudentDir + "lcm.pt" + kOnceFast + "--json " + dir + "/r.json");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.err.find("lcm.pt is distilled for lcm; from its manifest: 4 steps, scheduler config "
-                       "configs/lcm-sd15.json"),
+  EXPECT_NE(r.err.find("lcm.pt: from its manifest: sampler lcm, 4 steps for lcm, scheduler config "
+                       "configs/lcm-sd15.json (flags override)"),
             std::string::npos)
       << r.err;
   auto runs = nlohmann::json::parse(slurp(dir + "/r.json"))["runs"];
@@ -52,7 +52,9 @@ TEST(Students, FlagsOverrideTheStudentsManifest) {
   EXPECT_EQ(nlohmann::json::parse(slurp(dir + "/a.json"))["runs"][0]["config"]["steps"], 2);
   r = run_cli("--unet " + kStudentDir + "lcm.pt --sampler ddim --steps 3" + kOnceFast + "--json " + dir + "/b.json");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(r.err.find("distilled for"), std::string::npos) << r.err;  // another sampler: the manifest's are not its
+  // Another sampler: the manifest's steps are lcm's, not its; the scheduler config is the model's.
+  EXPECT_EQ(r.err.find("steps for"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("scheduler config configs/lcm-sd15.json"), std::string::npos) << r.err;
   auto run = nlohmann::json::parse(slurp(dir + "/b.json"))["runs"][0];
   EXPECT_EQ(run["config"]["sampler"], "ddim");
   EXPECT_EQ(run["config"]["steps"], 3);
@@ -150,4 +152,37 @@ TEST(Students, OneTurboStepDrawsFarBetterDigitsThanOneTeacherDdimStep) {
   ASSERT_GT(ddim, 0);
   ASSERT_GT(turbo, 0);
   EXPECT_LT(3 * turbo, ddim) << "Turbo-1 FD upper bound " << turbo << " vs teacher DDIM-1 lower bound " << ddim;
+}
+
+TEST(Students, AConfigThatContradictsTheModelIsRefusedInOneLine) {
+  CliResult r = run_cli("--unet " + kStudentDir + "unet.pt --sampler ddim --steps 2 --prediction-type v_prediction" +
+                        kOnceFast);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("predicts epsilon (its manifest), but --prediction-type says prediction_type v_prediction"),
+            std::string::npos)
+      << r.err;
+  r = run_cli("--unet " + kStudentDir + "lcm.pt --num-train-timesteps 500" + kOnceFast);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("was trained on 1000 timesteps"), std::string::npos) << r.err;
+  const size_t error = r.err.find("error: ");  // after the manifest's note, one line
+  ASSERT_NE(error, std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find('\n', error), r.err.size() - 1) << "one line: " << r.err;
+  r = run_cli("--unet " + kStudentDir + "unet.pt --sampler ddim --steps 2 --shape 10,3,8,8" + kOnceFast);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("takes latents with 4 channels (its manifest's sample_shape), but --shape gives 3"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST(Students, ModelFolderMistakesAreUsageErrors) {
+  std::string dir = scratch_dir("model_dir");
+  CliResult r = run_cli("--model " + dir + " --sampler ddim --steps 2" + kOnceFast);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("has no unet.pt: give a folder written by scripts/export_diffusers.py"), std::string::npos)
+      << r.err;
+  r = run_cli("--model " + kStudentDir + " --unet " + kModels + "tiny.pt --sampler ddim --steps 2" + kOnceFast);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("give --model DIR or --unet FILE, not both"), std::string::npos) << r.err;
+  r = run_cli("--model " + kStudentDir + " --sampler ddim --steps 2" + kOnceFast + "-q");  // a folder with unet.pt
+  EXPECT_EQ(r.code, 0) << r.err;
 }

@@ -40,6 +40,7 @@ struct RunOptions {
   std::optional<double> vae_scaling_factor;  ///< unset: the model manifest's, else SD's 0.18215
   std::optional<double> guidance;
   std::vector<std::string> model_for;  ///< --model-for SAMPLER=FILE: that sampler runs on that UNet
+  std::string model_dir;  ///< --model DIR: DIR/unet.pt (an exported pipeline folder)
   bool vary_seed = false, quiet = false, verbose = false;
   ConfigFlags config;
 };

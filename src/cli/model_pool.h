@@ -14,7 +14,9 @@ namespace diffbench::cli {
 class ModelPool {
  public:
   /// Opens the main UNet (--unet, else the default model) and checks --model-for.
-  explicit ModelPool(const RunOptions& o);
+  /// `samplers_named`: the command line or grid named the samplers (else a note says a
+  /// distilled model's manifest chose its sampler).
+  ModelPool(const RunOptions& o, bool samplers_named);
   Session& main() { return slots_.front()->session; }
   Measurer& main_measurer() { return *slots_.front()->measurer; }
   const std::string& main_path() const { return slots_.front()->path; }
@@ -29,8 +31,9 @@ class ModelPool {
   Session& session_for(const RunSpec& spec) { return slot(path_for(spec.sampler)).session; }
   Measurer& measurer_for(const RunSpec& spec) { return *slot(path_for(spec.sampler)).measurer; }
 
-  /// A resolved spec on the model `sampler` runs on. Where no flag says otherwise, a model's
-  /// manifest gives steps and scheduler config for the sampler it was distilled for.
+  /// A resolved spec on the model `sampler` runs on. Where no flag says otherwise, the model's
+  /// manifest gives the scheduler config (for every sampler: it is the model's schedule) and the
+  /// steps of the sampler it was distilled for.
   RunSpec spec(const std::string& sampler, int steps, const std::vector<int64_t>& shape,
                std::vector<std::string>* warnings);
 
@@ -43,8 +46,10 @@ class ModelPool {
   };
   Slot& slot(const std::string& path);
   SchedulerConfig config_for(Slot& s, const std::string& sampler, std::vector<std::string>* warnings);
+  void check_against_model(const Slot& s, const SchedulerConfig& c) const;
 
   RunOptions o_;
+  bool samplers_named_;
   std::map<std::string, std::string> model_for_;  ///< --model-for
   std::vector<std::unique_ptr<Slot>> slots_;  ///< stable addresses: a Measurer holds its Session
 };

@@ -90,7 +90,7 @@ int run_run(const RunOptions& o) {
   if (!o.save_images.empty()) check_writable_dir(o.save_images, "--save-images");
   std::vector<int64_t> shape = o.shape.empty() ? std::vector<int64_t>{} : parse_dims(o.shape, "--shape", 4, "B,C,H,W");
 
-  ModelPool models(o);
+  ModelPool models(o, !o.sampler.empty());
   const std::vector<std::string> samplers =
       o.sampler.empty() ? models.default_samplers() : std::vector<std::string>{o.sampler};
   std::vector<RunSpec> specs;

@@ -24,6 +24,9 @@ void read_distillation(const nlohmann::json& meta, const std::string& dir, Sessi
   if (meta.contains("scheduler_config") && meta["scheduler_config"].is_object()) {
     session.manifest_config = meta["scheduler_config"].dump();
     session.manifest_config_source = meta.value("scheduler_config_source", origin);
+  } else if (meta.contains("scheduler_config") && meta["scheduler_config"].is_string()) {
+    session.manifest_config_source = dir + "/" + meta["scheduler_config"].get<std::string>();
+    session.manifest_config = read_file(session.manifest_config_source, "scheduler config named by the manifest");
   }
   if (meta.contains("sampler_models") && meta["sampler_models"].is_object()) {
     for (const auto& [sampler, file] : meta["sampler_models"].items()) {

@@ -22,6 +22,17 @@
 namespace diffbench::cli {
 namespace {
 
+// Conditioning as wide as the UNet's cross-attention input (its manifest's cond_shape), or an error
+// that says so before the first forward call fails somewhere inside the model.
+void check_cond_width(const Session& session, const at::Tensor& t, const char* flag, const std::string& path) {
+  auto expected = session.unet->cond_shape();
+  if (expected && expected->size() == 3 && t.size(2) != (*expected)[2]) {
+    throw UsageError(fmt::format("{} '{}' is {} wide, but '{}' takes encoder_hidden_states {} wide (its manifest's "
+                                 "cond_shape): embed the prompt with this model's text encoder",
+                                 flag, path, t.size(2), session.unet->path(), (*expected)[2]));
+  }
+}
+
 void load_conditioning(Session& session, const RunOptions& o) {
   if (session.unet->arity() != 3) {
     if (!o.cond.empty() || !o.uncond.empty() || !o.cond_shape.empty()) {
@@ -40,6 +51,7 @@ void load_conditioning(Session& session, const RunOptions& o) {
   if (!o.cond.empty()) {
     session.cond = load(o.cond, "--cond");
     session.cond_source = o.cond;
+    check_cond_width(session, session.cond, "--cond", o.cond);
   } else {
     std::vector<int64_t> shape = !o.cond_shape.empty() ? parse_dims(o.cond_shape, "--cond-shape", 3, "B,L,D")
                                                        : session.unet->cond_shape().value_or(std::vector<int64_t>{});
@@ -53,6 +65,7 @@ void load_conditioning(Session& session, const RunOptions& o) {
   if (!o.uncond.empty()) {
     session.uncond = load(o.uncond, "--uncond");
     session.uncond_source = o.uncond;
+    check_cond_width(session, session.uncond, "--uncond", o.uncond);
   }
 }
 
@@ -62,6 +75,8 @@ void add_common_options(CLI::App& app, RunOptions& o) {
   app.add_option("--unet", o.unet,
                  "TorchScript UNet: forward(sample, timestep[, encoder_hidden_states]) (default: "
                  "models/digits/unet.pt, the trained digit teacher)");
+  app.add_option("--model", o.model_dir,
+                 "a folder from scripts/export_diffusers.py: DIR/unet.pt, whose manifest names the rest");
   app.add_option("--model-for", o.model_for,
                  "SAMPLER=FILE: run that sampler on that UNet (repeat or comma-separate); the default "
                  "model's manifest maps lcm and turbo to its distilled students")

@@ -270,7 +270,7 @@ int run_sweep(const SweepOptions& s) {
   Grid g = parse_grid(s);
   const Destinations out = sweep_destinations(s, o);
 
-  ModelPool models(o);
+  ModelPool models(o, !g.samplers.empty());
   if (g.samplers.empty()) g.samplers = models.default_samplers();
   const std::vector<RunSpec> specs = grid_specs(g, s, models, &warnings);
   const std::string grid = grid_identity(specs, models);

@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""Export a diffusers pipeline (a folder with unet/, vae/ and scheduler/, or a hub id where this
+machine can download) to what diffbench runs, in one folder:
+
+    unet.pt                traced UNet: forward(sample, timestep, encoder_hidden_states) -> tensor;
+                           SDXL's extra conditioning (text_embeds, time_ids for --height/--width)
+                           is baked in as constants, so the contract stays three inputs
+    vae_decoder.pt         traced VAE decoder: forward(latents) -> images in [-1, 1]
+    scheduler_config.json  the pipeline's own, unchanged
+    cond.npy, uncond.npy   prompt embeddings, when the pipeline's text encoder can be loaded
+    diffbench.json         the manifest (also inside unet.pt): latent shape, VAE scaling factor,
+                           prediction type, the files above, dtype, source, and the sampler, steps
+                           and guidance the pipeline is meant for where it has them
+
+    python3 scripts/export_diffusers.py PIPELINE_DIR --out DIR [--height 512 --width 512] [--dtype fp16]
+    build/diffbench --model DIR --sampler ddim --steps 20
+
+diffusers is imported from ../shared/diffusers (with its shim for torch 1.13) when present, else
+from the Python path. Without a loadable text encoder (this project's machines have no
+`transformers`), the manifest gives `cond_shape` (zeros of the right shape: timing only) and the
+script says so; give --cond/--uncond to diffbench, or export on a machine with transformers.
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare_with_diffusers import import_diffusers  # noqa: E402
+DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+
+def fail(message):
+    sys.exit(f"export_diffusers.py: error: {message}")
+
+
+def load(cls, source, sub):
+    """A model from PIPELINE/sub (a folder) or a hub id's subfolder; .bin weights where safetensors
+    cannot be read."""
+    path = os.path.join(source, sub)
+    where = (path,) if os.path.isdir(source) else (source,)
+    kwargs = {} if os.path.isdir(source) else {"subfolder": sub}
+    try:
+        return cls.from_pretrained(*where, **kwargs)
+    except Exception:  # noqa: BLE001  (no safetensors here: fall back to the .bin weights)
+        return cls.from_pretrained(*where, use_safetensors=False, **kwargs)
+
+
+class UNetContract(torch.nn.Module):
+    """diffbench's UNet contract around a UNet2DConditionModel; SDXL's added conditioning is a
+    constant (buffers), expanded to the batch."""
+
+    def __init__(self, unet, text_embeds=None, time_ids=None):
+        super().__init__()
+        self.unet = unet
+        self.sdxl = text_embeds is not None
+        if self.sdxl:
+            self.register_buffer("text_embeds", text_embeds)
+            self.register_buffer("time_ids", time_ids)
+
+    def forward(self, sample, timestep, encoder_hidden_states):
+        kwargs = {}
+        if self.sdxl:
+            b = sample.shape[0]
+            kwargs["added_cond_kwargs"] = {"text_embeds": self.text_embeds.expand(b, -1),
+                                           "time_ids": self.time_ids.expand(b, -1)}
+        return self.unet(sample, timestep, encoder_hidden_states, return_dict=False, **kwargs)[0]
+
+
+class VaeDecoder(torch.nn.Module):
+    def __init__(self, vae):
+        super().__init__()
+        self.vae = vae
+
+    def forward(self, latents):
+        return self.vae.decode(latents, return_dict=False)[0]
+
+
+def sdxl_constants(unet, height, width, dtype):
+    """Zero pooled text embeddings and the (original size, crop, target size) time ids, or Nones."""
+    if unet.config.get("addition_embed_type") != "text_time":
+        return None, None
+    time_dim = unet.config.addition_time_embed_dim
+    pooled = unet.config.projection_class_embeddings_input_dim - 6 * time_dim
+    time_ids = torch.tensor([[height, width, 0, 0, height, width]], dtype=dtype)
+    return torch.zeros(1, pooled, dtype=dtype), time_ids
+
+
+def recommended(source, scheduler_config):
+    """The sampler, steps and guidance a pipeline is meant for, where its scheduler or name says."""
+    name = os.path.basename(os.path.normpath(source)).lower()
+    if scheduler_config.get("_class_name") == "LCMScheduler" or "lcm" in name:
+        return {"sampler": "lcm", "steps": 4, "guidance_scale": 1.0}
+    if "turbo" in name:
+        return {"sampler": "turbo", "steps": 1, "guidance_scale": 0.0}
+    return {}
+
+
+def prompt_embeddings(diffusers, source, prompt, negative, batch):
+    """(cond, uncond) from the pipeline's CLIP text encoder, or None when it cannot be loaded."""
+    try:
+        from transformers import CLIPTextModel, CLIPTokenizer
+        tokenizer = CLIPTokenizer.from_pretrained(os.path.join(source, "tokenizer"))
+        encoder = CLIPTextModel.from_pretrained(os.path.join(source, "text_encoder")).eval()
+    except Exception as e:  # noqa: BLE001  (transformers missing, or a pipeline without one)
+        print(f"export_diffusers.py: note: no text encoder ({type(e).__name__}: {e}); the manifest gives "
+              "cond_shape (zeros: timing only); pass --cond/--uncond to diffbench for real prompts", file=sys.stderr)
+        return None
+    out = []
+    for text in (prompt, negative):
+        ids = tokenizer([text] * batch, padding="max_length", max_length=tokenizer.model_max_length,
+                        truncation=True, return_tensors="pt").input_ids
+        with torch.no_grad():
+            out.append(encoder(ids)[0].float().numpy())
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("pipeline", help="a diffusers pipeline folder (unet/, vae/, scheduler/) or a hub id")
+    p.add_argument("--out", required=True, help="folder to write (created)")
+    p.add_argument("--dtype", choices=sorted(DTYPES), default="fp32")
+    p.add_argument("--height", type=int, help="image height (default: the UNet's sample_size x the VAE factor)")
+    p.add_argument("--width", type=int)
+    p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--attention", choices=["default", "classic"], default="default",
+                   help="classic: diffusers' AttnProcessor (plain matmul-softmax), e.g. for older torch")
+    p.add_argument("--prompt", default="a photograph of an astronaut riding a horse")
+    p.add_argument("--negative-prompt", default="")
+    p.add_argument("--diffusers", help="a diffusers source folder (default: ../shared/diffusers)")
+    args = p.parse_args()
+    if os.path.sep in args.pipeline and not os.path.isdir(args.pipeline):
+        fail(f"'{args.pipeline}' is not a folder")
+    diffusers = import_diffusers(args.diffusers)  # from the fidelity check: the same search, the same message
+    if diffusers is None:
+        fail("diffusers is needed to export (pip install diffusers, or ../shared/diffusers beside this clone)")
+    dtype = DTYPES[args.dtype]
+    unet = load(diffusers.UNet2DConditionModel, args.pipeline, "unet").eval().to(dtype)
+    vae = load(diffusers.AutoencoderKL, args.pipeline, "vae").eval().to(dtype)
+    scheduler_dir = os.path.join(args.pipeline, "scheduler")
+    if not os.path.isdir(scheduler_dir):
+        fail(f"'{args.pipeline}' has no scheduler/ folder; a pipeline folder has unet/, vae/ and scheduler/")
+    with open(os.path.join(scheduler_dir, "scheduler_config.json")) as f:
+        scheduler_text = f.read()
+    scheduler_config = json.loads(scheduler_text)
+    if args.attention == "classic":
+        from diffusers.models.attention_processor import AttnProcessor
+        unet.set_attn_processor(AttnProcessor())
+    factor = 2 ** (len(vae.config.block_out_channels) - 1)
+    height = args.height or unet.config.sample_size * factor
+    width = args.width or unet.config.sample_size * factor
+    if height % factor or width % factor:
+        fail(f"--height/--width must be multiples of {factor} (the VAE's downsampling)")
+    shape = [args.batch, unet.config.in_channels, height // factor, width // factor]
+    context = unet.config.cross_attention_dim
+    cond_shape = [args.batch, 77, context]
+    os.makedirs(args.out, exist_ok=True)
+    embeddings = prompt_embeddings(diffusers, args.pipeline, args.prompt, args.negative_prompt, args.batch)
+    manifest = {"role": "unet", "sample_shape": shape, "vae": "vae_decoder.pt",
+                "vae_scaling_factor": float(vae.config.scaling_factor),
+                "prediction_type": scheduler_config.get("prediction_type", "epsilon"),
+                "scheduler_config": "scheduler_config.json", "dtype": args.dtype,
+                "source": {"pipeline": args.pipeline, "pipeline_class": pipeline_class(args.pipeline),
+                           "diffusers": diffusers.__version__, "torch": torch.__version__,
+                           "attention": args.attention, "height": height, "width": width},
+                **recommended(args.pipeline, scheduler_config)}
+    if embeddings:
+        np.save(os.path.join(args.out, "cond.npy"), embeddings[0])
+        np.save(os.path.join(args.out, "uncond.npy"), embeddings[1])
+        manifest.update(cond="cond.npy", uncond="uncond.npy")
+    else:
+        manifest["cond_shape"] = cond_shape
+    text_embeds, time_ids = sdxl_constants(unet, height, width, dtype)
+    wrapper = UNetContract(unet, text_embeds, time_ids).eval()
+    example = (torch.randn(shape, dtype=dtype), torch.tensor(999), torch.randn(cond_shape, dtype=dtype))
+    extra = {"diffbench.json": json.dumps(manifest, sort_keys=True)}
+    with torch.no_grad():
+        torch.jit.save(torch.jit.trace(wrapper, example, check_trace=False), os.path.join(args.out, "unet.pt"),
+                       _extra_files=extra)
+        decoder = torch.jit.trace(VaeDecoder(vae).eval(), (torch.randn(shape, dtype=dtype),), check_trace=False)
+        torch.jit.save(decoder, os.path.join(args.out, "vae_decoder.pt"))
+    with open(os.path.join(args.out, "scheduler_config.json"), "w") as f:
+        f.write(scheduler_text)
+    with open(os.path.join(args.out, "diffbench.json"), "w") as f:
+        json.dump(manifest, f, indent=2, sort_keys=True)
+    print(f"wrote {args.out}: unet.pt, vae_decoder.pt, scheduler_config.json, diffbench.json"
+          f"{', cond.npy, uncond.npy' if embeddings else ''}; run: diffbench --model {args.out}")
+
+
+def pipeline_class(source):
+    try:
+        with open(os.path.join(source, "model_index.json")) as f:
+            return json.load(f).get("_class_name")
+    except (OSError, ValueError):
+        return None
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        fail("interrupted")
+    except OSError as e:
+        fail(str(e))

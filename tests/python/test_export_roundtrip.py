@@ -1,0 +1,104 @@
+"""The export round trip against diffusers itself: a small random-weight UNet2DConditionModel (SD
+1.5's block types, narrowed) and AutoencoderKL are saved as a pipeline folder with an SD 1.5
+scheduler config, exported by scripts/export_diffusers.py, and run by diffbench (--model DIR).
+diffbench's final latents must equal diffusers' own denoising loop on the same untraced modules
+(same seed, same conditioning, CFG) within 1e-4 relative, and the images its exported VAE decoder
+makes from them must equal diffusers' decode of diffusers' latents within 1e-4, for ddim, dpmpp_2m
+and euler_a. Exits 77 (skipped) where diffusers is absent.
+
+    DIFFBENCH_BIN=build/diffbench /usr/bin/python3 tests/python/test_export_roundtrip.py
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import compare_with_diffusers as reference  # noqa: E402  (its SD15 config, sampler classes, diffusers import)
+
+TOLERANCE = 1e-4
+STEPS, GUIDANCE, SEED, BATCH = 8, 3.0, 7, 2
+
+
+def build_pipeline(diffusers, folder):
+    torch.manual_seed(0)
+    unet = diffusers.UNet2DConditionModel(
+        sample_size=8, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=(32, 64),
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=32, attention_head_dim=8, norm_num_groups=32)
+    vae = diffusers.AutoencoderKL(
+        in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * 2,
+        up_block_types=("UpDecoderBlock2D",) * 2, block_out_channels=(32, 64), latent_channels=4,
+        norm_num_groups=32, sample_size=16)
+    unet.save_pretrained(os.path.join(folder, "unet"), safe_serialization=False)
+    vae.save_pretrained(os.path.join(folder, "vae"), safe_serialization=False)
+    diffusers.DDIMScheduler.from_config(reference.SD15).save_pretrained(os.path.join(folder, "scheduler"))
+    with open(os.path.join(folder, "model_index.json"), "w") as f:
+        json.dump({"_class_name": "StableDiffusionPipeline"}, f)
+
+
+def diffusers_loop(diffusers, sampler, unet, config, cond, uncond):
+    """diffusers' own CFG denoising loop, as StableDiffusionPipeline runs it."""
+    cls_name, extra = reference.SAMPLERS[sampler]
+    scheduler = getattr(diffusers, cls_name).from_config({**config, **extra})
+    generator = torch.Generator().manual_seed(SEED)
+    scheduler.set_timesteps(STEPS)
+    latents = torch.randn((BATCH, 4, 8, 8), generator=generator, dtype=torch.float32) * scheduler.init_noise_sigma
+    context = torch.cat([uncond, cond])
+    with torch.no_grad():
+        for t in scheduler.timesteps:
+            x = scheduler.scale_model_input(torch.cat([latents] * 2), t)
+            eps_u, eps_c = unet(x, t, context, return_dict=False)[0].chunk(2)
+            latents = scheduler.step(eps_u + GUIDANCE * (eps_c - eps_u), t, latents, generator=generator).prev_sample
+    return latents
+
+
+def main():
+    diffusers = reference.import_diffusers(None)
+    if diffusers is None:
+        return reference.SKIP
+    binary = os.environ.get("DIFFBENCH_BIN", os.path.join(ROOT, "build", "diffbench"))
+    with tempfile.TemporaryDirectory(prefix="diffbench-export-") as tmp:
+        pipe, out = os.path.join(tmp, "pipe"), os.path.join(tmp, "out")
+        build_pipeline(diffusers, pipe)
+        subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "export_diffusers.py"), pipe, "--out", out,
+                        "--batch", str(BATCH), "--attention", "classic"], check=True)
+        unet = diffusers.UNet2DConditionModel.from_pretrained(os.path.join(pipe, "unet"), use_safetensors=False).eval()
+        vae = diffusers.AutoencoderKL.from_pretrained(os.path.join(pipe, "vae"), use_safetensors=False).eval()
+        with open(os.path.join(out, "scheduler_config.json")) as f:
+            config = json.load(f)
+        gen = torch.Generator().manual_seed(1)
+        cond, uncond = torch.randn(BATCH, 77, 32, generator=gen), torch.randn(BATCH, 77, 32, generator=gen)
+        np.save(os.path.join(tmp, "cond.npy"), cond.numpy())
+        np.save(os.path.join(tmp, "uncond.npy"), uncond.numpy())
+        decoder = torch.jit.load(os.path.join(out, "vae_decoder.pt"))
+        worst = 0.0
+        for sampler in ("ddim", "dpmpp_2m", "euler_a"):
+            theirs = diffusers_loop(diffusers, sampler, unet, config, cond, uncond)
+            saved = os.path.join(tmp, f"{sampler}.npy")
+            subprocess.run([binary, "--model", out, "--sampler", sampler, "--steps", str(STEPS), "--seed", str(SEED),
+                            "--guidance-scale", str(GUIDANCE), "--cond", os.path.join(tmp, "cond.npy"),
+                            "--uncond", os.path.join(tmp, "uncond.npy"), "--save-latents", saved, "--warmup", "0",
+                            "--repeat", "1", "--threads", "1", "-q"], check=True)
+            ours = torch.from_numpy(np.load(saved))
+            rel = float((ours - theirs).norm() / theirs.norm())
+            scale = float(vae.config.scaling_factor)
+            with torch.no_grad():
+                image_diff = float((decoder(ours / scale) - vae.decode(theirs / scale, return_dict=False)[0]).abs().max())
+            ok = rel <= TOLERANCE and image_diff <= TOLERANCE
+            worst = max(worst, rel, image_diff)
+            print(f"{sampler}: latents relative error {rel:.2e}, images max |diff| {image_diff:.2e} "
+                  f"{'ok' if ok else 'FAIL'}")
+            if not ok:
+                return 1
+        print(f"export round trip: 3 samplers with CFG {GUIDANCE}, worst {worst:.2e} (tolerance {TOLERANCE:g})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -41,12 +41,17 @@ def load(cls, source, sub):
     """A model from PIPELINE/sub (a folder) or a hub id's subfolder; .bin weights where safetensors
     cannot be read."""
     path = os.path.join(source, sub)
+    if os.path.isdir(source) and not os.path.isdir(path):
+        fail(f"'{source}' has no {sub}/ folder; a pipeline folder has unet/, vae/ and scheduler/")
     where = (path,) if os.path.isdir(source) else (source,)
     kwargs = {} if os.path.isdir(source) else {"subfolder": sub}
     try:
         return cls.from_pretrained(*where, **kwargs)
     except Exception:  # noqa: BLE001  (no safetensors here: fall back to the .bin weights)
-        return cls.from_pretrained(*where, use_safetensors=False, **kwargs)
+        try:
+            return cls.from_pretrained(*where, use_safetensors=False, **kwargs)
+        except Exception as e:  # noqa: BLE001  (a hub id without network, a broken folder)
+            fail(f"cannot load {sub} from '{source}': {type(e).__name__}: {str(e).splitlines()[0]}")
 
 
 class UNetContract(torch.nn.Module):
@@ -126,25 +131,26 @@ def main():
     p.add_argument("--height", type=int, help="image height (default: the UNet's sample_size x the VAE factor)")
     p.add_argument("--width", type=int)
     p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
+                   help="where to trace (default: cuda when available); fp16 needs cuda")
     p.add_argument("--attention", choices=["default", "classic"], default="default",
                    help="classic: diffusers' AttnProcessor (plain matmul-softmax), e.g. for older torch")
     p.add_argument("--prompt", default="a photograph of an astronaut riding a horse")
     p.add_argument("--negative-prompt", default="")
     p.add_argument("--diffusers", help="a diffusers source folder (default: ../shared/diffusers)")
     args = p.parse_args()
-    if os.path.sep in args.pipeline and not os.path.isdir(args.pipeline):
-        fail(f"'{args.pipeline}' is not a folder")
+    hub_id = args.pipeline.count("/") == 1 and not args.pipeline.startswith((".", "/", "~"))
+    if not os.path.isdir(args.pipeline) and (os.path.exists(args.pipeline) or not hub_id):
+        fail(f"'{args.pipeline}' is neither a pipeline folder nor a hub id (ORG/NAME)")
     diffusers = import_diffusers(args.diffusers)  # from the fidelity check: the same search, the same message
     if diffusers is None:
         fail("diffusers is needed to export (pip install diffusers, or ../shared/diffusers beside this clone)")
     dtype = DTYPES[args.dtype]
-    unet = load(diffusers.UNet2DConditionModel, args.pipeline, "unet").eval().to(dtype)
-    vae = load(diffusers.AutoencoderKL, args.pipeline, "vae").eval().to(dtype)
-    scheduler_dir = os.path.join(args.pipeline, "scheduler")
-    if not os.path.isdir(scheduler_dir):
-        fail(f"'{args.pipeline}' has no scheduler/ folder; a pipeline folder has unet/, vae/ and scheduler/")
-    with open(os.path.join(scheduler_dir, "scheduler_config.json")) as f:
-        scheduler_text = f.read()
+    if dtype == torch.float16 and not args.device.startswith("cuda"):
+        fail("--dtype fp16 needs --device cuda (CPU torch has no fp16 kernels for these layers); use bf16 or fp32 on CPU")
+    unet = load(diffusers.UNet2DConditionModel, args.pipeline, "unet").eval().to(args.device, dtype)
+    vae = load(diffusers.AutoencoderKL, args.pipeline, "vae").eval().to(args.device, dtype)
+    scheduler_text = read_scheduler_config(diffusers, args.pipeline)
     scheduler_config = json.loads(scheduler_text)
     if args.attention == "classic":
         from diffusers.models.attention_processor import AttnProcessor
@@ -165,7 +171,8 @@ def main():
                 "scheduler_config": "scheduler_config.json", "dtype": args.dtype,
                 "source": {"pipeline": args.pipeline, "pipeline_class": pipeline_class(args.pipeline),
                            "diffusers": diffusers.__version__, "torch": torch.__version__,
-                           "attention": args.attention, "height": height, "width": width},
+                           "attention": args.attention, "height": height, "width": width,
+                           "traced_on": args.device},
                 **recommended(args.pipeline, scheduler_config)}
     if embeddings:
         np.save(os.path.join(args.out, "cond.npy"), embeddings[0])
@@ -174,13 +181,18 @@ def main():
     else:
         manifest["cond_shape"] = cond_shape
     text_embeds, time_ids = sdxl_constants(unet, height, width, dtype)
+    if text_embeds is not None:
+        text_embeds, time_ids = text_embeds.to(args.device), time_ids.to(args.device)
     wrapper = UNetContract(unet, text_embeds, time_ids).eval()
-    example = (torch.randn(shape, dtype=dtype), torch.tensor(999), torch.randn(cond_shape, dtype=dtype))
+    d = args.device
+    example = (torch.randn(shape, dtype=dtype, device=d), torch.tensor(999, device=d),
+               torch.randn(cond_shape, dtype=dtype, device=d))
     extra = {"diffbench.json": json.dumps(manifest, sort_keys=True)}
     with torch.no_grad():
         torch.jit.save(torch.jit.trace(wrapper, example, check_trace=False), os.path.join(args.out, "unet.pt"),
                        _extra_files=extra)
-        decoder = torch.jit.trace(VaeDecoder(vae).eval(), (torch.randn(shape, dtype=dtype),), check_trace=False)
+        decoder = torch.jit.trace(VaeDecoder(vae).eval(), (torch.randn(shape, dtype=dtype, device=d),),
+                                  check_trace=False)
         torch.jit.save(decoder, os.path.join(args.out, "vae_decoder.pt"))
     with open(os.path.join(args.out, "scheduler_config.json"), "w") as f:
         f.write(scheduler_text)
@@ -188,6 +200,17 @@ def main():
         json.dump(manifest, f, indent=2, sort_keys=True)
     print(f"wrote {args.out}: unet.pt, vae_decoder.pt, scheduler_config.json, diffbench.json"
           f"{', cond.npy, uncond.npy' if embeddings else ''}; run: diffbench --model {args.out}")
+
+
+def read_scheduler_config(diffusers, source):
+    """The pipeline's scheduler_config.json text, unchanged (from the hub: as diffusers reads it)."""
+    if not os.path.isdir(source):
+        return json.dumps(diffusers.DDIMScheduler.load_config(source, subfolder="scheduler"), indent=2)
+    path = os.path.join(source, "scheduler", "scheduler_config.json")
+    if not os.path.exists(path):
+        fail(f"'{source}' has no scheduler/scheduler_config.json; a pipeline folder has unet/, vae/ and scheduler/")
+    with open(path) as f:
+        return f.read()
 
 
 def pipeline_class(source):

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <iterator>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -102,8 +103,14 @@ ScriptModel::ScriptModel(const std::string& path, const std::string& role, std::
   }
   for (const auto& p : impl_->module.parameters()) param_bytes_ += p.numel() * p.element_size();
   for (const auto& b : impl_->module.buffers()) param_bytes_ += b.numel() * b.element_size();
-  if (!extra["diffbench.json"].empty()) {
-    auto meta = nlohmann::json::parse(extra["diffbench.json"], nullptr, /*allow_exceptions=*/false);
+  std::string manifest = extra["diffbench.json"];
+  if (manifest.empty() && role == "UNet") {  // a manifest beside the file: DIR/diffbench.json for DIR/unet.pt
+    const size_t slash = path.rfind('/');
+    std::ifstream beside((slash == std::string::npos ? std::string(".") : path.substr(0, slash)) + "/diffbench.json");
+    manifest.assign(std::istreambuf_iterator<char>(beside), std::istreambuf_iterator<char>());
+  }
+  if (!manifest.empty()) {
+    auto meta = nlohmann::json::parse(manifest, nullptr, /*allow_exceptions=*/false);
     if (meta.is_object()) {
       metadata_ = meta;
       sample_shape_ = shape_from(meta, "sample_shape");

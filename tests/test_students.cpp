@@ -41,6 +41,8 @@ TEST(Students, LcmStudentAlonePicksItsSamplerStepsAndConfigAndSaysSo) {
   EXPECT_EQ(runs[0]["config"]["sampler"], "lcm");
   EXPECT_EQ(runs[0]["config"]["steps"], 4);
   EXPECT_EQ(runs[0]["timesteps"], nlohmann::json({999, 759, 499, 259}));  // LCMScheduler's, from the 50-step grid
+  const auto from_manifest = nlohmann::json::parse(slurp(dir + "/r.json"))["context"]["from_manifest"].dump();
+  EXPECT_NE(from_manifest.find("4 steps for lcm"), std::string::npos) << from_manifest;  // the JSON says it too
 }
 
 TEST(Students, FlagsOverrideTheStudentsManifest) {
@@ -185,4 +187,14 @@ TEST(Students, ModelFolderMistakesAreUsageErrors) {
   EXPECT_NE(r.err.find("give --model DIR or --unet FILE, not both"), std::string::npos) << r.err;
   r = run_cli("--model " + kStudentDir + " --sampler ddim --steps 2" + kOnceFast + "-q");  // a folder with unet.pt
   EXPECT_EQ(r.code, 0) << r.err;
+}
+
+TEST(Students, AManifestBesideTheUnetFileCountsWhenNoneIsInside) {
+  std::string dir = scratch_dir("beside");
+  std::string make = "/usr/bin/python3 -c \"import torch; torch.jit.save(torch.jit.load('" + kModels + "tiny.pt'), '" +
+                     dir + "/unet.pt')\" && echo '{\"sample_shape\": [3, 4, 8, 8]}' > " + dir + "/diffbench.json";
+  ASSERT_EQ(std::system(make.c_str()), 0);
+  CliResult r = run_cli("--model " + dir + " --sampler ddim --steps 2" + kOnceFast + "-q --json " + dir + "/r.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(slurp(dir + "/r.json"))["runs"][0]["config"]["shape"], nlohmann::json({3, 4, 8, 8}));
 }

@@ -29,7 +29,7 @@ SchedulerConfig build_config(const ConfigFlags& flags, std::vector<std::string>*
 
 /// `diffbench [run options]`: measure one sampler, or the lecture's table with no --sampler.
 struct RunOptions {
-  std::string unet, vae, sampler, shape, device = "cpu", dtype = "fp32";
+  std::string unet, vae, sampler, shape, device = "cpu", dtype;  ///< dtype "": the manifest's, else fp32
   std::string json, csv, markdown, reference, save_latents, save_images, cond, uncond, cond_shape;
   std::string seed = "0", time_unit = "auto";
   std::string quality, feature_model, reference_stats;  ///< --quality fd and its inputs

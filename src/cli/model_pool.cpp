@@ -144,10 +144,13 @@ RunSpec ModelPool::spec(const std::string& sampler, int steps, const std::vector
                                  "{}: keep C = {}",
                                  s.path, (*own_shape)[1], spec.shape[1], (*own_shape)[1]));
   }
-  if (!taken.empty() && !s.noted && !o_.quiet) {
+  if (!taken.empty() && !s.noted) {  // once per model, on stderr and in the JSON context
     s.noted = true;
-    std::fprintf(stderr, "note: %s: from its manifest: %s (flags override)\n", s.path.c_str(),
-                 fmt::format("{}", fmt::join(taken, ", ")).c_str());
+    for (const auto& item : taken) s.session.from_manifest.push_back(item);
+    if (!o_.quiet) {
+      std::fprintf(stderr, "note: %s: from its manifest: %s (flags override)\n", s.path.c_str(),
+                   fmt::format("{}", fmt::join(taken, ", ")).c_str());
+    }
   }
   return spec;
 }

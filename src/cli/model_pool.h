@@ -42,7 +42,7 @@ class ModelPool {
     std::string path;
     Session session;
     std::unique_ptr<Measurer> measurer;
-    bool noted = false;  ///< the distillation note was printed
+    bool noted = false;  ///< what the manifest supplied is said and recorded (JSON context)
   };
   Slot& slot(const std::string& path);
   SchedulerConfig config_for(Slot& s, const std::string& sampler, std::vector<std::string>* warnings);

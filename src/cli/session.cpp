@@ -100,8 +100,9 @@ void add_common_options(CLI::App& app, RunOptions& o) {
   app.add_option("--uncond", o.uncond, "unconditional embedding [B,L,D] as .npy (default: zeros)");
   app.add_option("--cond-shape", o.cond_shape, "zeros of this shape B,L,D as conditioning (timing-only runs)");
   app.add_option("--device", o.device, "cpu | cuda | cuda:N")->capture_default_str();
-  app.add_option("--dtype", o.dtype, "fp32 | fp16 | bf16 (model weights and inputs; sampler arithmetic stays fp32)")
-      ->capture_default_str();
+  app.add_option("--dtype", o.dtype,
+                 "fp32 | fp16 | bf16 (model weights and inputs; sampler arithmetic stays fp32; default: the "
+                 "manifest's dtype, else fp32)");
   app.add_option("--threads", o.threads, "LibTorch intra-op threads (default: all cores)");
   app.add_option("--warmup", o.warmup, "full runs before the counted ones")->capture_default_str();
   app.add_option("--repeat", o.repeat, "counted runs")->capture_default_str();
@@ -206,13 +207,22 @@ Session open_session(const RunOptions& o) {
   double load[1] = {0};
   if (getloadavg(load, 1) == 1) session.load_at_start = load[0];
   session.device = parse_device(o.device);
-  session.dtype = parse_dtype(o.dtype);
+  session.dtype = parse_dtype(o.dtype.empty() ? "fp32" : o.dtype);
   session.threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(session.threads);
   double start = now_s();
   std::string unet_path = o.unet.empty() ? default_model_path() : o.unet;
   session.unet =
       std::make_unique<ScriptModel>(unet_path, "UNet", std::vector<int>{2, 3}, session.device, session.dtype);
+  const nlohmann::json& meta = session.unet->metadata();
+  if (o.dtype.empty() && meta.contains("dtype") && meta["dtype"].is_string()) {  // an exported fp16/bf16 model
+    const c10::ScalarType exported = parse_dtype(meta["dtype"].get<std::string>());
+    if (exported != session.dtype) {
+      session.dtype = exported;
+      session.unet = std::make_unique<ScriptModel>(unet_path, "UNet", std::vector<int>{2, 3}, session.device, exported);
+    }
+    session.from_manifest.push_back("dtype=" + dtype_name(exported));
+  }
   session.unet_load_s = now_s() - start;
   const RunOptions m = with_manifest(o, session);  // the manifest fills what the flags left unset
   session.vae_scaling_factor = m.vae_scaling_factor.value_or(0.18215);

@@ -4,7 +4,9 @@ scheduler config, exported by scripts/export_diffusers.py, and run by diffbench 
 diffbench's final latents must equal diffusers' own denoising loop on the same untraced modules
 (same seed, same conditioning, CFG) within 1e-4 relative, and the images its exported VAE decoder
 makes from them must equal diffusers' decode of diffusers' latents within 1e-4, for ddim, dpmpp_2m
-and euler_a. Exits 77 (skipped) where diffusers is absent.
+and euler_a. The same for an SDXL-shaped UNet (added text_time conditioning, which the export bakes
+in as constants for its --height/--width), for ddim and euler_a. Exits 77 (skipped) where diffusers
+is absent.
 
     DIFFBENCH_BIN=build/diffbench /usr/bin/python3 tests/python/test_export_roundtrip.py
 """
@@ -25,12 +27,17 @@ TOLERANCE = 1e-4
 STEPS, GUIDANCE, SEED, BATCH = 8, 3.0, 7, 2
 
 
-def build_pipeline(diffusers, folder):
+POOLED, TIME_DIM, SIZE = 16, 8, 16  # the SDXL-shaped UNet's pooled text width, time-id embedding, image size
+
+
+def build_pipeline(diffusers, folder, sdxl):
     torch.manual_seed(0)
+    extra = {"addition_embed_type": "text_time", "addition_time_embed_dim": TIME_DIM,
+             "projection_class_embeddings_input_dim": POOLED + 6 * TIME_DIM} if sdxl else {}
     unet = diffusers.UNet2DConditionModel(
         sample_size=8, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=(32, 64),
         down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
-        cross_attention_dim=32, attention_head_dim=8, norm_num_groups=32)
+        cross_attention_dim=32, attention_head_dim=8, norm_num_groups=32, **extra)
     vae = diffusers.AutoencoderKL(
         in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * 2,
         up_block_types=("UpDecoderBlock2D",) * 2, block_out_channels=(32, 64), latent_channels=4,
@@ -39,7 +46,7 @@ def build_pipeline(diffusers, folder):
     vae.save_pretrained(os.path.join(folder, "vae"), safe_serialization=False)
     diffusers.DDIMScheduler.from_config(reference.SD15).save_pretrained(os.path.join(folder, "scheduler"))
     with open(os.path.join(folder, "model_index.json"), "w") as f:
-        json.dump({"_class_name": "StableDiffusionPipeline"}, f)
+        json.dump({"_class_name": "StableDiffusionXLPipeline" if sdxl else "StableDiffusionPipeline"}, f)
 
 
 def diffusers_loop(diffusers, sampler, unet, config, cond, uncond):
@@ -50,12 +57,68 @@ def diffusers_loop(diffusers, sampler, unet, config, cond, uncond):
     scheduler.set_timesteps(STEPS)
     latents = torch.randn((BATCH, 4, 8, 8), generator=generator, dtype=torch.float32) * scheduler.init_noise_sigma
     context = torch.cat([uncond, cond])
+    added = {}
+    if unet.config.addition_embed_type == "text_time":  # what the export bakes in: zero pooled text, the size
+        added["added_cond_kwargs"] = {"text_embeds": torch.zeros(2 * BATCH, POOLED),
+                                      "time_ids": torch.tensor([[SIZE, SIZE, 0, 0, SIZE, SIZE]] * 2 * BATCH).float()}
     with torch.no_grad():
         for t in scheduler.timesteps:
             x = scheduler.scale_model_input(torch.cat([latents] * 2), t)
-            eps_u, eps_c = unet(x, t, context, return_dict=False)[0].chunk(2)
+            eps_u, eps_c = unet(x, t, context, return_dict=False, **added)[0].chunk(2)
             latents = scheduler.step(eps_u + GUIDANCE * (eps_c - eps_u), t, latents, generator=generator).prev_sample
     return latents
+
+
+def round_trip(diffusers, binary, tmp, sdxl, samplers):
+    """Export one pipeline and compare each sampler; returns the worst error, or None on a failure."""
+    kind = "sdxl" if sdxl else "sd15"
+    pipe, out = os.path.join(tmp, kind), os.path.join(tmp, kind + "-out")
+    build_pipeline(diffusers, pipe, sdxl)
+    subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "export_diffusers.py"), pipe, "--out", out,
+                    "--batch", str(BATCH), "--attention", "classic"], check=True)
+    unet = diffusers.UNet2DConditionModel.from_pretrained(os.path.join(pipe, "unet"), use_safetensors=False).eval()
+    vae = diffusers.AutoencoderKL.from_pretrained(os.path.join(pipe, "vae"), use_safetensors=False).eval()
+    with open(os.path.join(out, "scheduler_config.json")) as f:
+        config = json.load(f)
+    gen = torch.Generator().manual_seed(1)
+    cond, uncond = torch.randn(BATCH, 77, 32, generator=gen), torch.randn(BATCH, 77, 32, generator=gen)
+    np.save(os.path.join(tmp, "cond.npy"), cond.numpy())
+    np.save(os.path.join(tmp, "uncond.npy"), uncond.numpy())
+    decoder = torch.jit.load(os.path.join(out, "vae_decoder.pt"))
+    worst = 0.0
+    for sampler in samplers:
+        theirs = diffusers_loop(diffusers, sampler, unet, config, cond, uncond)
+        saved = os.path.join(tmp, f"{kind}-{sampler}.npy")
+        subprocess.run([binary, "--model", out, "--sampler", sampler, "--steps", str(STEPS), "--seed", str(SEED),
+                        "--guidance-scale", str(GUIDANCE), "--cond", os.path.join(tmp, "cond.npy"),
+                        "--uncond", os.path.join(tmp, "uncond.npy"), "--save-latents", saved, "--warmup", "0",
+                        "--repeat", "1", "--threads", "1", "-q"], check=True)
+        ours = torch.from_numpy(np.load(saved))
+        rel = float((ours - theirs).norm() / theirs.norm())
+        scale = float(vae.config.scaling_factor)
+        with torch.no_grad():
+            image_diff = float((decoder(ours / scale) - vae.decode(theirs / scale, return_dict=False)[0]).abs().max())
+        ok = rel <= TOLERANCE and image_diff <= TOLERANCE
+        worst = max(worst, rel, image_diff)
+        print(f"{kind} {sampler}: latents relative error {rel:.2e}, images max |diff| {image_diff:.2e} "
+              f"{'ok' if ok else 'FAIL'}")
+        if not ok:
+            return None
+    return worst
+
+
+def bf16_export_runs_as_bf16(binary, tmp):
+    """A --dtype bf16 export runs with no --dtype flag: the manifest's dtype is used and recorded."""
+    out = os.path.join(tmp, "bf16-out")
+    subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "export_diffusers.py"), os.path.join(tmp, "sd15"),
+                    "--out", out, "--batch", str(BATCH), "--attention", "classic", "--dtype", "bf16"], check=True)
+    report = os.path.join(tmp, "bf16.json")
+    subprocess.run([binary, "--model", out, "--sampler", "ddim", "--steps", "2", "--warmup", "0", "--repeat", "1",
+                    "--threads", "1", "-q", "--json", report], check=True)
+    with open(report) as f:
+        dtype = json.load(f)["context"]["dtype"]
+    print(f"bf16 export: diffbench ran it as {dtype} {'ok' if dtype == 'bf16' else 'FAIL'}")
+    return dtype == "bf16"
 
 
 def main():
@@ -64,41 +127,14 @@ def main():
         return reference.SKIP
     binary = os.environ.get("DIFFBENCH_BIN", os.path.join(ROOT, "build", "diffbench"))
     with tempfile.TemporaryDirectory(prefix="diffbench-export-") as tmp:
-        pipe, out = os.path.join(tmp, "pipe"), os.path.join(tmp, "out")
-        build_pipeline(diffusers, pipe)
-        subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "export_diffusers.py"), pipe, "--out", out,
-                        "--batch", str(BATCH), "--attention", "classic"], check=True)
-        unet = diffusers.UNet2DConditionModel.from_pretrained(os.path.join(pipe, "unet"), use_safetensors=False).eval()
-        vae = diffusers.AutoencoderKL.from_pretrained(os.path.join(pipe, "vae"), use_safetensors=False).eval()
-        with open(os.path.join(out, "scheduler_config.json")) as f:
-            config = json.load(f)
-        gen = torch.Generator().manual_seed(1)
-        cond, uncond = torch.randn(BATCH, 77, 32, generator=gen), torch.randn(BATCH, 77, 32, generator=gen)
-        np.save(os.path.join(tmp, "cond.npy"), cond.numpy())
-        np.save(os.path.join(tmp, "uncond.npy"), uncond.numpy())
-        decoder = torch.jit.load(os.path.join(out, "vae_decoder.pt"))
-        worst = 0.0
-        for sampler in ("ddim", "dpmpp_2m", "euler_a"):
-            theirs = diffusers_loop(diffusers, sampler, unet, config, cond, uncond)
-            saved = os.path.join(tmp, f"{sampler}.npy")
-            subprocess.run([binary, "--model", out, "--sampler", sampler, "--steps", str(STEPS), "--seed", str(SEED),
-                            "--guidance-scale", str(GUIDANCE), "--cond", os.path.join(tmp, "cond.npy"),
-                            "--uncond", os.path.join(tmp, "uncond.npy"), "--save-latents", saved, "--warmup", "0",
-                            "--repeat", "1", "--threads", "1", "-q"], check=True)
-            ours = torch.from_numpy(np.load(saved))
-            rel = float((ours - theirs).norm() / theirs.norm())
-            scale = float(vae.config.scaling_factor)
-            with torch.no_grad():
-                image_diff = float((decoder(ours / scale) - vae.decode(theirs / scale, return_dict=False)[0]).abs().max())
-            ok = rel <= TOLERANCE and image_diff <= TOLERANCE
-            worst = max(worst, rel, image_diff)
-            print(f"{sampler}: latents relative error {rel:.2e}, images max |diff| {image_diff:.2e} "
-                  f"{'ok' if ok else 'FAIL'}")
-            if not ok:
-                return 1
-        print(f"export round trip: 3 samplers with CFG {GUIDANCE}, worst {worst:.2e} (tolerance {TOLERANCE:g})")
+        worst = [round_trip(diffusers, binary, tmp, False, ("ddim", "dpmpp_2m", "euler_a")),
+                 round_trip(diffusers, binary, tmp, True, ("ddim", "euler_a"))]
+        bf16 = bf16_export_runs_as_bf16(binary, tmp)
+    if None in worst or not bf16:
+        return 1
+    print(f"export round trip: SD 1.5- and SDXL-shaped pipelines with CFG {GUIDANCE}, worst {max(worst):.2e} "
+          f"(tolerance {TOLERANCE:g})")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

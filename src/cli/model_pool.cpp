@@ -85,11 +85,10 @@ std::string ModelPool::path_for(const std::string& sampler) const {
   return slots_.front()->path;
 }
 
-SchedulerConfig ModelPool::config_for(Slot& s, const std::string& sampler, std::vector<std::string>* warnings) {
+SchedulerConfig ModelPool::config_for(Slot& s, std::vector<std::string>* warnings) {
   const Session& m = s.session;
   // The manifest's scheduler config is the model's (its training schedule and prediction type):
   // it applies to every sampler run on the model, unless --config names another.
-  (void)sampler;
   const bool own = !m.manifest_config.empty() && o_.config.config_file.empty();
   SchedulerConfig c = own ? build_config(o_.config, warnings, m.manifest_config, m.manifest_config_source)
                           : build_config(o_.config, warnings);
@@ -136,7 +135,7 @@ RunSpec ModelPool::spec(const std::string& sampler, int steps, const std::vector
   if (!m.manifest_config.empty() && o_.config.config_file.empty()) {
     taken.push_back("scheduler config " + m.manifest_config_source);
   }
-  RunSpec spec = make_spec(m, o_, config_for(s, sampler, warnings), sampler, steps, shape);
+  RunSpec spec = make_spec(m, o_, config_for(s, warnings), sampler, steps, shape);
   spec.model_name = file_name(s.path);
   const auto& own_shape = m.unet->sample_shape();
   if (own_shape && own_shape->size() == 4 && spec.shape.size() == 4 && spec.shape[1] != (*own_shape)[1]) {

@@ -45,7 +45,7 @@ class ModelPool {
     bool noted = false;  ///< what the manifest supplied is said and recorded (JSON context)
   };
   Slot& slot(const std::string& path);
-  SchedulerConfig config_for(Slot& s, const std::string& sampler, std::vector<std::string>* warnings);
+  SchedulerConfig config_for(Slot& s, std::vector<std::string>* warnings);
   void check_against_model(const Slot& s, const SchedulerConfig& c) const;
 
   RunOptions o_;

@@ -14,6 +14,8 @@ its values span more than 20x, so a 2% difference is never stretched. Runs that 
 reference (--reference) a last panel draws RMSE against total time. With --quality fd, two more
 panels draw the Frechet distance against steps and against time per image (log x, the lecture's
 Part 3 trade-off), with the real-data floor as a dashed line.
+A file from `diffbench ablate --json` draws the optimisation ladder instead (plot_ablation.py):
+speed-up with its interval, run memory and output drift per configuration.
 Needs python3-matplotlib (Debian); reads JSON reports and JSON-lines sweep files.
 """
 import argparse
@@ -177,6 +179,11 @@ def main():
     p.add_argument("-o", "--output", default="diffbench", help="output path without extension")
     p.add_argument("--formats", default="png,svg", help="comma-separated: png, svg, pdf")
     args = p.parse_args()
+    ablation = ablation_doc(args.results)
+    if ablation is not None:
+        import plot_ablation
+        save(plot_ablation.draw(ablation, pyplot()), args)
+        return
     all_runs = [r for path in args.results for r in read_runs(path)]
     unfinished = [r for r in all_runs if r.get("status") != "ok" or not r.get("repeats")]
     for r in unfinished:
@@ -197,6 +204,10 @@ def main():
         if len({r["config"]["steps"] for r in rs}) < len(rs):
             print(f"plot.py: note: '{name}' has several runs at the same step count (other seeds or settings); "
                   "each is drawn", file=sys.stderr)
+    save(draw(runs, series, args, pyplot()), args)
+
+
+def pyplot():
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -204,7 +215,26 @@ def main():
         plt.rcParams["svg.fonttype"] = "none"  # text stays text in SVG: searchable and editable
     except ImportError:
         fail("matplotlib is missing: apt-get install python3-matplotlib")
-    fig = draw(runs, series, args, plt)
+    return plt
+
+
+def ablation_doc(paths):
+    """The `ablate` report when one is given (alone: its chart is its own), else None."""
+    docs = []
+    for path in paths:
+        try:
+            with open(path) as f:
+                doc = json.load(f)
+        except (OSError, json.JSONDecodeError):
+            continue  # read_runs reports what is wrong with it
+        if isinstance(doc, dict) and "ablation" in doc:
+            docs.append(doc)
+    if docs and len(paths) > 1:
+        fail("an ablate report is drawn alone: give one file")
+    return docs[0] if docs else None
+
+
+def save(fig, args):
     for fmt in args.formats.split(","):
         try:
             fig.savefig(f"{args.output}.{fmt}", dpi=110)

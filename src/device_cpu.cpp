@@ -1,6 +1,8 @@
 // Device layer for LibTorch builds without CUDA.
 #include "device.h"
 
+#include "diffbench/errors.h"
+
 namespace diffbench::device {
 
 bool cuda_available() { return false; }
@@ -11,5 +13,10 @@ int64_t peak_memory_bytes(const c10::Device&) { return 0; }
 std::string name(const c10::Device&) { return ""; }
 std::string cuda_version() { return ""; }
 std::string cudnn_version() { return ""; }
+std::unique_ptr<Model> with_cuda_graphs(std::unique_ptr<Model>) {
+  throw UsageError(
+      "--cuda-graphs needs a CUDA build of diffbench (README: Building against CUDA) and --device cuda; "
+      "run without it");
+}
 
 }  // namespace diffbench::device

@@ -30,6 +30,7 @@ at::Tensor GuidedModel::operator()(const at::Tensor& x_in, const at::Tensor& tim
   const double start = now_s();
   at::Tensor in = x_in.to(session_.dtype);
   if (guided_) in = at::cat({in, in});
+  if (session_.load.channels_last) in = in.contiguous(at::MemoryFormat::ChannelsLast);
   at::Tensor out =
       conditional_ ? session_.unet->forward({in, timestep, context_}) : session_.unet->forward({in, timestep});
   if (out.sizes() != in.sizes()) {

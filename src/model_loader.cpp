@@ -56,10 +56,29 @@ void check_file(const std::string& path, const std::string& role) {
   }
 }
 
+// --channels-last, then --freeze (so the frozen constants keep the memory format).
+void apply_load_options(torch::jit::Module& module, const LoadOptions& load, const std::string& role,
+                        const std::string& path) {
+  torch::NoGradGuard no_grad;
+  if (load.channels_last) {
+    for (auto p : module.parameters()) {
+      if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+    }
+  }
+  if (!load.freeze) return;
+  try {
+    module = torch::jit::freeze(module);
+    torch::jit::optimize_for_inference(module);
+  } catch (const std::exception& e) {
+    throw RuntimeError(fmt::format("cannot freeze {} '{}' (--freeze): {}; run without --freeze", role, path,
+                                   one_line(e)));
+  }
+}
+
 }  // namespace
 
 ScriptModel::ScriptModel(const std::string& path, const std::string& role, std::vector<int> arities,
-                         const c10::Device& device, c10::ScalarType dtype)
+                         const c10::Device& device, c10::ScalarType dtype, const LoadOptions& load)
     : Model(path, 0, dtype), impl_(std::make_unique<Impl>()), role_(role) {
   check_file(path, role);
   torch::jit::ExtraFilesMap extra{{"diffbench.json", ""}};
@@ -103,6 +122,7 @@ ScriptModel::ScriptModel(const std::string& path, const std::string& role, std::
   }
   for (const auto& p : impl_->module.parameters()) param_bytes_ += p.numel() * p.element_size();
   for (const auto& b : impl_->module.buffers()) param_bytes_ += b.numel() * b.element_size();
+  apply_load_options(impl_->module, load, role, path);
   std::string manifest = extra["diffbench.json"];
   if (manifest.empty() && role == "UNet") {  // a manifest beside the file: DIR/diffbench.json for DIR/unet.pt
     const size_t slash = path.rfind('/');
@@ -138,6 +158,16 @@ at::Tensor ScriptModel::forward(const std::vector<at::Tensor>& inputs) const {
       fmt::format("{} '{}': forward returned {}; expected a Tensor or a tuple whose first "
                   "element is a Tensor",
                   role_, path_, result.tagKind()));
+}
+
+std::string ScriptModel::graph_text() const {
+  return impl_->module.get_method("forward").graph()->toString();
+}
+
+std::vector<at::Tensor> ScriptModel::parameters() const {
+  std::vector<at::Tensor> out;
+  for (const auto& p : impl_->module.parameters()) out.push_back(p);
+  return out;
 }
 
 c10::Device parse_device(const std::string& text) {

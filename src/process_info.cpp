@@ -2,8 +2,12 @@
 #include "process_info.h"
 
 #include <sys/resource.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -34,18 +38,33 @@ bool reset_peak_rss() {
   return clear.good();
 }
 
+// A "VmXXX:" line of /proc/self/status in bytes; -1 where there is none.
+static int64_t status_bytes(const char* field) {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  while (status >> key) {
+    if (key == field) {
+      int64_t kib = 0;
+      status >> kib;
+      return kib * 1024;
+    }
+    status.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return -1;
+}
+
+void release_free_memory() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
+
+int64_t current_rss_bytes() { return std::max<int64_t>(0, status_bytes("VmRSS:")); }
+
 int64_t peak_rss_bytes(bool after_reset) {
   if (after_reset) {
-    std::ifstream status("/proc/self/status");
-    std::string key;
-    while (status >> key) {
-      if (key == "VmHWM:") {
-        int64_t kib = 0;
-        status >> kib;
-        return kib * 1024;
-      }
-      status.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
-    }
+    const int64_t hwm = status_bytes("VmHWM:");
+    if (hwm >= 0) return hwm;
   }
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);

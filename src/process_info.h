@@ -14,6 +14,13 @@ CpuTimes cpu_times();
 /// false where that is not possible (then only the process-wide peak can be read).
 bool reset_peak_rss();
 
+/// Give freed heap memory back to the kernel (glibc's malloc_trim; a no-op elsewhere), so that the
+/// resident size falls to what is in use and the next run's peak above it is its own.
+void release_free_memory();
+
+/// Resident memory now (VmRSS; 0 where unknown).
+int64_t current_rss_bytes();
+
 /// Peak resident memory since the last reset (VmHWM), or the process's peak when `after_reset` is false.
 int64_t peak_rss_bytes(bool after_reset);
 

@@ -64,6 +64,17 @@ nlohmann::json fd_json(const FdQuality& q) {
       {"floor", q.floor ? nlohmann::json{{"n", q.floor->first}, {"fd", q.floor->second}} : nlohmann::json(nullptr)}};
 }
 
+nlohmann::json optimisations_json(const Session& session) {
+  return {{"freeze", session.load.freeze},
+          {"channels_last", session.load.channels_last},
+          {"vae_tiling", session.vae_tiling ? nlohmann::json{{"tile", session.vae_tiling->tile},
+                                                             {"overlap", session.vae_tiling->overlap}}
+                                            : nlohmann::json(nullptr)},
+          {"cuda_graphs", session.cuda_graphs},
+          {"interop_threads", session.interop_threads > 0 ? nlohmann::json(session.interop_threads)
+                                                          : nlohmann::json(nullptr)}};
+}
+
 nlohmann::json run_config_json(const RunSpec& spec, const Session& session) {
   return {
       {"unet", session.unet->path()},
@@ -74,6 +85,7 @@ nlohmann::json run_config_json(const RunSpec& spec, const Session& session) {
       {"device", session.device.str()},
       {"dtype", dtype_name(session.dtype)},
       {"threads", session.threads},
+      {"optimisations", optimisations_json(session)},
       {"sampler", spec.sampler},
       {"steps", spec.steps},
       {"shape", spec.shape},
@@ -141,12 +153,20 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
       {"memory",
        {{"parameter_bytes", session.unet->parameter_bytes() + (session.vae ? session.vae->parameter_bytes() : 0)},
         {"peak_rss_bytes", r.peak_rss_bytes},
+        {"rss_start_bytes", r.rss_start_bytes},
         {"peak_rss_scope", r.peak_rss_scope},
         {"device_peak_bytes", r.device_peak_bytes}}},
       {"quality", nullptr},
       {"fd", r.fd ? fd_json(*r.fd) : nlohmann::json(nullptr)},
   };
   if (r.quality) j["quality"] = quality_json(*r.quality);
+  if (r.profile) {
+    nlohmann::json ops = nlohmann::json::array();
+    for (const OpCost& op : r.profile->top) {
+      ops.push_back({{"name", op.name}, {"calls", op.calls}, {"self_s", op.self_s}, {"total_s", op.total_s}});
+    }
+    j["profile"] = {{"trace", r.profile->trace}, {"wall_s", r.profile->wall_s}, {"top_ops", ops}};
+  }
   return j;
 }
 

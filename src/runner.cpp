@@ -38,6 +38,14 @@ double cold_forward(const Session& session, GuidedModel& model, const RunSpec& s
   return now_s() - start;
 }
 
+// The VAE decode, whole or in tiles (--vae-tiling), inputs in the session's memory format.
+at::Tensor decode_latents(const Session& session, const at::Tensor& x) {
+  const auto format = session.load.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+  const auto decode = [&](const at::Tensor& z) { return session.vae->forward({z.contiguous(format)}); };
+  const at::Tensor z = (x / session.vae_scaling_factor).to(session.dtype);
+  return session.vae_tiling ? decode_tiled(decode, z, *session.vae_tiling).images : decode(z);
+}
+
 // What one repeat needs besides its index; built once per run.
 struct RepeatContext {
   const Session& session;
@@ -96,7 +104,7 @@ RepeatResult one_repeat(const RepeatContext& c, int k, uint64_t seed, RepeatOutp
   const double sampled = now_s();
 
   if (c.session.vae) {
-    output->images = c.session.vae->forward({(x / c.session.vae_scaling_factor).to(c.session.dtype)});
+    output->images = decode_latents(c.session, x);
     device::synchronize(c.session.device);
     rep.vae_s = now_s() - sampled;
   }
@@ -111,8 +119,10 @@ RepeatResult one_repeat(const RepeatContext& c, int k, uint64_t seed, RepeatOutp
 class ResourceWatch {
  public:
   explicit ResourceWatch(c10::Device device) : device_(device) {
+    release_free_memory();  // freed heap of earlier runs would hide this run's growth in resident memory
     device::reset_peak_memory(device_);
     rss_reset_ = reset_peak_rss();
+    rss_start_ = current_rss_bytes();
     cpu_ = cpu_times();
   }
   void finish(RunResult& result) const {
@@ -120,6 +130,7 @@ class ResourceWatch {
     result.cpu_user_s = end.user - cpu_.user;
     result.cpu_sys_s = end.sys - cpu_.sys;
     result.peak_rss_bytes = peak_rss_bytes(rss_reset_);
+    result.rss_start_bytes = rss_start_;
     result.peak_rss_scope = rss_reset_ ? "run" : "process";
     result.device_peak_bytes = device::peak_memory_bytes(device_);
   }
@@ -127,6 +138,7 @@ class ResourceWatch {
  private:
   c10::Device device_;
   bool rss_reset_ = false;
+  int64_t rss_start_ = 0;
   CpuTimes cpu_;
 };
 

@@ -8,6 +8,7 @@
 
 #include "diffbench/errors.h"
 #include "diffbench/io.h"
+#include "diffbench/report.h"
 
 namespace diffbench {
 
@@ -51,7 +52,8 @@ std::pair<int, int> parse_shard(const std::string& text) {
 }
 
 const std::vector<std::string>& ignorable_key_groups() {
-  static const std::vector<std::string> groups = {"model", "cond", "dtype", "device", "threads", "shape", "steps"};
+  static const std::vector<std::string> groups = {"model",  "cond",  "dtype", "device",
+                                                  "threads", "shape", "steps", "optimisations"};
   return groups;
 }
 
@@ -96,9 +98,20 @@ void collect_differences(const nlohmann::json& a, const nlohmann::json& b, const
 
 }  // namespace
 
-std::string cell_key(const nlohmann::json& c, const std::vector<std::string>& ignore) {
+// The config's identity fields. Reports written before the optimisation flags existed have no
+// "optimisations": they ran with none, so they match runs with none.
+static nlohmann::json identity_fields(const nlohmann::json& c) {
   nlohmann::json key = c.is_object() ? c : nlohmann::json::object();
   for (const char* field : kNotIdentity) key.erase(field);
+  if (!key.contains("optimisations")) {
+    static const nlohmann::json none = optimisations_json(Session{});
+    key["optimisations"] = none;
+  }
+  return key;
+}
+
+std::string cell_key(const nlohmann::json& c, const std::vector<std::string>& ignore) {
+  nlohmann::json key = identity_fields(c);
   for (const auto& group : ignore) {
     for (const auto& field : fields_of_group(group)) key.erase(field);
   }
@@ -107,9 +120,7 @@ std::string cell_key(const nlohmann::json& c, const std::vector<std::string>& ig
 
 std::vector<std::string> config_differences(const nlohmann::json& a, const nlohmann::json& b) {
   std::vector<std::string> out;
-  nlohmann::json x = a, y = b;
-  for (const char* field : kNotIdentity) x.erase(field), y.erase(field);
-  collect_differences(x, y, "", &out);
+  collect_differences(identity_fields(a), identity_fields(b), "", &out);
   return out;
 }
 

@@ -178,6 +178,21 @@ TEST(Gate, CellIdentityCoversModelConditioningDeviceDtypeThreads) {
   EXPECT_EQ(config_differences(c, other), std::vector<std::string>{"threads"});
 }
 
+TEST(Gate, AReportFromBeforeTheOptimisationFlagsMatchesARunWithNone) {
+  const nlohmann::json none = {{"freeze", false},      {"channels_last", false}, {"vae_tiling", nullptr},
+                               {"cuda_graphs", false}, {"interop_threads", nullptr}};
+  nlohmann::json old = {{"sampler", "ddim"}, {"steps", 5}, {"unet_sha256", "aa"}, {"threads", 2}};
+  nlohmann::json plain = old, frozen = old;
+  plain["optimisations"] = none;
+  frozen["optimisations"] = none;
+  frozen["optimisations"]["freeze"] = true;
+  EXPECT_EQ(cell_key(old), cell_key(plain));
+  EXPECT_TRUE(config_differences(old, plain).empty());
+  EXPECT_NE(cell_key(old), cell_key(frozen));
+  EXPECT_EQ(config_differences(old, frozen), std::vector<std::string>{"optimisations.freeze"});
+  EXPECT_EQ(cell_key(old, {"optimisations"}), cell_key(frozen, {"optimisations"}));  // compare --ignore optimisations
+}
+
 TEST(Gate, AbRunsInterleavedProcessesAndTestsPerProcess) {
   std::string dir = scratch_dir("gate_ab");
   const std::string run =

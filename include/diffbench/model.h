@@ -45,17 +45,30 @@ class Model {
   nlohmann::json metadata_ = nlohmann::json::object();
 };
 
+/// What is done to a module after loading (docs/optimisations.md): each is a run flag.
+struct LoadOptions {
+  /// --freeze: torch::jit::freeze (weights become constants of the graph) then optimize_for_inference.
+  bool freeze = false;
+  /// --channels-last: 4-d weights in channels-last memory format (before freezing, so constants keep it).
+  bool channels_last = false;
+};
+
 /// A loaded TorchScript module with a checked `forward`.
 class ScriptModel : public Model {
  public:
-  /// Load `path` for `role` ("UNet" or "VAE") on `device` in `dtype`; RuntimeError on any problem.
-  /// `allowed_arities` lists the accepted numbers of forward arguments (without self).
+  /// Load `path` for `role` ("UNet" or "VAE") on `device` in `dtype`, then apply `load`; RuntimeError
+  /// on any problem. `allowed_arities` lists the accepted numbers of forward arguments (without self).
   ScriptModel(const std::string& path, const std::string& role, std::vector<int> allowed_arities,
-              const c10::Device& device, c10::ScalarType dtype);
+              const c10::Device& device, c10::ScalarType dtype, const LoadOptions& load = {});
   ~ScriptModel() override;
 
   /// Call forward; a tuple result yields its first element. RuntimeError names the model on failure.
   at::Tensor forward(const std::vector<at::Tensor>& inputs) const override;
+
+  /// The forward graph as TorchScript IR text (tests: a frozen graph reads no weight attributes).
+  std::string graph_text() const;
+  /// The module's parameters (none once frozen: they are constants of the graph).
+  std::vector<at::Tensor> parameters() const;
 
  private:
   struct Impl;

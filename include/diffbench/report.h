@@ -29,6 +29,9 @@ nlohmann::json environment_context(const Session& session);
 /// A run's "config" object: what was measured, on which model (its identity for --resume,
 /// merge and compare comes from this, see cell_key).
 nlohmann::json run_config_json(const RunSpec& spec, const Session& session);
+/// The config's "optimisations" object: --freeze, --channels-last, --vae-tiling, --cuda-graphs,
+/// --interop-threads as the session applied them.
+nlohmann::json optimisations_json(const Session& session);
 
 /// A run's --quality fd result as its JSON "fd" object.
 nlohmann::json fd_json(const FdQuality& q);

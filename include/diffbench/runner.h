@@ -15,7 +15,9 @@
 #include "diffbench/frechet.h"
 #include "diffbench/model.h"
 #include "diffbench/sampler.h"
+#include "diffbench/profiler.h"
 #include "diffbench/scheduler_config.h"
+#include "diffbench/vae_tiling.h"
 
 namespace diffbench {
 
@@ -26,6 +28,10 @@ struct Session {
   c10::Device device = c10::Device(c10::kCPU);
   c10::ScalarType dtype = c10::kFloat;
   int threads = 1;  ///< intra-op threads LibTorch was given
+  int interop_threads = 0;  ///< --interop-threads (0: not given, LibTorch's default)
+  LoadOptions load;  ///< --freeze, --channels-last: applied to the UNet and the VAE
+  std::optional<VaeTiling> vae_tiling;  ///< --vae-tiling
+  bool cuda_graphs = false;  ///< --cuda-graphs: the UNet call is a replayed CUDA graph
   double vae_scaling_factor = 0.18215;  ///< latents are divided by this before decoding
   at::Tensor cond;  ///< [B, L, D] conditioning for 3-input UNets
   at::Tensor uncond;  ///< [B, L, D] unconditional embedding (CFG)
@@ -99,6 +105,13 @@ struct Quality {
 void compare_tensors(const at::Tensor& a, const at::Tensor& ref, double peak, double* rmse, double* max_abs,
                      double* psnr_db);
 
+/// --profile: one extra, uncounted repeat under the operator profiler.
+struct ProfileResult {
+  std::string trace;  ///< the Chrome trace file written
+  double wall_s = 0;  ///< the profiled repeat's total time (profiling adds overhead)
+  std::vector<OpCost> top;  ///< the most expensive operators by self time
+};
+
 /// Progress of a run, reported after every step (for a progress bar).
 struct Progress {
   int run = 0, runs = 1;  ///< repeat index (warm-ups included) and how many
@@ -118,6 +131,7 @@ struct RunResult {
   std::string error;  ///< why it failed
   int failed_step = -1;  ///< step whose output was NaN/Inf
   int64_t peak_rss_bytes = 0;  ///< peak resident memory during this run (see peak_rss_scope)
+  int64_t rss_start_bytes = 0;  ///< resident memory when the run started (models loaded): peak - this is the run's own
   std::string peak_rss_scope = "run";  ///< "run" (high-water mark reset at its start) or "process"
   int64_t device_peak_bytes = 0;  ///< CUDA caching allocator peak during this run (0 on CPU)
   std::optional<double> cold_forward_s;  ///< set in the one run that made the process's first forward call
@@ -125,6 +139,7 @@ struct RunResult {
   std::vector<std::string> warnings;  ///< noise the reader should know about (see timing_warnings)
   std::optional<Quality> quality;  ///< set when a reference was asked for
   std::optional<FdQuality> fd;  ///< set by --quality fd
+  std::optional<ProfileResult> profile;  ///< set by --profile
 };
 
 /// Resolve defaults (steps, guidance), validate the spec against the session; UsageError if impossible.

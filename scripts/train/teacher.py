@@ -82,15 +82,19 @@ class DigitUNet(nn.Module):
         self.up1 = nn.ModuleList([ResBlock(2 * base, base, temb), ResBlock(2 * base, base, temb)])
         self.out = nn.Sequential(nn.GroupNorm(8, base), nn.SiLU(), nn.Conv2d(base, 4, 3, padding=1))
 
-    def embed_time(self, timestep, batch):
+    def embed_time(self, timestep, batch, like=None):
+        """Sinusoidal features in float32, then in `like`'s dtype. type_as is traced as an operator on
+        `like`, so a traced model still runs in bf16/fp16 after .to(dtype) (diffbench --dtype);
+        `.to(sample.dtype)` would be traced as the constant float32."""
         t = timestep.float().reshape(-1).expand(batch) if timestep.dim() == 0 or timestep.numel() == 1 else timestep.float()
         half = self.base // 2
         freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
         args = t[:, None] * freqs[None]
-        return self.time(torch.cat([args.sin(), args.cos()], dim=1))
+        features = torch.cat([args.sin(), args.cos()], dim=1)
+        return self.time(features if like is None else features.type_as(like))
 
     def forward(self, sample, timestep, encoder_hidden_states):
-        emb = self.embed_time(timestep, sample.shape[0]) + self.context(encoder_hidden_states.mean(dim=1))
+        emb = self.embed_time(timestep, sample.shape[0], sample) + self.context(encoder_hidden_states.mean(dim=1))
         h = self.conv_in(sample)
         skips = []
         for block in self.down1:

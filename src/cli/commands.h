@@ -42,6 +42,11 @@ struct RunOptions {
   std::vector<std::string> model_for;  ///< --model-for SAMPLER=FILE: that sampler runs on that UNet
   std::string model_dir;  ///< --model DIR: DIR/unet.pt (an exported pipeline folder)
   bool vary_seed = false, quiet = false, verbose = false;
+  // The optimisation flags (docs/optimisations.md); each is recorded in the config's "optimisations".
+  bool freeze = false, channels_last = false, cuda_graphs = false;
+  int interop_threads = 0;  ///< 0: LibTorch's default
+  std::string vae_tiling;  ///< TILE[:OVERLAP], "" for none
+  std::string profile;  ///< --profile FILE.json (run only): one extra repeat under the operator profiler
   ConfigFlags config;
 };
 void setup_run(CLI::App& app, RunOptions& options);
@@ -59,6 +64,16 @@ int run_sweep(const SweepOptions& options);
 /// UsageError naming the file and key for an unknown key (with a suggestion), and the line and
 /// column of a JSON syntax error. `valid_flags`: sweep's long flags ("--steps", ...).
 std::vector<std::string> grid_to_args(const std::string& path, const std::vector<std::string>& valid_flags);
+
+/// `diffbench ablate`: the optimisation ladder (baseline, each toggle, all, all + a few-step sampler).
+struct AblateOptions {
+  RunOptions run;  ///< the baseline run (--sampler, --steps, --shape and every run option)
+  std::string toggles;  ///< "" : the device's default set
+  std::string fast;  ///< SAMPLER:STEPS[@MODEL]; "" : the default model's LCM student; "none": no few-step rung
+  double max_drift_db = 40;
+};
+void setup_ablate(CLI::App& app, AblateOptions& options);
+int run_ablate(const AblateOptions& options);
 
 /// `diffbench merge A.json B.json ... -o ALL.json`: join shards.
 struct MergeOptions {

@@ -35,7 +35,7 @@ void add_gate_options(CLI::App& app, GateOptions& o) {
   app.add_option("--alpha", o.alpha, "significance level of the Mann-Whitney U test")->capture_default_str();
   app.add_option("--ignore", o.ignore,
                  "match cells across these differences, comma-separated: model, cond, dtype, device, threads, "
-                 "shape, steps (to compare two models or settings; the output says so)");
+                 "shape, steps, optimisations (to compare two models or settings; the output says so)");
   app.add_flag("--allow-undecided", o.allow_undecided,
                "exit 0 instead of 4 when no run matched or too few figures could reach alpha");
   app.add_option("--json", o.json, "write the comparison as JSON ('-' for stdout)");

@@ -59,8 +59,9 @@ struct Commands {
   cli::MergeOptions merge;
   cli::CompareOptions compare;
   cli::AbOptions ab;
+  cli::AblateOptions ablate;
   std::string help_topic, shell;
-  CLI::App *list_app, *schedule_app, *sweep_app, *merge_app, *compare_app, *ab_app, *help_app, *completion_app;
+  CLI::App *list_app, *schedule_app, *sweep_app, *merge_app, *compare_app, *ab_app, *ablate_app, *help_app, *completion_app;
 };
 
 void define_commands(CLI::App& app, Commands& c) {
@@ -85,6 +86,9 @@ void define_commands(CLI::App& app, Commands& c) {
   cli::setup_compare(*c.compare_app, c.compare);
   c.ab_app = app.add_subcommand("ab", "A/B gate: several interleaved processes per side, tested per process");
   cli::setup_ab(*c.ab_app, c.ab);
+  c.ablate_app = app.add_subcommand(
+      "ablate", "The optimisation ladder: each toggle's speed-up, memory and output drift, then all together");
+  cli::setup_ablate(*c.ablate_app, c.ablate);
   c.help_app = app.add_subcommand("help", "Show the help of diffbench or of one command: diffbench help sweep");
   c.help_app->add_option("command", c.help_topic, "a command name");
   c.completion_app = app.add_subcommand("completion", "Print a shell completion script: diffbench completion bash");
@@ -142,6 +146,7 @@ int dispatch(CLI::App& app, const Commands& c) {
   if (c.merge_app->parsed()) return cli::run_merge(c.merge);
   if (c.compare_app->parsed()) return cli::run_compare(c.compare);
   if (c.ab_app->parsed()) return cli::run_ab(c.ab);
+  if (c.ablate_app->parsed()) return cli::run_ablate(c.ablate);
   return cli::run_run(c.run);
 }
 

@@ -9,8 +9,11 @@
 #include <memory>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "diffbench/errors.h"
 #include "diffbench/io.h"
+#include "diffbench/profiler.h"
 
 namespace diffbench::cli {
 
@@ -19,11 +22,44 @@ Measurer::Measurer(const RunOptions& o, Session& session)
       reference_(o.reference.empty() ? std::nullopt : std::optional(parse_reference(o.reference))),
       quality_(o, session) {}
 
-RunResult Measurer::measure(const RunSpec& spec, const ProgressFn& progress) {
+RunResult Measurer::measure(const RunSpec& spec, const ProgressFn& progress, const std::string& profile_to) {
   RunResult result = run(session_, spec, progress);
   reference_.attach(session_, result);
   quality_.attach(session_, result);
+  if (!profile_to.empty() && result.status == RunStatus::ok) {
+    RunSpec once = spec;
+    once.warmup = 0;
+    once.repeat = 1;
+    OpProfiler profiler;
+    const RunResult profiled = run(session_, once);
+    profiler.stop();
+    write_output(profile_to, profiler.chrome_trace());
+    result.profile = ProfileResult{profile_to, profiled.repeats.empty() ? 0.0 : profiled.repeats.front().total_s,
+                                   profiler.top(10)};
+  }
   return result;
+}
+
+std::string profile_path(const std::string& file, const RunSpec& spec, size_t runs) {
+  if (runs <= 1) return file;
+  const size_t slash = file.rfind('/'), dot = file.rfind('.');
+  const size_t cut = dot != std::string::npos && (slash == std::string::npos || dot > slash) ? dot : file.size();
+  return fmt::format("{}-{}-{}{}", file.substr(0, cut), spec.sampler, spec.steps, file.substr(cut));
+}
+
+std::string profile_console(const RunResult& r) {
+  if (!r.profile) return "";
+  const ProfileResult& p = *r.profile;
+  double self_total = 0;
+  for (const OpCost& op : p.top) self_total += op.self_s;
+  std::string out = fmt::format(
+      "profile: {} {} steps, one uncounted repeat of {:.1f} ms under the profiler; trace: {}\n"
+      "  {:<36} {:>7} {:>10} {:>10}\n",
+      r.spec.sampler, r.spec.steps, p.wall_s * 1e3, p.trace, "operator (by self time)", "calls", "self ms", "total ms");
+  for (const OpCost& op : p.top) {
+    out += fmt::format("  {:<36} {:>7} {:>10.2f} {:>10.2f}\n", op.name, op.calls, op.self_s * 1e3, op.total_s * 1e3);
+  }
+  return out;
 }
 
 Output text_output(const std::string& path, std::function<std::string()> text) {

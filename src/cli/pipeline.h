@@ -13,8 +13,9 @@ namespace diffbench::cli {
 class Measurer {
  public:
   Measurer(const RunOptions& o, Session& session);
-  /// One spec measured, with --reference and --quality fd attached when asked for.
-  RunResult measure(const RunSpec& spec, const ProgressFn& progress);
+  /// One spec measured, with --reference and --quality fd attached when asked for, and with
+  /// --profile one extra, uncounted repeat under the operator profiler (trace written to `profile_to`).
+  RunResult measure(const RunSpec& spec, const ProgressFn& progress, const std::string& profile_to = "");
   const ReferenceRunner& reference() const { return reference_; }
   const QualityRunner& quality() const { return quality_; }
 
@@ -23,6 +24,12 @@ class Measurer {
   ReferenceRunner reference_;
   QualityRunner quality_;
 };
+
+/// Where --profile FILE writes the trace of `spec` when a command runs `runs` specs: FILE itself for
+/// one, else FILE with "-SAMPLER-STEPS" before its extension.
+std::string profile_path(const std::string& file, const RunSpec& spec, size_t runs);
+/// The profiled operators as a console block (after the table).
+std::string profile_console(const RunResult& result);
 
 /// An output file: where, and how to write it.
 struct Output {

@@ -72,6 +72,9 @@ void setup_run(CLI::App& app, RunOptions& o) {
   app.add_option("--shape", o.shape, "latent shape B,C,H,W (default: the model's metadata, else 1,4,64,64)");
   app.add_option("--save-latents", o.save_latents, "final latents (last repeat) as float32 .npy, C order");
   app.add_option("--save-images", o.save_images, "directory for one PNG per image (needs --vae)");
+  app.add_option("--profile", o.profile,
+                 "FILE.json: one extra, uncounted repeat under LibTorch's operator profiler, written as a "
+                 "Chrome/Perfetto trace; the ten most expensive operators in the table and JSON");
   add_common_options(app, o);
 }
 
@@ -88,6 +91,7 @@ int run_run(const RunOptions& o) {
   check_common_options(o);
   if (!o.save_latents.empty()) check_writable(o.save_latents, "--save-latents");  // distinct: check_common_options
   if (!o.save_images.empty()) check_writable_dir(o.save_images, "--save-images");
+  if (!o.profile.empty()) check_writable(o.profile, "--profile");
   std::vector<int64_t> shape = o.shape.empty() ? std::vector<int64_t>{} : parse_dims(o.shape, "--shape", 4, "B,C,H,W");
 
   ModelPool models(o, !o.sampler.empty());
@@ -107,7 +111,8 @@ int run_run(const RunOptions& o) {
   for (const RunSpec& spec : specs) {
     if (!o.quiet && specs.size() > 1)
       std::fprintf(stderr, "running %s (%d steps)...\n", spec.sampler.c_str(), spec.steps);
-    results.push_back(models.measurer_for(spec).measure(spec, progress_for(o, spec.sampler)));
+    const std::string profile = o.profile.empty() ? "" : profile_path(o.profile, spec, specs.size());
+    results.push_back(models.measurer_for(spec).measure(spec, progress_for(o, spec.sampler), profile));
     sessions.push_back(&models.session_for(spec));
     clear_progress(o);
     if (!o.quiet) {
@@ -129,6 +134,9 @@ int run_run(const RunOptions& o) {
   if (last.images.defined())
     files.push_back({o.save_images, [&](const std::string& dir) { write_pngs(last.images, dir); }});
   report(o, models.main(), models.main_measurer(), results, rows, stdout_taken, files);
+  for (const RunResult& r : results) {
+    if (r.profile && !o.quiet) std::fprintf(stdout_taken ? stderr : stdout, "%s", profile_console(r).c_str());
+  }
   for (const RunResult& r : results) {
     if (r.status == RunStatus::failed) std::fprintf(stderr, "error: %s: %s\n", r.spec.sampler.c_str(), r.error.c_str());
   }

@@ -14,6 +14,7 @@
 #include <fmt/ranges.h>
 
 #include "clock.h"
+#include "device.h"
 #include "diffbench/errors.h"
 #include "diffbench/io.h"
 #include "diffbench/model.h"
@@ -69,6 +70,19 @@ void load_conditioning(Session& session, const RunOptions& o) {
   }
 }
 
+// --interop-threads: LibTorch allows setting it once, before any inter-op work; the same value again
+// is fine (ablate opens one session per configuration).
+void set_interop_threads(int n) {
+  if (n <= 0 || at::get_num_interop_threads() == n) return;
+  try {
+    at::set_num_interop_threads(n);
+  } catch (const std::exception&) {
+    throw UsageError(fmt::format("--interop-threads {}: LibTorch sets inter-op threads once per process, and they "
+                                 "are already {}; give the same value to every run of one process",
+                                 n, at::get_num_interop_threads()));
+  }
+}
+
 }  // namespace
 
 void add_common_options(CLI::App& app, RunOptions& o) {
@@ -104,6 +118,13 @@ void add_common_options(CLI::App& app, RunOptions& o) {
                  "fp32 | fp16 | bf16 (model weights and inputs; sampler arithmetic stays fp32; default: the "
                  "manifest's dtype, else fp32)");
   app.add_option("--threads", o.threads, "LibTorch intra-op threads (default: all cores)");
+  app.add_option("--interop-threads", o.interop_threads,
+                 "LibTorch inter-op threads (default: LibTorch's; set once per process)");
+  app.add_flag("--freeze", o.freeze, "torch::jit::freeze then optimize_for_inference on the UNet and VAE");
+  app.add_flag("--channels-last", o.channels_last, "model weights and latents in channels-last memory format");
+  app.add_option("--vae-tiling", o.vae_tiling,
+                 "TILE[:OVERLAP]: decode in overlapping tiles of TILE latent pixels (overlap default: TILE/4)");
+  app.add_flag("--cuda-graphs", o.cuda_graphs, "capture the UNet call as a CUDA graph and replay it (CUDA builds)");
   app.add_option("--warmup", o.warmup, "full runs before the counted ones")->capture_default_str();
   app.add_option("--repeat", o.repeat, "counted runs")->capture_default_str();
   app.add_flag("--vary-seed", o.vary_seed, "repeat k uses seed + k");
@@ -185,13 +206,18 @@ void check_common_options(const RunOptions& o) {
   if (!o.csv.empty()) check_writable(o.csv, "--csv");
   if (!o.markdown.empty()) check_writable(o.markdown, "--markdown");
   check_distinct_outputs(
-      {{"--json", o.json}, {"--csv", o.csv}, {"--markdown", o.markdown}, {"--save-latents", o.save_latents}});
+      {{"--json", o.json}, {"--csv", o.csv}, {"--markdown", o.markdown}, {"--save-latents", o.save_latents},
+       {"--profile", o.profile}});
+  if (o.profile == "-") throw UsageError("--profile needs a file name (the trace is large); e.g. --profile trace.json");
   parse_seed(o.seed);
   if (o.time_unit != "auto" && o.time_unit != "s" && o.time_unit != "ms" && o.time_unit != "us") {
     throw UsageError(fmt::format("--time-unit '{}': use auto, s, ms or us", o.time_unit));
   }
   if (!o.reference.empty()) parse_reference(o.reference);
   if (o.threads < 0) throw UsageError(fmt::format("--threads must be >= 1, got {}", o.threads));
+  if (o.interop_threads < 0)
+    throw UsageError(fmt::format("--interop-threads must be >= 1, got {}", o.interop_threads));
+  if (!o.vae_tiling.empty()) parse_vae_tiling(o.vae_tiling);
   if (o.vae_scaling_factor && !(*o.vae_scaling_factor > 0)) throw UsageError("--vae-scaling-factor must be > 0");
   if (!o.quality.empty() && o.quality != "fd") {
     throw UsageError(fmt::format("--quality '{}': the one quality metric is fd (Frechet distance)", o.quality));
@@ -210,16 +236,21 @@ Session open_session(const RunOptions& o) {
   session.dtype = parse_dtype(o.dtype.empty() ? "fp32" : o.dtype);
   session.threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(session.threads);
+  set_interop_threads(o.interop_threads);
+  session.interop_threads = o.interop_threads;
+  session.load = {o.freeze, o.channels_last};
   double start = now_s();
   std::string unet_path = o.unet.empty() ? default_model_path() : o.unet;
   session.unet =
-      std::make_unique<ScriptModel>(unet_path, "UNet", std::vector<int>{2, 3}, session.device, session.dtype);
+      std::make_unique<ScriptModel>(unet_path, "UNet", std::vector<int>{2, 3}, session.device, session.dtype,
+                                    session.load);
   const nlohmann::json& meta = session.unet->metadata();
   if (o.dtype.empty() && meta.contains("dtype") && meta["dtype"].is_string()) {  // an exported fp16/bf16 model
     const c10::ScalarType exported = parse_dtype(meta["dtype"].get<std::string>());
     if (exported != session.dtype) {
       session.dtype = exported;
-      session.unet = std::make_unique<ScriptModel>(unet_path, "UNet", std::vector<int>{2, 3}, session.device, exported);
+      session.unet = std::make_unique<ScriptModel>(unet_path, "UNet", std::vector<int>{2, 3}, session.device, exported,
+                                                   session.load);
     }
     session.from_manifest.push_back("dtype=" + dtype_name(exported));
   }
@@ -228,8 +259,19 @@ Session open_session(const RunOptions& o) {
   session.vae_scaling_factor = m.vae_scaling_factor.value_or(0.18215);
   if (!m.vae.empty()) {
     start = now_s();
-    session.vae = std::make_unique<ScriptModel>(m.vae, "VAE", std::vector<int>{1}, session.device, session.dtype);
+    session.vae =
+        std::make_unique<ScriptModel>(m.vae, "VAE", std::vector<int>{1}, session.device, session.dtype, session.load);
     session.vae_load_s = now_s() - start;
+  }
+  if (!o.vae_tiling.empty()) {
+    if (!session.vae) throw UsageError("--vae-tiling needs a VAE: give --vae, or a model whose manifest names one");
+    session.vae_tiling = parse_vae_tiling(o.vae_tiling);
+  }
+  if (o.cuda_graphs) {
+    if (device::cuda_available() && !session.device.is_cuda())
+      throw UsageError("--cuda-graphs needs --device cuda (CUDA graphs capture GPU work)");
+    session.unet = device::with_cuda_graphs(std::move(session.unet));
+    session.cuda_graphs = true;
   }
   load_conditioning(session, m);
   if (!o.quiet && !session.from_manifest.empty()) {

@@ -1,0 +1,227 @@
+// `diffbench ablate`: measure the baseline, then each configuration of the plan in a session of its
+// own (models loaded with its flags, the previous session freed first so memory is its own), then
+// derive the table. A configuration that cannot run is a row with its error, never the end.
+#include <cstdio>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "cli/model_pool.h"
+#include "cli/pipeline.h"
+#include "cli/session.h"
+#include "diffbench/ablation.h"
+#include "diffbench/errors.h"
+#include "diffbench/report.h"
+
+namespace diffbench::cli {
+namespace {
+
+// AVX512-BF16 or AMX: bf16 matmuls and convolutions run in hardware (else bf16 is emulated, slower).
+bool cpu_has_bf16() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string word;
+  while (in >> word) {
+    if (word == "avx512_bf16" || word == "amx_bf16") return true;
+  }
+  return false;
+}
+
+// The toggles worth trying on this device, less those the baseline already has.
+std::vector<std::string> default_toggles(const RunOptions& o, const Session& s, const RunSpec& spec) {
+  std::vector<std::string> t;
+  if (!o.freeze) t.push_back("freeze");
+  if (o.dtype.empty() || o.dtype == "fp32") {
+    if (s.device.is_cuda()) t.push_back("fp16");
+    else if (cpu_has_bf16()) t.push_back("bf16");
+  }
+  if (!o.channels_last) t.push_back("channels-last");
+  if (s.device.is_cuda() && !o.cuda_graphs) t.push_back("cuda-graphs");
+  // Tiles of half the latent with a quarter-tile overlap, where the latent is large enough that a tile
+  // still holds most of the decoder's receptive field (an 8x8 latent in 4x4 tiles measured 21 dB).
+  const int64_t side = std::min(spec.shape[2], spec.shape[3]);
+  if (s.vae && o.vae_tiling.empty() && side >= 32) t.push_back(fmt::format("vae-tiling={}:{}", side / 2, side / 8));
+  return t;
+}
+
+RunOptions options_for(const RunOptions& base, const AblationConfig& c) {
+  RunOptions r = base;
+  r.freeze = base.freeze || c.freeze;
+  r.channels_last = base.channels_last || c.channels_last;
+  r.cuda_graphs = base.cuda_graphs || c.cuda_graphs;
+  if (!c.dtype.empty()) r.dtype = c.dtype;
+  if (c.threads > 0) r.threads = c.threads;
+  if (c.vae_tiling) r.vae_tiling = vae_tiling_name(*c.vae_tiling);
+  if (!c.model.empty()) r.model_for = {c.sampler + "=" + c.model};
+  r.json = r.csv = r.markdown = "";
+  return r;
+}
+
+struct Measured {
+  AblationRow row;
+  RunResult result;
+  nlohmann::json run_json, context;
+};
+
+// One configuration in a session of its own (options `o`); the session is gone when this returns.
+// `shown`: the command's own options (progress and what is said on stderr).
+Measured measure_config(const RunOptions& o, const RunOptions& shown, const AblationConfig& c,
+                        const std::vector<int64_t>& shape) {
+  Measured m;
+  m.row.config = c;
+  ModelPool pool(o, true);
+  std::vector<std::string> warnings;
+  const std::string sampler = !c.sampler.empty() ? c.sampler : !o.sampler.empty() ? o.sampler : "ddim";
+  const RunSpec spec = pool.spec(sampler, c.sampler.empty() ? o.steps.value_or(0) : c.steps, shape, &warnings);
+  m.row.config.sampler = spec.sampler;
+  m.row.config.steps = spec.steps;
+  if (c.few_step) {
+    m.row.config.label = fmt::format("{} + {}:{}", c.toggles.size() > 1 ? "all" : c.toggles.front(), spec.sampler,
+                                     spec.steps);
+  }
+  if (!shown.quiet) {
+    std::fprintf(stderr, "measuring %s (%s %d steps)...\n", m.row.config.label.c_str(), spec.sampler.c_str(),
+                 spec.steps);
+  }
+  m.result = pool.measurer_for(spec).measure(spec, progress_for(shown, m.row.config.label));
+  clear_progress(shown);
+  const Session& session = pool.session_for(spec);
+  m.run_json = run_to_json(m.result, session);
+  m.context = environment_context(session);
+  m.row.status = m.result.status;
+  m.row.error = m.result.error;
+  for (const RepeatResult& rep : m.result.repeats) m.row.per_image_s.push_back(rep.total_s / double(spec.shape[0]));
+  m.row.peak_rss_bytes = m.result.peak_rss_bytes;
+  m.row.run_memory_bytes = std::max<int64_t>(0, m.result.peak_rss_bytes - m.result.rss_start_bytes);
+  m.row.device_peak_bytes = m.result.device_peak_bytes;
+  return m;
+}
+
+// A configuration that could not run (its flags refused by the model or device): a row saying why.
+Measured failed_config(const AblationConfig& c, const std::exception& e) {
+  Measured m;
+  m.row.config = c;
+  m.row.status = RunStatus::failed;
+  m.row.error = one_line(e);
+  std::fprintf(stderr, "error: %s: %s\n", c.label.c_str(), m.row.error.c_str());
+  return m;
+}
+
+// Drift against the baseline, the derived figures, the table and the files; the exit code.
+int finish_and_report(const AblateOptions& a, Ablation& ablation, const std::vector<Measured>& done) {
+  const RunOptions& o = a.run;
+  const RunResult& base = done.front().result;
+  nlohmann::json runs = nlohmann::json::array();
+  std::vector<RunResult> results;
+  for (const Measured& m : done) {
+    AblationRow row = m.row;
+    if (&m != &done.front() && row.status == RunStatus::ok) row.drift_psnr_db = output_drift_db(m.result, base, &row.drift_on);
+    ablation.rows.push_back(row);
+    if (!m.run_json.is_null()) runs.push_back(m.run_json);
+    results.push_back(m.result);
+    if (m.row.status == RunStatus::failed) results.back().status = RunStatus::failed;
+  }
+  finish_ablation(ablation);
+  const bool stdout_taken = o.json == "-" || o.csv == "-" || o.markdown == "-";
+  if (!o.quiet) {
+    const AblationRow& b = ablation.rows.front();
+    std::fprintf(stdout_taken ? stderr : stdout, "optimisation ladder: %s %d steps, shape %s, %s; %d counted repeats each\n%s",
+                 b.config.sampler.c_str(), b.config.steps, fmt::format("{}", fmt::join(base.spec.shape, "x")).c_str(),
+                 ablation.device.c_str(), o.repeat, ablation_console(ablation).c_str());
+  }
+  const nlohmann::json doc = {{"schema_version", kSchemaVersion},
+                              {"context", done.front().context},
+                              {"ablation", ablation_json(ablation)},
+                              {"runs", runs}};
+  std::vector<std::string> errors;
+  for (const Output& out : {text_output(o.json, [&] { return doc.dump(2) + "\n"; }),
+                            text_output(o.csv, [&] { return ablation_csv(ablation); }),
+                            text_output(o.markdown, [&] { return ablation_markdown(ablation); })}) {
+    if (out.path.empty()) continue;
+    try {
+      out.write(out.path);
+    } catch (const RuntimeError& e) {
+      errors.push_back(e.what());
+    }
+  }
+  if (!errors.empty()) throw RuntimeError(errors.front() + (o.quiet ? "" : " (the measured results are in the table above)"));
+  return exit_code(results, "finished configurations were written");
+}
+
+void check_ablate_options(const AblateOptions& a) {
+  const RunOptions& o = a.run;
+  std::vector<std::string> later;
+  build_config(o.config, &later);
+  if (!o.sampler.empty()) find_sampler(o.sampler);
+  if (o.steps && *o.steps < 1) throw UsageError(fmt::format("--steps must be at least 1, got {}", *o.steps));
+  check_common_options(o);
+  if (o.vary_seed) throw UsageError("ablate compares each output with the baseline's from the same seed; drop --vary-seed");
+  if (o.repeat < 2) throw UsageError("ablate needs --repeat 2 or more (a speed-up interval needs figures to spread)");
+  if (!(a.max_drift_db > 0)) throw UsageError("--max-drift-db must be positive (a PSNR in dB, e.g. 40)");
+  if (!a.toggles.empty()) parse_toggles(a.toggles);
+  if (!a.fast.empty() && a.fast != "none") parse_fast(a.fast);
+}
+
+}  // namespace
+
+void setup_ablate(CLI::App& app, AblateOptions& a) {
+  a.run.repeat = 5;
+  app.add_option("--sampler", a.run.sampler, "the baseline's sampler (default: ddim)");
+  app.add_option("--steps", a.run.steps, "the baseline's steps (default: the sampler's own)");
+  app.add_option("--shape", a.run.shape, "latent shape B,C,H,W (default: the model's)");
+  app.add_option("--toggles", a.toggles,
+                 "comma-separated: freeze, bf16, fp16, fp32, channels-last, vae-tiling=TILE[:OVERLAP], threads=N, "
+                 "cuda-graphs (default: freeze, bf16 where the CPU has it or fp16 on CUDA, channels-last, "
+                 "cuda-graphs on CUDA, vae-tiling at half the latent when it is 32 or more)");
+  app.add_option("--fast", a.fast,
+                 "SAMPLER:STEPS[@MODEL]: the last rung, all toggles plus a few-step sampler (default: the default "
+                 "model's LCM student; none: no few-step rung)");
+  app.add_option("--max-drift-db", a.max_drift_db, "output PSNR against the baseline below this: \"changes results\"")
+      ->capture_default_str();
+  add_common_options(app, a.run);
+}
+
+int run_ablate(const AblateOptions& a) {
+  g_verbose = a.run.verbose;
+  check_ablate_options(a);
+  const RunOptions& o = a.run;
+  const std::vector<int64_t> shape = o.shape.empty() ? std::vector<int64_t>{} : parse_dims(o.shape, "--shape", 4, "B,C,H,W");
+
+  Ablation ablation;
+  ablation.max_drift_db = a.max_drift_db;
+  std::vector<Measured> done;
+  std::vector<std::string> toggles = a.toggles.empty() ? std::vector<std::string>{} : parse_toggles(a.toggles);
+  std::optional<FastSampler> fast;
+  if (!a.fast.empty() && a.fast != "none") fast = parse_fast(a.fast);
+  {
+    // The baseline also decides the defaults: they depend on the device, the VAE and the shape.
+    RunOptions silent = o;
+    silent.quiet = true;  // the baseline says what the manifest supplied
+    ModelPool probe(silent, true);
+    std::vector<std::string> unused;
+    const RunSpec spec = probe.spec(o.sampler.empty() ? "ddim" : o.sampler, o.steps.value_or(0), shape, &unused);
+    const Session& s = probe.session_for(spec);
+    ablation.device = fmt::format("{}, {} threads", s.device.str(), s.threads);
+    if (toggles.empty()) toggles = default_toggles(o, s, spec);
+    if (a.fast.empty() && o.unet.empty() && o.model_dir.empty() && s.sampler_models.count("lcm")) fast = FastSampler{"lcm", 0, ""};
+  }
+  if (toggles.empty()) throw UsageError("no toggle applies here (the baseline already has them all); give --toggles");
+  const std::vector<AblationConfig> plan = ablation_plan(toggles, fast);
+  for (const AblationConfig& c : plan) {
+    RunOptions ro = options_for(o, c);
+    ro.quiet = o.quiet || !done.empty();  // the models' notes once, for the baseline
+    try {
+      done.push_back(measure_config(ro, o, c, shape));
+    } catch (const UsageError& e) {
+      if (done.empty()) throw;  // no baseline, nothing to compare with
+      done.push_back(failed_config(c, e));
+    } catch (const RuntimeError& e) {
+      if (done.empty()) throw;
+      done.push_back(failed_config(c, e));
+    }
+    if (done.back().result.status == RunStatus::interrupted) break;
+  }
+  return finish_and_report(a, ablation, done);
+}
+
+}  // namespace diffbench::cli

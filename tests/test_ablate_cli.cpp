@@ -1,0 +1,130 @@
+// The optimisation flags, --profile and `diffbench ablate` through the real binary.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "cli_runner.h"
+
+namespace diffbench::testing {
+namespace {
+
+const std::string kTinyVae = "--vae " + kModels + "vae_tiny.pt ";
+
+TEST(OptimisationFlags, EachIsRecordedInTheRunConfig) {
+  const std::string dir = scratch_dir("optflags");
+  CliResult r = run_cli(kTiny + kTinyVae + "--sampler ddim --steps 2 --freeze --channels-last --vae-tiling 8:2 --json " +
+                        dir + "/r.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(slurp(dir + "/r.json"));
+  const auto& opt = j["runs"][0]["config"]["optimisations"];
+  EXPECT_EQ(opt["freeze"], true);
+  EXPECT_EQ(opt["channels_last"], true);
+  EXPECT_EQ(opt["vae_tiling"]["tile"], 8);
+  EXPECT_EQ(opt["vae_tiling"]["overlap"], 2);
+  EXPECT_EQ(opt["cuda_graphs"], false);
+  EXPECT_TRUE(opt["interop_threads"].is_null());
+  EXPECT_GE(j["runs"][0]["memory"]["peak_rss_bytes"].get<int64_t>(), j["runs"][0]["memory"]["rss_start_bytes"].get<int64_t>());
+}
+
+TEST(OptimisationFlags, ImpossibleOnesAreOneLineUsageErrors) {
+  CliResult r = run_cli(kTiny + "--sampler ddim --steps 2 --vae-tiling 8");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("error: --vae-tiling needs a VAE"), std::string::npos) << r.err;
+  r = run_cli(kTiny + kTinyVae + "--sampler ddim --steps 2 --vae-tiling 8:9");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("overlap must be smaller"), std::string::npos) << r.err;
+#ifndef DIFFBENCH_CUDA
+  r = run_cli(kTiny + "--sampler ddim --steps 2 --cuda-graphs");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--cuda-graphs needs a CUDA build"), std::string::npos) << r.err;
+#endif
+  r = run_cli(kTiny + "--sampler ddim --steps 2 --profile -");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST(Profile, WritesAChromeTraceAndTheTopOperatorsInTheTableAndJson) {
+  const std::string dir = scratch_dir("profile");
+  CliResult r = run_cli("--unet " + kModels + "tiny.pt --warmup 0 --repeat 1 --threads 1 --sampler ddim --steps 3 " +
+                        "--profile " + dir + "/trace.json --json " + dir + "/r.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("operator (by self time)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("aten::"), std::string::npos) << r.out;
+  const auto trace = nlohmann::json::parse(slurp(dir + "/trace.json"));
+  ASSERT_GT(trace["traceEvents"].size(), 10u);
+  const auto j = nlohmann::json::parse(slurp(dir + "/r.json"));
+  const auto& profile = j["runs"][0]["profile"];
+  EXPECT_EQ(profile["trace"], dir + "/trace.json");
+  ASSERT_GE(profile["top_ops"].size(), 1u);
+  EXPECT_LE(profile["top_ops"].size(), 10u);
+  EXPECT_EQ(j["runs"][0]["repeats"].size(), 1u);  // the profiled repeat is not counted
+  bool convolution = false;
+  for (const auto& op : profile["top_ops"]) convolution = convolution || op["name"].get<std::string>().find("conv") != std::string::npos;
+  EXPECT_TRUE(convolution) << profile.dump();
+}
+
+TEST(Ablate, TableJsonMarkdownAndCsvFromARealRun) {
+  const std::string dir = scratch_dir("ablate");
+  CliResult r = run_cli("ablate --unet " + kModels + "tiny.pt " + kTinyVae +
+                        "--threads 1 --warmup 0 --repeat 3 --sampler ddim --steps 3 --fast ddim:1 "
+                        "--toggles freeze,channels-last,vae-tiling=8:2 --json " + dir + "/a.json --markdown " + dir +
+                        "/a.md --csv " + dir + "/a.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("combined impact: baseline"), std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(slurp(dir + "/a.json"));
+  const auto& rows = j["ablation"]["rows"];
+  ASSERT_EQ(rows.size(), 6u);  // baseline, three toggles, all, all + ddim:1
+  EXPECT_EQ(rows[0]["label"], "baseline");
+  EXPECT_EQ(rows[0]["verdict"], "baseline");
+  EXPECT_EQ(rows[4]["label"], "all");
+  EXPECT_EQ(rows[5]["label"], "all + ddim:1");
+  EXPECT_EQ(rows[5]["steps"], 1);
+  EXPECT_EQ(j["runs"].size(), 6u);
+  EXPECT_EQ(j["runs"][1]["config"]["optimisations"]["freeze"], true);
+  EXPECT_EQ(j["runs"][3]["config"]["optimisations"]["vae_tiling"]["tile"], 8);
+  for (const auto& row : rows) {
+    EXPECT_EQ(row["status"], "ok") << row.dump();
+    EXPECT_GT(row["time_per_image_s"].get<double>(), 0);
+    EXPECT_EQ(row["per_image_s"].size(), 3u);
+  }
+  // Freezing and channels-last reorder arithmetic only: the images stay within rounding.
+  for (int i : {1, 2}) {
+    const auto& drift = rows[i]["drift"];
+    ASSERT_EQ(drift["on"], "images");
+    EXPECT_TRUE(drift["identical"].get<bool>() || drift["psnr_db"].get<double>() > 60) << drift.dump();
+  }
+  // One step instead of three changes the picture: marked.
+  EXPECT_NE(rows[5]["verdict"].get<std::string>().find("changes results"), std::string::npos);
+  EXPECT_NE(slurp(dir + "/a.md").find("| Configuration | Time / image |"), std::string::npos);
+  const std::string csv = slurp(dir + "/a.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 7);
+}
+
+TEST(Ablate, BadTogglesAndOptionsAreUsageErrorsBeforeAnyWork) {
+  CliResult r = run_cli("ablate --unet " + kModels + "tiny.pt --toggles freez");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("did you mean 'freeze'"), std::string::npos) << r.err;
+  r = run_cli("ablate --unet " + kModels + "tiny.pt --repeat 1");
+  EXPECT_EQ(r.code, 2);
+  r = run_cli("ablate --unet " + kModels + "tiny.pt --vary-seed");
+  EXPECT_EQ(r.code, 2);
+  r = run_cli("ablate --unet " + kModels + "tiny.pt --fast lcm");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST(Ablate, AConfigurationThatCannotRunIsARowWithItsErrorAndTheRestIsKept) {
+  const std::string dir = scratch_dir("ablate_fail");
+  // tiny.pt has no VAE: the tiling toggle cannot run, the freeze row still is measured.
+  CliResult r = run_cli("ablate --unet " + kModels + "tiny.pt --threads 1 --warmup 0 --repeat 2 --steps 2 "
+                        "--fast none --toggles freeze,vae-tiling=4 --json " + dir + "/a.json");
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("error: vae-tiling=4:1: --vae-tiling needs a VAE"), std::string::npos) << r.err;
+  const auto j = nlohmann::json::parse(slurp(dir + "/a.json"));
+  ASSERT_EQ(j["ablation"]["rows"].size(), 4u);
+  EXPECT_EQ(j["ablation"]["rows"][1]["status"], "ok");
+  EXPECT_EQ(j["ablation"]["rows"][2]["status"], "failed");
+  EXPECT_EQ(j["ablation"]["rows"][3]["status"], "failed");  // "all" includes the tiling
+}
+
+}  // namespace
+}  // namespace diffbench::testing

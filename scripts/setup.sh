@@ -13,6 +13,7 @@ packages=(
   python3-torch python3-numpy python3-matplotlib   # scripts/ (export, plots)
   python3-jsonschema      # tests validate the JSON report against docs/diffbench.schema.json
   python3-packaging python3-filelock python3-tqdm   # the import chain of ../shared/diffusers (fidelity test)
+  slurm-wlm munge parallel   # scale-out: the tests start a one-host Slurm cluster and run GNU parallel
 )
 missing=()
 for p in "${packages[@]}"; do

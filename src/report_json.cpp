@@ -111,6 +111,14 @@ static nlohmann::json quality_json(const Quality& q) {
                                   : nlohmann::json(nullptr)}};
 }
 
+// SHA-256 of the final latents' float32 bytes (C order): equal in two processes exactly when the
+// latents are bit-identical (shards against one process, a rerun against the first).
+static nlohmann::json latents_sha256(const RunResult& r) {
+  if (!r.latents.defined()) return nullptr;
+  const at::Tensor t = r.latents.to(at::kCPU, at::kFloat).contiguous();
+  return sha256_hex(std::string(static_cast<const char*>(t.data_ptr()), static_cast<size_t>(t.nbytes())));
+}
+
 nlohmann::json run_to_json(const RunResult& r, const Session& session) {
   const RunSpec& spec = r.spec;
   const nlohmann::json config = run_config_json(spec, session);
@@ -136,6 +144,7 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
       {"init_noise_sigma", r.plan.init_noise_sigma},
       {"integer_timesteps", r.plan.integer_timesteps},
       {"process", {{"id", session.process_id}}},
+      {"latents_sha256", latents_sha256(r)},
       {"cold_forward_s", r.cold_forward_s ? nlohmann::json(*r.cold_forward_s) : nlohmann::json(nullptr)},
       {"cpu_time_s", {{"user", r.cpu_user_s}, {"sys", r.cpu_sys_s}}},
       {"warnings", r.warnings},

@@ -1,6 +1,8 @@
 // Sweep grids, cell identity, shards, and reading results back.
 #include "diffbench/sweep.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <set>
@@ -37,8 +39,25 @@ std::vector<Cell> expand_grid(const std::vector<std::string>& samplers, const st
   return cells;
 }
 
-bool in_shard(size_t cell_index, int shard_index, int shard_count) {
-  return static_cast<int>(cell_index % static_cast<size_t>(shard_count)) == shard_index;
+double cell_cost(int steps, const std::vector<int64_t>& shape, int repeats, bool guided, int64_t fd_samples) {
+  double per_image = static_cast<double>(steps) * (guided ? 2 : 1);
+  for (size_t d = 1; d < shape.size(); ++d) per_image *= static_cast<double>(shape[d]);
+  const double batch = shape.empty() ? 1.0 : static_cast<double>(shape[0]);
+  return per_image * (batch * repeats + static_cast<double>(fd_samples));
+}
+
+std::vector<int> assign_shards(const std::vector<double>& costs, int shard_count) {
+  std::vector<size_t> order(costs.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return costs[a] > costs[b]; });
+  std::vector<double> load(static_cast<size_t>(std::max(1, shard_count)), 0.0);
+  std::vector<int> shard(costs.size(), 0);
+  for (size_t i : order) {
+    const size_t least = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    shard[i] = static_cast<int>(least);
+    load[least] += costs[i];
+  }
+  return shard;
 }
 
 std::pair<int, int> parse_shard(const std::string& text) {

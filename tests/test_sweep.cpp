@@ -54,16 +54,32 @@ TEST(Sweep, GridExpandsToTheCartesianProduct) {
   EXPECT_TRUE(defaults[0].shape.empty());
 }
 
-TEST(Sweep, ShardsPartitionTheCells) {
-  std::set<size_t> seen;
-  for (int shard = 0; shard < 3; ++shard) {
-    for (size_t i = 0; i < 10; ++i) {
-      if (in_shard(i, shard, 3)) {
-        EXPECT_TRUE(seen.insert(i).second);
-      }
-    }
-  }
-  EXPECT_EQ(seen.size(), 10u);
+TEST(Sweep, ShardsPartitionTheCellsBalancedByCost) {
+  // The lecture grid's step counts: DDPM's 1000 steps alone on one shard, the rest on the other
+  // (index sharding, i % 2, would put DDPM with DPM++, LCM, LCM 8 and DDIM 1 and leave the other idle).
+  const std::vector<int> steps = {1000, 50, 20, 25, 4, 1, 8, 4, 1};
+  std::vector<double> costs;
+  for (int s : steps) costs.push_back(cell_cost(s, {50, 4, 8, 8}, 4, false, 1000));
+  const std::vector<int> two = assign_shards(costs, 2);
+  EXPECT_EQ(two[0], 0);
+  for (size_t i = 1; i < two.size(); ++i) EXPECT_EQ(two[i], 1) << i;
+  // Equal cells spread evenly, every cell exactly once, the same answer every time.
+  const std::vector<int> three = assign_shards(std::vector<double>(10, 1.0), 3);
+  std::vector<int> per_shard(3, 0);
+  for (int s : three) ++per_shard[static_cast<size_t>(s)];
+  EXPECT_EQ(per_shard, (std::vector<int>{4, 3, 3}));
+  EXPECT_EQ(three, assign_shards(std::vector<double>(10, 1.0), 3));
+  // Greedy longest-first: {7, 5, 4, 3, 3, 2} on 2 shards -> 12 and 12.
+  const std::vector<int> g = assign_shards({3, 7, 2, 5, 4, 3}, 2);
+  double load0 = 0, load1 = 0;
+  const double c[] = {3, 7, 2, 5, 4, 3};
+  for (size_t i = 0; i < g.size(); ++i) (g[i] == 0 ? load0 : load1) += c[i];
+  EXPECT_EQ(load0, 12);
+  EXPECT_EQ(load1, 12);
+  // The cost counts steps, every latent element, guidance and FD images.
+  EXPECT_EQ(cell_cost(10, {2, 4, 8, 8}, 3, false, 0), 10.0 * 256 * 6);
+  EXPECT_EQ(cell_cost(10, {2, 4, 8, 8}, 3, true, 0), 2 * 10.0 * 256 * 6);
+  EXPECT_EQ(cell_cost(10, {2, 4, 8, 8}, 3, false, 100), 10.0 * 256 * (6 + 100));
   EXPECT_THROW(parse_shard("3/3"), UsageError);
   EXPECT_THROW(parse_shard("1-3"), UsageError);
   EXPECT_EQ(parse_shard("2/5"), (std::pair<int, int>{2, 5}));

@@ -6,6 +6,8 @@
 
 #include <sys/stat.h>
 
+#include <functional>
+
 #include "cli_runner.h"
 #include "diffbench/io.h"
 #include "diffbench/sweep.h"
@@ -132,6 +134,51 @@ TEST(SweepResume, ACutOffLineIsDroppedByResumeAndRefusedByMerge) {
   EXPECT_FALSE(done.truncated_tail);
   EXPECT_EQ(done.runs.size(), 3u);  // the third cell ran again, on a clean line
   EXPECT_EQ(run_cli("merge " + dir + "/s.jsonl -o " + dir + "/m.json").code, 0);
+}
+
+// Each line of a JSON-lines file passed through `edit`.
+void edit_lines(const std::string& path, const std::function<void(nlohmann::json&)>& edit) {
+  std::string text = slurp(path), out;
+  size_t at = 0;
+  for (size_t end; (end = text.find('\n', at)) != std::string::npos; at = end + 1) {
+    nlohmann::json doc = nlohmann::json::parse(text.substr(at, end - at));
+    edit(doc);
+    out += doc.dump() + "\n";
+  }
+  write_file_atomically(path, out);
+}
+
+TEST(SweepResume, MergeRefusesShardsOfAnotherGridOrVersionUnlessForced) {
+  std::string dir = scratch_dir("sweep_versions");
+  const std::string grid = "--sampler ddim --steps 2,3 ";
+  for (int i : {0, 1}) {
+    ASSERT_EQ(run_cli(kSweep + grid + "--shard " + std::to_string(i) + "/2 --jsonl " + dir + "/s" +
+                      std::to_string(i) + ".jsonl").code, 0);
+  }
+  const std::string inputs = dir + "/s0.jsonl " + dir + "/s1.jsonl -o " + dir + "/m.json";
+  ASSERT_EQ(run_cli("merge " + inputs).code, 0);
+  edit_lines(dir + "/s1.jsonl", [](nlohmann::json& d) { d["context"]["diffbench_version"] = "0.0.1"; });
+  CliResult versions = run_cli("merge " + inputs);
+  EXPECT_EQ(versions.code, 2);
+  EXPECT_NE(versions.err.find("2 different diffbench versions"), std::string::npos) << versions.err;
+  edit_lines(dir + "/s1.jsonl", [](nlohmann::json& d) { d["runs"][0]["sweep"]["grid_sha256"] = "another"; });
+  CliResult grids = run_cli("merge " + inputs);
+  EXPECT_EQ(grids.code, 2);
+  EXPECT_NE(grids.err.find("2 different grids"), std::string::npos) << grids.err;
+  EXPECT_EQ(run_cli("merge --force " + inputs).code, 0);
+}
+
+TEST(SweepResume, ShardsOfAGridOnSeveralModelsMerge) {
+  // The lecture grid runs students beside their teacher: each shard may hold other UNet files.
+  std::string dir = scratch_dir("sweep_models");
+  const std::string grid = "--sampler ddim,euler --steps 2 --model-for euler=" + kModels + "gaussian.pt ";
+  for (int i : {0, 1}) {
+    ASSERT_EQ(run_cli(kSweep + grid + "--shard " + std::to_string(i) + "/2 --jsonl " + dir + "/s" +
+                      std::to_string(i) + ".jsonl").code, 0);
+  }
+  CliResult merged = run_cli("merge " + dir + "/s0.jsonl " + dir + "/s1.jsonl -o " + dir + "/m.json");
+  ASSERT_EQ(merged.code, 0) << merged.err;
+  EXPECT_EQ(cells_in_order(dir + "/m.json"), (std::vector<std::string>{"ddim:2", "euler:2"}));
 }
 
 TEST(SweepResume, ExtraCellsJoinTheGridOnce) {

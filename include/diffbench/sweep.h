@@ -21,8 +21,16 @@ struct Cell {
 std::vector<Cell> expand_grid(const std::vector<std::string>& samplers, const std::vector<int>& steps,
                               const std::vector<int64_t>& batches, const std::vector<std::vector<int64_t>>& shapes);
 
-/// Shard `index` of `count` takes cells i with i % count == index (0 <= index < count).
-bool in_shard(size_t cell_index, int shard_index, int shard_count);
+/// A cell's estimated work in model-input elements: steps x batch x C x H x W over its counted and
+/// warm-up repeats (every sampler here makes one model call per step; guidance doubles the batch),
+/// plus its --quality fd images. Only ratios matter: shards are balanced on it.
+double cell_cost(int steps, const std::vector<int64_t>& shape, int repeats, bool guided, int64_t fd_samples);
+
+/// Which shard runs each cell, from their costs: longest first (the lower index on ties), each to
+/// the shard with the least estimated work so far (the lower shard on ties). The same on every
+/// shard, so N processes given the same grid split it without talking to each other; no shard
+/// waits long on one straggler unless a single cell is larger than the rest together.
+std::vector<int> assign_shards(const std::vector<double>& costs, int shard_count);
 
 /// "I/N" -> {I, N}; UsageError unless 0 <= I < N.
 std::pair<int, int> parse_shard(const std::string& text);

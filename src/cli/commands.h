@@ -57,6 +57,7 @@ struct SweepOptions {
   RunOptions run;  ///< every `run` option; --json is rewritten after each cell
   std::string samplers, steps, batches, grid, jsonl, resume, shard;
   std::vector<std::string> shapes, cells;  ///< cells: extra SAMPLER:STEPS beyond the product
+  int shard_plan = 0;  ///< --shard-plan N: print how N shards split the grid, run nothing
 };
 void setup_sweep(CLI::App& app, SweepOptions& options);
 int run_sweep(const SweepOptions& options);

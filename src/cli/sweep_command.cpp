@@ -14,6 +14,7 @@
 #include <fmt/ranges.h>
 
 #include "cli/model_pool.h"
+#include "cli/shard_plan.h"
 #include "cli/pipeline.h"
 #include "cli/session.h"
 #include "cli/sweep_output.h"
@@ -139,7 +140,9 @@ void setup_sweep(CLI::App& app, SweepOptions& o) {
   app.add_option("--grid", o.grid, "grid file (configs/sweeps/*.json): any of these flags as JSON keys");
   app.add_option("--jsonl", o.jsonl, "append one JSON line per finished cell here ('-' for stdout)");
   app.add_option("--resume", o.resume, "skip the cells already in this result file and keep writing to it");
-  app.add_option("--shard", o.shard, "run only shard I of N (I/N, 0-based): cells i with i % N == I");
+  app.add_option("--shard", o.shard,
+                 "run only shard I of N (I/N, 0-based); cells are balanced across shards by estimated cost");
+  app.add_option("--shard-plan", o.shard_plan, "print which cells each of N shards runs and its estimated work; run nothing");
   add_common_options(app, o.run);
 }
 
@@ -234,10 +237,11 @@ std::vector<RunResult> run_cells(const std::vector<RunSpec>& specs, const Grid& 
     if (r.value("status", "") != "interrupted") done.insert(cell_key(r["config"]));
   }
   std::vector<RunResult> results;
-  size_t todo = 0, index = 0;
-  for (size_t i = 0; i < specs.size(); ++i) todo += in_shard(i, g.shard.first, g.shard.second);
+  const std::vector<int> shard = assign_shards(cell_costs(specs, models, o), g.shard.second);
+  const size_t todo = static_cast<size_t>(std::count(shard.begin(), shard.end(), g.shard.first));
+  size_t index = 0;
   for (size_t i = 0; i < specs.size(); ++i) {
-    if (!in_shard(i, g.shard.first, g.shard.second)) continue;
+    if (shard[i] != g.shard.first) continue;
     ++index;
     const RunSpec& spec = specs[i];
     std::string label =
@@ -268,6 +272,12 @@ int run_sweep(const SweepOptions& s) {
   std::vector<std::string> warnings, later;
   build_config(o.config, &later);  // checked before any model loads; each model's config says its warnings
   Grid g = parse_grid(s);
+  if (s.shard_plan < 0) throw UsageError(fmt::format("--shard-plan needs a number of shards >= 1, got {}", s.shard_plan));
+  if (s.shard_plan > 0) {
+    ModelPool models(o, !g.samplers.empty());
+    if (g.samplers.empty()) g.samplers = models.default_samplers();
+    return print_shard_plan(grid_specs(g, s, models, &warnings), models, o, s.shard_plan);
+  }
   const Destinations out = sweep_destinations(s, o);
 
   ModelPool models(o, !g.samplers.empty());

@@ -29,7 +29,7 @@ void check_mergeable(const std::vector<Report>& reports, bool force) {
   auto refuse = [&](const std::string& why) {
     if (!force) throw UsageError(why + "; pass --force to merge anyway");
   };
-  std::set<std::string> models, grids, versions;
+  std::set<std::string> models, all_models, grids, versions;
   for (const auto& r : reports) {
     if (r.schema_version != reports.front().schema_version) {
       throw UsageError(fmt::format("'{}' has schema_version {} but '{}' has {}; merge files of one version", r.path,
@@ -43,13 +43,19 @@ void check_mergeable(const std::vector<Report>& reports, bool force) {
     }
     versions.insert(r.context.value("diffbench_version", "?"));
     for (const auto& run : r.runs) {
-      models.insert(run["config"].value("unet_sha256", ""));
+      // A sweep's grid identity holds every cell's UNet (a grid may run students beside their
+      // teacher); runs outside a sweep must all be of one UNet.
+      all_models.insert(run["config"].value("unet_sha256", ""));
       if (run.contains("sweep")) grids.insert(run["sweep"].value("grid_sha256", ""));
+      else models.insert(run["config"].value("unet_sha256", ""));
     }
   }
   if (models.size() > 1)
     refuse(fmt::format("the inputs measured {} different UNet files (sha256 differ)", models.size()));
-  if (grids.size() > 1) refuse(fmt::format("the inputs are shards of {} different grids", grids.size()));
+  if (grids.size() > 1) {
+    refuse(fmt::format("the inputs are shards of {} different grids{}", grids.size(),
+                       all_models.size() > 1 ? " (with different UNet files: sha256 differ)" : ""));
+  }
   if (versions.size() > 1)
     refuse(fmt::format("the inputs were written by {} different diffbench versions", versions.size()));
 }

@@ -1,0 +1,42 @@
+// Splitting a sweep across shards by estimated work, and --shard-plan.
+#include "cli/shard_plan.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "diffbench/errors.h"
+#include "diffbench/sweep.h"
+
+namespace diffbench::cli {
+
+std::vector<double> cell_costs(const std::vector<RunSpec>& specs, ModelPool& models, const RunOptions& o) {
+  std::vector<double> costs;
+  for (const RunSpec& spec : specs) {
+    const bool guided = models.session_for(spec).unet->arity() == 3 && spec.guidance.value_or(0.0) > 1;
+    costs.push_back(cell_cost(spec.steps, spec.shape, spec.warmup + spec.repeat, guided,
+                              o.quality == "fd" ? o.samples : 0));
+  }
+  return costs;
+}
+
+int print_shard_plan(const std::vector<RunSpec>& specs, ModelPool& models, const RunOptions& o, int count) {
+  const std::vector<double> costs = cell_costs(specs, models, o);
+  const std::vector<int> plan = assign_shards(costs, count);
+  double total = 0;
+  for (double c : costs) total += c;
+  std::vector<double> load(static_cast<size_t>(count), 0.0);
+  for (size_t i = 0; i < specs.size(); ++i) load[static_cast<size_t>(plan[i])] += costs[i];
+  for (int k = 0; k < count; ++k) {
+    std::printf("shard %d/%d: %5.1f%% of the estimated work:", k, count, 100 * load[static_cast<size_t>(k)] / total);
+    for (size_t i = 0; i < specs.size(); ++i) {
+      if (plan[i] == k) std::printf(" [%zu] %s:%d", i, specs[i].sampler.c_str(), specs[i].steps);
+    }
+    std::printf("\n");
+  }
+  const double longest = *std::max_element(load.begin(), load.end());
+  std::printf("longest shard: %.1f%% of the work (an even split: %.1f%%); at best %.2fx faster than one shard\n",
+              100 * longest / total, 100.0 / count, total / longest);
+  return kExitOk;
+}
+
+}  // namespace diffbench::cli

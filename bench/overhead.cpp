@@ -70,7 +70,8 @@ int measure(std::vector<std::string> models) {
   for (const std::string& path : models) {
     Session session;
     session.threads = threads;
-    session.unet = std::make_unique<ScriptModel>(path, "UNet", std::vector<int>{2}, session.device, session.dtype);
+    session.unet =
+        std::make_unique<ScriptModel>(path, ModelRole::unet, std::vector<int>{2}, session.device, session.dtype);
     RunSpec spec;
     spec.sampler = "ddim";
     spec.steps = steps;

@@ -15,6 +15,16 @@
 #include "diffbench/statistics.h"
 
 namespace diffbench {
+
+const char* verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::slower: return "slower";
+    case Verdict::faster: return "faster";
+    case Verdict::no_change: return "no change";
+    case Verdict::undecidable: break;
+  }
+  return "undecidable";
+}
 namespace {
 
 // The runs of one cell on one side, grouped by the process that measured them.
@@ -83,12 +93,12 @@ std::vector<double> samples_of(const std::vector<const nlohmann::json*>& runs, c
 
 // "slower"/"faster" only when the change is both beyond the threshold and significant;
 // "undecidable" when these sizes can never reach alpha.
-std::string verdict(const MetricChange& m, const CompareSettings& s) {
+Verdict verdict(const MetricChange& m, const CompareSettings& s) {
   const bool significant = m.p_value < s.alpha;
-  if (m.min_p >= s.alpha) return "undecidable";
-  if (significant && m.change > s.threshold) return "slower";
-  if (significant && m.change < -s.threshold) return "faster";
-  return "no change";
+  if (m.min_p >= s.alpha) return Verdict::undecidable;
+  if (significant && m.change > s.threshold) return Verdict::slower;
+  if (significant && m.change < -s.threshold) return Verdict::faster;
+  return Verdict::no_change;
 }
 
 // Paired design (`ab`): one log ratio new/base per pair, Wilcoxon signed-rank test on them.
@@ -232,8 +242,8 @@ Comparison compare_reports(const Report& base, const Report& updated, const Comp
           change.paired ? test_pairs(metric, a, b, pairs, s) : test_metric(metric, a, b, change.per_process, s);
       if (m.n_base == 0 || m.n_new == 0) continue;
       if (m.metric == "total_s") {
-        result.regression = result.regression || m.verdict == "slower";
-        result.decided = result.decided || m.verdict != "undecidable";
+        result.regression = result.regression || m.verdict == Verdict::slower;
+        result.decided = result.decided || m.verdict != Verdict::undecidable;
         if (m.base_median > 0 && m.new_median > 0) log_ratios.push_back(std::log(m.new_median / m.base_median));
       }
       change.metrics.push_back(m);

@@ -10,15 +10,8 @@
 
 namespace diffbench {
 
-PredictionType parse_prediction_type(const std::string& text) {
-  if (text == "epsilon") return PredictionType::epsilon;
-  if (text == "v_prediction") return PredictionType::v_prediction;
-  if (text == "sample") return PredictionType::sample;
-  throw UsageError(unknown_name_message("prediction_type", text, {"epsilon", "v_prediction", "sample"}));
-}
-
 Denoiser::Denoiser(const SchedulerConfig& config)
-    : type_(parse_prediction_type(config.prediction_type)),
+    : type_(config.prediction_type),
       clip_(config.clip_sample),
       range_(config.clip_sample_range) {}
 

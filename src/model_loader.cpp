@@ -77,9 +77,19 @@ void apply_load_options(torch::jit::Module& module, const LoadOptions& load, con
 
 }  // namespace
 
-ScriptModel::ScriptModel(const std::string& path, const std::string& role, std::vector<int> arities,
+const char* role_name(ModelRole role) {
+  switch (role) {
+    case ModelRole::unet: return "UNet";
+    case ModelRole::vae: return "VAE";
+    case ModelRole::features: break;
+  }
+  return "feature model";
+}
+
+ScriptModel::ScriptModel(const std::string& path, ModelRole model_role, std::vector<int> arities,
                          const c10::Device& device, c10::ScalarType dtype, const LoadOptions& load)
-    : Model(path, 0, dtype), impl_(std::make_unique<Impl>()), role_(role) {
+    : Model(path, 0, dtype), impl_(std::make_unique<Impl>()), role_(model_role) {
+  const std::string role = role_name(model_role);
   check_file(path, role);
   torch::jit::ExtraFilesMap extra{{"diffbench.json", ""}};
   try {
@@ -103,7 +113,7 @@ ScriptModel::ScriptModel(const std::string& path, const std::string& role, std::
   for (size_t i = 1; i < arguments.size(); ++i) names.push_back(arguments[i].name());
   if (std::find(arities.begin(), arities.end(), arity_) == arities.end()) {
     std::string expected =
-        role == "VAE" ? "(latents)" : "(sample, timestep) or (sample, timestep, encoder_hidden_states)";
+        model_role != ModelRole::unet ? "(latents)" : "(sample, timestep) or (sample, timestep, encoder_hidden_states)";
     throw RuntimeError(fmt::format("{} '{}': forward takes {} argument(s) ({}); expected {}", role, path, arity_,
                                    fmt::join(names, ", "), expected));
   }
@@ -124,7 +134,7 @@ ScriptModel::ScriptModel(const std::string& path, const std::string& role, std::
   for (const auto& b : impl_->module.buffers()) param_bytes_ += b.numel() * b.element_size();
   apply_load_options(impl_->module, load, role, path);
   std::string manifest = extra["diffbench.json"];
-  if (manifest.empty() && role == "UNet") {  // a manifest beside the file: DIR/diffbench.json for DIR/unet.pt
+  if (manifest.empty() && model_role == ModelRole::unet) {  // a manifest beside the file: DIR/diffbench.json for DIR/unet.pt
     const size_t slash = path.rfind('/');
     std::ifstream beside((slash == std::string::npos ? std::string(".") : path.substr(0, slash)) + "/diffbench.json");
     manifest.assign(std::istreambuf_iterator<char>(beside), std::istreambuf_iterator<char>());
@@ -147,7 +157,7 @@ at::Tensor ScriptModel::forward(const std::vector<at::Tensor>& inputs) const {
   try {
     result = impl_->module.forward(args);
   } catch (const std::exception& e) {
-    throw RuntimeError(fmt::format("{} '{}' failed in forward: {}", role_, path_, one_line(e)));
+    throw RuntimeError(fmt::format("{} '{}' failed in forward: {}", role_name(role_), path_, one_line(e)));
   }
   if (result.isTensor()) return result.toTensor();
   if (result.isTuple()) {
@@ -157,7 +167,7 @@ at::Tensor ScriptModel::forward(const std::vector<at::Tensor>& inputs) const {
   throw RuntimeError(
       fmt::format("{} '{}': forward returned {}; expected a Tensor or a tuple whose first "
                   "element is a Tensor",
-                  role_, path_, result.tagKind()));
+                  role_name(role_), path_, result.tagKind()));
 }
 
 std::string ScriptModel::graph_text() const {

@@ -60,7 +60,7 @@ std::string compare_console(const Comparison& c, const CompareSettings& s) {
     for (const auto& m : run.metrics) {
       out += fmt::format("{:<40} {:<10} {:>8} {:>11} {:>11} {:>+7.1f}% {:>8.3f} {:>10}  {}\n", run.label, m.metric,
                          sizes(run, m), format_seconds(m.base_median), format_seconds(m.new_median), 100 * m.change,
-                         m.p_value, detectable_text(m.detectable), m.verdict);
+                         m.p_value, detectable_text(m.detectable), verdict_name(m.verdict));
     }
   }
   out +=
@@ -78,7 +78,7 @@ std::string compare_markdown(const Comparison& c, const CompareSettings& s) {
     for (const auto& m : run.metrics) {
       out += fmt::format("| {} | {} | {} | {} | {} | {:+.1f}% | {:.3f} | {} | {} |\n", run.label, m.metric,
                          sizes(run, m), format_seconds(m.base_median), format_seconds(m.new_median), 100 * m.change,
-                         m.p_value, detectable_text(m.detectable), m.verdict);
+                         m.p_value, detectable_text(m.detectable), verdict_name(m.verdict));
     }
   }
   std::string pre = preamble(c, "- ", true);
@@ -100,7 +100,7 @@ nlohmann::json compare_json(const Comparison& c, const CompareSettings& s) {
                          {"n_new", m.n_new},
                          {"min_p", m.min_p},
                          {"detectable_change", finite_or_null(m.detectable)},
-                         {"verdict", m.verdict}});
+                         {"verdict", verdict_name(m.verdict)}});
     }
     runs.push_back({{"run", run.label},
                     {"base_processes", run.base_processes},

@@ -39,7 +39,7 @@ Plan plan_for(const SamplerInfo& sampler, const NoiseSchedule& schedule, const S
     plan.notes.push_back(fmt::format(
         "the first timestep is t={:g} of {:g} ({} spacing at {} step(s)): the initial noise is treated as if at "
         "sigma {:.3g} instead of {:.3g}, so the result stays noisy; --timestep-spacing trailing starts at t={:g}",
-        plan.timesteps.front(), last, plan.timestep_spacing.value_or(config.timestep_spacing), steps,
+        plan.timesteps.front(), last, name_of(plan.timestep_spacing.value_or(config.timestep_spacing)), steps,
         plan.sigmas.front(), max_sigma, last));
   }
   return plan;

@@ -22,8 +22,8 @@ at::Tensor make_betas(const SchedulerConfig& c) {
     return at::tensor(*c.trained_betas, at::TensorOptions().dtype(at::kDouble)).to(at::kFloat);
   }
   int n = c.num_train_timesteps;
-  if (c.beta_schedule == "linear") return at::linspace(c.beta_start, c.beta_end, n, f32);
-  if (c.beta_schedule == "scaled_linear") {
+  if (c.beta_schedule == BetaSchedule::linear) return at::linspace(c.beta_start, c.beta_end, n, f32);
+  if (c.beta_schedule == BetaSchedule::scaled_linear) {
     return at::linspace(std::sqrt(c.beta_start), std::sqrt(c.beta_end), n, f32).pow(2);
   }
   // squaredcos_cap_v2: betas from the cosine alpha_bar, in float64, capped at 0.999.
@@ -101,10 +101,10 @@ double round_half_even(double x) { return std::nearbyint(x); }  // default FE_TO
 std::vector<double> spaced_timesteps(const SchedulerConfig& c, int steps) {
   int T = c.trained_betas ? static_cast<int>(c.trained_betas->size()) : c.num_train_timesteps;
   std::vector<double> t;
-  if (c.timestep_spacing == "leading") {
+  if (c.timestep_spacing == TimestepSpacing::leading) {
     int ratio = T / steps;
     for (int i = steps - 1; i >= 0; --i) t.push_back(double(i) * ratio + c.steps_offset);
-  } else if (c.timestep_spacing == "trailing") {
+  } else if (c.timestep_spacing == TimestepSpacing::trailing) {
     for (double v : numpy_arange_down(T, 0, -double(T) / steps)) t.push_back(round_half_even(v) - 1);
     // numpy's arange yields one spurious extra point (rounding to t = -1) for some step
     // counts (61, 103, ...); diffusers then runs steps + 1 steps. We keep the steps asked for.
@@ -119,10 +119,10 @@ std::vector<double> spaced_timesteps(const SchedulerConfig& c, int steps) {
 std::vector<int64_t> dpm_timesteps(const SchedulerConfig& c, int steps) {
   int T = c.trained_betas ? static_cast<int>(c.trained_betas->size()) : c.num_train_timesteps;
   std::vector<int64_t> t;
-  if (c.timestep_spacing == "trailing") {
+  if (c.timestep_spacing == TimestepSpacing::trailing) {
     for (double v : numpy_arange_down(T, 0, -double(T) / steps)) t.push_back(int64_t(round_half_even(v)) - 1);
     t.resize(steps);
-  } else if (c.timestep_spacing == "leading") {
+  } else if (c.timestep_spacing == TimestepSpacing::leading) {
     int ratio = T / (steps + 1);
     for (int i = steps; i >= 1; --i) t.push_back(int64_t(i) * ratio + c.steps_offset);
   } else {

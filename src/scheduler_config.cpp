@@ -1,6 +1,8 @@
 // scheduler_config.json reading: diffusers' keys, types checked, foreign keys tolerated.
 #include "diffbench/scheduler_config.h"
 
+#include <array>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -57,7 +59,8 @@ const Field kFields[] = {
      [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.num_train_timesteps = as_int(o, k, v); }},
     {"beta_start", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.beta_start = as_number(o, k, v); }},
     {"beta_end", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.beta_end = as_number(o, k, v); }},
-    {"beta_schedule", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.beta_schedule = as_string(o, k, v); }},
+    {"beta_schedule",
+     [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.beta_schedule = parse_beta_schedule(as_string(o, k, v)); }},
     {"trained_betas",
      [](SchedulerConfig& c, auto& o, auto& k, auto& v) {
        if (!v.is_array()) wrong_type(o, k, "an array of numbers", v);
@@ -68,9 +71,12 @@ const Field kFields[] = {
     {"rescale_betas_zero_snr",
      [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.rescale_betas_zero_snr = as_bool(o, k, v); }},
     {"timestep_spacing",
-     [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.timestep_spacing = as_string(o, k, v); }},
+     [](SchedulerConfig& c, auto& o, auto& k, auto& v) {
+       c.timestep_spacing = parse_timestep_spacing(as_string(o, k, v));
+     }},
     {"steps_offset", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.steps_offset = as_int(o, k, v); }},
-    {"prediction_type", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.prediction_type = as_string(o, k, v); }},
+    {"prediction_type",
+     [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.prediction_type = parse_prediction_type(as_string(o, k, v)); }},
     {"clip_sample", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.clip_sample = as_bool(o, k, v); }},
     {"clip_sample_range",
      [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.clip_sample_range = as_number(o, k, v); }},
@@ -128,7 +134,31 @@ std::string line_and_column(const std::string& text, size_t byte) {
   return fmt::format("line {}, column {}", line, column);
 }
 
+// An enum's diffusers spellings, in declaration order, converted at the JSON and CLI edges only.
+template <typename Enum, size_t N>
+Enum parse_name(const char* what, const std::string& text, const std::array<const char*, N>& names) {
+  for (size_t i = 0; i < N; ++i) {
+    if (text == names[i]) return static_cast<Enum>(i);
+  }
+  throw UsageError(unknown_name_message(what, text, std::vector<std::string>(names.begin(), names.end())));
+}
+
+constexpr std::array<const char*, 3> kBetaSchedules = {"linear", "scaled_linear", "squaredcos_cap_v2"};
+constexpr std::array<const char*, 3> kSpacings = {"leading", "trailing", "linspace"};
+constexpr std::array<const char*, 3> kPredictionTypes = {"epsilon", "v_prediction", "sample"};
+
 }  // namespace
+
+const char* name_of(BetaSchedule v) { return kBetaSchedules[static_cast<size_t>(v)]; }
+const char* name_of(TimestepSpacing v) { return kSpacings[static_cast<size_t>(v)]; }
+const char* name_of(PredictionType v) { return kPredictionTypes[static_cast<size_t>(v)]; }
+BetaSchedule parse_beta_schedule(const std::string& t) { return parse_name<BetaSchedule>("beta schedule", t, kBetaSchedules); }
+TimestepSpacing parse_timestep_spacing(const std::string& t) {
+  return parse_name<TimestepSpacing>("timestep spacing", t, kSpacings);
+}
+PredictionType parse_prediction_type(const std::string& t) {
+  return parse_name<PredictionType>("prediction type", t, kPredictionTypes);
+}
 
 SchedulerConfig parse_scheduler_config(const std::string& text, const std::string& origin,
                                        std::vector<std::string>* warnings, SchedulerConfig config) {
@@ -175,14 +205,6 @@ SchedulerConfig load_scheduler_config(const std::string& path, std::vector<std::
 }
 
 void validate(const SchedulerConfig& c) {
-  auto check_name = [](const std::string& what, const std::string& value, std::vector<std::string> valid) {
-    if (std::find(valid.begin(), valid.end(), value) == valid.end()) {
-      throw UsageError(unknown_name_message(what, value, valid));
-    }
-  };
-  check_name("beta schedule", c.beta_schedule, {"linear", "scaled_linear", "squaredcos_cap_v2"});
-  check_name("timestep spacing", c.timestep_spacing, {"leading", "trailing", "linspace"});
-  check_name("prediction type", c.prediction_type, {"epsilon", "v_prediction", "sample"});
   if (c.trained_betas && c.trained_betas->empty()) throw UsageError("trained_betas is empty");
   int length = c.trained_betas ? static_cast<int>(c.trained_betas->size()) : c.num_train_timesteps;
   if (length < 2 || length > 100000) {
@@ -206,12 +228,12 @@ nlohmann::json to_json(const SchedulerConfig& c) {
   json j = {{"num_train_timesteps", c.num_train_timesteps},
             {"beta_start", c.beta_start},
             {"beta_end", c.beta_end},
-            {"beta_schedule", c.beta_schedule},
+            {"beta_schedule", name_of(c.beta_schedule)},
             {"trained_betas", nullptr},
             {"rescale_betas_zero_snr", c.rescale_betas_zero_snr},
-            {"timestep_spacing", c.timestep_spacing},
+            {"timestep_spacing", name_of(c.timestep_spacing)},
             {"steps_offset", c.steps_offset},
-            {"prediction_type", c.prediction_type},
+            {"prediction_type", name_of(c.prediction_type)},
             {"clip_sample", c.clip_sample},
             {"clip_sample_range", c.clip_sample_range},
             {"set_alpha_to_one", c.set_alpha_to_one},

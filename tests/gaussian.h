@@ -19,16 +19,16 @@ struct Gaussian {
     return mu + (y - mu) * std::sqrt((s * s + sigma_to * sigma_to) / (s * s + sigma_from * sigma_from));
   }
   /// The exact model output (epsilon, v or x0) for a scaled input x_t at alphas_cumprod a.
-  at::Tensor output(const at::Tensor& x, double a, const std::string& type) const {
+  at::Tensor output(const at::Tensor& x, double a, PredictionType type) const {
     at::Tensor eps = std::sqrt(1 - a) * (x - std::sqrt(a) * mu) / (a * s * s + 1 - a);
     at::Tensor x0 = (x - std::sqrt(1 - a) * eps) / std::sqrt(a);
-    if (type == "v_prediction") return std::sqrt(a) * eps - std::sqrt(1 - a) * x0;
-    if (type == "sample") return x0;
+    if (type == PredictionType::v_prediction) return std::sqrt(a) * eps - std::sqrt(1 - a) * x0;
+    if (type == PredictionType::sample) return x0;
     return eps;
   }
   /// A ModelFn evaluated at the exact noise level the solver uses at each step (plan.sigmas[i],
   /// a = 1 / (1 + sigma^2)); relies on one model call per step, which the contract tests pin.
-  ModelFn model_for_plan(const Plan& plan, const std::string& type, int* calls) const {
+  ModelFn model_for_plan(const Plan& plan, PredictionType type, int* calls) const {
     auto step = std::make_shared<int>(0);
     return [this, &plan, type, calls, step](const at::Tensor& x, const at::Tensor&) {
       if (calls) ++*calls;
@@ -38,7 +38,7 @@ struct Gaussian {
   }
   /// A ModelFn: reads alphas_cumprod at the handed timestep (fractional t: through sigma, like
   /// the Euler family interpolates), counts its calls.
-  ModelFn model(const NoiseSchedule& schedule, const std::string& type, int* calls) const {
+  ModelFn model(const NoiseSchedule& schedule, PredictionType type, int* calls) const {
     return [this, &schedule, type, calls](const at::Tensor& x, const at::Tensor& t) {
       if (calls) ++*calls;
       double tv = t.item<double>();

@@ -23,7 +23,7 @@ TEST(Config, Sd15FileLoadsAsShippedWithoutWarnings) {
   std::vector<std::string> warnings;
   SchedulerConfig c = load_scheduler_config(DIFFBENCH_SOURCE_DIR "/configs/sd15.json", &warnings);
   EXPECT_TRUE(warnings.empty()) << warnings.front();  // skip_prk_steps belongs to PNDM: not an error
-  EXPECT_EQ(c.beta_schedule, "scaled_linear");
+  EXPECT_EQ(c.beta_schedule, BetaSchedule::scaled_linear);
   EXPECT_DOUBLE_EQ(c.beta_start, 0.00085);
   EXPECT_EQ(c.steps_offset, 1);
   EXPECT_FALSE(c.trained_betas.has_value());  // null means "not set"
@@ -38,7 +38,7 @@ TEST(Config, PresetsLoad) {
     EXPECT_EQ(c.num_train_timesteps, 1000) << name;
   }
   EXPECT_EQ(load_scheduler_config(DIFFBENCH_SOURCE_DIR "/configs/sdxl-turbo.json", nullptr).timestep_spacing,
-            "trailing");
+            TimestepSpacing::trailing);
 }
 
 TEST(Config, UnknownKeysAreNamedInAWarning) {

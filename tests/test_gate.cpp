@@ -127,7 +127,7 @@ TEST(Gate, SeveralProcessesPerSideAreTestedOnePerProcess) {
   ASSERT_EQ(c.matched.size(), 1u);
   EXPECT_TRUE(c.matched[0].per_process);
   EXPECT_EQ(c.matched[0].metrics[0].n_base, 6u);
-  EXPECT_EQ(c.matched[0].metrics[0].verdict, "no change");
+  EXPECT_EQ(c.matched[0].metrics[0].verdict, Verdict::no_change);
   EXPECT_TRUE(c.notes.empty());
   // One process per side: tested on repeats, and the report says the between-process noise is unknown.
   rb.runs = {base[0]};
@@ -243,7 +243,7 @@ TEST(Gate, AbPairsCancelDriftThatHidesASlowdownFromUnpairedTests) {
   rn.runs = updated;
   Comparison paired = compare_reports(rb, rn, CompareSettings{});
   ASSERT_TRUE(paired.matched[0].paired);
-  EXPECT_EQ(paired.matched[0].metrics[0].verdict, "slower");
+  EXPECT_EQ(paired.matched[0].metrics[0].verdict, Verdict::slower);
   EXPECT_NEAR(paired.matched[0].metrics[0].change, std::exp((std::log(1.10) + std::log(1.11)) / 2) - 1, 1e-9);
   EXPECT_DOUBLE_EQ(paired.matched[0].metrics[0].p_value, 2.0 / 64);
   for (auto* side : {&rb, &rn}) {
@@ -251,5 +251,5 @@ TEST(Gate, AbPairsCancelDriftThatHidesASlowdownFromUnpairedTests) {
   }
   Comparison unpaired = compare_reports(rb, rn, CompareSettings{});
   EXPECT_FALSE(unpaired.matched[0].paired);
-  EXPECT_NE(unpaired.matched[0].metrics[0].verdict, "slower");
+  EXPECT_NE(unpaired.matched[0].metrics[0].verdict, Verdict::slower);
 }

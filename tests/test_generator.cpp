@@ -38,7 +38,7 @@ int draws_after_initial(const std::string& name, int steps, double eta = 0) {
   const SamplerInfo& s = find_sampler(name);
   Plan plan = s.plan(schedule, config, steps);
   diffbench::testing::Gaussian g;
-  ModelFn model = g.model(schedule, "epsilon", nullptr);
+  ModelFn model = g.model(schedule, PredictionType::epsilon, nullptr);
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(5);
   at::Tensor x = at::randn(shape, gen) * float(plan.init_noise_sigma);
   std::vector<at::Tensor> ts = timestep_tensors(plan, c10::Device(c10::kCPU));

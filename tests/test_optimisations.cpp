@@ -29,8 +29,8 @@ size_t count_of(const std::string& text, const std::string& what) {
 
 TEST(Freeze, AFrozenGraphReadsNoWeightAttributesAndStillComputesTheSame) {
   const c10::Device cpu(c10::kCPU);
-  ScriptModel plain(kModelDir + "tiny.pt", "UNet", {2, 3}, cpu, at::kFloat);
-  ScriptModel frozen(kModelDir + "tiny.pt", "UNet", {2, 3}, cpu, at::kFloat, LoadOptions{true, false});
+  ScriptModel plain(kModelDir + "tiny.pt", ModelRole::unet, {2, 3}, cpu, at::kFloat);
+  ScriptModel frozen(kModelDir + "tiny.pt", ModelRole::unet, {2, 3}, cpu, at::kFloat, LoadOptions{true, false});
   EXPECT_GT(count_of(plain.graph_text(), "prim::GetAttr"), 0u);
   EXPECT_EQ(count_of(frozen.graph_text(), "prim::GetAttr"), 0u) << frozen.graph_text();
   EXPECT_TRUE(frozen.parameters().empty());  // the weights are constants of the graph now
@@ -43,8 +43,8 @@ TEST(Freeze, AFrozenGraphReadsNoWeightAttributesAndStillComputesTheSame) {
 
 TEST(ChannelsLast, EveryFourDimensionalWeightIsChannelsLast) {
   const c10::Device cpu(c10::kCPU);
-  ScriptModel plain(kModelDir + "tiny.pt", "UNet", {2, 3}, cpu, at::kFloat);
-  ScriptModel cl(kModelDir + "tiny.pt", "UNet", {2, 3}, cpu, at::kFloat, LoadOptions{false, true});
+  ScriptModel plain(kModelDir + "tiny.pt", ModelRole::unet, {2, 3}, cpu, at::kFloat);
+  ScriptModel cl(kModelDir + "tiny.pt", ModelRole::unet, {2, 3}, cpu, at::kFloat, LoadOptions{false, true});
   size_t four_d = 0, plain_cl = 0;
   for (const at::Tensor& p : cl.parameters()) {
     if (p.dim() != 4) continue;
@@ -105,7 +105,7 @@ TEST(VaeTilingParse, TilesCoverTheSideAndTheLastEndsAtTheEdge) {
 }
 
 TEST(VaeTiled, OneTileIsTheUntiledDecodeExactly) {
-  ScriptModel vae(kModelDir + "vae_tiny.pt", "VAE", {1}, c10::Device(c10::kCPU), at::kFloat);
+  ScriptModel vae(kModelDir + "vae_tiny.pt", ModelRole::vae, {1}, c10::Device(c10::kCPU), at::kFloat);
   at::manual_seed(1);
   const at::Tensor z = at::randn({2, 4, 8, 8});
   c10::InferenceMode guard;

@@ -35,7 +35,7 @@ bool train_quick_models() {
 void expect_python_features(const std::string& fixture, const std::string& model) {
   at::Tensor rows = from_npy(slurp(fixture), fixture);
   ASSERT_EQ(rows.size(1), 1024 + 128);
-  ScriptModel features(model, "feature model", {1}, c10::Device(c10::kCPU), at::kFloat);
+  ScriptModel features(model, ModelRole::features, {1}, c10::Device(c10::kCPU), at::kFloat);
   at::Tensor got = features.forward({rows.slice(1, 0, 1024).reshape({4, 1, 32, 32})});
   at::Tensor want = rows.slice(1, 1024);
   EXPECT_GT(want.abs().max().item<double>(), 0.1);  // real features, not zeros

@@ -68,7 +68,7 @@ TEST_P(SamplerContract, OtherSeedOtherResultWhenStochastic) {
     SchedulerConfig config;
     Plan plan = s.plan(schedule, config, 4);
     diffbench::testing::Gaussian g;
-    ModelFn model = g.model(schedule, "epsilon", nullptr);
+    ModelFn model = g.model(schedule, PredictionType::epsilon, nullptr);
     at::Tensor x = at::randn({2, 4, 8, 8}, at::make_generator<at::CPUGeneratorImpl>(1)) * float(plan.init_noise_sigma);
     std::vector<at::Tensor> ts = timestep_tensors(plan, c10::Device(c10::kCPU));
     SampleArgs a1{schedule, config, plan, model, at::make_generator<at::CPUGeneratorImpl>(100), 0.0, ts, nullptr};
@@ -79,10 +79,10 @@ TEST_P(SamplerContract, OtherSeedOtherResultWhenStochastic) {
 
 TEST_P(SamplerContract, EveryPredictionTypeGivesTheSameSamples) {
   const SamplerInfo& s = find_sampler(GetParam());
-  for (const char* type : {"v_prediction", "sample"}) {
+  for (PredictionType type : {PredictionType::v_prediction, PredictionType::sample}) {
     SchedulerConfig c;
     c.prediction_type = type;
-    EXPECT_TRUE(at::allclose(sample(s, 8, 3).x, sample(s, 8, 3, c).x, 1e-4, 1e-4)) << type;
+    EXPECT_TRUE(at::allclose(sample(s, 8, 3).x, sample(s, 8, 3, c).x, 1e-4, 1e-4)) << name_of(type);
   }
 }
 

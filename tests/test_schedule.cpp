@@ -98,7 +98,7 @@ TEST(Schedule, ThousandLeadingStepsUseTheFullGridAndSaySo) {
 
 TEST(Schedule, TrailingRoundsHalfToEven) {
   SchedulerConfig c;
-  c.timestep_spacing = "trailing";
+  c.timestep_spacing = TimestepSpacing::trailing;
   Plan plan = plan_for("ddim", 16, c);
   EXPECT_NE(std::find(plan.timesteps.begin(), plan.timesteps.end(), 811), plan.timesteps.end());
   EXPECT_DOUBLE_EQ(round_half_even(2.5), 2);
@@ -107,7 +107,7 @@ TEST(Schedule, TrailingRoundsHalfToEven) {
 
 TEST(Schedule, TrailingKeepsStepCountWhereNumpyAddsAPoint) {
   SchedulerConfig c;
-  c.timestep_spacing = "trailing";
+  c.timestep_spacing = TimestepSpacing::trailing;
   for (int steps : {61, 103, 121}) {
     Plan plan = plan_for("ddim", steps, c);
     EXPECT_EQ(plan.steps(), steps);
@@ -117,7 +117,7 @@ TEST(Schedule, TrailingKeepsStepCountWhereNumpyAddsAPoint) {
 
 TEST(Schedule, LinspaceIsFractionalForEulerAndRoundedForDdim) {
   SchedulerConfig c;
-  c.timestep_spacing = "linspace";
+  c.timestep_spacing = TimestepSpacing::linspace;
   Plan euler = plan_for("euler", 4, c), ddim = plan_for("ddim", 4, c);
   EXPECT_NEAR(euler.timesteps[1], 666.0, 1e-3);  // 999 * 2/3
   EXPECT_FALSE(euler.integer_timesteps);
@@ -127,13 +127,13 @@ TEST(Schedule, LinspaceIsFractionalForEulerAndRoundedForDdim) {
 
 TEST(Schedule, BetaSchedules) {
   SchedulerConfig linear;
-  linear.beta_schedule = "linear";
+  linear.beta_schedule = BetaSchedule::linear;
   linear.beta_start = 0.0001;
   linear.beta_end = 0.02;
   NoiseSchedule l(linear);
   EXPECT_NEAR(l.betas()[500], 0.0001 + (0.02 - 0.0001) * 500 / 999, 1e-7);
   SchedulerConfig cosine;
-  cosine.beta_schedule = "squaredcos_cap_v2";
+  cosine.beta_schedule = BetaSchedule::squaredcos_cap_v2;
   NoiseSchedule c(cosine);
   EXPECT_NEAR(c.betas().back(), 0.999, 1e-6);  // capped
   EXPECT_GT(c.alphas_cumprod()[0], 0.999);

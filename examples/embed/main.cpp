@@ -16,8 +16,8 @@ int main(int argc, char** argv) {
   }
   try {
     diffbench::Session session;
-    session.unet =
-        std::make_unique<diffbench::ScriptModel>(argv[1], "UNet", std::vector<int>{2}, session.device, session.dtype);
+    session.unet = std::make_unique<diffbench::ScriptModel>(argv[1], diffbench::ModelRole::unet, std::vector<int>{2},
+                                                            session.device, session.dtype);
     diffbench::RunSpec spec;
     spec.sampler = argc > 2 ? argv[2] : "ddim";
     spec.steps = argc > 3 ? std::stoi(argv[3]) : 10;

@@ -40,6 +40,12 @@ struct CompareSettings {
   std::vector<std::string> ignore;  ///< cell-identity groups left out of matching (ignorable_key_groups)
 };
 
+/// What the gate concludes for one metric: a change beyond the threshold that is significant
+/// (slower, faster), none, or no conclusion possible with these sample sizes (min_p >= alpha).
+enum class Verdict { slower, faster, no_change, undecidable };
+/// "slower", "faster", "no change", "undecidable": the spelling of the tables and the JSON.
+const char* verdict_name(Verdict v);
+
 /// One metric of one matched run.
 struct MetricChange {
   std::string metric;  ///< "total_s", "model_s", "sampler_s"
@@ -49,7 +55,7 @@ struct MetricChange {
   size_t n_base = 0, n_new = 0;  ///< figures tested: processes, or repeats of one process
   double min_p = 1;  ///< the smallest p-value these sizes can give
   double detectable = 0;  ///< see detectable_change (a fraction; infinity: nothing detectable)
-  std::string verdict;  ///< "slower", "faster", "no change", or "undecidable" (min_p >= alpha)
+  Verdict verdict = Verdict::undecidable;
 };
 
 /// A cell present in both reports.

@@ -12,12 +12,6 @@
 
 namespace diffbench {
 
-/// What the model predicts; parsed once from the config's string.
-enum class PredictionType { epsilon, v_prediction, sample };
-
-/// "epsilon", "v_prediction" or "sample"; UsageError listing them otherwise.
-PredictionType parse_prediction_type(const std::string& text);
-
 /// The denoised estimate and the noise estimate at one step.
 struct Prediction {
   at::Tensor x0;  ///< predicted clean sample

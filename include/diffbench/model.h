@@ -45,6 +45,11 @@ class Model {
   nlohmann::json metadata_ = nlohmann::json::object();
 };
 
+/// What a loaded network is for; its name is what errors call it.
+enum class ModelRole { unet, vae, features };
+/// "UNet", "VAE" or "feature model".
+const char* role_name(ModelRole role);
+
 /// What is done to a module after loading (docs/optimisations.md): each is a run flag.
 struct LoadOptions {
   /// --freeze: torch::jit::freeze (weights become constants of the graph) then optimize_for_inference.
@@ -56,9 +61,9 @@ struct LoadOptions {
 /// A loaded TorchScript module with a checked `forward`.
 class ScriptModel : public Model {
  public:
-  /// Load `path` for `role` ("UNet" or "VAE") on `device` in `dtype`, then apply `load`; RuntimeError
+  /// Load `path` for `role` on `device` in `dtype`, then apply `load`; RuntimeError
   /// on any problem. `allowed_arities` lists the accepted numbers of forward arguments (without self).
-  ScriptModel(const std::string& path, const std::string& role, std::vector<int> allowed_arities,
+  ScriptModel(const std::string& path, ModelRole role, std::vector<int> allowed_arities,
               const c10::Device& device, c10::ScalarType dtype, const LoadOptions& load = {});
   ~ScriptModel() override;
 
@@ -73,7 +78,7 @@ class ScriptModel : public Model {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  std::string role_;
+  ModelRole role_;
 };
 
 /// Parse "cpu", "cuda" or "cuda:N"; UsageError when unknown or when CUDA is not available.

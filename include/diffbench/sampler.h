@@ -23,7 +23,7 @@ struct Plan {
   std::vector<double> alphas_cumprod;  ///< alphas_cumprod at each step's timestep
   double init_noise_sigma = 1.0;  ///< the initial N(0, I) draw is multiplied by this
   std::vector<std::string> notes;  ///< choices the user should know about (printed, and in JSON)
-  std::optional<std::string> timestep_spacing;  ///< set when the sampler used another spacing than the config's
+  std::optional<TimestepSpacing> timestep_spacing;  ///< set when the sampler used another spacing than the config's
 
   int steps() const { return static_cast<int>(timesteps.size()); }
 };

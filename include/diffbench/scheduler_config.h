@@ -9,17 +9,33 @@
 
 namespace diffbench {
 
+/// How betas grow over the training timesteps (diffusers' beta_schedule).
+enum class BetaSchedule { linear, scaled_linear, squaredcos_cap_v2 };
+/// Where the inference timesteps fall on the training grid (diffusers' timestep_spacing).
+enum class TimestepSpacing { leading, trailing, linspace };
+/// What the model predicts (diffusers' prediction_type).
+enum class PredictionType { epsilon, v_prediction, sample };
+
+/// The diffusers spelling ("scaled_linear", "trailing", "v_prediction"): JSON, tables, messages.
+const char* name_of(BetaSchedule value);
+const char* name_of(TimestepSpacing value);
+const char* name_of(PredictionType value);
+/// From the diffusers spelling; UsageError naming the valid ones (with a suggestion) otherwise.
+BetaSchedule parse_beta_schedule(const std::string& text);
+TimestepSpacing parse_timestep_spacing(const std::string& text);
+PredictionType parse_prediction_type(const std::string& text);
+
 /// The options diffbench's samplers read, with Stable Diffusion 1.5's values as defaults.
 struct SchedulerConfig {
   int num_train_timesteps = 1000;  ///< length of the training schedule
   double beta_start = 0.00085;  ///< first beta
   double beta_end = 0.012;  ///< last beta
-  std::string beta_schedule = "scaled_linear";  ///< linear | scaled_linear | squaredcos_cap_v2
+  BetaSchedule beta_schedule = BetaSchedule::scaled_linear;
   std::optional<std::vector<double>> trained_betas;  ///< explicit betas (overrides beta_schedule)
   bool rescale_betas_zero_snr = false;  ///< rescale to zero terminal SNR (Lin et al. 2023)
-  std::string timestep_spacing = "leading";  ///< leading | trailing | linspace
+  TimestepSpacing timestep_spacing = TimestepSpacing::leading;
   int steps_offset = 1;  ///< added to "leading" timesteps
-  std::string prediction_type = "epsilon";  ///< epsilon | v_prediction | sample
+  PredictionType prediction_type = PredictionType::epsilon;
   bool clip_sample = false;  ///< clamp the x0 prediction (DDPM/DDIM/LCM)
   double clip_sample_range = 1.0;  ///< clamp bound when clip_sample
   bool set_alpha_to_one = false;  ///< DDIM: final alphas_cumprod is 1 instead of alphas_cumprod[0]

@@ -22,19 +22,20 @@ SchedulerConfig build_config(const ConfigFlags& f, std::vector<std::string>* war
   SchedulerConfig c = !f.config_file.empty() ? load_scheduler_config(f.config_file, warnings)
                       : base_text.empty()    ? SchedulerConfig{}
                                              : parse_scheduler_config(base_text, base_origin, warnings);
-  auto set = [&](const char* key, auto& target, const auto& value) {
+  auto set = [&](const char* key, auto& target, const auto& value, auto convert) {
     if (value) {
-      target = *value;
+      target = convert(*value);
       c.explicit_keys.insert(key);
     }
   };
-  set("beta_schedule", c.beta_schedule, f.beta_schedule);
-  set("beta_start", c.beta_start, f.beta_start);
-  set("beta_end", c.beta_end, f.beta_end);
-  set("num_train_timesteps", c.num_train_timesteps, f.num_train_timesteps);
-  set("timestep_spacing", c.timestep_spacing, f.timestep_spacing);
-  set("steps_offset", c.steps_offset, f.steps_offset);
-  set("prediction_type", c.prediction_type, f.prediction_type);
+  const auto same = [](const auto& v) { return v; };
+  set("beta_schedule", c.beta_schedule, f.beta_schedule, parse_beta_schedule);
+  set("beta_start", c.beta_start, f.beta_start, same);
+  set("beta_end", c.beta_end, f.beta_end, same);
+  set("num_train_timesteps", c.num_train_timesteps, f.num_train_timesteps, same);
+  set("timestep_spacing", c.timestep_spacing, f.timestep_spacing, parse_timestep_spacing);
+  set("steps_offset", c.steps_offset, f.steps_offset, same);
+  set("prediction_type", c.prediction_type, f.prediction_type, parse_prediction_type);
   if (f.karras) {
     c.use_karras_sigmas = true;
     c.explicit_keys.insert("use_karras_sigmas");

@@ -102,10 +102,10 @@ void ModelPool::check_against_model(const Slot& s, const SchedulerConfig& c) con
   const nlohmann::json& meta = s.session.unet->metadata();
   const std::string given = o_.config.config_file.empty() ? "--prediction-type" : "--config '" + o_.config.config_file + "'";
   if (meta.contains("prediction_type") && meta["prediction_type"].is_string() &&
-      meta["prediction_type"].get<std::string>() != c.prediction_type) {
+      meta["prediction_type"].get<std::string>() != name_of(c.prediction_type)) {
     throw UsageError(fmt::format("'{}' predicts {} (its manifest), but {} says prediction_type {}: drop it, or give "
                                  "a config that matches the model",
-                                 s.path, meta["prediction_type"].get<std::string>(), given, c.prediction_type));
+                                 s.path, meta["prediction_type"].get<std::string>(), given, name_of(c.prediction_type)));
   }
   if (!s.session.manifest_config.empty()) {
     std::vector<std::string> ignored;  // said when the model's own config was built

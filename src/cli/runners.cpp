@@ -81,7 +81,7 @@ QualityRunner::QualityRunner(const RunOptions& o, const Session& session) : samp
   }
   if (!session.vae) throw UsageError("--quality fd needs --vae (images are decoded latents)");
   features_ =
-      std::make_unique<ScriptModel>(m.feature_model, "feature model", std::vector<int>{1}, session.device, at::kFloat);
+      std::make_unique<ScriptModel>(m.feature_model, ModelRole::features, std::vector<int>{1}, session.device, at::kFloat);
   stats_ = load_reference_stats(m.reference_stats);
   std::string sha = sha256_file(m.feature_model);
   if (!stats_->feature_model_sha256.empty() && stats_->feature_model_sha256 != sha) {

@@ -85,60 +85,6 @@ void set_interop_threads(int n) {
 
 }  // namespace
 
-void add_common_options(CLI::App& app, RunOptions& o) {
-  app.add_option("--unet", o.unet,
-                 "TorchScript UNet: forward(sample, timestep[, encoder_hidden_states]) (default: "
-                 "models/digits/unet.pt, the trained digit teacher)");
-  app.add_option("--model", o.model_dir,
-                 "a folder from scripts/export_diffusers.py: DIR/unet.pt, whose manifest names the rest");
-  app.add_option("--model-for", o.model_for,
-                 "SAMPLER=FILE: run that sampler on that UNet (repeat or comma-separate); the default "
-                 "model's manifest maps lcm and turbo to its distilled students")
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
-      ->delimiter(',');
-  app.add_option("--vae", o.vae, "TorchScript VAE decoder: forward(latents) -> images in [-1, 1]");
-  app.add_option("--vae-scaling-factor", o.vae_scaling_factor,
-                 "latents are divided by this before decoding (default: the model manifest's, else SD's 0.18215)");
-  app.add_option("--quality", o.quality, "fd: also generate --samples images and report their Frechet distance");
-  app.add_option("--samples", o.samples, "images generated for --quality fd (batched by the shape's B)")
-      ->capture_default_str();
-  app.add_option("--feature-model", o.feature_model,
-                 "TorchScript feature extractor for --quality fd (default: the manifest's)");
-  app.add_option("--reference-stats", o.reference_stats, "statistics file for --quality fd (default: the manifest's)");
-  app.add_option("--seed", o.seed, "seed of the CPU generator (initial latents and every noise draw), 0 to 2^64-1")
-      ->capture_default_str();
-  app.add_option("--eta", o.eta, "DDIM eta, 0 (deterministic) to 1 (DDPM's variance)")->capture_default_str();
-  app.add_option("--guidance-scale", o.guidance,
-                 "classifier-free guidance for 3-input UNets (0 or 1: conditional only)");
-  app.add_option("--cond", o.cond, "conditioning [B,L,D] as .npy (float32/float64)");
-  app.add_option("--uncond", o.uncond, "unconditional embedding [B,L,D] as .npy (default: zeros)");
-  app.add_option("--cond-shape", o.cond_shape, "zeros of this shape B,L,D as conditioning (timing-only runs)");
-  app.add_option("--device", o.device, "cpu | cuda | cuda:N")->capture_default_str();
-  app.add_option("--dtype", o.dtype,
-                 "fp32 | fp16 | bf16 (model weights and inputs; sampler arithmetic stays fp32; default: the "
-                 "manifest's dtype, else fp32)");
-  app.add_option("--threads", o.threads, "LibTorch intra-op threads (default: all cores)");
-  app.add_option("--interop-threads", o.interop_threads,
-                 "LibTorch inter-op threads (default: LibTorch's; set once per process)");
-  app.add_flag("--freeze", o.freeze, "torch::jit::freeze then optimize_for_inference on the UNet and VAE");
-  app.add_flag("--channels-last", o.channels_last, "model weights and latents in channels-last memory format");
-  app.add_option("--vae-tiling", o.vae_tiling,
-                 "TILE[:OVERLAP]: decode in overlapping tiles of TILE latent pixels (overlap default: TILE/4)");
-  app.add_flag("--cuda-graphs", o.cuda_graphs, "capture the UNet call as a CUDA graph and replay it (CUDA builds)");
-  app.add_option("--warmup", o.warmup, "full runs before the counted ones")->capture_default_str();
-  app.add_option("--repeat", o.repeat, "counted runs")->capture_default_str();
-  app.add_flag("--vary-seed", o.vary_seed, "repeat k uses seed + k");
-  app.add_option("--json", o.json, "write the JSON report here ('-' for stdout; the table then goes to stderr)");
-  app.add_option("--csv", o.csv, "write one CSV row per run here ('-' for stdout)");
-  app.add_option("--markdown", o.markdown, "write the table as GitHub Markdown here ('-' for stdout)");
-  app.add_option("--reference", o.reference,
-                 "SAMPLER:STEPS run once from the same initial noise; report RMSE, max |err|, PSNR against it");
-  app.add_option("--time-unit", o.time_unit, "unit of times in the table: auto, s, ms or us")->capture_default_str();
-  app.add_flag("--quiet,-q", o.quiet, "no table or notes; errors only");
-  app.add_flag("--verbose,-v", o.verbose, "more detail in errors and notes");
-  add_config_flags(app, o.config);
-}
-
 std::vector<int64_t> parse_dims(const std::string& text, const char* flag, size_t count, const char* label) {
   std::vector<int64_t> dims;
   std::stringstream in(text);
@@ -242,14 +188,14 @@ Session open_session(const RunOptions& o) {
   double start = now_s();
   std::string unet_path = o.unet.empty() ? default_model_path() : o.unet;
   session.unet =
-      std::make_unique<ScriptModel>(unet_path, "UNet", std::vector<int>{2, 3}, session.device, session.dtype,
+      std::make_unique<ScriptModel>(unet_path, ModelRole::unet, std::vector<int>{2, 3}, session.device, session.dtype,
                                     session.load);
   const nlohmann::json& meta = session.unet->metadata();
   if (o.dtype.empty() && meta.contains("dtype") && meta["dtype"].is_string()) {  // an exported fp16/bf16 model
     const c10::ScalarType exported = parse_dtype(meta["dtype"].get<std::string>());
     if (exported != session.dtype) {
       session.dtype = exported;
-      session.unet = std::make_unique<ScriptModel>(unet_path, "UNet", std::vector<int>{2, 3}, session.device, exported,
+      session.unet = std::make_unique<ScriptModel>(unet_path, ModelRole::unet, std::vector<int>{2, 3}, session.device, exported,
                                                    session.load);
     }
     session.from_manifest.push_back("dtype=" + dtype_name(exported));
@@ -260,7 +206,7 @@ Session open_session(const RunOptions& o) {
   if (!m.vae.empty()) {
     start = now_s();
     session.vae =
-        std::make_unique<ScriptModel>(m.vae, "VAE", std::vector<int>{1}, session.device, session.dtype, session.load);
+        std::make_unique<ScriptModel>(m.vae, ModelRole::vae, std::vector<int>{1}, session.device, session.dtype, session.load);
     session.vae_load_s = now_s() - start;
   }
   if (!o.vae_tiling.empty()) {

@@ -64,7 +64,7 @@ Plan euler_plan(const std::string& sampler, const NoiseSchedule& schedule, const
     max_sigma = std::max(max_sigma, static_cast<float>(s));
   }
   plan.sigmas.push_back(0.0);
-  bool scale = config.timestep_spacing == "leading";  // diffusers: sqrt(max^2 + 1) only for leading
+  bool scale = config.timestep_spacing == TimestepSpacing::leading;  // diffusers: sqrt(max^2 + 1) only for leading
   plan.init_noise_sigma = scale ? std::sqrt(max_sigma * max_sigma + 1.0f) : max_sigma;
   alphas_from_sigmas(plan);
   return plan;

@@ -18,7 +18,7 @@ extern const SamplerInfo turbo_sampler{
       SchedulerConfig turbo = c;
       // Trailing spacing starts at t = 999, where ADD was trained. A config file's spacing (SD 1.5's
       // "leading" is the default config) does not apply; only --timestep-spacing overrides it.
-      if (!c.is_explicit("timestep_spacing")) turbo.timestep_spacing = "trailing";
+      if (!c.is_explicit("timestep_spacing")) turbo.timestep_spacing = TimestepSpacing::trailing;
       Plan plan = samplers::euler_plan("turbo", s, turbo, steps, false);
       plan.timestep_spacing = turbo.timestep_spacing;  // recorded as the spacing that ran
       return plan;

@@ -18,8 +18,8 @@
 namespace diffbench {
 namespace {
 
-const std::vector<std::string> kToggleNames = {"freeze",  "bf16",       "fp16",        "fp32",
-                                               "channels-last", "vae-tiling=TILE[:OVERLAP]", "threads=N", "cuda-graphs"};
+const std::vector<std::string> kToggleNames = {
+    "freeze", "bf16", "fp16", "fp32", "channels-last", "vae-tiling=TILE[:OVERLAP]", "threads=N", "cuda-graphs"};
 
 // What a toggle sets, so that two setting the same thing are refused.
 std::string setting_of(const std::string& toggle) {
@@ -76,8 +76,8 @@ std::vector<std::string> parse_toggles(const std::string& text) {
       throw UsageError("--toggles: " + unknown_name_message("toggle", item, kToggleNames));
     }
     if (!settings.insert(setting_of(canonical)).second) {
-      throw UsageError(fmt::format("--toggles: '{}' sets what an earlier toggle already sets ({}); give one",
-                                   item, setting_of(canonical)));
+      throw UsageError(fmt::format("--toggles: '{}' sets what an earlier toggle already sets ({}); give one", item,
+                                   setting_of(canonical)));
     }
     out.push_back(canonical);
   }
@@ -86,13 +86,20 @@ std::vector<std::string> parse_toggles(const std::string& text) {
 }
 
 void apply_toggle(const std::string& t, AblationConfig& c) {
-  if (t == "freeze") c.freeze = true;
-  else if (t == "channels-last") c.channels_last = true;
-  else if (t == "cuda-graphs") c.cuda_graphs = true;
-  else if (t == "bf16" || t == "fp16" || t == "fp32") c.dtype = t;
-  else if (t.rfind("vae-tiling=", 0) == 0) c.vae_tiling = parse_vae_tiling(t.substr(11));
-  else if (t.rfind("threads=", 0) == 0) c.threads = std::stoi(t.substr(8));
-  else throw UsageError("--toggles: " + unknown_name_message("toggle", t, kToggleNames));
+  if (t == "freeze")
+    c.freeze = true;
+  else if (t == "channels-last")
+    c.channels_last = true;
+  else if (t == "cuda-graphs")
+    c.cuda_graphs = true;
+  else if (t == "bf16" || t == "fp16" || t == "fp32")
+    c.dtype = t;
+  else if (t.rfind("vae-tiling=", 0) == 0)
+    c.vae_tiling = parse_vae_tiling(t.substr(11));
+  else if (t.rfind("threads=", 0) == 0)
+    c.threads = std::stoi(t.substr(8));
+  else
+    throw UsageError("--toggles: " + unknown_name_message("toggle", t, kToggleNames));
   c.toggles.push_back(t);
 }
 

@@ -11,9 +11,7 @@
 namespace diffbench {
 
 Denoiser::Denoiser(const SchedulerConfig& config)
-    : type_(config.prediction_type),
-      clip_(config.clip_sample),
-      range_(config.clip_sample_range) {}
+    : type_(config.prediction_type), clip_(config.clip_sample), range_(config.clip_sample_range) {}
 
 Prediction Denoiser::from_alpha_sigma(const at::Tensor& out, const at::Tensor& x, float alpha, float sigma) const {
   switch (type_) {  // the x0 expressions are x0_from_alpha_sigma's

@@ -70,8 +70,8 @@ void apply_load_options(torch::jit::Module& module, const LoadOptions& load, con
     module = torch::jit::freeze(module);
     torch::jit::optimize_for_inference(module);
   } catch (const std::exception& e) {
-    throw RuntimeError(fmt::format("cannot freeze {} '{}' (--freeze): {}; run without --freeze", role, path,
-                                   one_line(e)));
+    throw RuntimeError(
+        fmt::format("cannot freeze {} '{}' (--freeze): {}; run without --freeze", role, path, one_line(e)));
   }
 }
 
@@ -134,7 +134,8 @@ ScriptModel::ScriptModel(const std::string& path, ModelRole model_role, std::vec
   for (const auto& b : impl_->module.buffers()) param_bytes_ += b.numel() * b.element_size();
   apply_load_options(impl_->module, load, role, path);
   std::string manifest = extra["diffbench.json"];
-  if (manifest.empty() && model_role == ModelRole::unet) {  // a manifest beside the file: DIR/diffbench.json for DIR/unet.pt
+  if (manifest.empty() &&
+      model_role == ModelRole::unet) {  // a manifest beside the file: DIR/diffbench.json for DIR/unet.pt
     const size_t slash = path.rfind('/');
     std::ifstream beside((slash == std::string::npos ? std::string(".") : path.substr(0, slash)) + "/diffbench.json");
     manifest.assign(std::istreambuf_iterator<char>(beside), std::istreambuf_iterator<char>());
@@ -170,9 +171,7 @@ at::Tensor ScriptModel::forward(const std::vector<at::Tensor>& inputs) const {
                   role_name(role_), path_, result.tagKind()));
 }
 
-std::string ScriptModel::graph_text() const {
-  return impl_->module.get_method("forward").graph()->toString();
-}
+std::string ScriptModel::graph_text() const { return impl_->module.get_method("forward").graph()->toString(); }
 
 std::vector<at::Tensor> ScriptModel::parameters() const {
   std::vector<at::Tensor> out;

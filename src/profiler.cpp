@@ -117,8 +117,14 @@ std::string OpProfiler::chrome_trace() const {
   nlohmann::json events = nlohmann::json::array();
   for (const Event& e : r.events) {
     const int tid = tids.emplace(e.thread, static_cast<int>(tids.size())).first->second;
-    events.push_back({{"name", e.name}, {"cat", "op"}, {"ph", "X"}, {"ts", e.start_us}, {"dur", e.duration_us},
-                      {"pid", 0}, {"tid", tid}, {"args", {{"depth", e.depth}}}});
+    events.push_back({{"name", e.name},
+                      {"cat", "op"},
+                      {"ph", "X"},
+                      {"ts", e.start_us},
+                      {"dur", e.duration_us},
+                      {"pid", 0},
+                      {"tid", tid},
+                      {"args", {{"depth", e.depth}}}});
   }
   return nlohmann::json{{"traceEvents", events}, {"displayTimeUnit", "ms"}}.dump() + "\n";
 }

@@ -38,14 +38,10 @@ Cells cells(const Ablation& a, const AblationRow& r) {
   const bool base = &r == &a.rows.front();
   if (r.status != RunStatus::ok) return {r.config.label, "-", "-", "-", "-", "-", "-", r.verdict + ": " + r.error};
   const bool device = a.rows.front().device_peak_bytes > 0;
-  return {r.config.label,
-          time_text(r.time_per_image_s),
-          speedup_text(r, base),
-          mib(device ? r.device_peak_bytes : r.peak_rss_bytes),
-          mib(r.run_memory_bytes),
-          fmt::format("{:.2f}x", r.memory_ratio),
-          drift_text(r, base),
-          r.verdict};
+  return {r.config.label,          time_text(r.time_per_image_s),
+          speedup_text(r, base),   mib(device ? r.device_peak_bytes : r.peak_rss_bytes),
+          mib(r.run_memory_bytes), fmt::format("{:.2f}x", r.memory_ratio),
+          drift_text(r, base),     r.verdict};
 }
 
 // "baseline 13.1 ms -> all 6.0 ms (2.2x) -> all + lcm:4 1.2 ms (11x)": the lecture's "combined impact",
@@ -57,7 +53,8 @@ std::string combined_line(const Ablation& a) {
     if (r.status == RunStatus::ok && (r.config.few_step || r.config.label == "all")) rungs.push_back(&r);
   }
   if (rungs.empty() && a.rows.size() == 2 && a.rows[1].status == RunStatus::ok) rungs.push_back(&a.rows[1]);
-  std::string line = "combined impact: " + a.rows.front().config.label + " " + time_text(a.rows.front().time_per_image_s);
+  std::string line =
+      "combined impact: " + a.rows.front().config.label + " " + time_text(a.rows.front().time_per_image_s);
   for (const AblationRow* r : rungs) {
     line += fmt::format(" -> {} {} ({:.1f}x)", r->config.label, time_text(r->time_per_image_s), r->speedup.estimate);
   }
@@ -87,12 +84,13 @@ std::string ablation_console(const Ablation& a) {
 
 std::string ablation_markdown(const Ablation& a) {
   std::string out =
-      "| Configuration | Time / image | Speed-up [95% CI] | Peak memory | Run memory | vs base | Drift (PSNR) | Verdict |\n"
+      "| Configuration | Time / image | Speed-up [95% CI] | Peak memory | Run memory | vs base | Drift (PSNR) | "
+      "Verdict |\n"
       "|---|---:|---:|---:|---:|---:|---:|---|\n";
   for (const AblationRow& r : a.rows) {
     const Cells c = cells(a, r);
-    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", c.label, c.time, c.speedup, c.peak,
-                       c.run_memory, c.ratio, c.drift, c.verdict);
+    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", c.label, c.time, c.speedup, c.peak, c.run_memory,
+                       c.ratio, c.drift, c.verdict);
   }
   return out + "\n" + combined_line(a);
 }
@@ -103,7 +101,7 @@ std::string ablation_csv(const Ablation& a) {
       "run_memory_bytes,device_peak_bytes,memory_ratio,drift_psnr_db,drift_on,verdict\n";
   for (const AblationRow& r : a.rows) {
     const std::string drift = r.drift_psnr_db && std::isfinite(*r.drift_psnr_db) ? fmt::format("{}", *r.drift_psnr_db)
-                              : r.drift_psnr_db && std::isinf(*r.drift_psnr_db) ? "inf"
+                              : r.drift_psnr_db && std::isinf(*r.drift_psnr_db)  ? "inf"
                                                                                  : "";
     out += fmt::format("\"{}\",\"{}\",{},{},{},{},{},{},{},{},{},{},{},{},{},\"{}\"\n", r.config.label,
                        fmt::join(r.config.toggles, " "), r.config.sampler, r.config.steps, status_name(r.status),
@@ -131,14 +129,16 @@ nlohmann::json ablation_json(const Ablation& a) {
                     {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
                     {"time_per_image_s", r.time_per_image_s},
                     {"per_image_s", r.per_image_s},
-                    {"speedup", {{"estimate", r.speedup.estimate},
-                                 {"low", r.speedup.low},
-                                 {"high", r.speedup.high},
-                                 {"level", r.speedup.level}}},
-                    {"memory", {{"peak_rss_bytes", r.peak_rss_bytes},
-                                {"run_memory_bytes", r.run_memory_bytes},
-                                {"device_peak_bytes", r.device_peak_bytes},
-                                {"ratio", r.memory_ratio}}},
+                    {"speedup",
+                     {{"estimate", r.speedup.estimate},
+                      {"low", r.speedup.low},
+                      {"high", r.speedup.high},
+                      {"level", r.speedup.level}}},
+                    {"memory",
+                     {{"peak_rss_bytes", r.peak_rss_bytes},
+                      {"run_memory_bytes", r.run_memory_bytes},
+                      {"device_peak_bytes", r.device_peak_bytes},
+                      {"ratio", r.memory_ratio}}},
                     {"drift", drift},
                     {"verdict", r.verdict}});
   }

@@ -71,8 +71,8 @@ nlohmann::json optimisations_json(const Session& session) {
                                                              {"overlap", session.vae_tiling->overlap}}
                                             : nlohmann::json(nullptr)},
           {"cuda_graphs", session.cuda_graphs},
-          {"interop_threads", session.interop_threads > 0 ? nlohmann::json(session.interop_threads)
-                                                          : nlohmann::json(nullptr)}};
+          {"interop_threads",
+           session.interop_threads > 0 ? nlohmann::json(session.interop_threads) : nlohmann::json(nullptr)}};
 }
 
 nlohmann::json run_config_json(const RunSpec& spec, const Session& session) {

@@ -70,13 +70,11 @@ const Field kFields[] = {
      }},
     {"rescale_betas_zero_snr",
      [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.rescale_betas_zero_snr = as_bool(o, k, v); }},
-    {"timestep_spacing",
-     [](SchedulerConfig& c, auto& o, auto& k, auto& v) {
-       c.timestep_spacing = parse_timestep_spacing(as_string(o, k, v));
-     }},
+    {"timestep_spacing", [](SchedulerConfig& c, auto& o, auto& k,
+                            auto& v) { c.timestep_spacing = parse_timestep_spacing(as_string(o, k, v)); }},
     {"steps_offset", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.steps_offset = as_int(o, k, v); }},
-    {"prediction_type",
-     [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.prediction_type = parse_prediction_type(as_string(o, k, v)); }},
+    {"prediction_type", [](SchedulerConfig& c, auto& o, auto& k,
+                           auto& v) { c.prediction_type = parse_prediction_type(as_string(o, k, v)); }},
     {"clip_sample", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.clip_sample = as_bool(o, k, v); }},
     {"clip_sample_range",
      [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.clip_sample_range = as_number(o, k, v); }},
@@ -152,7 +150,9 @@ constexpr std::array<const char*, 3> kPredictionTypes = {"epsilon", "v_predictio
 const char* name_of(BetaSchedule v) { return kBetaSchedules[static_cast<size_t>(v)]; }
 const char* name_of(TimestepSpacing v) { return kSpacings[static_cast<size_t>(v)]; }
 const char* name_of(PredictionType v) { return kPredictionTypes[static_cast<size_t>(v)]; }
-BetaSchedule parse_beta_schedule(const std::string& t) { return parse_name<BetaSchedule>("beta schedule", t, kBetaSchedules); }
+BetaSchedule parse_beta_schedule(const std::string& t) {
+  return parse_name<BetaSchedule>("beta schedule", t, kBetaSchedules);
+}
 TimestepSpacing parse_timestep_spacing(const std::string& t) {
   return parse_name<TimestepSpacing>("timestep spacing", t, kSpacings);
 }

@@ -71,7 +71,7 @@ std::pair<int, int> parse_shard(const std::string& text) {
 }
 
 const std::vector<std::string>& ignorable_key_groups() {
-  static const std::vector<std::string> groups = {"model",  "cond",  "dtype", "device",
+  static const std::vector<std::string> groups = {"model",   "cond",  "dtype", "device",
                                                   "threads", "shape", "steps", "optimisations"};
   return groups;
 }

@@ -11,8 +11,8 @@ const std::string kTinyVae = "--vae " + kModels + "vae_tiny.pt ";
 
 TEST(OptimisationFlags, EachIsRecordedInTheRunConfig) {
   const std::string dir = scratch_dir("optflags");
-  CliResult r = run_cli(kTiny + kTinyVae + "--sampler ddim --steps 2 --freeze --channels-last --vae-tiling 8:2 --json " +
-                        dir + "/r.json");
+  CliResult r = run_cli(kTiny + kTinyVae +
+                        "--sampler ddim --steps 2 --freeze --channels-last --vae-tiling 8:2 --json " + dir + "/r.json");
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(slurp(dir + "/r.json"));
   const auto& opt = j["runs"][0]["config"]["optimisations"];
@@ -22,7 +22,8 @@ TEST(OptimisationFlags, EachIsRecordedInTheRunConfig) {
   EXPECT_EQ(opt["vae_tiling"]["overlap"], 2);
   EXPECT_EQ(opt["cuda_graphs"], false);
   EXPECT_TRUE(opt["interop_threads"].is_null());
-  EXPECT_GE(j["runs"][0]["memory"]["peak_rss_bytes"].get<int64_t>(), j["runs"][0]["memory"]["rss_start_bytes"].get<int64_t>());
+  EXPECT_GE(j["runs"][0]["memory"]["peak_rss_bytes"].get<int64_t>(),
+            j["runs"][0]["memory"]["rss_start_bytes"].get<int64_t>());
 }
 
 TEST(OptimisationFlags, ImpossibleOnesAreOneLineUsageErrors) {
@@ -58,7 +59,8 @@ TEST(Profile, WritesAChromeTraceAndTheTopOperatorsInTheTableAndJson) {
   EXPECT_LE(profile["top_ops"].size(), 10u);
   EXPECT_EQ(j["runs"][0]["repeats"].size(), 1u);  // the profiled repeat is not counted
   bool convolution = false;
-  for (const auto& op : profile["top_ops"]) convolution = convolution || op["name"].get<std::string>().find("conv") != std::string::npos;
+  for (const auto& op : profile["top_ops"])
+    convolution = convolution || op["name"].get<std::string>().find("conv") != std::string::npos;
   EXPECT_TRUE(convolution) << profile.dump();
 }
 
@@ -66,8 +68,8 @@ TEST(Ablate, TableJsonMarkdownAndCsvFromARealRun) {
   const std::string dir = scratch_dir("ablate");
   CliResult r = run_cli("ablate --unet " + kModels + "tiny.pt " + kTinyVae +
                         "--threads 1 --warmup 0 --repeat 3 --sampler ddim --steps 3 --fast ddim:1 "
-                        "--toggles freeze,channels-last,vae-tiling=8:2 --json " + dir + "/a.json --markdown " + dir +
-                        "/a.md --csv " + dir + "/a.csv");
+                        "--toggles freeze,channels-last,vae-tiling=8:2 --json " +
+                        dir + "/a.json --markdown " + dir + "/a.md --csv " + dir + "/a.csv");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("combined impact: baseline"), std::string::npos) << r.out;
   const auto j = nlohmann::json::parse(slurp(dir + "/a.json"));
@@ -115,8 +117,10 @@ TEST(Ablate, BadTogglesAndOptionsAreUsageErrorsBeforeAnyWork) {
 TEST(Ablate, AConfigurationThatCannotRunIsARowWithItsErrorAndTheRestIsKept) {
   const std::string dir = scratch_dir("ablate_fail");
   // tiny.pt has no VAE: the tiling toggle cannot run, the freeze row still is measured.
-  CliResult r = run_cli("ablate --unet " + kModels + "tiny.pt --threads 1 --warmup 0 --repeat 2 --steps 2 "
-                        "--fast none --toggles freeze,vae-tiling=4 --json " + dir + "/a.json");
+  CliResult r = run_cli("ablate --unet " + kModels +
+                        "tiny.pt --threads 1 --warmup 0 --repeat 2 --steps 2 "
+                        "--fast none --toggles freeze,vae-tiling=4 --json " +
+                        dir + "/a.json");
   EXPECT_EQ(r.code, 1) << r.err;
   EXPECT_NE(r.err.find("error: vae-tiling=4:1: --vae-tiling needs a VAE"), std::string::npos) << r.err;
   const auto j = nlohmann::json::parse(slurp(dir + "/a.json"));

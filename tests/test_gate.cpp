@@ -179,8 +179,11 @@ TEST(Gate, CellIdentityCoversModelConditioningDeviceDtypeThreads) {
 }
 
 TEST(Gate, AReportFromBeforeTheOptimisationFlagsMatchesARunWithNone) {
-  const nlohmann::json none = {{"freeze", false},      {"channels_last", false}, {"vae_tiling", nullptr},
-                               {"cuda_graphs", false}, {"interop_threads", nullptr}};
+  const nlohmann::json none = {{"freeze", false},
+                               {"channels_last", false},
+                               {"vae_tiling", nullptr},
+                               {"cuda_graphs", false},
+                               {"interop_threads", nullptr}};
   nlohmann::json old = {{"sampler", "ddim"}, {"steps", 5}, {"unet_sha256", "aa"}, {"threads", 2}};
   nlohmann::json plain = old, frozen = old;
   plain["optimisations"] = none;

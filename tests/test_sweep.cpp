@@ -23,7 +23,6 @@ std::set<std::string> cell_keys(const std::string& path) {
   return keys;
 }
 
-
 // A synthetic report whose total_s samples are given.
 nlohmann::json synthetic(const std::vector<std::vector<double>>& totals, int threads = 2) {
   nlohmann::json runs = nlohmann::json::array();
@@ -173,7 +172,8 @@ TEST(Sweep, PlotDrawsAnImageFromARealSweep) {
 
 TEST(Sweep, SpeedUpAgainstTheOneDdpmCellAndNoneWhenThereAreSeveral) {
   std::string dir = scratch_dir("sweep_speedup");
-  CliResult r = run_cli(kSweep + "--sampler ddpm,ddim --steps 4 --jsonl " + dir + "/a.jsonl --markdown " + dir + "/a.md");
+  CliResult r =
+      run_cli(kSweep + "--sampler ddpm,ddim --steps 4 --jsonl " + dir + "/a.jsonl --markdown " + dir + "/a.md");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(slurp(dir + "/a.md").find("Speed-up"), std::string::npos) << slurp(dir + "/a.md");
   EXPECT_NE(slurp(dir + "/a.md").find("| ddpm | 4 |"), std::string::npos);

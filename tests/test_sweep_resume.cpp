@@ -17,7 +17,6 @@ using namespace diffbench::testing;
 
 namespace {
 
-
 bool exists(const std::string& path) {
   struct stat st {};
   return stat(path.c_str(), &st) == 0;
@@ -152,8 +151,10 @@ TEST(SweepResume, MergeRefusesShardsOfAnotherGridOrVersionUnlessForced) {
   std::string dir = scratch_dir("sweep_versions");
   const std::string grid = "--sampler ddim --steps 2,3 ";
   for (int i : {0, 1}) {
-    ASSERT_EQ(run_cli(kSweep + grid + "--shard " + std::to_string(i) + "/2 --jsonl " + dir + "/s" +
-                      std::to_string(i) + ".jsonl").code, 0);
+    ASSERT_EQ(run_cli(kSweep + grid + "--shard " + std::to_string(i) + "/2 --jsonl " + dir + "/s" + std::to_string(i) +
+                      ".jsonl")
+                  .code,
+              0);
   }
   const std::string inputs = dir + "/s0.jsonl " + dir + "/s1.jsonl -o " + dir + "/m.json";
   ASSERT_EQ(run_cli("merge " + inputs).code, 0);
@@ -173,8 +174,10 @@ TEST(SweepResume, ShardsOfAGridOnSeveralModelsMerge) {
   std::string dir = scratch_dir("sweep_models");
   const std::string grid = "--sampler ddim,euler --steps 2 --model-for euler=" + kModels + "gaussian.pt ";
   for (int i : {0, 1}) {
-    ASSERT_EQ(run_cli(kSweep + grid + "--shard " + std::to_string(i) + "/2 --jsonl " + dir + "/s" +
-                      std::to_string(i) + ".jsonl").code, 0);
+    ASSERT_EQ(run_cli(kSweep + grid + "--shard " + std::to_string(i) + "/2 --jsonl " + dir + "/s" + std::to_string(i) +
+                      ".jsonl")
+                  .code,
+              0);
   }
   CliResult merged = run_cli("merge " + dir + "/s0.jsonl " + dir + "/s1.jsonl -o " + dir + "/m.json");
   ASSERT_EQ(merged.code, 0) << merged.err;

@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
     std::vector<double> totals;
     for (const auto& repeat : result.repeats) totals.push_back(repeat.total_s);
     std::printf("%s, %d steps: %s, median %.2f ms per run over %zu repeats\n", spec.sampler.c_str(),
-                result.plan.steps(), diffbench::status_name(result.status), 1e3 * diffbench::median(totals), totals.size());
+                result.plan.steps(), diffbench::status_name(result.status), 1e3 * diffbench::median(totals),
+                totals.size());
     return result.status == diffbench::RunStatus::ok ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -63,8 +63,8 @@ class ScriptModel : public Model {
  public:
   /// Load `path` for `role` on `device` in `dtype`, then apply `load`; RuntimeError
   /// on any problem. `allowed_arities` lists the accepted numbers of forward arguments (without self).
-  ScriptModel(const std::string& path, ModelRole role, std::vector<int> allowed_arities,
-              const c10::Device& device, c10::ScalarType dtype, const LoadOptions& load = {});
+  ScriptModel(const std::string& path, ModelRole role, std::vector<int> allowed_arities, const c10::Device& device,
+              c10::ScalarType dtype, const LoadOptions& load = {});
   ~ScriptModel() override;
 
   /// Call forward; a tuple result yields its first element. RuntimeError names the model on failure.

@@ -32,8 +32,10 @@ std::vector<std::string> default_toggles(const RunOptions& o, const Session& s, 
   std::vector<std::string> t;
   if (!o.freeze) t.push_back("freeze");
   if (o.dtype.empty() || o.dtype == "fp32") {
-    if (s.device.is_cuda()) t.push_back("fp16");
-    else if (cpu_has_bf16()) t.push_back("bf16");
+    if (s.device.is_cuda())
+      t.push_back("fp16");
+    else if (cpu_has_bf16())
+      t.push_back("bf16");
   }
   if (!o.channels_last) t.push_back("channels-last");
   if (s.device.is_cuda() && !o.cuda_graphs) t.push_back("cuda-graphs");
@@ -76,8 +78,8 @@ Measured measure_config(const RunOptions& o, const RunOptions& shown, const Abla
   m.row.config.sampler = spec.sampler;
   m.row.config.steps = spec.steps;
   if (c.few_step) {
-    m.row.config.label = fmt::format("{} + {}:{}", c.toggles.size() > 1 ? "all" : c.toggles.front(), spec.sampler,
-                                     spec.steps);
+    m.row.config.label =
+        fmt::format("{} + {}:{}", c.toggles.size() > 1 ? "all" : c.toggles.front(), spec.sampler, spec.steps);
   }
   if (!shown.quiet) {
     std::fprintf(stderr, "measuring %s (%s %d steps)...\n", m.row.config.label.c_str(), spec.sampler.c_str(),
@@ -115,7 +117,8 @@ int finish_and_report(const AblateOptions& a, Ablation& ablation, const std::vec
   std::vector<RunResult> results;
   for (const Measured& m : done) {
     AblationRow row = m.row;
-    if (&m != &done.front() && row.status == RunStatus::ok) row.drift_psnr_db = output_drift_db(m.result, base, &row.drift_on);
+    if (&m != &done.front() && row.status == RunStatus::ok)
+      row.drift_psnr_db = output_drift_db(m.result, base, &row.drift_on);
     ablation.rows.push_back(row);
     if (!m.run_json.is_null()) runs.push_back(m.run_json);
     results.push_back(m.result);
@@ -125,7 +128,8 @@ int finish_and_report(const AblateOptions& a, Ablation& ablation, const std::vec
   const bool stdout_taken = o.json == "-" || o.csv == "-" || o.markdown == "-";
   if (!o.quiet) {
     const AblationRow& b = ablation.rows.front();
-    std::fprintf(stdout_taken ? stderr : stdout, "optimisation ladder: %s %d steps, shape %s, %s; %d counted repeats each\n%s",
+    std::fprintf(stdout_taken ? stderr : stdout,
+                 "optimisation ladder: %s %d steps, shape %s, %s; %d counted repeats each\n%s",
                  b.config.sampler.c_str(), b.config.steps, fmt::format("{}", fmt::join(base.spec.shape, "x")).c_str(),
                  ablation.device.c_str(), o.repeat, ablation_console(ablation).c_str());
   }
@@ -144,7 +148,8 @@ int finish_and_report(const AblateOptions& a, Ablation& ablation, const std::vec
       errors.push_back(e.what());
     }
   }
-  if (!errors.empty()) throw RuntimeError(errors.front() + (o.quiet ? "" : " (the measured results are in the table above)"));
+  if (!errors.empty())
+    throw RuntimeError(errors.front() + (o.quiet ? "" : " (the measured results are in the table above)"));
   return exit_code(results, "finished configurations were written");
 }
 
@@ -155,7 +160,8 @@ void check_ablate_options(const AblateOptions& a) {
   if (!o.sampler.empty()) find_sampler(o.sampler);
   if (o.steps && *o.steps < 1) throw UsageError(fmt::format("--steps must be at least 1, got {}", *o.steps));
   check_common_options(o);
-  if (o.vary_seed) throw UsageError("ablate compares each output with the baseline's from the same seed; drop --vary-seed");
+  if (o.vary_seed)
+    throw UsageError("ablate compares each output with the baseline's from the same seed; drop --vary-seed");
   if (o.repeat < 2) throw UsageError("ablate needs --repeat 2 or more (a speed-up interval needs figures to spread)");
   if (!(a.max_drift_db > 0)) throw UsageError("--max-drift-db must be positive (a PSNR in dB, e.g. 40)");
   if (!a.toggles.empty()) parse_toggles(a.toggles);
@@ -185,7 +191,8 @@ int run_ablate(const AblateOptions& a) {
   g_verbose = a.run.verbose;
   check_ablate_options(a);
   const RunOptions& o = a.run;
-  const std::vector<int64_t> shape = o.shape.empty() ? std::vector<int64_t>{} : parse_dims(o.shape, "--shape", 4, "B,C,H,W");
+  const std::vector<int64_t> shape =
+      o.shape.empty() ? std::vector<int64_t>{} : parse_dims(o.shape, "--shape", 4, "B,C,H,W");
 
   Ablation ablation;
   ablation.max_drift_db = a.max_drift_db;
@@ -203,7 +210,8 @@ int run_ablate(const AblateOptions& a) {
     const Session& s = probe.session_for(spec);
     ablation.device = fmt::format("{}, {} threads", s.device.str(), s.threads);
     if (toggles.empty()) toggles = default_toggles(o, s, spec);
-    if (a.fast.empty() && o.unet.empty() && o.model_dir.empty() && s.sampler_models.count("lcm")) fast = FastSampler{"lcm", 0, ""};
+    if (a.fast.empty() && o.unet.empty() && o.model_dir.empty() && s.sampler_models.count("lcm"))
+      fast = FastSampler{"lcm", 0, ""};
   }
   if (toggles.empty()) throw UsageError("no toggle applies here (the baseline already has them all); give --toggles");
   const std::vector<AblationConfig> plan = ablation_plan(toggles, fast);

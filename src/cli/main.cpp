@@ -61,7 +61,8 @@ struct Commands {
   cli::AbOptions ab;
   cli::AblateOptions ablate;
   std::string help_topic, shell;
-  CLI::App *list_app, *schedule_app, *sweep_app, *merge_app, *compare_app, *ab_app, *ablate_app, *help_app, *completion_app;
+  CLI::App *list_app, *schedule_app, *sweep_app, *merge_app, *compare_app, *ab_app, *ablate_app, *help_app,
+      *completion_app;
 };
 
 void define_commands(CLI::App& app, Commands& c) {

@@ -100,12 +100,14 @@ SchedulerConfig ModelPool::config_for(Slot& s, std::vector<std::string>* warning
 // exist: refused, saying which flag or file to change.
 void ModelPool::check_against_model(const Slot& s, const SchedulerConfig& c) const {
   const nlohmann::json& meta = s.session.unet->metadata();
-  const std::string given = o_.config.config_file.empty() ? "--prediction-type" : "--config '" + o_.config.config_file + "'";
+  const std::string given =
+      o_.config.config_file.empty() ? "--prediction-type" : "--config '" + o_.config.config_file + "'";
   if (meta.contains("prediction_type") && meta["prediction_type"].is_string() &&
       meta["prediction_type"].get<std::string>() != name_of(c.prediction_type)) {
-    throw UsageError(fmt::format("'{}' predicts {} (its manifest), but {} says prediction_type {}: drop it, or give "
-                                 "a config that matches the model",
-                                 s.path, meta["prediction_type"].get<std::string>(), given, name_of(c.prediction_type)));
+    throw UsageError(
+        fmt::format("'{}' predicts {} (its manifest), but {} says prediction_type {}: drop it, or give "
+                    "a config that matches the model",
+                    s.path, meta["prediction_type"].get<std::string>(), given, name_of(c.prediction_type)));
   }
   if (!s.session.manifest_config.empty()) {
     std::vector<std::string> ignored;  // said when the model's own config was built
@@ -114,9 +116,10 @@ void ModelPool::check_against_model(const Slot& s, const SchedulerConfig& c) con
     if (model.num_train_timesteps != c.num_train_timesteps) {
       const std::string what =
           o_.config.config_file.empty() ? "--num-train-timesteps" : "--config '" + o_.config.config_file + "'";
-      throw UsageError(fmt::format("'{}' was trained on {} timesteps (its scheduler config), but {} has "
-                                   "num_train_timesteps {}: use the model's config, or one with the same schedule",
-                                   s.path, model.num_train_timesteps, what, c.num_train_timesteps));
+      throw UsageError(
+          fmt::format("'{}' was trained on {} timesteps (its scheduler config), but {} has "
+                      "num_train_timesteps {}: use the model's config, or one with the same schedule",
+                      s.path, model.num_train_timesteps, what, c.num_train_timesteps));
     }
   }
 }
@@ -139,9 +142,10 @@ RunSpec ModelPool::spec(const std::string& sampler, int steps, const std::vector
   spec.model_name = file_name(s.path);
   const auto& own_shape = m.unet->sample_shape();
   if (own_shape && own_shape->size() == 4 && spec.shape.size() == 4 && spec.shape[1] != (*own_shape)[1]) {
-    throw UsageError(fmt::format("'{}' takes latents with {} channels (its manifest's sample_shape), but --shape gives "
-                                 "{}: keep C = {}",
-                                 s.path, (*own_shape)[1], spec.shape[1], (*own_shape)[1]));
+    throw UsageError(
+        fmt::format("'{}' takes latents with {} channels (its manifest's sample_shape), but --shape gives "
+                    "{}: keep C = {}",
+                    s.path, (*own_shape)[1], spec.shape[1], (*own_shape)[1]));
   }
   if (!taken.empty() && !s.noted) {  // once per model, on stderr and in the JSON context
     s.noted = true;

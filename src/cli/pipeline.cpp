@@ -34,8 +34,8 @@ RunResult Measurer::measure(const RunSpec& spec, const ProgressFn& progress, con
     const RunResult profiled = run(session_, once);
     profiler.stop();
     write_output(profile_to, profiler.chrome_trace());
-    result.profile = ProfileResult{profile_to, profiled.repeats.empty() ? 0.0 : profiled.repeats.front().total_s,
-                                   profiler.top(10)};
+    result.profile =
+        ProfileResult{profile_to, profiled.repeats.empty() ? 0.0 : profiled.repeats.front().total_s, profiler.top(10)};
   }
   return result;
 }

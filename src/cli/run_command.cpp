@@ -59,9 +59,9 @@ void note_models(const RunOptions& o, const ModelPool& models, const std::vector
     if (path != main) others.push_back(fmt::format("{} on {}", spec.sampler, path));
   }
   if (others.empty()) return;
-  std::fprintf(stderr, "note: %s; the rest on %s (%s)\n", fmt::format("{}", fmt::join(others, ", ")).c_str(),
-               main.c_str(), o.model_for.empty() ? "the default model's manifest names its students; --model-for overrides"
-                                                 : "--model-for");
+  std::fprintf(
+      stderr, "note: %s; the rest on %s (%s)\n", fmt::format("{}", fmt::join(others, ", ")).c_str(), main.c_str(),
+      o.model_for.empty() ? "the default model's manifest names its students; --model-for overrides" : "--model-for");
 }
 
 }  // namespace

@@ -31,7 +31,8 @@ void read_distillation(const nlohmann::json& meta, const std::string& dir, Sessi
   if (meta.contains("sampler_models") && meta["sampler_models"].is_object()) {
     for (const auto& [sampler, file] : meta["sampler_models"].items()) {
       find_sampler(sampler);
-      if (!file.is_string()) throw UsageError(fmt::format("{}: sampler_models.{} must be a file name", origin, sampler));
+      if (!file.is_string())
+        throw UsageError(fmt::format("{}: sampler_models.{} must be a file name", origin, sampler));
       session.sampler_models[sampler] = dir + "/" + file.get<std::string>();
     }
   }
@@ -80,8 +81,8 @@ QualityRunner::QualityRunner(const RunOptions& o, const Session& session) : samp
         "manifest that names them); docs/quality.md says how to make both");
   }
   if (!session.vae) throw UsageError("--quality fd needs --vae (images are decoded latents)");
-  features_ =
-      std::make_unique<ScriptModel>(m.feature_model, ModelRole::features, std::vector<int>{1}, session.device, at::kFloat);
+  features_ = std::make_unique<ScriptModel>(m.feature_model, ModelRole::features, std::vector<int>{1}, session.device,
+                                            at::kFloat);
   stats_ = load_reference_stats(m.reference_stats);
   std::string sha = sha256_file(m.feature_model);
   if (!stats_->feature_model_sha256.empty() && stats_->feature_model_sha256 != sha) {

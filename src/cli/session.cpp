@@ -28,9 +28,10 @@ namespace {
 void check_cond_width(const Session& session, const at::Tensor& t, const char* flag, const std::string& path) {
   auto expected = session.unet->cond_shape();
   if (expected && expected->size() == 3 && t.size(2) != (*expected)[2]) {
-    throw UsageError(fmt::format("{} '{}' is {} wide, but '{}' takes encoder_hidden_states {} wide (its manifest's "
-                                 "cond_shape): embed the prompt with this model's text encoder",
-                                 flag, path, t.size(2), session.unet->path(), (*expected)[2]));
+    throw UsageError(
+        fmt::format("{} '{}' is {} wide, but '{}' takes encoder_hidden_states {} wide (its manifest's "
+                    "cond_shape): embed the prompt with this model's text encoder",
+                    flag, path, t.size(2), session.unet->path(), (*expected)[2]));
   }
 }
 
@@ -77,9 +78,10 @@ void set_interop_threads(int n) {
   try {
     at::set_num_interop_threads(n);
   } catch (const std::exception&) {
-    throw UsageError(fmt::format("--interop-threads {}: LibTorch sets inter-op threads once per process, and they "
-                                 "are already {}; give the same value to every run of one process",
-                                 n, at::get_num_interop_threads()));
+    throw UsageError(
+        fmt::format("--interop-threads {}: LibTorch sets inter-op threads once per process, and they "
+                    "are already {}; give the same value to every run of one process",
+                    n, at::get_num_interop_threads()));
   }
 }
 
@@ -151,9 +153,11 @@ void check_common_options(const RunOptions& o) {
   if (!o.json.empty()) check_writable(o.json, "--json");
   if (!o.csv.empty()) check_writable(o.csv, "--csv");
   if (!o.markdown.empty()) check_writable(o.markdown, "--markdown");
-  check_distinct_outputs(
-      {{"--json", o.json}, {"--csv", o.csv}, {"--markdown", o.markdown}, {"--save-latents", o.save_latents},
-       {"--profile", o.profile}});
+  check_distinct_outputs({{"--json", o.json},
+                          {"--csv", o.csv},
+                          {"--markdown", o.markdown},
+                          {"--save-latents", o.save_latents},
+                          {"--profile", o.profile}});
   if (o.profile == "-") throw UsageError("--profile needs a file name (the trace is large); e.g. --profile trace.json");
   parse_seed(o.seed);
   if (o.time_unit != "auto" && o.time_unit != "s" && o.time_unit != "ms" && o.time_unit != "us") {
@@ -161,8 +165,7 @@ void check_common_options(const RunOptions& o) {
   }
   if (!o.reference.empty()) parse_reference(o.reference);
   if (o.threads < 0) throw UsageError(fmt::format("--threads must be >= 1, got {}", o.threads));
-  if (o.interop_threads < 0)
-    throw UsageError(fmt::format("--interop-threads must be >= 1, got {}", o.interop_threads));
+  if (o.interop_threads < 0) throw UsageError(fmt::format("--interop-threads must be >= 1, got {}", o.interop_threads));
   if (!o.vae_tiling.empty()) parse_vae_tiling(o.vae_tiling);
   if (o.vae_scaling_factor && !(*o.vae_scaling_factor > 0)) throw UsageError("--vae-scaling-factor must be > 0");
   if (!o.quality.empty() && o.quality != "fd") {
@@ -187,16 +190,15 @@ Session open_session(const RunOptions& o) {
   session.load = {o.freeze, o.channels_last};
   double start = now_s();
   std::string unet_path = o.unet.empty() ? default_model_path() : o.unet;
-  session.unet =
-      std::make_unique<ScriptModel>(unet_path, ModelRole::unet, std::vector<int>{2, 3}, session.device, session.dtype,
-                                    session.load);
+  session.unet = std::make_unique<ScriptModel>(unet_path, ModelRole::unet, std::vector<int>{2, 3}, session.device,
+                                               session.dtype, session.load);
   const nlohmann::json& meta = session.unet->metadata();
   if (o.dtype.empty() && meta.contains("dtype") && meta["dtype"].is_string()) {  // an exported fp16/bf16 model
     const c10::ScalarType exported = parse_dtype(meta["dtype"].get<std::string>());
     if (exported != session.dtype) {
       session.dtype = exported;
-      session.unet = std::make_unique<ScriptModel>(unet_path, ModelRole::unet, std::vector<int>{2, 3}, session.device, exported,
-                                                   session.load);
+      session.unet = std::make_unique<ScriptModel>(unet_path, ModelRole::unet, std::vector<int>{2, 3}, session.device,
+                                                   exported, session.load);
     }
     session.from_manifest.push_back("dtype=" + dtype_name(exported));
   }
@@ -205,8 +207,8 @@ Session open_session(const RunOptions& o) {
   session.vae_scaling_factor = m.vae_scaling_factor.value_or(0.18215);
   if (!m.vae.empty()) {
     start = now_s();
-    session.vae =
-        std::make_unique<ScriptModel>(m.vae, ModelRole::vae, std::vector<int>{1}, session.device, session.dtype, session.load);
+    session.vae = std::make_unique<ScriptModel>(m.vae, ModelRole::vae, std::vector<int>{1}, session.device,
+                                                session.dtype, session.load);
     session.vae_load_s = now_s() - start;
   }
   if (!o.vae_tiling.empty()) {

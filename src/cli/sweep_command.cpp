@@ -118,7 +118,8 @@ int finish_sweep(const RunOptions& o, const Session& session, const Measurer& me
                  const std::vector<RunResult>& results, bool jsonl_to_stdout) {
   // Speed-up against DDPM when the sweep has exactly one DDPM cell (the lecture's table); with
   // several (shapes, step counts) no single baseline would be right for every row.
-  const auto ddpm = std::count_if(results.begin(), results.end(), [](const RunResult& r) { return r.spec.sampler == "ddpm"; });
+  const auto ddpm =
+      std::count_if(results.begin(), results.end(), [](const RunResult& r) { return r.spec.sampler == "ddpm"; });
   report(o, session, measurer, results, summarize_runs(results, ddpm == 1 ? "ddpm" : ""),
          jsonl_to_stdout || o.csv == "-" || o.markdown == "-");
   return exit_code(results, fmt::format("{} finished cell(s) were written; --resume continues", results.size()));
@@ -142,7 +143,8 @@ void setup_sweep(CLI::App& app, SweepOptions& o) {
   app.add_option("--resume", o.resume, "skip the cells already in this result file and keep writing to it");
   app.add_option("--shard", o.shard,
                  "run only shard I of N (I/N, 0-based); cells are balanced across shards by estimated cost");
-  app.add_option("--shard-plan", o.shard_plan, "print which cells each of N shards runs and its estimated work; run nothing");
+  app.add_option("--shard-plan", o.shard_plan,
+                 "print which cells each of N shards runs and its estimated work; run nothing");
   add_common_options(app, o.run);
 }
 
@@ -272,7 +274,8 @@ int run_sweep(const SweepOptions& s) {
   std::vector<std::string> warnings, later;
   build_config(o.config, &later);  // checked before any model loads; each model's config says its warnings
   Grid g = parse_grid(s);
-  if (s.shard_plan < 0) throw UsageError(fmt::format("--shard-plan needs a number of shards >= 1, got {}", s.shard_plan));
+  if (s.shard_plan < 0)
+    throw UsageError(fmt::format("--shard-plan needs a number of shards >= 1, got {}", s.shard_plan));
   if (s.shard_plan > 0) {
     ModelPool models(o, !g.samplers.empty());
     if (g.samplers.empty()) g.samplers = models.default_samplers();

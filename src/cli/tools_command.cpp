@@ -46,8 +46,10 @@ void check_mergeable(const std::vector<Report>& reports, bool force) {
       // A sweep's grid identity holds every cell's UNet (a grid may run students beside their
       // teacher); runs outside a sweep must all be of one UNet.
       all_models.insert(run["config"].value("unet_sha256", ""));
-      if (run.contains("sweep")) grids.insert(run["sweep"].value("grid_sha256", ""));
-      else models.insert(run["config"].value("unet_sha256", ""));
+      if (run.contains("sweep"))
+        grids.insert(run["sweep"].value("grid_sha256", ""));
+      else
+        models.insert(run["config"].value("unet_sha256", ""));
     }
   }
   if (models.size() > 1)

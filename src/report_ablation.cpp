@@ -61,6 +61,21 @@ std::string combined_line(const Ablation& a) {
   return line + " per image\n";
 }
 
+// The baseline measured again at the end, and a warning when the machine drifted more than the
+// intervals can include.
+std::string baseline_again_text(const Ablation& a) {
+  if (!a.baseline_drift) return "";
+  std::string out = fmt::format("baseline measured again at the end: {} per image ({:+.1f}% against the first)\n",
+                                time_text(*a.baseline_again_s), 100 * *a.baseline_drift);
+  if (std::abs(*a.baseline_drift) > kBaselineDriftWarning) {
+    out += fmt::format(
+        "warning: the machine's speed moved {:.0f}% during the ladder, more than the intervals include; speed-ups "
+        "within that are not reliable: rerun on an idle machine, or test one toggle with diffbench ab\n",
+        100 * std::abs(*a.baseline_drift));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string ablation_console(const Ablation& a) {
@@ -73,6 +88,7 @@ std::string ablation_console(const Ablation& a) {
                        c.run_memory, c.ratio, c.drift, c.verdict);
   }
   out += combined_line(a);
+  out += baseline_again_text(a);
   out += fmt::format(
       "speed-up: baseline time / configuration time per image, Hodges-Lehmann estimate and 95% interval over the "
       "counted repeats; run memory: peak resident memory minus resident memory at the run's start (models already "
@@ -92,7 +108,7 @@ std::string ablation_markdown(const Ablation& a) {
     out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", c.label, c.time, c.speedup, c.peak, c.run_memory,
                        c.ratio, c.drift, c.verdict);
   }
-  return out + "\n" + combined_line(a);
+  return out + "\n" + combined_line(a) + baseline_again_text(a);
 }
 
 std::string ablation_csv(const Ablation& a) {
@@ -142,7 +158,9 @@ nlohmann::json ablation_json(const Ablation& a) {
                     {"drift", drift},
                     {"verdict", r.verdict}});
   }
-  return {{"max_drift_db", a.max_drift_db}, {"device", a.device}, {"rows", rows}};
+  nlohmann::json again = nullptr;
+  if (a.baseline_drift) again = {{"time_per_image_s", *a.baseline_again_s}, {"change", *a.baseline_drift}};
+  return {{"max_drift_db", a.max_drift_db}, {"device", a.device}, {"rows", rows}, {"baseline_again", again}};
 }
 
 }  // namespace diffbench

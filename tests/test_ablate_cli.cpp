@@ -81,6 +81,9 @@ TEST(Ablate, TableJsonMarkdownAndCsvFromARealRun) {
   EXPECT_EQ(rows[5]["label"], "all + ddim:1");
   EXPECT_EQ(rows[5]["steps"], 1);
   EXPECT_EQ(j["runs"].size(), 6u);
+  // The baseline measured once more at the end: the machine's own drift over the ladder.
+  EXPECT_GT(j["ablation"]["baseline_again"]["time_per_image_s"].get<double>(), 0);
+  EXPECT_NE(r.out.find("baseline measured again at the end"), std::string::npos) << r.out;
   EXPECT_EQ(j["runs"][1]["config"]["optimisations"]["freeze"], true);
   EXPECT_EQ(j["runs"][3]["config"]["optimisations"]["vae_tiling"]["tile"], 8);
   for (const auto& row : rows) {

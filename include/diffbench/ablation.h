@@ -75,7 +75,13 @@ struct Ablation {
   std::vector<AblationRow> rows;  ///< rows[0] is the baseline
   double max_drift_db = 40;  ///< PSNR below this: "changes results"
   std::string device;
+  /// The baseline measured again after the last configuration: its time per image, and its change
+  /// against the first baseline (the machine's drift over the ladder, which no interval includes).
+  std::optional<double> baseline_again_s, baseline_drift;
 };
+
+/// Above this drift of the baseline between the start and end of a ladder, the table warns.
+constexpr double kBaselineDriftWarning = 0.05;
 
 /// Fill each row's speed-up, memory ratio and verdict from the measured figures (rows[0] is the base).
 void finish_ablation(Ablation& a);

@@ -13,6 +13,7 @@
 #include "diffbench/ablation.h"
 #include "diffbench/errors.h"
 #include "diffbench/report.h"
+#include "diffbench/statistics.h"
 
 namespace diffbench::cli {
 namespace {
@@ -153,6 +154,21 @@ int finish_and_report(const AblateOptions& a, Ablation& ablation, const std::vec
   return exit_code(results, "finished configurations were written");
 }
 
+// The baseline once more, after every configuration: how far the machine itself drifted.
+void measure_baseline_again(const RunOptions& o, const AblationConfig& baseline, const std::vector<int64_t>& shape,
+                            const std::vector<Measured>& done, Ablation& ablation) {
+  if (done.size() < 2 || done.front().row.status != RunStatus::ok || done.back().result.status == RunStatus::interrupted)
+    return;
+  RunOptions ro = options_for(o, baseline);
+  ro.quiet = true;
+  AblationConfig again = baseline;
+  again.label = "baseline again";
+  const Measured m = measure_config(ro, o, again, shape);
+  if (m.row.status != RunStatus::ok || m.row.per_image_s.empty()) return;
+  ablation.baseline_again_s = median(m.row.per_image_s);
+  ablation.baseline_drift = *ablation.baseline_again_s / median(done.front().row.per_image_s) - 1;
+}
+
 void check_ablate_options(const AblateOptions& a) {
   const RunOptions& o = a.run;
   std::vector<std::string> later;
@@ -229,6 +245,7 @@ int run_ablate(const AblateOptions& a) {
     }
     if (done.back().result.status == RunStatus::interrupted) break;
   }
+  measure_baseline_again(o, plan.front(), shape, done, ablation);
   return finish_and_report(a, ablation, done);
 }
 

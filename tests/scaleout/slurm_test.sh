@@ -112,13 +112,18 @@ kill -KILL "$victim"
 echo "($SECONDS s) killed task 1's diffbench (pid $victim) after $cells_before cell(s)"
 not_running() { [[ "$(state_of 1)" != RUNNING ]]; }
 wait_for 60 "task 1 to stop" not_running
-scontrol requeue "${job}_1"
-# Slurm holds a requeued job back for a while (its begin time is set into the future); a test has
-# no reason to wait, so it may start now.
-scontrol update JobId="${job}_1" StartTime=now
-echo "requeued ${job}_1 ($SECONDS s)"
+# Requeue the task. Slurm holds a requeued job back for minutes; the test lets it start 3 s later.
+# Sooner can fail: slurmd refuses a launch whose credential dates from the second in which the
+# killed instance's credential was revoked ("Job credential revoked"). Should a launch still be
+# refused, the task is requeued again, as an operator would.
 all_done() { [[ -z "$(squeue -h -j "$job" 2>/dev/null)" ]]; }
-wait_for 180 "the job array to finish" all_done
+for attempt in 1 2 3; do
+  scontrol requeue "${job}_1"
+  scontrol update JobId="${job}_1" StartTime=now+3
+  echo "requeued ${job}_1, attempt $attempt ($SECONDS s)"
+  wait_for 180 "the job array to finish" all_done
+  grep -q "shard 1/3 done" "$dir/out/task-1.log" && break
+done
 echo "job array done ($SECONDS s)"
 for i in 0 1 2; do
   grep -q "shard $i/3 done" "$dir/out/task-$i.log" || fail "task $i did not finish its shard (see its log)"

@@ -138,19 +138,10 @@ int finish_and_report(const AblateOptions& a, Ablation& ablation, const std::vec
                               {"context", done.front().context},
                               {"ablation", ablation_json(ablation)},
                               {"runs", runs}};
-  std::vector<std::string> errors;
-  for (const Output& out : {text_output(o.json, [&] { return doc.dump(2) + "\n"; }),
-                            text_output(o.csv, [&] { return ablation_csv(ablation); }),
-                            text_output(o.markdown, [&] { return ablation_markdown(ablation); })}) {
-    if (out.path.empty()) continue;
-    try {
-      out.write(out.path);
-    } catch (const RuntimeError& e) {
-      errors.push_back(e.what());
-    }
-  }
-  if (!errors.empty())
-    throw RuntimeError(errors.front() + (o.quiet ? "" : " (the measured results are in the table above)"));
+  write_outputs({text_output(o.json, [&] { return doc.dump(2) + "\n"; }),
+                 text_output(o.csv, [&] { return ablation_csv(ablation); }),
+                 text_output(o.markdown, [&] { return ablation_markdown(ablation); })},
+                o.quiet);
   return exit_code(results, "finished configurations were written");
 }
 

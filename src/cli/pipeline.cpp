@@ -75,6 +75,10 @@ void report(const RunOptions& o, const Session& session, const Measurer& measure
   std::vector<Output> outputs = more;
   outputs.push_back(text_output(o.csv, [&] { return csv_table(rows); }));
   outputs.push_back(text_output(o.markdown, [&] { return markdown_table(rows, o.time_unit); }));
+  write_outputs(outputs, o.quiet);
+}
+
+void write_outputs(const std::vector<Output>& outputs, bool quiet) {
   std::vector<std::string> errors;
   for (const Output& out : outputs) {
     if (out.path.empty()) continue;
@@ -85,7 +89,7 @@ void report(const RunOptions& o, const Session& session, const Measurer& measure
     }
   }
   if (!errors.empty())
-    throw RuntimeError(errors.front() + (o.quiet ? "" : " (the measured results are in the table above)"));
+    throw RuntimeError(errors.front() + (quiet ? "" : " (the measured results are in the table above)"));
 }
 
 int exit_code(const std::vector<RunResult>& results, const std::string& on_interrupt) {

@@ -39,6 +39,10 @@ struct Output {
 /// An output whose content is text (written atomically, or to stdout for "-").
 Output text_output(const std::string& path, std::function<std::string()> text);
 
+/// Try every output with a path; the first that failed is thrown as RuntimeError, saying the measured
+/// results are in the table above (unless `quiet`), so a full disk loses nothing a human can read.
+void write_outputs(const std::vector<Output>& outputs, bool quiet);
+
 /// The console table (to stderr when stdout carries an output), then `more`, --csv and --markdown.
 /// Every file is tried; the first that failed is thrown as RuntimeError, saying the measured results
 /// are in the table above, so a full disk loses nothing a human can read.

@@ -28,10 +28,16 @@ bin=$(realpath -m "${DIFFBENCH:-$here/build/diffbench}")
 [[ -x "$bin" ]] || { echo "parallel_sweep.sh: error: no diffbench at '$bin'; build it or set DIFFBENCH" >&2; exit 2; }
 command -v parallel >/dev/null || { echo "parallel_sweep.sh: error: GNU parallel is missing (apt-get install parallel)" >&2; exit 2; }
 mkdir -p "$out"
+rm -f "$out"/shard-*.done  # each shard marks itself done again, a resumed one at once
 
 # -q: every word reaches the job as it is, also through ssh; each attempt resumes its shard file.
 seq 0 $((shards - 1)) | parallel -q --will-cite --workdir . --retries "${RETRIES:-2}" --halt soon,fail=1 \
   --joblog "$out/parallel.log" "${popts[@]}" \
   env DIFFBENCH="$bin" THREADS="${THREADS:-1}" "$here/scripts/sweep_shard.sh" {} "$shards" "$grid" "$out" "$@"
+# A remote job whose login has no SHELL is "run" by parallel's wrapper without running anything,
+# and reported as a success: a shard without its .done mark is an error here, not a short merge.
+for ((i = 0; i < shards; i++)); do
+  [[ -e "$out/shard-$i.done" ]] || { echo "parallel_sweep.sh: error: shard $i did not finish though parallel reported it done; see $out/parallel.log (on a remote host, is SHELL set?)" >&2; exit 1; }
+done
 "$bin" merge "$out"/shard-*.jsonl -o "$out/all.json"
 echo "parallel_sweep.sh: $shards shards merged: $out/all.json (shards: $out/shard-*.jsonl, log: $out/parallel.log)"

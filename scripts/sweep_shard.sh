@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One shard of a diffbench sweep, written to OUTDIR/shard-I.jsonl. When that file already holds
 # cells (a retried, requeued or restarted shard) it resumes it: finished cells are not measured
-# again, a cut-off last line is dropped and that cell rerun. Used by slurm_sweep.sh and
+# again, a cut-off last line is dropped and that cell rerun. When the shard is complete it writes
+# OUTDIR/shard-I.done (a shard with no cells writes only that). Used by slurm_sweep.sh and
 # parallel_sweep.sh; usable alone.
 #   scripts/sweep_shard.sh I N GRID.json OUTDIR [sweep flags]
 # DIFFBENCH names the binary (default: the build beside this script); THREADS the threads (default 1).
@@ -19,5 +20,6 @@ mkdir -p "$out"
 file="$out/shard-$index.jsonl"
 resume=()
 [[ -s "$file" ]] && resume=(--resume "$file")
-exec "$bin" sweep --grid "$grid" --threads "${THREADS:-1}" --shard "$index/$shards" --jsonl "$file" \
+"$bin" sweep --grid "$grid" --threads "${THREADS:-1}" --shard "$index/$shards" --jsonl "$file" \
   "${resume[@]}" --quiet "$@"
+touch "$out/shard-$index.done"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Scale-out with GNU parallel: scripts/parallel_sweep.sh over tests/scaleout/grid.json on two
-# "remote" hosts from an --sshloginfile, through a stand-in ssh that starts each job in another
-# directory, as a real login lands in the home directory (so only --workdir brings the job to the
-# repository and its relative paths). One shard's diffbench is SIGKILLed mid-shard; parallel
+# "remote" hosts from an --sshloginfile, through a stand-in ssh that starts each job in the home
+# directory, as a real login on a cluster with a shared filesystem does (so only --workdir brings
+# the job to the repository and its relative paths). One shard's diffbench is SIGKILLed mid-shard; parallel
 # retries it and it resumes. The merge is checked against the same grid in one process.
 #   tests/scaleout/parallel_test.sh BUILD_DIR     (run from the repository root; exit 77: skipped)
 set -euo pipefail
@@ -18,14 +18,16 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-mkdir -p "$dir/home"
 cat > "$dir/ssh" <<SSH
 #!/usr/bin/env bash
-# ssh HOST [--] COMMAND, run here but started in the "remote" login directory.
+# ssh HOST [--] COMMAND, run here but started in the login directory, as sshd starts it.
 while [[ "\$1" == -* ]]; do case "\$1" in -l|-p|-o|-i|-F) shift 2 ;; *) shift ;; esac; done
 shift  # the host
 [[ "\${1:-}" == "--" ]] && shift
-cd "$dir/home" && exec bash -c "\$*"
+# sshd sets SHELL to the login shell; GNU parallel's remote wrapper runs the job in \$SHELL (with it
+# unset, as under CI, the wrapper exits 0 having run nothing).
+export SHELL=/bin/bash
+cd "\${HOME:-/}" && exec bash -c "\$*"
 SSH
 chmod +x "$dir/ssh"
 printf '1/host-a\n1/host-b\n' > "$dir/hosts"
@@ -61,4 +63,16 @@ echo "killed shard 1 after $killed_at cell(s); the retry finished it with $now"
 id() { /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["runs"][0]["process"]["id"])'; }
 [[ "$(id <"$dir/first-cell")" == "$(id <"$shard1")" ]] || fail "the retried shard measured its first cell again"
 /usr/bin/python3 tests/scaleout/same_result.py "$dir/results/all.json" "$dir/one.jsonl"
-echo "PASS: GNU parallel over two ssh logins (one shard killed and retried) = one process"
+
+# A login without SHELL: parallel's remote wrapper runs nothing and reports success. The script
+# must say so and fail, not merge the shards that happen to be there.
+sed 's/^export SHELL=.*/unset SHELL/' "$dir/ssh" > "$dir/ssh-noshell" && chmod +x "$dir/ssh-noshell"
+set +e
+DIFFBENCH="$build/diffbench" RETRIES=0 scripts/parallel_sweep.sh "$grid" "$dir/noshell" 2 \
+  --sshloginfile "$dir/hosts" --ssh "$dir/ssh-noshell" 2>"$dir/noshell.err"
+code=$?
+set -e
+((code == 1)) || fail "a shard that ran nothing: exit $code, expected 1"
+grep -q "error: shard [01] did not finish" "$dir/noshell.err" || fail "no error for a shard that ran nothing: $(cat "$dir/noshell.err")"
+[[ ! -e "$dir/noshell/all.json" ]] || fail "shards that ran nothing were merged"
+echo "PASS: GNU parallel over two ssh logins (one shard killed and retried) = one process; a login that ran nothing is an error"

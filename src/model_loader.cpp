@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 #include <torch/script.h>
+#include <torch/version.h>
 
 #include "device.h"
 #include "diffbench/errors.h"
@@ -19,6 +20,15 @@ namespace diffbench {
 struct ScriptModel::Impl {
   torch::jit::Module module;
 };
+
+const char* role_name(ModelRole role) {
+  switch (role) {
+    case ModelRole::unet: return "UNet";
+    case ModelRole::vae: return "VAE";
+    case ModelRole::features: break;
+  }
+  return "feature model";
+}
 
 namespace {
 
@@ -75,25 +85,11 @@ void apply_load_options(torch::jit::Module& module, const LoadOptions& load, con
   }
 }
 
-}  // namespace
-
-const char* role_name(ModelRole role) {
-  switch (role) {
-    case ModelRole::unet: return "UNet";
-    case ModelRole::vae: return "VAE";
-    case ModelRole::features: break;
-  }
-  return "feature model";
-}
-
-ScriptModel::ScriptModel(const std::string& path, ModelRole model_role, std::vector<int> arities,
-                         const c10::Device& device, c10::ScalarType dtype, const LoadOptions& load)
-    : Model(path, 0, dtype), impl_(std::make_unique<Impl>()), role_(model_role) {
-  const std::string role = role_name(model_role);
-  check_file(path, role);
-  torch::jit::ExtraFilesMap extra{{"diffbench.json", ""}};
+// torch::jit::load, its failures said in one line (a file saved by a newer torch is named as such).
+torch::jit::Module load_script_module(const std::string& path, const std::string& role, const c10::Device& device,
+                                      torch::jit::ExtraFilesMap& extra) {
   try {
-    impl_->module = torch::jit::load(path, device, extra);
+    return torch::jit::load(path, device, extra);
   } catch (const std::exception& e) {
     const std::string why = one_line(e);
     if (why.find("maximum supported version") != std::string::npos) {  // saved by a newer torch
@@ -104,17 +100,22 @@ ScriptModel::ScriptModel(const std::string& path, ModelRole model_role, std::vec
     }
     throw RuntimeError(fmt::format("cannot load {} '{}': not a valid TorchScript file ({})", role, path, why));
   }
-  impl_->module.eval();
-  auto forward = impl_->module.find_method("forward");
+}
+
+// forward's argument count without self: one of `arities`, every argument a Tensor.
+int forward_arity(torch::jit::Module& module, ModelRole model_role, const std::vector<int>& arities,
+                  const std::string& path) {
+  const std::string role = role_name(model_role);
+  auto forward = module.find_method("forward");
   if (!forward) throw RuntimeError(fmt::format("{} '{}' has no forward method", role, path));
   const auto& arguments = forward->function().getSchema().arguments();
-  arity_ = static_cast<int>(arguments.size()) - 1;  // without self
+  const int arity = static_cast<int>(arguments.size()) - 1;
   std::vector<std::string> names;
   for (size_t i = 1; i < arguments.size(); ++i) names.push_back(arguments[i].name());
-  if (std::find(arities.begin(), arities.end(), arity_) == arities.end()) {
+  if (std::find(arities.begin(), arities.end(), arity) == arities.end()) {
     std::string expected =
         model_role != ModelRole::unet ? "(latents)" : "(sample, timestep) or (sample, timestep, encoder_hidden_states)";
-    throw RuntimeError(fmt::format("{} '{}': forward takes {} argument(s) ({}); expected {}", role, path, arity_,
+    throw RuntimeError(fmt::format("{} '{}': forward takes {} argument(s) ({}); expected {}", role, path, arity,
                                    fmt::join(names, ", "), expected));
   }
   for (size_t i = 1; i < arguments.size(); ++i) {
@@ -123,6 +124,20 @@ ScriptModel::ScriptModel(const std::string& path, ModelRole model_role, std::vec
                                      arguments[i].name(), arguments[i].type()->str()));
     }
   }
+  return arity;
+}
+
+}  // namespace
+
+ScriptModel::ScriptModel(const std::string& path, ModelRole model_role, std::vector<int> arities,
+                         const c10::Device& device, c10::ScalarType dtype, const LoadOptions& load)
+    : Model(path, 0, dtype), impl_(std::make_unique<Impl>()), role_(model_role) {
+  const std::string role = role_name(model_role);
+  check_file(path, role);
+  torch::jit::ExtraFilesMap extra{{"diffbench.json", ""}};
+  impl_->module = load_script_module(path, role, device, extra);
+  impl_->module.eval();
+  arity_ = forward_arity(impl_->module, model_role, arities, path);
   if (dtype != c10::kFloat) {
     try {
       impl_->module.to(dtype);

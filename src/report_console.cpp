@@ -17,7 +17,7 @@ std::string spread(const RunRow& r) {
   return fmt::format("{:.1f}%{}", 100 * r.total.iqr / r.total.median, r.total.noisy ? "!" : "");
 }
 
-std::string shape_text(const std::vector<int64_t>& shape) {
+std::string shape_with_x(const std::vector<int64_t>& shape) {
   std::string out;
   for (size_t i = 0; i < shape.size(); ++i) out += (i ? "x" : "") + std::to_string(shape[i]);
   return out;
@@ -133,7 +133,7 @@ std::string console_table(const std::vector<RunRow>& rows, const std::string& un
     out += fmt::format("{:<10}", r.sampler);
     if (models) out += fmt::format(" {:<12}", r.model_name);
     out += fmt::format(" {:>6}", r.steps);
-    if (shapes) out += fmt::format(" {:>14}", shape_text(r.shape));
+    if (shapes) out += fmt::format(" {:>14}", shape_with_x(r.shape));
     if (r.total.n == 0) {
       out += " " + r.status + "\n";
       continue;
@@ -156,14 +156,15 @@ std::string markdown_table(const std::vector<RunRow>& rows, const std::string& u
   const bool models = models_differ(rows);
   std::string out = std::string("| Sampler |") + (models ? " Model |" : "") + " Steps |" + (shapes ? " Shape |" : "") +
                     " Time/Step | Total | it/s | Spread |";
-  std::string rule = std::string("|---|") + (models ? "---|" : "") + "---:|" + (shapes ? "---|" : "") + "---:|---:|---:|---:|";
+  std::string rule =
+      std::string("|---|") + (models ? "---|" : "") + "---:|" + (shapes ? "---|" : "") + "---:|---:|---:|---:|";
   if (speed) out += " Speed-up |", rule += "---:|";
   if (fd) out += " FD [95% CI] | s/image |", rule += "---:|---:|";
   if (quality) out += " RMSE / PSNR vs reference |", rule += "---:|";
   out += "\n" + rule + "\n";
   for (const RunRow& r : rows) {
     out += "| " + r.sampler + " |" + (models ? " " + r.model_name + " |" : "") + fmt::format(" {} |", r.steps);
-    if (shapes) out += " " + shape_text(r.shape) + " |";
+    if (shapes) out += " " + shape_with_x(r.shape) + " |";
     out += fmt::format(" {} | {} | {:.1f} | {} |", r.total.n ? format_seconds(r.step.median, unit) : r.status,
                        r.total.n ? format_seconds(r.total.median, unit) : "-", r.steps_per_s, spread(r));
     if (speed) out += fmt::format(" {:.1f}x |", r.speedup);
@@ -182,7 +183,7 @@ std::string csv_table(const std::vector<RunRow>& rows) {
       "step_median_s,model_median_s,sampler_median_s,steps_per_s,images_per_s,outside_model_fraction,speedup,"
       "reference,rmse,max_abs,psnr_db,fd,fd_ci_low,fd_ci_high,fd_samples,fd_per_image_s,model\n";
   for (const RunRow& r : rows) {
-    std::string shape = shape_text(r.shape);
+    std::string shape = shape_with_x(r.shape);
     out +=
         fmt::format("{},{},{},{},{},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.6g},{:.6g},",
                     r.sampler, r.steps, shape, r.seed, r.status, r.total.n, r.total.median, r.total.iqr, r.total.ci_low,

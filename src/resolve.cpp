@@ -11,7 +11,7 @@
 namespace diffbench {
 namespace {
 
-std::string shape_text(at::IntArrayRef shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+std::string bracketed_shape(at::IntArrayRef shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
 
 double available_memory_bytes() {
   std::ifstream meminfo("/proc/meminfo");
@@ -36,7 +36,7 @@ std::string memory_refusal(const std::vector<int64_t>& shape, bool on_cpu, doubl
   return fmt::format(
       "--shape {} needs about {:.3g} GiB (latents and activations), but only {:.3g} GiB of memory is "
       "available; use a smaller batch or resolution",
-      shape_text(shape), need / (1 << 30), available_bytes / (1 << 30));
+      bracketed_shape(shape), need / (1 << 30), available_bytes / (1 << 30));
 }
 
 RunSpec resolve(const Session& session, RunSpec spec) {
@@ -48,10 +48,11 @@ RunSpec resolve(const Session& session, RunSpec spec) {
     spec.shape = session.unet->sample_shape().value_or(std::vector<int64_t>{1, 4, 64, 64});
   }
   if (spec.shape.size() != 4) {
-    throw UsageError(fmt::format("--shape must have 4 dimensions B,C,H,W, got {}", shape_text(spec.shape)));
+    throw UsageError(fmt::format("--shape must have 4 dimensions B,C,H,W, got {}", bracketed_shape(spec.shape)));
   }
   for (int64_t d : spec.shape) {
-    if (d <= 0) throw UsageError(fmt::format("--shape dimensions must be positive, got {}", shape_text(spec.shape)));
+    if (d <= 0)
+      throw UsageError(fmt::format("--shape dimensions must be positive, got {}", bracketed_shape(spec.shape)));
   }
   std::string refusal = memory_refusal(spec.shape, session.device.is_cpu(), available_memory_bytes());
   if (!refusal.empty()) throw UsageError(refusal);
@@ -85,7 +86,7 @@ RunSpec resolve(const Session& session, RunSpec spec) {
     }
     if (session.uncond.defined() && session.uncond.sizes().slice(1) != session.cond.sizes().slice(1)) {
       throw UsageError(fmt::format("--uncond shape {} does not match --cond shape {}",
-                                   shape_text(session.uncond.sizes()), shape_text(session.cond.sizes())));
+                                   bracketed_shape(session.uncond.sizes()), bracketed_shape(session.cond.sizes())));
     }
   }
   return spec;

@@ -9,7 +9,7 @@ namespace {
 
 const std::string kTinyVae = "--vae " + kModels + "vae_tiny.pt ";
 
-TEST(OptimisationFlags, EachIsRecordedInTheRunConfig) {
+TEST(AblateCli, OptimisationFlagsEachIsRecordedInTheRunConfig) {
   const std::string dir = scratch_dir("optflags");
   CliResult r = run_cli(kTiny + kTinyVae +
                         "--sampler ddim --steps 2 --freeze --channels-last --vae-tiling 8:2 --json " + dir + "/r.json");
@@ -26,7 +26,7 @@ TEST(OptimisationFlags, EachIsRecordedInTheRunConfig) {
             j["runs"][0]["memory"]["rss_start_bytes"].get<int64_t>());
 }
 
-TEST(OptimisationFlags, ImpossibleOnesAreOneLineUsageErrors) {
+TEST(AblateCli, OptimisationFlagsImpossibleOnesAreOneLineUsageErrors) {
   CliResult r = run_cli(kTiny + "--sampler ddim --steps 2 --vae-tiling 8");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("error: --vae-tiling needs a VAE"), std::string::npos) << r.err;
@@ -43,7 +43,7 @@ TEST(OptimisationFlags, ImpossibleOnesAreOneLineUsageErrors) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
-TEST(Profile, WritesAChromeTraceAndTheTopOperatorsInTheTableAndJson) {
+TEST(AblateCli, ProfileWritesAChromeTraceAndTheTopOperatorsInTheTableAndJson) {
   const std::string dir = scratch_dir("profile");
   CliResult r = run_cli("--unet " + kModels + "tiny.pt --warmup 0 --repeat 1 --threads 1 --sampler ddim --steps 3 " +
                         "--profile " + dir + "/trace.json --json " + dir + "/r.json");
@@ -64,7 +64,7 @@ TEST(Profile, WritesAChromeTraceAndTheTopOperatorsInTheTableAndJson) {
   EXPECT_TRUE(convolution) << profile.dump();
 }
 
-TEST(Ablate, TableJsonMarkdownAndCsvFromARealRun) {
+TEST(AblateCli, TableJsonMarkdownAndCsvFromARealRun) {
   const std::string dir = scratch_dir("ablate");
   CliResult r = run_cli("ablate --unet " + kModels + "tiny.pt " + kTinyVae +
                         "--threads 1 --warmup 0 --repeat 3 --sampler ddim --steps 3 --fast ddim:1 "
@@ -104,7 +104,7 @@ TEST(Ablate, TableJsonMarkdownAndCsvFromARealRun) {
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 7);
 }
 
-TEST(Ablate, BadTogglesAndOptionsAreUsageErrorsBeforeAnyWork) {
+TEST(AblateCli, BadTogglesAndOptionsAreUsageErrorsBeforeAnyWork) {
   CliResult r = run_cli("ablate --unet " + kModels + "tiny.pt --toggles freez");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("did you mean 'freeze'"), std::string::npos) << r.err;
@@ -117,7 +117,7 @@ TEST(Ablate, BadTogglesAndOptionsAreUsageErrorsBeforeAnyWork) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
-TEST(Ablate, AConfigurationThatCannotRunIsARowWithItsErrorAndTheRestIsKept) {
+TEST(AblateCli, AConfigurationThatCannotRunIsARowWithItsErrorAndTheRestIsKept) {
   const std::string dir = scratch_dir("ablate_fail");
   // tiny.pt has no VAE: the tiling toggle cannot run, the freeze row still is measured.
   CliResult r = run_cli("ablate --unet " + kModels +

@@ -27,7 +27,7 @@ size_t count_of(const std::string& text, const std::string& what) {
   return n;
 }
 
-TEST(Freeze, AFrozenGraphReadsNoWeightAttributesAndStillComputesTheSame) {
+TEST(Optimisations, FreezeAFrozenGraphReadsNoWeightAttributesAndStillComputesTheSame) {
   const c10::Device cpu(c10::kCPU);
   ScriptModel plain(kModelDir + "tiny.pt", ModelRole::unet, {2, 3}, cpu, at::kFloat);
   ScriptModel frozen(kModelDir + "tiny.pt", ModelRole::unet, {2, 3}, cpu, at::kFloat, LoadOptions{true, false});
@@ -41,7 +41,7 @@ TEST(Freeze, AFrozenGraphReadsNoWeightAttributesAndStillComputesTheSame) {
   EXPECT_TRUE(at::allclose(frozen.forward({x, t}), plain.forward({x, t}), 1e-4, 1e-5));
 }
 
-TEST(ChannelsLast, EveryFourDimensionalWeightIsChannelsLast) {
+TEST(Optimisations, ChannelsLastEveryFourDimensionalWeightIsChannelsLast) {
   const c10::Device cpu(c10::kCPU);
   ScriptModel plain(kModelDir + "tiny.pt", ModelRole::unet, {2, 3}, cpu, at::kFloat);
   ScriptModel cl(kModelDir + "tiny.pt", ModelRole::unet, {2, 3}, cpu, at::kFloat, LoadOptions{false, true});
@@ -69,7 +69,7 @@ class FormatRecorder : public testing::FakeModel {
   mutable bool all_channels_last = true;
 };
 
-TEST(ChannelsLast, TheLatentsReachTheUnetInChannelsLastFormat) {
+TEST(Optimisations, ChannelsLastTheLatentsReachTheUnetInChannelsLastFormat) {
   Session session;
   auto model = std::make_unique<FormatRecorder>();
   FormatRecorder* seen = model.get();
@@ -87,7 +87,7 @@ TEST(ChannelsLast, TheLatentsReachTheUnetInChannelsLastFormat) {
   EXPECT_TRUE(seen->all_channels_last);
 }
 
-TEST(VaeTilingParse, TileAndOverlapWithAQuarterTileByDefault) {
+TEST(Optimisations, VaeTilingParseTileAndOverlapWithAQuarterTileByDefault) {
   EXPECT_EQ(parse_vae_tiling("32").overlap, 8);
   EXPECT_EQ(parse_vae_tiling("32:4").overlap, 4);
   EXPECT_EQ(vae_tiling_name(parse_vae_tiling("8")), "8:2");
@@ -97,14 +97,14 @@ TEST(VaeTilingParse, TileAndOverlapWithAQuarterTileByDefault) {
   EXPECT_THROW(parse_vae_tiling("8:"), UsageError);
 }
 
-TEST(VaeTilingParse, TilesCoverTheSideAndTheLastEndsAtTheEdge) {
+TEST(Optimisations, VaeTilingParseTilesCoverTheSideAndTheLastEndsAtTheEdge) {
   EXPECT_EQ(tile_starts(8, 8, 2), (std::vector<int64_t>{0}));
   EXPECT_EQ(tile_starts(5, 8, 2), (std::vector<int64_t>{0}));
   EXPECT_EQ(tile_starts(32, 16, 4), (std::vector<int64_t>{0, 12, 16}));
   EXPECT_EQ(tile_starts(10, 4, 0), (std::vector<int64_t>{0, 4, 6}));
 }
 
-TEST(VaeTiled, OneTileIsTheUntiledDecodeExactly) {
+TEST(Optimisations, VaeTiledOneTileIsTheUntiledDecodeExactly) {
   ScriptModel vae(kModelDir + "vae_tiny.pt", ModelRole::vae, {1}, c10::Device(c10::kCPU), at::kFloat);
   at::manual_seed(1);
   const at::Tensor z = at::randn({2, 4, 8, 8});
@@ -116,7 +116,7 @@ TEST(VaeTiled, OneTileIsTheUntiledDecodeExactly) {
   EXPECT_TRUE(at::equal(tiled.images, decode(z)));
 }
 
-TEST(VaeTiled, APointwiseDecoderTilesExactlyForAnyTileAndOverlap) {
+TEST(Optimisations, VaeTiledAPointwiseDecoderTilesExactlyForAnyTileAndOverlap) {
   for (int64_t factor : {1, 4}) {
     // Each latent pixel becomes a factor x factor block from its own value only.
     const auto decode = [factor](const at::Tensor& z) {
@@ -136,7 +136,7 @@ TEST(VaeTiled, APointwiseDecoderTilesExactlyForAnyTileAndOverlap) {
   }
 }
 
-TEST(VaeTiled, TheOverlapIsALinearBlendOfTheTwoTiles) {
+TEST(Optimisations, VaeTiledTheOverlapIsALinearBlendOfTheTwoTiles) {
   // A decoder that adds its tile's column offset: tiles disagree by a known amount in the overlap.
   int calls = 0;
   const auto decode = [&](const at::Tensor& z) { return at::zeros_like(z.narrow(1, 0, 1)) + double(calls++); };
@@ -149,12 +149,12 @@ TEST(VaeTiled, TheOverlapIsALinearBlendOfTheTwoTiles) {
   for (int k = 0; k < 4; ++k) EXPECT_FLOAT_EQ(row[2 + k].item<float>(), (k + 0.5f) / 4);  // 1/8, 3/8, 5/8, 7/8
 }
 
-TEST(VaeTiled, ADecoderWhoseOutputIsNoIntegerMultipleIsRefused) {
+TEST(Optimisations, VaeTiledADecoderWhoseOutputIsNoIntegerMultipleIsRefused) {
   const auto decode = [](const at::Tensor& z) { return at::zeros({z.size(0), 3, z.size(2) * 2 + 1, z.size(3) * 2}); };
   EXPECT_THROW(decode_tiled(decode, at::zeros({1, 4, 8, 8}), VaeTiling{4, 1}), RuntimeError);
 }
 
-TEST(OpProfile, RecordsOperatorsWithSelfTimeWithinTotalAndWritesAChromeTrace) {
+TEST(Optimisations, OpProfileRecordsOperatorsWithSelfTimeWithinTotalAndWritesAChromeTrace) {
   const at::Tensor a = at::randn({64, 64}), b = at::randn({64, 64});
   OpProfiler profiler;
   for (int i = 0; i < 5; ++i) at::relu(at::matmul(a, b));
@@ -177,7 +177,7 @@ TEST(OpProfile, RecordsOperatorsWithSelfTimeWithinTotalAndWritesAChromeTrace) {
   EXPECT_EQ(trace["traceEvents"][0]["ph"], "X");
 }
 
-TEST(PeakMemory, EachResetMakesThePeakTheNextWorksOwn) {
+TEST(Optimisations, PeakMemoryEachResetMakesThePeakTheNextWorksOwn) {
   if (!reset_peak_rss()) GTEST_SKIP() << "this kernel cannot reset the resident high-water mark";
   const int64_t mib = 1 << 20;
   release_free_memory();

@@ -1,4 +1,6 @@
 // Statistics against hand-computed values on small literal inputs.
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "diffbench/statistics.h"

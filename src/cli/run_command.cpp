@@ -64,6 +64,40 @@ void note_models(const RunOptions& o, const ModelPool& models, const std::vector
       o.model_for.empty() ? "the default model's manifest names its students; --model-for overrides" : "--model-for");
 }
 
+// Everything that can be checked without a model, before any work starts.
+void check_run_flags(const RunOptions& o) {
+  std::vector<std::string> later;  // said when each model's config is built
+  build_config(o.config, &later);  // the flags' config, checked before any model loads
+  if (!o.sampler.empty()) find_sampler(o.sampler);
+  if (o.steps && o.sampler.empty())
+    throw UsageError("--steps needs --sampler (with no --sampler each sampler uses its default)");
+  if (o.steps && *o.steps < 1) throw UsageError(fmt::format("--steps must be at least 1, got {}", *o.steps));
+  check_common_options(o);
+  if (!o.save_latents.empty()) check_writable(o.save_latents, "--save-latents");  // distinct: check_common_options
+  if (!o.save_images.empty()) check_writable_dir(o.save_images, "--save-images");
+  if (!o.profile.empty()) check_writable(o.profile, "--profile");
+}
+
+// Each sampler in turn, with its notes and warnings; an interrupted run ends the list.
+void measure_run_specs(const RunOptions& o, ModelPool& models, const std::vector<RunSpec>& specs,
+                       std::vector<RunResult>& results, std::vector<const Session*>& sessions) {
+  for (const RunSpec& spec : specs) {
+    if (!o.quiet && specs.size() > 1)
+      std::fprintf(stderr, "running %s (%d steps)...\n", spec.sampler.c_str(), spec.steps);
+    const std::string profile = o.profile.empty() ? "" : profile_path(o.profile, spec, specs.size());
+    results.push_back(models.measurer_for(spec).measure(spec, progress_for(o, spec.sampler), profile));
+    sessions.push_back(&models.session_for(spec));
+    clear_progress(o);
+    if (!o.quiet) {
+      for (const auto& note : results.back().plan.notes)
+        std::fprintf(stderr, "note: %s: %s\n", spec.sampler.c_str(), note.c_str());
+      for (const auto& w : results.back().warnings)
+        std::fprintf(stderr, "warning: %s: %s\n", spec.sampler.c_str(), w.c_str());
+    }
+    if (results.back().status == RunStatus::interrupted) break;
+  }
+}
+
 }  // namespace
 
 void setup_run(CLI::App& app, RunOptions& o) {
@@ -80,18 +114,8 @@ void setup_run(CLI::App& app, RunOptions& o) {
 
 int run_run(const RunOptions& o) {
   g_verbose = o.verbose;
-  // Everything that can be checked is checked before any work starts.
+  check_run_flags(o);
   std::vector<std::string> warnings;
-  std::vector<std::string> later;  // said when each model's config is built
-  build_config(o.config, &later);  // the flags' config, checked before any model loads
-  if (!o.sampler.empty()) find_sampler(o.sampler);
-  if (o.steps && o.sampler.empty())
-    throw UsageError("--steps needs --sampler (with no --sampler each sampler uses its default)");
-  if (o.steps && *o.steps < 1) throw UsageError(fmt::format("--steps must be at least 1, got {}", *o.steps));
-  check_common_options(o);
-  if (!o.save_latents.empty()) check_writable(o.save_latents, "--save-latents");  // distinct: check_common_options
-  if (!o.save_images.empty()) check_writable_dir(o.save_images, "--save-images");
-  if (!o.profile.empty()) check_writable(o.profile, "--profile");
   std::vector<int64_t> shape = o.shape.empty() ? std::vector<int64_t>{} : parse_dims(o.shape, "--shape", 4, "B,C,H,W");
 
   ModelPool models(o, !o.sampler.empty());
@@ -108,21 +132,7 @@ int run_run(const RunOptions& o) {
 
   std::vector<RunResult> results;
   std::vector<const Session*> sessions;
-  for (const RunSpec& spec : specs) {
-    if (!o.quiet && specs.size() > 1)
-      std::fprintf(stderr, "running %s (%d steps)...\n", spec.sampler.c_str(), spec.steps);
-    const std::string profile = o.profile.empty() ? "" : profile_path(o.profile, spec, specs.size());
-    results.push_back(models.measurer_for(spec).measure(spec, progress_for(o, spec.sampler), profile));
-    sessions.push_back(&models.session_for(spec));
-    clear_progress(o);
-    if (!o.quiet) {
-      for (const auto& note : results.back().plan.notes)
-        std::fprintf(stderr, "note: %s: %s\n", spec.sampler.c_str(), note.c_str());
-      for (const auto& w : results.back().warnings)
-        std::fprintf(stderr, "warning: %s: %s\n", spec.sampler.c_str(), w.c_str());
-    }
-    if (results.back().status == RunStatus::interrupted) break;
-  }
+  measure_run_specs(o, models, specs, results, sessions);
 
   // Report everything measured, even after a failure or an interruption: the table first, so a
   // file that cannot be written (full disk) loses nothing a human can read.

@@ -7,12 +7,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <set>
-#include <sstream>
 
 #include <c10/util/Exception.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "cli/list_flags.h"
 #include "cli/model_pool.h"
 #include "cli/shard_plan.h"
 #include "cli/pipeline.h"
@@ -27,36 +27,6 @@
 
 namespace diffbench::cli {
 namespace {
-
-// "a,b,c" -> {a, b, c}; an empty item ("1,,2") or a repeated one ("2,2": the same cell twice) is an error.
-std::vector<std::string> split_list(const std::string& text, const char* flag) {
-  std::vector<std::string> items;
-  if (text.empty()) return items;
-  std::stringstream in(text + ",");
-  std::string item;
-  std::set<std::string> seen;
-  while (std::getline(in, item, ',')) {
-    if (item.empty())
-      throw UsageError(fmt::format("{} '{}' has an empty item; separate values with single commas", flag, text));
-    if (!seen.insert(item).second) {
-      throw UsageError(
-          fmt::format("{} '{}' repeats '{}': each cell would run twice; give each value once", flag, text, item));
-    }
-    items.push_back(item);
-  }
-  return items;
-}
-
-std::vector<int> parse_ints(const std::string& text, const char* flag) {
-  std::vector<int> values;
-  for (const auto& item : split_list(text, flag)) {
-    if (item.size() > 7 || item.find_first_not_of("0123456789") != std::string::npos || std::stoi(item) < 1) {
-      throw UsageError(fmt::format("{} '{}': expected positive integers separated by commas", flag, text));
-    }
-    values.push_back(std::stoi(item));
-  }
-  return values;
-}
 
 // The identity of a grid: the hash of its cells' keys in order, the same for every shard.
 std::string grid_identity(const std::vector<RunSpec>& specs, ModelPool& models) {
@@ -161,10 +131,10 @@ struct Grid {
 
 Grid parse_grid(const SweepOptions& s) {
   Grid g;
-  g.samplers = split_list(s.samplers, "--sampler");  // none: the main model's default, once it is open
+  g.samplers = split_flag_list(s.samplers, "--sampler");  // none: the main model's default, once it is open
   for (const auto& name : g.samplers) find_sampler(name);
-  g.steps = parse_ints(s.steps, "--steps");
-  for (int b : parse_ints(s.batches, "--batch")) g.batches.push_back(b);
+  g.steps = parse_positive_ints(s.steps, "--steps");
+  for (int b : parse_positive_ints(s.batches, "--batch")) g.batches.push_back(b);
   for (const auto& shape : s.shapes) {
     g.shapes.push_back(parse_dims(shape, "--shape", 4, "B,C,H,W"));
     if (std::count(g.shapes.begin(), g.shapes.end(), g.shapes.back()) > 1) {

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""The code's shape, checked in CI (issue #13; docs/architecture.md). One check per run:
+
+    tests/python/check_code_shape.py sizes ROOT        no C++ file over 300 lines, every function under 60
+    tests/python/check_code_shape.py unity-names ROOT  no file-local name in two files of one target
+    tests/python/check_code_shape.py suites ROOT       test suites named after their files
+
+Each prints what breaks its rule and exits 1 when anything does (or when it finds no files).
+
+sizes: a function is a definition starting in column 0 (namespaces are not indented here) whose body
+runs to the next line that is exactly "}"; its length counts the signature and the closing brace.
+
+unity-names: unity builds compile several files of a target as one, so a helper in one file's
+anonymous namespace (or a static one) meets another file's helper of the same name. With the same
+signature that is a compile error; with another, overload resolution silently calls the wrong one
+(it happened: resolve.cpp's shape_text(IntArrayRef) lost to report_console.cpp's shape_text(vector)
+and an error message changed).
+
+suites: every TEST/TEST_F/TEST_P suite in tests/test_foo_bar.cpp starts with FooBar, so a failing
+test's name says which file holds it.
+"""
+import collections
+import glob
+import os
+import re
+import sys
+
+MAX_FILE_LINES = 300
+MAX_FUNCTION_LINES = 59  # "under 60"
+NOT_FUNCTIONS = re.compile(r"(namespace|struct|class|enum|union|extern|template|using|typedef|#|//|/\*|\}|\))")
+TARGET_FILES = re.compile(r"add_(?:executable|library)\((\w+)\s+(?:STATIC\s+)?([^)]*)\)")
+DEFINITION = re.compile(r"^(?:static\s+|inline\s+|constexpr\s+)*[\w:<>,\s\*&]+?[\s\*&](\w+)\s*\(")
+NAME = re.compile(r"^(?:static\s+|constexpr\s+|const\s+)*(?:struct|class|enum(?:\s+class)?)\s+(\w+)")
+VARIABLE = re.compile(r"^(?:static\s+|constexpr\s+|const\s+|inline\s+)+[\w:<>,\s\*&]+?\s(\w+)\s*(?:=|\{|\[)")
+SUITE = re.compile(r"^TEST(?:_F|_P)?\((\w+),", re.M)
+
+
+def functions(lines):
+    """(first line number, length, signature) of each column-0 function definition."""
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line and not line[0].isspace() and "(" in line and not NOT_FUNCTIONS.match(line):
+            # the signature may span a few lines; the body opens at the end of one of them
+            for j in range(i, min(i + 5, len(lines))):
+                if lines[j].rstrip().endswith("{"):
+                    end = j + 1
+                    while end < len(lines) and lines[end] != "}":
+                        end += 1
+                    yield i + 1, end - i + 1, line.strip()
+                    i = end
+                    break
+                if lines[j].rstrip().endswith(";"):
+                    break  # a declaration or a namespace-scope object
+        i += 1
+
+
+def local_names(text):
+    """Names a file defines with internal linkage: in `namespace {` blocks, or `static` at file scope."""
+    names = set()
+    depth_anon = 0
+    for line in text.split("\n"):
+        if line.startswith("namespace {"):
+            depth_anon += 1
+            continue
+        if line.startswith("}  // namespace") and depth_anon:
+            depth_anon -= 1
+            continue
+        if not line or line[0].isspace() or line.startswith(("//", "#", "}", "using", "template")):
+            continue
+        if depth_anon or line.startswith("static "):
+            for pattern in (NAME, DEFINITION, VARIABLE):
+                match = pattern.match(line)
+                if match and match.group(1) not in ("operator", "main"):
+                    names.add(match.group(1))
+                    break
+    return names
+
+
+def targets(root):
+    """{target: [source paths]} from the add_library/add_executable calls of the CMakeLists files."""
+    found = {}
+    for cmakelists in glob.glob(os.path.join(root, "**", "CMakeLists.txt"), recursive=True):
+        if os.path.relpath(cmakelists, root).startswith(("build", "examples")):
+            continue
+        here = os.path.dirname(cmakelists)
+        for target, sources in TARGET_FILES.findall(open(cmakelists, encoding="utf-8").read()):
+            paths = [os.path.join(here, s) for s in sources.split() if s.endswith(".cpp") and "$" not in s]
+            found[target] = [p for p in paths if os.path.exists(p)]
+    return found
+
+
+def sources(root):
+    patterns = ["src/**/*.cpp", "src/**/*.h", "include/**/*.h", "tests/**/*.cpp", "tests/**/*.h", "bench/*.cpp",
+                "examples/**/*.cpp"]
+    return sorted({p for pattern in patterns for p in glob.glob(os.path.join(root, pattern), recursive=True)})
+
+
+def check_sizes(root):
+    over, longest, paths = [], (0, ""), sources(root)
+    for path in paths:
+        lines = open(path, encoding="utf-8").read().split("\n")
+        name = os.path.relpath(path, root)
+        if len(lines) - 1 > MAX_FILE_LINES:
+            over.append(f"{name}: {len(lines) - 1} lines (at most {MAX_FILE_LINES})")
+        for start, length, signature in functions(lines):
+            longest = max(longest, (length, f"{name}:{start}"))
+            if length > MAX_FUNCTION_LINES:
+                over.append(f"{name}:{start}: a function of {length} lines (at most {MAX_FUNCTION_LINES}): {signature}")
+    return over, len(paths), f"the longest function is {longest[0]} lines ({longest[1]})"
+
+
+def check_unity_names(root):
+    clashes, files = [], 0
+    for target, paths in sorted(targets(root).items()):
+        where = collections.defaultdict(list)
+        for path in paths:
+            files += 1
+            for name in local_names(open(path, encoding="utf-8").read()):
+                where[name].append(os.path.relpath(path, root))
+        clashes += [f"{target}: '{name}' in {', '.join(ps)}" for name, ps in sorted(where.items()) if len(ps) > 1]
+    return clashes, files, f"{len(clashes)} name(s) local to two files of one target"
+
+
+def check_suites(root):
+    wrong, paths = [], sorted(glob.glob(os.path.join(root, "tests", "test_*.cpp")))
+    for path in paths:
+        stem = os.path.basename(path)[len("test_"):-len(".cpp")]
+        expected = "".join(word.capitalize() for word in stem.split("_"))
+        for suite in sorted(set(SUITE.findall(open(path, encoding="utf-8").read()))):
+            if not suite.startswith(expected):
+                wrong.append(f"{os.path.relpath(path, root)}: suite '{suite}' should start with '{expected}'")
+    return wrong, len(paths), f"{len(wrong)} suite(s) not named after their file"
+
+
+CHECKS = {"sizes": check_sizes, "unity-names": check_unity_names, "suites": check_suites}
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[1] not in CHECKS:
+        print(f"usage: check_code_shape.py {{{'|'.join(CHECKS)}}} ROOT", file=sys.stderr)
+        return 2
+    problems, files, summary = CHECKS[sys.argv[1]](sys.argv[2])
+    for line in problems:
+        print(line)
+    print(f"check_code_shape.py {sys.argv[1]}: {files} files; {summary}")
+    return 1 if problems or files == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

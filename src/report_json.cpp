@@ -179,10 +179,6 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
   return j;
 }
 
-nlohmann::json report_json(const Session& session, const std::vector<RunResult>& results) {
-  return report_json(std::vector<const Session*>(results.size(), &session), results);
-}
-
 nlohmann::json report_json(const std::vector<const Session*>& sessions, const std::vector<RunResult>& results) {
   if (sessions.size() != results.size() || sessions.empty()) {
     throw std::invalid_argument("report_json: one session per result, at least one");

@@ -39,10 +39,8 @@ nlohmann::json fd_json(const FdQuality& q);
 /// One run as JSON (an element of "runs").
 nlohmann::json run_to_json(const RunResult& result, const Session& session);
 
-/// The whole document: {"schema_version", "context", "runs"}.
-nlohmann::json report_json(const Session& session, const std::vector<RunResult>& results);
-/// The same for runs made on several models: results[i] ran on *sessions[i]; the context (machine,
-/// process) is the first session's.
+/// The whole document: {"schema_version", "context", "runs"}. results[i] ran on *sessions[i] (runs
+/// may be made on several models); the context (machine, process) is the first session's.
 nlohmann::json report_json(const std::vector<const Session*>& sessions, const std::vector<RunResult>& results);
 
 /// One run reduced to the numbers every human-facing format shows.

@@ -113,8 +113,10 @@ int forward_arity(torch::jit::Module& module, ModelRole model_role, const std::v
   std::vector<std::string> names;
   for (size_t i = 1; i < arguments.size(); ++i) names.push_back(arguments[i].name());
   if (std::find(arities.begin(), arities.end(), arity) == arities.end()) {
-    std::string expected =
-        model_role != ModelRole::unet ? "(latents)" : "(sample, timestep) or (sample, timestep, encoder_hidden_states)";
+    const char* expected = model_role == ModelRole::vae ? "(latents)"
+                           : model_role == ModelRole::features
+                               ? "(images)"
+                               : "(sample, timestep) or (sample, timestep, encoder_hidden_states)";
     throw RuntimeError(fmt::format("{} '{}': forward takes {} argument(s) ({}); expected {}", role, path, arity,
                                    fmt::join(names, ", "), expected));
   }
@@ -149,8 +151,8 @@ ScriptModel::ScriptModel(const std::string& path, ModelRole model_role, std::vec
   for (const auto& b : impl_->module.buffers()) param_bytes_ += b.numel() * b.element_size();
   apply_load_options(impl_->module, load, role, path);
   std::string manifest = extra["diffbench.json"];
-  if (manifest.empty() &&
-      model_role == ModelRole::unet) {  // a manifest beside the file: DIR/diffbench.json for DIR/unet.pt
+  // A UNet's manifest may also sit beside the file: DIR/diffbench.json for DIR/unet.pt.
+  if (manifest.empty() && model_role == ModelRole::unet) {
     const size_t slash = path.rfind('/');
     std::ifstream beside((slash == std::string::npos ? std::string(".") : path.substr(0, slash)) + "/diffbench.json");
     manifest.assign(std::istreambuf_iterator<char>(beside), std::istreambuf_iterator<char>());

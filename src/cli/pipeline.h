@@ -43,9 +43,8 @@ Output text_output(const std::string& path, std::function<std::string()> text);
 /// results are in the table above (unless `quiet`), so a full disk loses nothing a human can read.
 void write_outputs(const std::vector<Output>& outputs, bool quiet);
 
-/// The console table (to stderr when stdout carries an output), then `more`, --csv and --markdown.
-/// Every file is tried; the first that failed is thrown as RuntimeError, saying the measured results
-/// are in the table above, so a full disk loses nothing a human can read.
+/// The console table (to stderr when stdout carries an output), then `more`, --csv and --markdown
+/// through write_outputs.
 void report(const RunOptions& o, const Session& session, const Measurer& measurer,
             const std::vector<RunResult>& results, const std::vector<RunRow>& rows, bool stdout_taken,
             const std::vector<Output>& more = {});

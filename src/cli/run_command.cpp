@@ -68,10 +68,8 @@ void note_models(const RunOptions& o, const ModelPool& models, const std::vector
 void check_run_flags(const RunOptions& o) {
   std::vector<std::string> later;  // said when each model's config is built
   build_config(o.config, &later);  // the flags' config, checked before any model loads
-  if (!o.sampler.empty()) find_sampler(o.sampler);
   if (o.steps && o.sampler.empty())
     throw UsageError("--steps needs --sampler (with no --sampler each sampler uses its default)");
-  if (o.steps && *o.steps < 1) throw UsageError(fmt::format("--steps must be at least 1, got {}", *o.steps));
   check_common_options(o);
   if (!o.save_latents.empty()) check_writable(o.save_latents, "--save-latents");  // distinct: check_common_options
   if (!o.save_images.empty()) check_writable_dir(o.save_images, "--save-images");

@@ -150,6 +150,8 @@ void check_distinct_outputs(const std::vector<std::pair<std::string, std::string
 }
 
 void check_common_options(const RunOptions& o) {
+  if (!o.sampler.empty()) find_sampler(o.sampler);  // run and ablate; sweep has its own lists
+  if (o.steps && *o.steps < 1) throw UsageError(fmt::format("--steps must be at least 1, got {}", *o.steps));
   if (!o.json.empty()) check_writable(o.json, "--json");
   if (!o.csv.empty()) check_writable(o.csv, "--csv");
   if (!o.markdown.empty()) check_writable(o.markdown, "--markdown");

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <set>
 
 #include <c10/util/Exception.h>
@@ -246,16 +247,14 @@ int run_sweep(const SweepOptions& s) {
   Grid g = parse_grid(s);
   if (s.shard_plan < 0)
     throw UsageError(fmt::format("--shard-plan needs a number of shards >= 1, got {}", s.shard_plan));
-  if (s.shard_plan > 0) {
-    ModelPool models(o, !g.samplers.empty());
-    if (g.samplers.empty()) g.samplers = models.default_samplers();
-    return print_shard_plan(grid_specs(g, s, models, &warnings), models, o, s.shard_plan);
-  }
-  const Destinations out = sweep_destinations(s, o);
+  const bool plan_only = s.shard_plan > 0;  // --shard-plan writes nothing: no destinations to check
+  const std::optional<Destinations> dest = plan_only ? std::nullopt : std::optional(sweep_destinations(s, o));
 
   ModelPool models(o, !g.samplers.empty());
   if (g.samplers.empty()) g.samplers = models.default_samplers();
   const std::vector<RunSpec> specs = grid_specs(g, s, models, &warnings);
+  if (plan_only) return print_shard_plan(specs, models, o, s.shard_plan);
+  const Destinations& out = *dest;
   const std::string grid = grid_identity(specs, models);
   if (!out.previous.path.empty()) check_resumable(out.previous, grid, models.main());
   if (auto w = eta_warning(o.eta, g.samplers)) warnings.push_back(*w);

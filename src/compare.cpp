@@ -91,13 +91,14 @@ std::vector<double> samples_of(const std::vector<const nlohmann::json*>& runs, c
   return v;
 }
 
-// "slower"/"faster" only when the change is both beyond the threshold and significant;
-// "undecidable" when these sizes can never reach alpha.
-Verdict verdict(const MetricChange& m, const CompareSettings& s) {
-  const bool significant = m.p_value < s.alpha;
+// "slower" only when the change is beyond the threshold and the one-sided test for "larger"
+// is significant; "faster" likewise the other way; "undecidable" when these sizes can never
+// reach alpha. The p-value kept is the tail in the change's own direction.
+Verdict verdict(MetricChange& m, const RankTails& tails, const CompareSettings& s) {
+  m.p_value = m.change >= 0 ? tails.greater : tails.less;
   if (m.min_p >= s.alpha) return Verdict::undecidable;
-  if (significant && m.change > s.threshold) return Verdict::slower;
-  if (significant && m.change < -s.threshold) return Verdict::faster;
+  if (m.change > s.threshold && tails.greater < s.alpha) return Verdict::slower;
+  if (m.change < -s.threshold && tails.less < s.alpha) return Verdict::faster;
   return Verdict::no_change;
 }
 
@@ -128,15 +129,14 @@ MetricChange test_pairs(const char* metric, const CellRuns& base, const CellRuns
   m.base_median = median(fa);
   m.new_median = median(fb);
   m.change = std::exp(median(log_ratios)) - 1;  // the typical pair's ratio: drift between pairs cancels
-  m.p_value = wilcoxon_signed_rank_p(log_ratios);
-  m.min_p = std::min(1.0, 2 / std::pow(2.0, double(log_ratios.size())));
+  m.min_p = std::min(1.0, 1 / std::pow(2.0, double(log_ratios.size())));
   double mean = std::accumulate(log_ratios.begin(), log_ratios.end(), 0.0) / double(log_ratios.size()), ss = 0;
   for (double x : log_ratios) ss += (x - mean) * (x - mean);
   double sd = std::sqrt(ss / double(log_ratios.size() - 1));
   m.detectable = m.min_p >= s.alpha ? std::numeric_limits<double>::infinity()
-                                    : (normal_upper_quantile(s.alpha / 2) + normal_upper_quantile(0.2)) * sd /
+                                    : (normal_upper_quantile(s.alpha) + normal_upper_quantile(0.2)) * sd /
                                           std::sqrt(double(log_ratios.size()));
-  m.verdict = verdict(m, s);
+  m.verdict = verdict(m, wilcoxon_signed_rank_tails(log_ratios), s);
   return m;
 }
 
@@ -161,10 +161,9 @@ MetricChange test_metric(const char* metric, const CellRuns& base, const CellRun
   m.base_median = median(a);
   m.new_median = median(b);
   m.change = m.base_median > 0 ? m.new_median / m.base_median - 1 : 0.0;
-  m.p_value = mann_whitney_p(a, b);
   m.min_p = mann_whitney_min_p(a.size(), b.size());
   m.detectable = detectable_change(a, b, m.base_median, s.alpha);
-  m.verdict = verdict(m, s);
+  m.verdict = verdict(m, mann_whitney_tails(a, b), s);
   return m;
 }
 
@@ -217,7 +216,8 @@ Comparison compare_reports(const Report& base, const Report& updated, const Comp
   Comparison result;
   std::vector<std::string> base_order, new_order;
   auto base_cells = group(base, s.ignore, &base_order, &result.only_in_base);
-  auto new_cells = group(updated, s.ignore, &new_order, &result.only_in_new);
+  auto new_cells = group(updated, s.ignore, &new_order, &result.failed_in_new);
+  result.failed = !result.failed_in_new.empty();
   std::vector<double> log_ratios;
   bool any_single = false;
   for (const auto& key : base_order) {
@@ -244,7 +244,7 @@ Comparison compare_reports(const Report& base, const Report& updated, const Comp
       if (m.metric == "total_s") {
         result.regression = result.regression || m.verdict == Verdict::slower;
         result.decided = result.decided || m.verdict != Verdict::undecidable;
-        if (m.base_median > 0 && m.new_median > 0) log_ratios.push_back(std::log(m.new_median / m.base_median));
+        if (m.change > -1) log_ratios.push_back(std::log1p(m.change));  // the Change column, summarised
       }
       change.metrics.push_back(m);
     }

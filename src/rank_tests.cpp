@@ -1,5 +1,6 @@
 // The rank tests the gate uses: Mann-Whitney U (Mann & Whitney 1947) for two independent
-// samples, Wilcoxon signed-rank (Wilcoxon 1945) for pairs, and the normal-approximation
+// samples, Wilcoxon signed-rank (Wilcoxon 1945) for pairs, each with both one-sided tails (the
+// gate asks "slower?" and "faster?" as two one-sided questions), and the normal-approximation
 // detectable change (80% power).
 #include <algorithm>
 #include <cmath>
@@ -11,6 +12,9 @@
 
 namespace diffbench {
 namespace {
+
+// P(Z >= z) for a standard normal Z, at most 1 (continuity corrections can push z below 0).
+double upper_normal_tail(double z) { return std::min(1.0, 0.5 * std::erfc(z / std::sqrt(2.0))); }
 
 // Number of ways each U value arises for sizes (m, n): counts[u], u in [0, m n].
 std::vector<double> u_distribution(size_t m, size_t n) {
@@ -33,8 +37,13 @@ std::vector<double> u_distribution(size_t m, size_t n) {
 }  // namespace
 
 double mann_whitney_p(const std::vector<double>& a, const std::vector<double>& b) {
+  const RankTails t = mann_whitney_tails(a, b);
+  return std::min(1.0, 2 * std::min(t.less, t.greater));
+}
+
+RankTails mann_whitney_tails(const std::vector<double>& a, const std::vector<double>& b) {
   const size_t m = a.size(), n = b.size();
-  if (m == 0 || n == 0) return 1.0;
+  if (m == 0 || n == 0) return {};
   // U_a = number of pairs (x in a, y in b) with x > y, ties counting 1/2.
   double u = 0;
   for (double x : a) {
@@ -48,9 +57,10 @@ double mann_whitney_p(const std::vector<double>& a, const std::vector<double>& b
     std::vector<double> counts = u_distribution(m, n);
     double total = std::accumulate(counts.begin(), counts.end(), 0.0);
     auto k = static_cast<size_t>(std::llround(u));
+    // U counts a above b: few such pairs (a low tail) is evidence that b is the larger.
     double low = std::accumulate(counts.begin(), counts.begin() + k + 1, 0.0) / total;
     double high = std::accumulate(counts.begin() + k, counts.end(), 0.0) / total;
-    return std::min(1.0, 2 * std::min(low, high));
+    return {high, low};
   }
   const double N = double(m + n), mean = double(m * n) / 2;
   double tie_term = 0;
@@ -62,24 +72,28 @@ double mann_whitney_p(const std::vector<double>& a, const std::vector<double>& b
     i = j;
   }
   double var = double(m * n) / 12.0 * ((N + 1) - tie_term / (N * (N - 1)));
-  if (var <= 0) return 1.0;
-  double z = std::max(0.0, std::abs(u - mean) - 0.5) / std::sqrt(var);
-  return std::min(1.0, std::erfc(z / std::sqrt(2.0)));
+  if (var <= 0) return {};
+  return {upper_normal_tail((u - mean - 0.5) / std::sqrt(var)), upper_normal_tail((mean - u - 0.5) / std::sqrt(var))};
 }
 
 double mann_whitney_min_p(size_t n_a, size_t n_b) {
   if (n_a == 0 || n_b == 0) return 1.0;
   std::vector<double> counts = u_distribution(n_a, n_b);
-  return std::min(1.0, 2 * counts.front() / std::accumulate(counts.begin(), counts.end(), 0.0));
+  return std::min(1.0, counts.front() / std::accumulate(counts.begin(), counts.end(), 0.0));
 }
 
 double wilcoxon_signed_rank_p(const std::vector<double>& d) {
+  const RankTails t = wilcoxon_signed_rank_tails(d);
+  return std::min(1.0, 2 * std::min(t.less, t.greater));
+}
+
+RankTails wilcoxon_signed_rank_tails(const std::vector<double>& d) {
   std::vector<double> nonzero;
   for (double x : d) {
     if (x != 0) nonzero.push_back(x);
   }
   const size_t n = nonzero.size();
-  if (n == 0) return 1.0;
+  if (n == 0) return {};
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), size_t{0});
   std::sort(order.begin(), order.end(),
@@ -106,7 +120,7 @@ double wilcoxon_signed_rank_p(const std::vector<double>& d) {
     auto k = static_cast<size_t>(std::llround(w));
     double low = std::accumulate(counts.begin(), counts.begin() + k + 1, 0.0) / all;
     double high = std::accumulate(counts.begin() + k, counts.end(), 0.0) / all;
-    return std::min(1.0, 2 * std::min(low, high));
+    return {low, high};  // W+ large: the differences lean positive
   }
   for (size_t i = 0; i < n;) {  // normal approximation with tie and continuity corrections
     size_t j = i;
@@ -116,9 +130,9 @@ double wilcoxon_signed_rank_p(const std::vector<double>& d) {
     i = j;
   }
   double var = double(n) * double(n + 1) * double(2 * n + 1) / 24 - tie_term / 48;
-  if (var <= 0) return 1.0;
-  double z = std::max(0.0, std::abs(w - total / 2) - 0.5) / std::sqrt(var);
-  return std::min(1.0, std::erfc(z / std::sqrt(2.0)));
+  if (var <= 0) return {};
+  return {upper_normal_tail((total / 2 - w - 0.5) / std::sqrt(var)),
+          upper_normal_tail((w - total / 2 - 0.5) / std::sqrt(var))};
 }
 
 double normal_upper_quantile(double p) {
@@ -141,7 +155,7 @@ double detectable_change(const std::vector<double>& base, const std::vector<doub
     return ss / double(v.size() - 1);
   };
   double se = std::sqrt(variance(base) / double(base.size()) + variance(updated) / double(updated.size()));
-  return (normal_upper_quantile(alpha / 2) + normal_upper_quantile(0.2)) * se / base_median;
+  return (normal_upper_quantile(alpha) + normal_upper_quantile(0.2)) * se / base_median;
 }
 
 }  // namespace diffbench

@@ -18,6 +18,12 @@ std::string sizes(const RunChange& run, const MetricChange& m) {
 std::string detectable_text(double d) { return std::isinf(d) ? "none" : fmt::format("{:.1f}%", 100 * d); }
 
 std::string summary_line(const Comparison& c, const CompareSettings& s) {
+  if (c.failed) {
+    return fmt::format(
+        "FAILED: {} run(s) of the new side failed, went non-finite or were interrupted (listed above); "
+        "a failed run never passes the gate.",
+        c.failed_in_new.size());
+  }
   if (c.matched.empty()) {
     return "NOTHING COMPARED: no run of the base matches a run of the new file (see the unmatched runs above); "
            "the gate cannot pass on nothing.";
@@ -26,7 +32,7 @@ std::string summary_line(const Comparison& c, const CompareSettings& s) {
                         : c.decided  ? "No significant slowdown."
                                      : "UNDECIDED: too few figures per side for any p-value to reach alpha.";
   return fmt::format(
-      "Geometric mean of new/base total time over {} matched run(s): {:.3f} ({:+.1f}%). "
+      "Geometric mean of the Change of total time over {} matched run(s): {:.3f} ({:+.1f}%). "
       "Threshold {:g}%, alpha {:g}. {}",
       c.matched.size(), c.geomean_ratio, 100 * (c.geomean_ratio - 1), 100 * s.threshold, s.alpha, verdict);
 }
@@ -47,6 +53,7 @@ std::string preamble(const Comparison& c, const std::string& bullet, bool markdo
   }
   for (const auto& l : c.only_in_base) out += bullet + "only in base: " + l + "\n";
   for (const auto& l : c.only_in_new) out += bullet + "only in new: " + l + "\n";
+  for (const auto& l : c.failed_in_new) out += bullet + strong + "FAILED" + strong + " in new: " + l + "\n";
   for (const auto& n : c.notes) out += bullet + "note: " + n + "\n";
   return out;
 }
@@ -65,7 +72,9 @@ std::string compare_console(const Comparison& c, const CompareSettings& s) {
   }
   out +=
       "n: figures tested per side (p: one median per process, r: repeats of one process; pairs: `ab`'s "
-      "interleaved process pairs, tested on each pair's ratio); Detectable: the smallest change these figures "
+      "interleaved process pairs, tested on each pair's ratio); Change: new/base - 1, for pairs the median of "
+      "the pairs' ratios (drift cancels in each pair, so it can differ from New/Base, the medians of all "
+      "processes); p: one-sided, in the change's direction; Detectable: the smallest change these figures "
       "detect with 80% power.\n";
   return out + preamble(c, "", false) + summary_line(c, s) + "\n";
 }
@@ -115,6 +124,8 @@ nlohmann::json compare_json(const Comparison& c, const CompareSettings& s) {
           {"alpha", s.alpha},
           {"ignore", s.ignore},
           {"regression", c.regression},
+          {"failed", c.failed},
+          {"failed_in_new", c.failed_in_new},
           {"decided", c.decided},
           {"nothing_compared", c.matched.empty()},
           {"geomean_ratio", c.geomean_ratio},

@@ -11,32 +11,43 @@
 
 namespace diffbench {
 
-/// Two-sided p-value of the Mann-Whitney U test for samples a and b: exact (the U distribution
-/// by dynamic programming) without ties and for n_a * n_b <= 10,000; otherwise the normal
-/// approximation with tie correction and continuity correction.
+/// The two one-sided p-values of a rank test: `greater` for the alternative that the second
+/// sample is larger (or the paired differences positive), `less` for the opposite one.
+struct RankTails {
+  double less = 1, greater = 1;
+};
+
+/// One-sided p-values of the Mann-Whitney U test for samples a and b (`greater`: b tends to be
+/// larger than a): exact (the U distribution by dynamic programming) without ties and for
+/// n_a * n_b <= 10,000; otherwise the normal approximation with tie and continuity corrections.
+RankTails mann_whitney_tails(const std::vector<double>& a, const std::vector<double>& b);
+/// Two-sided p-value of the same test: twice the smaller tail, at most 1.
 double mann_whitney_p(const std::vector<double>& a, const std::vector<double>& b);
 
-/// The smallest two-sided p-value the exact test can reach with these sample sizes.
+/// The smallest one-sided p-value the exact test can reach with these sample sizes: 1 / C(n_a + n_b, n_a).
 double mann_whitney_min_p(size_t n_a, size_t n_b);
 
-/// Two-sided p-value of the Wilcoxon signed-rank test that the differences `d` are centred on 0
-/// (zeros dropped): exact without ties (n <= 60), else the normal approximation with tie and
-/// continuity corrections.
+/// One-sided p-values of the Wilcoxon signed-rank test that the differences `d` are centred on 0
+/// (zeros dropped; `greater`: they lean positive): exact without ties (n <= 60), else the normal
+/// approximation with tie and continuity corrections.
+RankTails wilcoxon_signed_rank_tails(const std::vector<double>& d);
+/// Two-sided p-value of the same test: twice the smaller tail, at most 1.
 double wilcoxon_signed_rank_p(const std::vector<double>& d);
 
 /// z with P(Z > z) = p for a standard normal Z (0 < p < 1).
 double normal_upper_quantile(double p);
 
-/// The smallest relative change (fraction of base_median) that a two-sided test at `alpha` detects
+/// The smallest relative change (fraction of base_median) that a one-sided test at `alpha` detects
 /// with 80% power, from the two samples' standard deviations (normal approximation); infinity when
 /// the sizes cannot reach alpha at all or a side has a single figure (its spread is unknown).
 double detectable_change(const std::vector<double>& base, const std::vector<double>& updated, double base_median,
                          double alpha);
 
-/// How the compare gate decides.
+/// How the compare gate decides. "slower" and "faster" are two one-sided questions, each tested
+/// at `alpha`: the chance of a false "slower" when nothing changed is at most alpha.
 struct CompareSettings {
   double threshold = 0.05;  ///< a change smaller than this fraction is "no change"
-  double alpha = 0.05;  ///< significance level
+  double alpha = 0.05;  ///< significance level of each one-sided test
   std::vector<std::string> ignore;  ///< cell-identity groups left out of matching (ignorable_key_groups)
 };
 
@@ -50,10 +61,12 @@ const char* verdict_name(Verdict v);
 struct MetricChange {
   std::string metric;  ///< "total_s", "model_s", "sampler_s"
   double base_median = 0, new_median = 0;
-  double change = 0;  ///< new / base - 1
-  double p_value = 1;
+  /// new/base - 1, one definition everywhere: the median of the pairs' ratios for `ab` pairs (drift
+  /// between pairs cancels, so it can differ from new_median / base_median), else the ratio of the medians
+  double change = 0;
+  double p_value = 1;  ///< one-sided, in the direction of `change` (slower: the "greater" tail)
   size_t n_base = 0, n_new = 0;  ///< figures tested: processes, or repeats of one process
-  double min_p = 1;  ///< the smallest p-value these sizes can give
+  double min_p = 1;  ///< the smallest one-sided p-value these sizes can give
   double detectable = 0;  ///< see detectable_change (a fraction; infinity: nothing detectable)
   Verdict verdict = Verdict::undecidable;
 };
@@ -71,10 +84,14 @@ struct RunChange {
 struct Comparison {
   std::vector<RunChange> matched;
   std::vector<std::string> only_in_base, only_in_new;  ///< labels
+  /// New-side runs that failed, went non-finite or were interrupted ("label (status)"): the gate
+  /// fails on them whatever else it decides (a failed run must never pass).
+  std::vector<std::string> failed_in_new;
   std::vector<std::string> context_warnings;  ///< "threads: 2 vs 1", ...
   std::vector<std::string> notes;  ///< what the reader must know to trust a verdict
-  double geomean_ratio = 1;  ///< geometric mean of new/base total medians
+  double geomean_ratio = 1;  ///< geometric mean of 1 + change of the total_s rows
   bool regression = false;  ///< some total_s verdict is "slower"
+  bool failed = false;  ///< failed_in_new is not empty
   bool decided = false;  ///< some total_s verdict is not "undecidable"
 };
 

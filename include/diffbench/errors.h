@@ -13,6 +13,7 @@ enum ExitCode : int {
   kExitUsage = 2,  ///< bad flags or values: nothing was run
   kExitRegression = 3,  ///< `compare` / `ab`: a run is significantly slower
   kExitUndecided = 4,  ///< `compare` / `ab`: nothing matched, or too few figures to decide (--allow-undecided: 0)
+  kExitFailedRun = 5,  ///< `compare` / `ab`: a run of the new side failed, went non-finite or was interrupted
   kExitSigint = 130,  ///< stopped by SIGINT (finished results were written)
   kExitSigterm = 143,  ///< stopped by SIGTERM (finished results were written)
 };
@@ -25,6 +26,13 @@ struct UsageError : std::runtime_error {
 /// Something failed while doing what was asked (model, file, device): exit 1.
 struct RuntimeError : std::runtime_error {
   using std::runtime_error::runtime_error;
+};
+
+/// A model raised inside forward while running. The run is recorded as failed at the step it
+/// reached (as for NaN) and the other runs go on: exit 1. (An output of the wrong shape, dtype or
+/// type is a property of the file, found at its first call, and stays a one-line RuntimeError.)
+struct ModelError : RuntimeError {
+  using RuntimeError::RuntimeError;
 };
 
 /// A model produced NaN or Inf at a given step.

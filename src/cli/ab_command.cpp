@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <cctype>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -130,6 +131,19 @@ void save_side(const std::string& path, const Side& side, int processes) {
   write_output(path, doc.dump(2) + "\n");
 }
 
+// n pairs can give a one-sided p no smaller than 2^-n: a count that can never decide is refused
+// before anything is measured.
+void check_process_count(int processes, double alpha) {
+  int needed = 1;
+  while (std::ldexp(1.0, -needed) >= alpha) ++needed;
+  if (processes < needed) {
+    throw UsageError(
+        fmt::format("--processes {}: {} pairs can never reach alpha {} (the smallest p is 2^-n); use at least {} "
+                    "(10, the default, also keeps one disturbed pair from hiding a slowdown)",
+                    processes, processes, alpha, needed));
+  }
+}
+
 }  // namespace
 
 void setup_ab(CLI::App& app, AbOptions& o) {
@@ -148,10 +162,9 @@ void setup_ab(CLI::App& app, AbOptions& o) {
 }
 
 int run_ab(const AbOptions& o) {
-  if (o.processes < 2)
-    throw UsageError("--processes must be at least 2 (6 or more: with 5 pairs the smallest possible p is 0.0625)");
-  if (o.warmup_processes < 0) throw UsageError("--warmup-processes must be >= 0");
   check_gate_options(o.gate);
+  check_process_count(o.processes, o.gate.alpha);
+  if (o.warmup_processes < 0) throw UsageError("--warmup-processes must be >= 0");
   for (const auto& [flag, path] : {std::pair{"--save-base", o.save_base}, std::pair{"--save-new", o.save_new}}) {
     if (!path.empty()) check_writable(path, flag);
   }

@@ -32,7 +32,10 @@ std::vector<std::string> ignore_groups(const std::string& text) {
 
 void add_gate_options(CLI::App& app, GateOptions& o) {
   app.add_option("--threshold", o.threshold, "percent change that counts as slower/faster")->capture_default_str();
-  app.add_option("--alpha", o.alpha, "significance level of the Mann-Whitney U test")->capture_default_str();
+  app.add_option("--alpha", o.alpha,
+                 "significance level of each one-sided test (slower, faster): Mann-Whitney U, or Wilcoxon signed-rank "
+                 "on ab's pairs")
+      ->capture_default_str();
   app.add_option("--ignore", o.ignore,
                  "match cells across these differences, comma-separated: model, cond, dtype, device, threads, "
                  "shape, steps, optimisations (to compare two models or settings; the output says so)");
@@ -60,6 +63,12 @@ int run_gate(const Report& base, const Report& updated, const GateOptions& o) {
   std::fflush(human);
   if (!o.markdown.empty()) write_output(o.markdown, compare_markdown(c, settings));
   if (!o.json.empty()) write_output(o.json, compare_json(c, settings).dump(2) + "\n");
+  if (c.failed) {  // before everything else, and whatever --allow-undecided says
+    std::fprintf(stderr, "error: %zu run(s) of '%s' failed (%s%s); a failed run never passes the gate (exit 5)\n",
+                 c.failed_in_new.size(), updated.path.c_str(), c.failed_in_new.front().c_str(),
+                 c.failed_in_new.size() > 1 ? ", ..." : "");
+    return kExitFailedRun;
+  }
   if (c.regression) return kExitRegression;
   if (c.matched.empty() || !c.decided) {
     std::string why = c.matched.empty()

@@ -1,0 +1,118 @@
+// The gate's decisions, on made-up figures with known answers and on real runs: one-sided tests,
+// what one disturbed pair can do (issue #27), --threshold and --alpha (issue #28), and failures
+// that must fail the gate (issue #22).
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "cli_runner.h"
+#include "diffbench/compare.h"
+#include "diffbench/io.h"
+#include "diffbench/sweep.h"
+#include "gate_reports.h"
+
+using namespace diffbench;
+using namespace diffbench::testing;
+
+namespace {
+
+// An `ab` measurement made up: pair k's base process takes base[k], its new process base[k] * ratio[k].
+Comparison compare_pairs(const std::vector<double>& ratio) {
+  Report rb, rn;
+  for (size_t k = 0; k < ratio.size(); ++k) {
+    const double level = 1.0 + 0.02 * double(k % 3);  // the machine's level moves between pairs
+    auto a = run_of(10, "base" + std::to_string(k), {level, level * 1.001, level * 0.999});
+    auto b =
+        run_of(10, "new" + std::to_string(k), {level * ratio[k], level * ratio[k] * 1.001, level * ratio[k] * 0.999});
+    a["process"]["pair"] = int(k);
+    b["process"]["pair"] = int(k);
+    rb.runs.push_back(a);
+    rn.runs.push_back(b);
+  }
+  return compare_reports(rb, rn, CompareSettings{});
+}
+
+}  // namespace
+
+TEST(GateDecisions, ANewSideWhoseOnlyRunWentNonFiniteFailsTheGateEvenWhenNothingMatched) {
+  // The issue's case, with real runs: the new side's only run failed (NaN) and matched nothing;
+  // "--allow-undecided: exit 0" used to pass it.
+  std::string dir = scratch_dir("gate_nan");
+  const std::string run = "--warmup 0 --repeat 1 --threads 1 -q --sampler ddim --steps 4 --shape 1,4,8,8 ";
+  ASSERT_EQ(run_cli(run + "--unet " + kModels + "tiny.pt --json " + dir + "/base.json").code, 0);
+  ASSERT_EQ(run_cli(run + "--unet " + kData + "nan_after_500.pt --json " + dir + "/new.json").code, 1);
+  CliResult r = run_cli("compare " + dir + "/base.json " + dir + "/new.json --allow-undecided");
+  EXPECT_EQ(r.code, 5) << r.out << r.err;
+  EXPECT_NE(r.out.find("FAILED in new: ddim 4 steps 1x4x8x8 seed 0 (failed)"), std::string::npos) << r.out;
+}
+
+TEST(GateDecisions, ACutOffLastLineIsAnErrorNotAShorterFile) {
+  std::string dir = scratch_dir("gate_cut");
+  ASSERT_EQ(run_cli(kSweep + "--sampler ddim --steps 2,3 --jsonl " + dir + "/s.jsonl").code, 0);
+  std::string text = slurp(dir + "/s.jsonl");
+  write_file_atomically(dir + "/cut.jsonl", text.substr(0, text.size() - 40));  // a kill mid-line
+  CliResult r = run_cli("compare " + dir + "/s.jsonl " + dir + "/cut.jsonl");
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("line 2 is cut off"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST(GateDecisions, OneSidedTailsOfBothRankTests) {
+  RankTails w = wilcoxon_signed_rank_tails({1, 2, 3, 4, 5, 6});
+  EXPECT_DOUBLE_EQ(w.greater, 1.0 / 64);  // every difference positive: the extreme of 2^6
+  EXPECT_DOUBLE_EQ(w.less, 1.0);
+  w = wilcoxon_signed_rank_tails({-1, 2, 3, 4, 5, 6});  // W- = 1: W+ = 20, P(W+ >= 20) = 2/64
+  EXPECT_DOUBLE_EQ(w.greater, 2.0 / 64);
+  RankTails u = mann_whitney_tails({1, 2, 3}, {4, 5, 6});  // the second sample larger
+  EXPECT_DOUBLE_EQ(u.greater, 1.0 / 20);
+  EXPECT_DOUBLE_EQ(u.less, 1.0);
+  EXPECT_DOUBLE_EQ(mann_whitney_p({1, 2, 3}, {4, 5, 6}), 2.0 / 20);  // two-sided: twice the smaller tail
+}
+
+TEST(GateDecisions, OneDisturbedPairCannotHideAGrossSlowdownInTenPairs) {
+  // Issue #27: nine pairs 1.5x slower; in one pair the base process shared its cores with a
+  // neighbour and took 3x as long, so its ratio is 0.5: the largest |log ratio|, of the wrong sign.
+  std::vector<double> ratio = {1.52, 1.47, 1.55, 1.49, 1.50, 1.53, 1.48, 1.51, 1.54, 0.5};
+  Comparison c = compare_pairs(ratio);
+  ASSERT_TRUE(c.matched[0].paired);
+  const MetricChange& m = c.matched[0].metrics[0];
+  EXPECT_EQ(m.verdict, Verdict::slower);
+  EXPECT_DOUBLE_EQ(m.p_value, 43.0 / 1024);  // W- = 10: 43 of the 2^10 sign patterns have W- <= 10 (one-sided)
+  EXPECT_NEAR(m.change, 0.51, 0.02);  // the median ratio: the disturbed pair moves it by one rank
+  // Six pairs cannot afford it: W- = 6 of 21 gives p = 14/64 (docs/compare.md says so), no verdict.
+  Comparison six = compare_pairs({1.52, 1.47, 1.55, 1.49, 1.50, 0.5});
+  EXPECT_EQ(six.matched[0].metrics[0].verdict, Verdict::no_change);
+  // Nor can one disturbed pair raise a false alarm: ten pairs within 1%, one new process 3x slow.
+  Comparison quiet = compare_pairs({1.004, 0.995, 1.008, 0.992, 1.001, 0.997, 1.006, 0.994, 1.003, 3.0});
+  EXPECT_EQ(quiet.matched[0].metrics[0].verdict, Verdict::no_change);
+  EXPECT_LT(quiet.matched[0].metrics[0].change, 0.01);
+}
+
+TEST(GateDecisions, ThresholdAndAlphaDecideWhatTheyPromise) {
+  // Issue #28: weakening the threshold comparison to "> 0" failed no test. A significant 2% slowdown,
+  // one median per process, 4 processes per side, perfectly separated (one-sided p = 1/70).
+  std::string dir = scratch_dir("gate_threshold");
+  std::vector<nlohmann::json> base, slow;
+  const std::vector<double> levels = {1.000, 1.004, 0.997, 1.002};
+  for (size_t k = 0; k < levels.size(); ++k) {
+    base.push_back(run_of(10, "b" + std::to_string(k), {levels[k], levels[k] * 1.001, levels[k] * 0.999}));
+    const double s = levels[k] * 1.02 + 0.01;  // every new process above every base process
+    slow.push_back(run_of(10, "n" + std::to_string(k), {s, s * 1.001, s * 0.999}));
+  }
+  std::string a = write(dir, "a.json", report_of(base));
+  std::string b = write(dir, "b.json", report_of(slow));
+  auto verdict = [&](const std::string& args) {
+    CliResult r = run_cli("compare " + args + " --json -");
+    return std::make_pair(r.code, nlohmann::json::parse(r.out)["runs"][0]["metrics"][0]["verdict"].get<std::string>());
+  };
+  EXPECT_EQ(verdict(a + " " + b), std::make_pair(0, std::string("no change")));  // 3% < the default 5%
+  EXPECT_EQ(verdict(a + " " + b + " --threshold 1"), std::make_pair(3, std::string("slower")));
+  EXPECT_EQ(verdict(b + " " + a + " --threshold 1"), std::make_pair(0, std::string("faster")));
+  // Three processes against four: the smallest one-sided p is 1/35 = 0.029, below 0.05, not below 0.01.
+  std::string b3 = write(dir, "b3.json", report_of({slow[0], slow[1], slow[2]}));
+  EXPECT_EQ(verdict(a + " " + b3 + " --threshold 1"), std::make_pair(3, std::string("slower")));
+  EXPECT_EQ(verdict(a + " " + b3 + " --threshold 1 --alpha 0.01"), std::make_pair(4, std::string("undecidable")));
+}

@@ -8,7 +8,9 @@ TorchScript UNet and seed, runs `diffbench --save-latents`, and prints the relat
 
 diffusers is imported from ../shared/diffusers (pinned source with a shim for torch 1.13; see its
 README) or from --diffusers DIR, else from the Python path; where none is found the script says so
-and exits 77 (the test suite reports that as skipped). `--matrix reduced` (CI, about a minute)
+and exits 77 (the test suite reports that as skipped). A pinned folder that is there but does not
+import is an error (exit 1), never a skip, and so is any case diffusers raises on: every case of
+the matrix must be compared. `--matrix reduced` (CI, about a minute)
 covers every sampler, spacing, beta schedule, prediction type, Karras, eta, batch 2 and 1 and
 1000 steps; `--matrix full` is their whole product (by hand, about an hour).
 
@@ -46,12 +48,15 @@ SKIP = 77  # ctest's SKIP_RETURN_CODE for this script
 def import_diffusers(folder):
     """diffusers from the pinned source tree (its shim first), else from the Python path; None if absent."""
     folder = folder or os.path.join(ROOT, "..", "shared", "diffusers")
-    if os.path.exists(os.path.join(folder, "diffusers_env.py")):
-        sys.path.insert(0, folder)
-        import diffusers_env  # noqa: F401  (puts src/ and stubs/ on the path, fills in what torch 1.13 lacks)
+    pinned = os.path.exists(os.path.join(folder, "diffusers_env.py"))
     try:
+        if pinned:
+            sys.path.insert(0, folder)
+            import diffusers_env  # noqa: F401  (puts src/ and stubs/ on the path, fills in what torch 1.13 lacks)
         import diffusers
     except ImportError as e:
+        if pinned:  # the reference is there and does not import: a broken check, never a skip
+            sys.exit(f"compare_with_diffusers.py: error: {folder} is present but does not import: {e}")
         print(f"compare_with_diffusers.py: diffusers not found ({e}); looked in {folder} and the Python path", file=sys.stderr)
         return None
     return diffusers
@@ -188,10 +193,16 @@ def main():
             worst = max(worst, err)
             failures += err > args.tolerance
             print(f"{label} rel.err={err:.2e}{'' if err <= args.tolerance else '  <-- over tolerance'}", flush=True)
-    print(f"{len(cases)} cases, worst relative error {worst:.2e} (tolerance {args.tolerance:g}), "
+    compared = len(cases) - diffusers_errors
+    print(f"{len(cases)} cases, {compared} compared, worst relative error {worst:.2e} (tolerance {args.tolerance:g}), "
           f"{both_nan} both non-finite, {diffusers_errors} raised by diffusers, {failures} mismatched; "
           f"diffusers {diffusers.__version__}")
-    return 0 if failures == 0 else 1
+    # Every case of the matrix must be compared: a case diffusers raised on checks nothing, so it
+    # fails the run instead of being skipped (a run where every case raised used to pass).
+    if diffusers_errors:
+        print(f"compare_with_diffusers.py: error: {diffusers_errors} of {len(cases)} case(s) not compared "
+              "(diffusers raised); every case of the matrix must be compared", file=sys.stderr)
+    return 0 if failures == 0 and diffusers_errors == 0 and compared > 0 else 1
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@
 #include "diffbench/names.h"
 #include "diffbench/sampler.h"
 #include "diffbench/statistics.h"
+#include "process_info.h"
 
 namespace diffbench {
 namespace {
@@ -71,7 +72,12 @@ std::vector<std::string> parse_toggles(const std::string& text) {
         throw UsageError("--toggles: vae-tiling needs a tile size, e.g. vae-tiling=32:8 (latent pixels)");
       canonical = "vae-tiling=" + vae_tiling_name(parse_vae_tiling(item.substr(11), "--toggles vae-tiling"));
     } else if (name == "threads") {
-      canonical = fmt::format("threads={}", positive(item.substr(std::min(item.size(), size_t(8))), item));
+      const int threads = positive(item.substr(std::min(item.size(), size_t(8))), item);
+      if (threads > usable_cores()) {  // the rule of --threads: 1 to the cores this process may use
+        throw UsageError(
+            fmt::format("--toggles: '{}': use 1 to {} threads (the cores this process may use)", item, usable_cores()));
+      }
+      canonical = fmt::format("threads={}", threads);
     } else if (std::find(kToggleNames.begin(), kToggleNames.end(), item) == kToggleNames.end()) {
       throw UsageError("--toggles: " + unknown_name_message("toggle", item, kToggleNames));
     }
@@ -97,7 +103,7 @@ void apply_toggle(const std::string& t, AblationConfig& c) {
   else if (t.rfind("vae-tiling=", 0) == 0)
     c.vae_tiling = parse_vae_tiling(t.substr(11));
   else if (t.rfind("threads=", 0) == 0)
-    c.threads = std::stoi(t.substr(8));
+    c.threads = std::stoi(t.substr(8));  // checked against the cores by parse_toggles
   else
     throw UsageError("--toggles: " + unknown_name_message("toggle", t, kToggleNames));
   c.toggles.push_back(t);

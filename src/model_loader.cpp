@@ -175,7 +175,7 @@ at::Tensor ScriptModel::forward(const std::vector<at::Tensor>& inputs) const {
   try {
     result = impl_->module.forward(args);
   } catch (const std::exception& e) {
-    throw RuntimeError(fmt::format("{} '{}' failed in forward: {}", role_name(role_), path_, one_line(e)));
+    throw ModelError(fmt::format("{} '{}' failed in forward: {}", role_name(role_), path_, one_line(e)));
   }
   if (result.isTensor()) return result.toTensor();
   if (result.isTuple()) {

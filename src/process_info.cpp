@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #ifdef __GLIBC__
 #include <malloc.h>
+#include <sched.h>
 #endif
 #include <unistd.h>
 
@@ -51,6 +52,13 @@ static int64_t status_bytes(const char* field) {
     status.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
   }
   return -1;
+}
+
+int usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
 }
 
 void release_free_memory() {

@@ -18,6 +18,9 @@ bool reset_peak_rss();
 /// resident size falls to what is in use and the next run's peak above it is its own.
 void release_free_memory();
 
+/// The CPUs this process may run on (its affinity mask: taskset and cpusets count), at least 1.
+int usable_cores();
+
 /// Resident memory now (VmRSS; 0 where unknown).
 int64_t current_rss_bytes();
 

@@ -184,11 +184,11 @@ std::string csv_table(const std::vector<RunRow>& rows) {
       "reference,rmse,max_abs,psnr_db,fd,fd_ci_low,fd_ci_high,fd_samples,fd_per_image_s,model\n";
   for (const RunRow& r : rows) {
     std::string shape = shape_with_x(r.shape);
-    out +=
-        fmt::format("{},{},{},{},{},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.6g},{:.6g},",
-                    r.sampler, r.steps, shape, r.seed, r.status, r.total.n, r.total.median, r.total.iqr, r.total.ci_low,
-                    r.total.ci_high, r.step.median, r.model.median, r.sampler_time.median, r.steps_per_s,
-                    r.images_per_s, r.outside_model_fraction, r.speedup);
+    out += fmt::format("{},{},{},{},{},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.6g},{},",
+                       r.sampler, r.steps, shape, r.seed, r.status, r.total.n, r.total.median, r.total.iqr,
+                       r.total.ci_low, r.total.ci_high, r.step.median, r.model.median, r.sampler_time.median,
+                       r.steps_per_s, r.images_per_s, r.outside_model_fraction,
+                       r.speedup > 0 ? fmt::format("{:.6g}", r.speedup) : "");  // no speed-up: an empty field, not 0
     if (r.quality) {
       out += fmt::format("{},{:.9g},{:.9g},{},", r.quality->reference, r.quality->rmse, r.quality->max_abs,
                          psnr_text(r.quality->psnr_db));

@@ -7,6 +7,7 @@
 #include "diffbench/io.h"
 #include "diffbench/report.h"
 #include "diffbench/run_stats.h"
+#include "diffbench/sampler.h"
 #include "diffbench/statistics.h"
 
 namespace diffbench {
@@ -75,6 +76,14 @@ nlohmann::json optimisations_json(const Session& session) {
            session.interop_threads > 0 ? nlohmann::json(session.interop_threads) : nlohmann::json(nullptr)}};
 }
 
+// The scheduler config the sampler actually used: a setting it ignores (Karras sigmas for DDIM)
+// is recorded as off, so it neither claims to be effective nor splits a cell from the same work.
+static nlohmann::json effective_config_json(const RunSpec& spec) {
+  SchedulerConfig used = spec.config;
+  if (!find_sampler(spec.sampler).uses_karras) used.use_karras_sigmas = false;
+  return to_json(used);
+}
+
 nlohmann::json run_config_json(const RunSpec& spec, const Session& session) {
   return {
       {"unet", session.unet->path()},
@@ -95,7 +104,7 @@ nlohmann::json run_config_json(const RunSpec& spec, const Session& session) {
       {"guidance_scale", spec.guidance.value_or(0.0)},
       {"warmup", spec.warmup},
       {"repeat", spec.repeat},
-      {"scheduler_config", to_json(spec.config)},
+      {"scheduler_config", effective_config_json(spec)},
   };
 }
 

@@ -1,5 +1,6 @@
 // A RunSpec checked against the session before any work: defaults filled, every impossible
 // combination refused with a UsageError that says what to change.
+#include <cmath>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -68,7 +69,9 @@ RunSpec resolve(const Session& session, RunSpec spec) {
   if (plan.timestep_spacing) spec.config.timestep_spacing = *plan.timestep_spacing;
   bool conditional = session.unet->arity() == 3;
   if (!spec.guidance) spec.guidance = conditional ? sampler.default_guidance : 0.0;
-  if (*spec.guidance < 0) throw UsageError(fmt::format("--guidance-scale must be >= 0, got {}", *spec.guidance));
+  if (!(std::isfinite(*spec.guidance) && *spec.guidance >= 0)) {  // NaN passed "< 0" and ran as NaN latents
+    throw UsageError(fmt::format("--guidance-scale must be a finite number >= 0, got {}", *spec.guidance));
+  }
   if (!conditional && *spec.guidance > 1) {
     throw UsageError(
         fmt::format("--guidance-scale {} needs a conditional UNet with forward(sample, timestep, "

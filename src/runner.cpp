@@ -154,7 +154,14 @@ RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress)
   GuidedModel model(session, spec.shape[0], spec.guidance.value_or(0.0));  // resolve() always sets guidance
   const std::vector<at::Tensor> timesteps = timestep_tensors(result.plan, session.device);
   if (!session.cold_forward_s) {
-    session.cold_forward_s = cold_forward(session, model, spec, timesteps[0]);
+    try {
+      session.cold_forward_s = cold_forward(session, model, spec, timesteps[0]);
+    } catch (const ModelError& e) {  // the model fails at the first step: a failed record, as for NaN
+      result.status = RunStatus::failed;
+      result.error = e.what();
+      result.failed_step = 0;
+      return result;
+    }
     result.cold_forward_s = session.cold_forward_s;
   }
 
@@ -181,6 +188,10 @@ RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress)
     result.status = RunStatus::failed;
     result.error = e.what();
     result.failed_step = e.step;
+  } catch (const ModelError& e) {  // failed_step == steps: in the VAE decode, after the last step
+    result.status = RunStatus::failed;
+    result.error = fmt::format("{} (at step {})", e.what(), step_reached + 1);
+    result.failed_step = step_reached + 1;
   } catch (const Interrupted& e) {
     result.status = RunStatus::interrupted;
     result.error = fmt::format("stopped by signal {} at step {}", e.signal_number, step_reached + 1);

@@ -33,6 +33,10 @@ const SamplerInfo& find_sampler(const std::string& name) {
 
 Plan plan_for(const SamplerInfo& sampler, const NoiseSchedule& schedule, const SchedulerConfig& config, int steps) {
   Plan plan = sampler.plan(schedule, config, steps);
+  if (config.use_karras_sigmas && !sampler.uses_karras) {
+    plan.notes.push_back(
+        fmt::format("{} ignores use_karras_sigmas (as its diffusers scheduler does): recorded as false", sampler.name));
+  }
   const double last = schedule.size() - 1;
   if (!plan.timesteps.empty() && plan.timesteps.front() < 0.9 * last) {
     const double max_sigma = schedule.sigmas()[static_cast<size_t>(last)];

@@ -217,6 +217,10 @@ void validate(const SchedulerConfig& c) {
   } else if (!(c.beta_start > 0 && c.beta_end > 0 && c.beta_start < 1 && c.beta_end < 1)) {
     throw UsageError(
         fmt::format("beta_start and beta_end must lie in (0, 1), got {} and {}", c.beta_start, c.beta_end));
+  } else if (c.beta_start > c.beta_end && c.beta_schedule != BetaSchedule::squaredcos_cap_v2) {
+    // Betas rise over a schedule; reversed, the signal is destroyed first and sampling ends in NaN.
+    throw UsageError(fmt::format("beta_start ({}) must not exceed beta_end ({}): betas rise over the schedule",
+                                 c.beta_start, c.beta_end));
   }
   if (c.steps_offset < 0) throw UsageError(fmt::format("steps_offset must be >= 0, got {}", c.steps_offset));
   if (c.original_inference_steps < 1) {

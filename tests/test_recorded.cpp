@@ -107,6 +107,15 @@ TEST(Recorded, UnknownFlagsGetASuggestionAndTheirCommandsHelp) {
   EXPECT_EQ(sub.code, 2);
   EXPECT_NE(sub.err.find("did you mean '--jsonl'?"), std::string::npos) << sub.err;
   EXPECT_NE(sub.err.find("diffbench sweep --help"), std::string::npos) << sub.err;
+  // Issue #22: the list of subcommands comes from the CLI itself (ablate was missing from it), and
+  // `diffbench help` shows diffbench's help, not that of `help`.
+  CliResult word = run_cli("foo");
+  EXPECT_NE(word.err.find("subcommands: list, schedule, sweep, merge, compare, ab, ablate"), std::string::npos)
+      << word.err;
+  CliResult help = run_cli("help");
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.out.find("ablate"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("--sampler"), std::string::npos) << help.out;
 }
 
 TEST(Recorded, GridFileTyposAndCutOffFilesAreNamed) {

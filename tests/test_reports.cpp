@@ -72,6 +72,11 @@ TEST(Reports, CsvIsPinned) {
             "reference,rmse,max_abs,psnr_db,fd,fd_ci_low,fd_ci_high,fd_samples,fd_per_image_s,model\n"
             "ddpm,4,2x4x8x8,7,ok,3,0.5,0.1,0.4,0.6,0.125,0.25,0.25,8,4,0.5,1,,,,,,,,,,\n"
             "ddim,2,2x4x8x8,7,ok,3,0.1,0,0.1,0.1,0.05,0.05,0.05,20,20,0.5,5,dpmpp_2m:200,0.25,1.5,20.0,,,,,,\n");
+  auto rows = fixed_rows();
+  rows[0].speedup = 0;  // no baseline: the field is empty, never a speed-up of 0 (issue #22)
+  EXPECT_NE(csv_table(rows).find("\nddpm,4,2x4x8x8,7,ok,3,0.5,0.1,0.4,0.6,0.125,0.25,0.25,8,4,0.5,,,"),
+            std::string::npos)
+      << csv_table(rows);
 }
 
 TEST(Reports, RealRunValidatesAgainstTheSchemaFileAndIsConsistent) {

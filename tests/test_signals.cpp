@@ -1,5 +1,6 @@
-// Signals: a run or sweep stops promptly, keeps what finished, exits 130/143. Timing windows
-// (a signal after N seconds) make these serial tests: parallel load would shift the windows.
+// Signals: a run or sweep stops promptly, keeps what finished, exits 130/143. Each signal is sent
+// once the run's own progress (its progress line, or the sweep's file) shows it is where the test
+// needs it, never after a fixed delay. Serial: "stops promptly" is a time bound.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -18,11 +19,15 @@ struct Stopped {
   double seconds_after_signal;
 };
 
-// Start diffbench in the background, send `signal` after `delay_s`, wait for it.
-Stopped interrupt(const std::string& args, const char* signal, double delay_s) {
-  std::string script = std::string(DIFFBENCH_BIN) + " " + args + " 2>/dev/null >/dev/null & pid=$!; sleep " +
-                       std::to_string(delay_s) + "; kill -" + signal +
-                       " $pid; start=$(date +%s%N); wait $pid; code=$?; " + "end=$(date +%s%N); echo $code $start $end";
+// Start diffbench in the background on a pseudo-terminal (so that it draws its progress line),
+// wait until that progress shows `seen` (bounded: 120 s), send `signal`, and wait for the exit.
+// Waiting for progress instead of a fixed delay keeps the signal mid-run on a machine of any speed.
+Stopped interrupt_when(const std::string& args, const char* signal, const std::string& seen) {
+  std::string log = scratch_dir(std::string("signal_") + signal) + "/stderr.log";
+  std::string script = "env -u CI SHELL=/bin/sh script -qfec \"exec " + std::string(DIFFBENCH_BIN) + " " + args +
+                       " 2>&1 >/dev/null\" /dev/null > " + log + " & spid=$!; for i in $(seq 1200); do grep -q \"" +
+                       seen + "\" " + log + " && break; sleep 0.1; done; pid=$(pgrep -P $spid); kill -" + signal +
+                       " $pid; start=$(date +%s%N); wait $spid; code=$?; end=$(date +%s%N); echo $code $start $end";
   FILE* pipe = popen(("bash -c '" + script + "'").c_str(), "r");
   Stopped r{-1, 1e9};
   if (pipe) {
@@ -31,6 +36,7 @@ Stopped interrupt(const std::string& args, const char* signal, double delay_s) {
     r.seconds_after_signal = double(end - start) / 1e9;
     pclose(pipe);
   }
+  EXPECT_NE(slurp(log).find(seen), std::string::npos) << "the progress never showed '" << seen << "'";
   return r;
 }
 
@@ -38,11 +44,11 @@ Stopped interrupt(const std::string& args, const char* signal, double delay_s) {
 
 TEST(Signals, SigintStopsPromptlyWritesFinishedRepeatsAndExits130) {
   std::string dir = scratch_dir("sigint");
-  Stopped r = interrupt("--unet " + kModels +
-                            "tiny.pt --threads 1 --warmup 0 --repeat 20 --sampler ddpm --steps 1000 "
-                            "--json " +
-                            dir + "/r.json",
-                        "INT", 4.0);
+  Stopped r = interrupt_when("--unet " + kModels +
+                                 "tiny.pt --threads 1 --warmup 0 --repeat 20 --sampler ddpm --steps 1000 "
+                                 "--json " +
+                                 dir + "/r.json",
+                             "INT", "run 2/20");  // the first repeat has finished
   EXPECT_EQ(r.code, 130);
   EXPECT_LT(r.seconds_after_signal, 2.0);
   auto j = nlohmann::json::parse(slurp(dir + "/r.json"));
@@ -55,8 +61,8 @@ TEST(Signals, SigintStopsPromptlyWritesFinishedRepeatsAndExits130) {
 TEST(Signals, SigtermStopsTheLectureTableAtOnceAndExits143) {
   std::string dir = scratch_dir("sigterm");
   // The signal lands in ddpm's 1000 steps: that run is recorded as interrupted, no later sampler starts.
-  Stopped r = interrupt("--unet " + kModels + "tiny.pt --threads 1 --warmup 0 --repeat 3 --json " + dir + "/r.json",
-                        "TERM", 2.0);
+  Stopped r = interrupt_when(
+      "--unet " + kModels + "tiny.pt --threads 1 --warmup 0 --repeat 3 --json " + dir + "/r.json", "TERM", "ddpm  run");
   EXPECT_EQ(r.code, 143);
   EXPECT_LT(r.seconds_after_signal, 2.0);
   auto j = nlohmann::json::parse(slurp(dir + "/r.json"));
@@ -66,7 +72,6 @@ TEST(Signals, SigtermStopsTheLectureTableAtOnceAndExits143) {
 }
 
 namespace {
-
 
 std::set<std::string> cell_keys(const std::string& path) {
   std::set<std::string> keys;
@@ -79,9 +84,9 @@ std::set<std::string> cell_keys(const std::string& path) {
 TEST(Signals, InterruptedSweepKeepsFinishedCellsAndResumeCompletesIt) {
   std::string dir = scratch_dir("resume");
   std::string args = kSweep + "--sampler ddpm,ddim,euler --steps 200,201,202 --jsonl " + dir + "/s.jsonl";
-  // Each cell takes ~0.4 s: SIGINT after ~2 s lands mid-sweep.
-  std::string cmd =
-      std::string(DIFFBENCH_BIN) + " " + args + " 2>/dev/null & pid=$!; sleep 2; kill -INT $pid; wait $pid; echo $?";
+  // SIGINT once the first cell is in the file (bounded: 120 s): mid-sweep on a machine of any speed.
+  std::string cmd = std::string(DIFFBENCH_BIN) + " " + args + " 2>/dev/null & pid=$!; for i in $(seq 1200); do [ -s " +
+                    dir + "/s.jsonl ] && break; sleep 0.1; done; kill -INT $pid; wait $pid; echo $?";
   FILE* pipe = popen(("bash -c '" + cmd + "'").c_str(), "r");
   int code = -1;
   ASSERT_TRUE(pipe);

@@ -129,7 +129,7 @@ struct RunResult {
   at::Tensor images;  ///< decoded images of the last repeat (float32, CPU, [-1,1])
   RunStatus status = RunStatus::ok;
   std::string error;  ///< why it failed
-  int failed_step = -1;  ///< step whose output was NaN/Inf
+  int failed_step = -1;  ///< 0-based step whose output was NaN/Inf or whose model call failed (steps: the VAE decode)
   int64_t peak_rss_bytes = 0;  ///< peak resident memory during this run (see peak_rss_scope)
   int64_t rss_start_bytes = 0;  ///< resident memory when the run started (models loaded): peak - this is the run's own
   std::string peak_rss_scope = "run";  ///< "run" (high-water mark reset at its start) or "process"

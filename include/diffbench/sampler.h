@@ -70,6 +70,9 @@ struct SamplerInfo {
   /// The loop: from initial latents x (already scaled by init_noise_sigma) to the final latents.
   std::function<at::Tensor(const SampleArgs&, at::Tensor x)> sample;
   bool uses_eta = false;  ///< honours --eta (DDIM); eta > 0 makes it stochastic
+  /// Honours use_karras_sigmas (--karras). For the others it is noted and recorded as false: a
+  /// setting the sampler ignores never keys a cell nor claims to be effective.
+  bool uses_karras = false;
 };
 
 /// Whether `sampler` at this eta draws noise during sampling (beyond the initial latents): one

@@ -35,7 +35,8 @@ struct RunOptions {
   std::string quality, feature_model, reference_stats;  ///< --quality fd and its inputs
   int64_t samples = 1000;  ///< images generated for --quality fd
   std::optional<int> steps;
-  int threads = 0, warmup = 1, repeat = 3;
+  std::optional<int> threads;  ///< unset: every core this process may use
+  int warmup = 1, repeat = 3;
   double eta = 0.0;
   std::optional<double> vae_scaling_factor;  ///< unset: the model manifest's, else SD's 0.18215
   std::optional<double> guidance;
@@ -81,6 +82,7 @@ struct MergeOptions {
   std::vector<std::string> inputs;
   std::string output;
   bool force = false;
+  bool allow_missing = false;  ///< accept shards that leave cells of their grid out
 };
 void setup_merge(CLI::App& app, MergeOptions& options);
 int run_merge(const MergeOptions& options);
@@ -111,7 +113,7 @@ int run_compare(const CompareOptions& options);
 /// one figure per process, so the noise between processes is in the test.
 struct AbOptions {
   std::string base_bin, new_bin, base_args, new_args, save_base, save_new;
-  int processes = 6, warmup_processes = 1;
+  int processes = 10, warmup_processes = 1;  ///< 10 pairs: one disturbed pair cannot hide a slowdown
   std::vector<std::string> args;  ///< the run's own flags, after `--`, given to both sides
   GateOptions gate;
 };

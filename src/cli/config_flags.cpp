@@ -43,6 +43,10 @@ SchedulerConfig build_config(const ConfigFlags& f, std::vector<std::string>* war
   if ((f.num_train_timesteps || f.beta_schedule || f.beta_start || f.beta_end) && c.trained_betas) {
     throw UsageError("the config gives trained_betas; --beta-* and --num-train-timesteps cannot override them");
   }
+  if ((f.beta_start || f.beta_end) && c.beta_start > c.beta_end && c.beta_schedule != BetaSchedule::squaredcos_cap_v2) {
+    throw UsageError(fmt::format("--beta-start {} must not exceed --beta-end {} (betas rise over the schedule)",
+                                 c.beta_start, c.beta_end));
+  }
   validate(c);
   return c;
 }

@@ -56,9 +56,11 @@ std::string unexpected_arguments_message(const CLI::App& app, const std::string&
     std::string flag = w.substr(0, w.find('='));
     return fmt::format("unknown option '{}'{}; see {}", flag, did_you_mean(flag, long_flags(where)), help);
   }
-  return fmt::format(
-      "unexpected argument(s) {}{} (see {})", list,
-      command.empty() ? "; subcommands: list, schedule, sweep, merge, compare, ab, help, completion" : "", help);
+  std::string subcommands;  // from the CLI itself, so that no command is left out of the list
+  for (const CLI::App* sub : app.get_subcommands({}))
+    subcommands += (subcommands.empty() ? "" : ", ") + sub->get_name();
+  return fmt::format("unexpected argument(s) {}{} (see {})", list,
+                     command.empty() ? "; subcommands: " + subcommands : "", help);
 }
 
 std::string completion_script(const CLI::App& app) {

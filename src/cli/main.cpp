@@ -124,7 +124,9 @@ std::optional<int> parse(CLI::App& app, const Commands& c, int argc, char** argv
 }
 
 int help_command(CLI::App& app, const std::string& topic) {
-  if (topic.empty()) return std::printf("%s", app.help().c_str()) < 0;
+  // app.help() would show the parsed subcommand's help, i.e. that of `help` itself.
+  if (topic.empty())
+    return std::printf("%s", app.get_formatter()->make_help(&app, "diffbench", CLI::AppFormatMode::Normal).c_str()) < 0;
   std::vector<std::string> names;
   for (CLI::App* sub : app.get_subcommands({})) {
     if (sub->get_name() == topic) return std::printf("%s", sub->help().c_str()) < 0;

@@ -19,6 +19,7 @@
 #include "diffbench/io.h"
 #include "diffbench/model.h"
 #include "diffbench/quality.h"
+#include "process_info.h"
 
 namespace diffbench::cli {
 namespace {
@@ -82,6 +83,19 @@ void set_interop_threads(int n) {
         fmt::format("--interop-threads {}: LibTorch sets inter-op threads once per process, and they "
                     "are already {}; give the same value to every run of one process",
                     n, at::get_num_interop_threads()));
+  }
+}
+
+// One rule for every thread count (--threads, a grid's threads, ablate's threads=N): 1 to the
+// cores this process may use. 0 and negatives are no way to say "all cores": leave the flag out.
+// More threads than cores only makes the threads wait for each other (10,000 had not finished 2
+// steps after 2 minutes), so it is refused rather than measured.
+void check_threads(const std::optional<int>& threads) {
+  if (!threads) return;
+  const int cores = usable_cores();
+  if (*threads < 1 || *threads > cores) {
+    throw UsageError(fmt::format("--threads {}: use 1 to {} (the cores this process may use); leave it out for all {}",
+                                 *threads, cores, cores));
   }
 }
 
@@ -166,7 +180,7 @@ void check_common_options(const RunOptions& o) {
     throw UsageError(fmt::format("--time-unit '{}': use auto, s, ms or us", o.time_unit));
   }
   if (!o.reference.empty()) parse_reference(o.reference);
-  if (o.threads < 0) throw UsageError(fmt::format("--threads must be >= 1, got {}", o.threads));
+  check_threads(o.threads);
   if (o.interop_threads < 0) throw UsageError(fmt::format("--interop-threads must be >= 1, got {}", o.interop_threads));
   if (!o.vae_tiling.empty()) parse_vae_tiling(o.vae_tiling);
   if (o.vae_scaling_factor && !(*o.vae_scaling_factor > 0)) throw UsageError("--vae-scaling-factor must be > 0");
@@ -185,7 +199,7 @@ Session open_session(const RunOptions& o) {
   if (getloadavg(load, 1) == 1) session.load_at_start = load[0];
   session.device = parse_device(o.device);
   session.dtype = parse_dtype(o.dtype.empty() ? "fp32" : o.dtype);
-  session.threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  session.threads = o.threads.value_or(usable_cores());
   at::set_num_threads(session.threads);
   set_interop_threads(o.interop_threads);
   session.interop_threads = o.interop_threads;

@@ -5,6 +5,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli/session.h"
 #include "diffbench/compare.h"
@@ -18,8 +19,10 @@ void setup_merge(CLI::App& app, MergeOptions& o) {
   app.add_option("inputs", o.inputs, "result files (JSON or JSON lines) to join")->required()->expected(1, -1);
   app.add_option("-o,--output", o.output, "the merged JSON report ('-' for stdout)")->required();
   app.add_flag("--force", o.force,
-               "merge anyway: keep the first of duplicate cells, allow different models, grids, versions and "
-               "cut-off lines");
+               "merge anyway: keep the first of duplicate cells, allow different models, grids, versions, "
+               "cut-off lines and missing cells");
+  app.add_flag("--allow-missing", o.allow_missing,
+               "merge shards that leave cells of their grid out (the report lists them as missing_cells)");
 }
 
 namespace {
@@ -62,6 +65,23 @@ void check_mergeable(const std::vector<Report>& reports, bool force) {
     refuse(fmt::format("the inputs were written by {} different diffbench versions", versions.size()));
 }
 
+// The grid cells no input holds: every sweep run records its cell index and the grid's size.
+std::vector<std::string> missing_cells(const std::vector<nlohmann::json>& runs) {
+  std::map<std::string, std::pair<int, std::set<int>>> grids;  // grid sha256 -> (cells, present)
+  for (const auto& run : runs) {
+    auto& [cells, present] = grids[run["sweep"].value("grid_sha256", "")];
+    cells = std::max(cells, run["sweep"].value("cells", 0));
+    present.insert(run["sweep"].value("cell", -1));
+  }
+  std::vector<std::string> missing;
+  for (const auto& [grid, entry] : grids) {
+    for (int cell = 0; cell < entry.first; ++cell) {
+      if (!entry.second.count(cell)) missing.push_back(fmt::format("{} of {}", cell, entry.first));
+    }
+  }
+  return missing;
+}
+
 }  // namespace
 
 int run_merge(const MergeOptions& o) {
@@ -95,10 +115,18 @@ int run_merge(const MergeOptions& o) {
       return a["sweep"].value("cell", 0) < b["sweep"].value("cell", 0);
     });
   }
+  const std::vector<std::string> missing = grid_order ? missing_cells(runs) : std::vector<std::string>{};
+  if (!missing.empty() && !o.allow_missing && !o.force) {
+    throw UsageError(fmt::format(
+        "{} cell(s) of the grid are in no input file (cell {}{}): merge every shard's file, or pass --allow-missing",
+        missing.size(), fmt::join(missing.begin(), missing.begin() + std::min<size_t>(missing.size(), 5), ", "),
+        missing.size() > 5 ? ", ..." : ""));
+  }
   nlohmann::json doc = {{"schema_version", reports.front().schema_version},
                         {"context", reports.front().context},
                         {"merged_from", sources},
                         {"runs", runs}};
+  if (!missing.empty()) doc["missing_cells"] = missing;
   write_output(o.output, doc.dump(2) + "\n");
   std::fprintf(stderr, "merged %zu run(s) from %zu file(s) into '%s'%s\n", runs.size(), reports.size(),
                o.output.c_str(), duplicates ? fmt::format(" ({} duplicate(s) dropped)", duplicates).c_str() : "");
@@ -113,7 +141,16 @@ void setup_compare(CLI::App& app, CompareOptions& o) {
 
 int run_compare(const CompareOptions& o) {
   check_gate_options(o.gate);
-  return run_gate(read_report(o.base), read_report(o.updated), o.gate);
+  std::vector<Report> reports = {read_report(o.base), read_report(o.updated)};
+  for (const Report& r : reports) {  // a cut-off line may be a cell the gate would fail on
+    if (r.truncated_tail) {
+      throw RuntimeError(fmt::format(
+          "'{}' line {} is cut off (a write interrupted by a crash or kill); complete it with the sweep's --resume, "
+          "or compare the cells it holds after `diffbench merge --force`",
+          r.path, r.truncated_line));
+    }
+  }
+  return run_gate(reports[0], reports[1], o.gate);
 }
 
 }  // namespace diffbench::cli

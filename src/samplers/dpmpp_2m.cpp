@@ -71,6 +71,8 @@ extern const SamplerInfo dpmpp_2m_sampler{"dpmpp_2m",
                                           false,
                                           7.5,
                                           plan_dpmpp_2m,
-                                          sample_dpmpp_2m};
+                                          sample_dpmpp_2m,
+                                          /*uses_eta=*/false,
+                                          /*uses_karras=*/true};
 
 }  // namespace diffbench

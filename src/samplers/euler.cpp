@@ -27,6 +27,8 @@ extern const SamplerInfo euler_sampler{"euler",
                                        [](const NoiseSchedule& s, const SchedulerConfig& c, int steps) {
                                          return samplers::euler_plan("euler", s, c, steps, c.use_karras_sigmas);
                                        },
-                                       sample_euler};
+                                       sample_euler,
+                                       /*uses_eta=*/false,
+                                       /*uses_karras=*/true};
 
 }  // namespace diffbench

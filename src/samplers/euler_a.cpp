@@ -22,19 +22,16 @@ at::Tensor samplers::sample_euler_ancestral(const SampleArgs& a, at::Tensor x) {
   return x;
 }
 
-extern const SamplerInfo euler_a_sampler{
-    "euler_a",
-    "Euler Ancestral: Euler steps plus fresh noise each step (stochastic)",
-    "Karras et al. 2022 (arXiv:2206.00364); ancestral step of Ho et al. 2020",
-    25,
-    true,
-    7.5,
-    [](const NoiseSchedule& s, const SchedulerConfig& c, int steps) {
-      // diffusers' EulerAncestralDiscreteScheduler has no Karras option and ignores it.
-      Plan plan = samplers::euler_plan("euler_a", s, c, steps, false);
-      if (c.use_karras_sigmas) plan.notes.push_back("euler_a ignores use_karras_sigmas, as diffusers does");
-      return plan;
-    },
-    samplers::sample_euler_ancestral};
+extern const SamplerInfo euler_a_sampler{"euler_a",
+                                         "Euler Ancestral: Euler steps plus fresh noise each step (stochastic)",
+                                         "Karras et al. 2022 (arXiv:2206.00364); ancestral step of Ho et al. 2020",
+                                         25,
+                                         true,
+                                         7.5,
+                                         [](const NoiseSchedule& s, const SchedulerConfig& c, int steps) {
+                                           // diffusers' EulerAncestralDiscreteScheduler has no Karras option (plan_for notes it).
+                                           return samplers::euler_plan("euler_a", s, c, steps, false);
+                                         },
+                                         samplers::sample_euler_ancestral};
 
 }  // namespace diffbench

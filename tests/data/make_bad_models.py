@@ -46,6 +46,13 @@ class NanAfter(nn.Module):  # finite for t > 500, NaN below: fails mid-run
         return sample * 0.1
 
 
+class ThrowsBelow500(nn.Module):  # works for t >= 500, raises below: fails mid-run, like NanAfter
+    def forward(self, sample: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
+        if bool(timestep.float().mean() < 500):
+            raise RuntimeError("deliberate failure inside forward for t < 500")
+        return sample * 0.1
+
+
 class ReturnsString(nn.Module):
     def forward(self, sample: torch.Tensor, timestep: torch.Tensor) -> str:
         return "not a tensor"
@@ -60,6 +67,7 @@ class NoForward(nn.Module):
 def main() -> None:
     for name, module in [("one_arg", OneArg()), ("int_timestep", IntTimestep()), ("wrong_shape", WrongShape()),
                          ("wrong_dtype", WrongDtype()), ("throws", Throws()), ("nan_after_500", NanAfter()),
+                         ("throws_below_500", ThrowsBelow500()),
                          ("returns_string", ReturnsString()), ("no_forward", NoForward())]:
         torch.jit.save(torch.jit.script(module), os.path.join(HERE, f"{name}.pt"))
     with zipfile.ZipFile(os.path.join(HERE, "not_torchscript.zip"), "w") as z:

@@ -57,12 +57,13 @@ class QuickStudents(unittest.TestCase):
         self.assertEqual(m["scheduler_config_source"], "configs/sdxl-turbo.json")
 
     def test_losses_fell(self):
+        # Read off the recorded curves, not the scripts' own "loss_fell" claim.
+        # Distillation falls fast from the teacher: the last five under half the first five.
         for name in ("lcm", "turbo"):
-            card = self.card(name)
-            self.assertTrue(card["loss_fell"], f"{name}: {card}")
-        with open(os.path.join(self.quick, "turbo-loss.json")) as f:
-            loss = json.load(f)["loss"]
-        self.assertLess(sum(loss[-5:]) / 5, 0.5 * sum(loss[:5]) / 5)  # distillation falls fast from the teacher
+            with open(os.path.join(self.quick, f"{name}-loss.json")) as f:
+                loss = json.load(f)["loss"]
+            self.assertGreaterEqual(len(loss), 10, name)
+            self.assertLess(sum(loss[-5:]) / 5, 0.5 * sum(loss[:5]) / 5, f"{name}: {loss}")
 
     def test_teacher_manifest_names_both_students(self):
         m = manifest(os.path.join(self.quick, "unet.pt"))

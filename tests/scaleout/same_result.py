@@ -46,7 +46,9 @@ def main():
     for k in sorted(set(a) & set(b)):
         label = f"{a[k]['config']['sampler']} {a[k]['config']['steps']} steps"
         for field in ("timesteps", "sigmas", "latents_sha256"):
-            if a[k][field] != b[k][field]:
+            if a[k].get(field) is None or b[k].get(field) is None:  # null == null would compare nothing
+                problems.append(f"{label}: {field} is missing or null on one side or both")
+            elif a[k][field] != b[k][field]:
                 problems.append(f"{label}: {field} differs")
         if a[k]["sweep"]["cell"] != b[k]["sweep"]["cell"] or a[k]["sweep"]["grid_sha256"] != b[k]["sweep"]["grid_sha256"]:
             problems.append(f"{label}: grid position or grid identity differs")

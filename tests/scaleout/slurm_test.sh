@@ -12,6 +12,10 @@ for tool in munged slurmctld slurmd sbatch squeue scontrol sinfo; do
   command -v "$tool" >/dev/null || skip "$tool is missing (scripts/setup.sh installs slurm-wlm and munge)"
 done
 [[ $(id -u) == 0 ]] || skip "slurmd must run as root to start jobs"
+# Kernel facilities the daemons need, checked before waiting on a node that would never come up.
+for need in /sys/fs/cgroup /proc/self/status; do
+  [[ -e $need ]] || { echo "FAIL: $need is missing (slurmd needs /sys and /proc mounted)"; exit 1; }
+done
 
 dir=$(mktemp -d /tmp/diffbench-slurm.XXXXXX)
 pids=()

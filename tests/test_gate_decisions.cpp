@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "cli_runner.h"
@@ -115,4 +116,68 @@ TEST(GateDecisions, ThresholdAndAlphaDecideWhatTheyPromise) {
   std::string b3 = write(dir, "b3.json", report_of({slow[0], slow[1], slow[2]}));
   EXPECT_EQ(verdict(a + " " + b3 + " --threshold 1"), std::make_pair(3, std::string("slower")));
   EXPECT_EQ(verdict(a + " " + b3 + " --threshold 1 --alpha 0.01"), std::make_pair(4, std::string("undecidable")));
+}
+
+TEST(GateDecisions, EachIdentityFieldSplitsACellUntilItsIgnoreKeyJoinsIt) {
+  // Issue #28: matching through the CLI on every field --ignore can lift, and the JSON's fields.
+  std::string dir = scratch_dir("gate_fields");
+  const std::vector<std::tuple<std::string, nlohmann::json, std::string>> cases = {
+      {"vae_sha256", std::string(64, 'v'), "model"},
+      {"unet_sha256", std::string(64, 'u'), "model"},
+      {"cond", {{"source", "c.npy"}, {"shape", {1, 77, 8}}, {"sha256", "cc"}}, "cond"},
+      {"dtype", "bf16", "dtype"},
+      {"device", "cuda:0", "device"},
+      {"threads", 1, "threads"},
+      {"shape", {2, 4, 8, 8}, "shape"},
+      {"steps", 11, "steps"},
+      {"optimisations", {{"freeze", true}}, "optimisations"}};
+  std::vector<nlohmann::json> base, other;
+  for (size_t k = 0; k < 4; ++k) base.push_back(run_of(10, "b" + std::to_string(k), kFive));
+  std::string a = write(dir, "a.json", report_of(base));
+  for (const auto& [field, value, group] : cases) {
+    other.clear();
+    for (size_t k = 0; k < 4; ++k) {
+      other.push_back(run_of(10, "n" + std::to_string(k), kFive));
+      other.back()["config"][field] = value;
+    }
+    std::string b = write(dir, field + ".json", report_of(other));
+    CliResult split = run_cli("compare " + a + " " + b + " --json -");
+    EXPECT_EQ(split.code, 4) << field;
+    auto s = nlohmann::json::parse(split.out);
+    EXPECT_EQ(s["nothing_compared"], true) << field;
+    EXPECT_EQ(s["decided"], false) << field;
+    EXPECT_EQ(s["only_in_base"].size(), 1u) << field;
+    EXPECT_EQ(s["only_in_new"].size(), 1u) << field;
+    CliResult joined = run_cli("compare " + a + " " + b + " --ignore " + group + " --json -");
+    EXPECT_EQ(joined.code, 0) << field << ": " << joined.err;
+    auto j = nlohmann::json::parse(joined.out);
+    EXPECT_EQ(j["nothing_compared"], false) << field;
+    EXPECT_EQ(j["decided"], true) << field;
+    ASSERT_EQ(j["runs"].size(), 1u) << field;
+    EXPECT_NE(j["runs"][0]["differences"].dump().find(field), std::string::npos) << field;
+  }
+}
+
+TEST(GateDecisions, AnOldSchemaBaselineIsWarnedAboutAndDecidesNothing) {
+  std::string dir = scratch_dir("gate_schema");
+  nlohmann::json old = report_of({run_of(10, "b", kFive)});
+  old["schema_version"] = 1;
+  for (auto& run : old["runs"]) run["config"].erase("unet_sha256");  // version 1 had no such field
+  std::string a = write(dir, "old.json", old);
+  std::string b = write(dir, "new.json", report_of({run_of(10, "n", kFive)}));
+  CliResult r = run_cli("compare " + a + " " + b + " --json " + dir + "/c.json");
+  EXPECT_EQ(r.code, 4) << r.err;
+  EXPECT_NE(r.out.find("WARNING: the two contexts differ: schema_version: 1 vs 2"), std::string::npos) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(slurp(dir + "/c.json"))["nothing_compared"], true);
+}
+
+TEST(GateDecisions, AnInterruptedNewRunIsListedAsSuchAndFailsTheGate) {
+  std::string dir = scratch_dir("gate_interrupted");
+  nlohmann::json cut = run_of(10, "n0", {1.0});
+  cut["status"] = "interrupted";
+  std::string a = write(dir, "a.json", report_of({run_of(10, "b0", kFive)}));
+  std::string b = write(dir, "b.json", report_of({cut}));
+  CliResult r = run_cli("compare " + a + " " + b);
+  EXPECT_EQ(r.code, 5);
+  EXPECT_NE(r.out.find("FAILED in new: ddim 10 steps 1x4x8x8 seed 0 (interrupted)"), std::string::npos) << r.out;
 }

@@ -79,20 +79,25 @@ std::set<std::string> cell_keys(const std::string& path) {
   return keys;
 }
 
+// Start a sweep, send SIGINT once `file` is non-empty (its first cell is written; bounded: 120 s),
+// and return the exit code: mid-sweep on a machine of any speed.
+int interrupt_once_written(const std::string& args, const std::string& file) {
+  std::string cmd = std::string(DIFFBENCH_BIN) + " " + args + " 2>/dev/null & pid=$!; for i in $(seq 1200); do [ -s " +
+                    file + " ] && break; sleep 0.1; done; kill -INT $pid; wait $pid; echo $?";
+  FILE* pipe = popen(("bash -c '" + cmd + "'").c_str(), "r");
+  int code = -1;
+  if (!pipe) return -1;
+  if (fscanf(pipe, "%d", &code) != 1) code = -2;
+  pclose(pipe);
+  return code;
+}
+
 }  // namespace
 
 TEST(Signals, InterruptedSweepKeepsFinishedCellsAndResumeCompletesIt) {
   std::string dir = scratch_dir("resume");
   std::string args = kSweep + "--sampler ddpm,ddim,euler --steps 200,201,202 --jsonl " + dir + "/s.jsonl";
-  // SIGINT once the first cell is in the file (bounded: 120 s): mid-sweep on a machine of any speed.
-  std::string cmd = std::string(DIFFBENCH_BIN) + " " + args + " 2>/dev/null & pid=$!; for i in $(seq 1200); do [ -s " +
-                    dir + "/s.jsonl ] && break; sleep 0.1; done; kill -INT $pid; wait $pid; echo $?";
-  FILE* pipe = popen(("bash -c '" + cmd + "'").c_str(), "r");
-  int code = -1;
-  ASSERT_TRUE(pipe);
-  ASSERT_EQ(fscanf(pipe, "%d", &code), 1);
-  pclose(pipe);
-  EXPECT_EQ(code, 130);
+  EXPECT_EQ(interrupt_once_written(args, dir + "/s.jsonl"), 130);
   Report partial = read_report(dir + "/s.jsonl");
   EXPECT_FALSE(partial.truncated_tail);
   ASSERT_GE(partial.runs.size(), 1u);
@@ -109,4 +114,17 @@ TEST(Signals, InterruptedSweepKeepsFinishedCellsAndResumeCompletesIt) {
   for (size_t i = 0; i < first_totals.size(); ++i) {
     EXPECT_EQ(full.runs[i]["repeats"][0]["total_s"].get<double>(), first_totals[i]);  // not re-measured
   }
+}
+
+TEST(Signals, AnInterruptedJsonSweepFileIsValidJsonWithTheFinishedCells) {
+  // README: "--json ... valid JSON after every cell". Interrupted once the first cell is written.
+  std::string dir = scratch_dir("json_interrupt");
+  EXPECT_EQ(interrupt_once_written(kSweep + "--sampler ddpm,ddim,euler --steps 200,201,202 --json " + dir + "/s.json",
+                                   dir + "/s.json"),
+            130);
+  nlohmann::json doc;
+  ASSERT_NO_THROW(doc = nlohmann::json::parse(slurp(dir + "/s.json")));
+  ASSERT_GE(doc["runs"].size(), 1u);
+  ASSERT_LT(doc["runs"].size(), 9u);
+  for (const auto& run : doc["runs"]) EXPECT_EQ(run["status"], "ok");
 }

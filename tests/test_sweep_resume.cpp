@@ -92,6 +92,27 @@ TEST(SweepResume, ResumeRefusesAnotherModelOrGrid) {
   CliResult grid = run_cli(kSweep + "--sampler ddim --steps 2,4 --json " + dir + "/b.json --resume " + dir + "/a.json");
   EXPECT_EQ(grid.code, 2);
   EXPECT_NE(grid.err.find("another grid"), std::string::npos) << grid.err;
+  // Another diffbench version (issue #28: promised, held by no test).
+  auto doc = nlohmann::json::parse(slurp(dir + "/a.json"));
+  doc["context"]["diffbench_version"] = "0.0.1-another";
+  write_file_atomically(dir + "/v.json", doc.dump());
+  CliResult version =
+      run_cli(kSweep + "--sampler ddim --steps 2,3 --json " + dir + "/c.json --resume " + dir + "/v.json");
+  EXPECT_EQ(version.code, 2);
+  EXPECT_NE(version.err.find("0.0.1-another"), std::string::npos) << version.err;
+}
+
+TEST(SweepResume, FailedCellsAreKeptAndSkippedNotRunAgain) {
+  // docs/sweeps.md: resume skips every cell already there, ok or failed (a failure is a result).
+  std::string dir = scratch_dir("sweep_resume_failed");
+  const std::string grid = "sweep -q --warmup 0 --repeat 1 --threads 1 --unet " + kData +
+                           "throws_below_500.pt --shape 1,4,8,8 --sampler ddim,euler --steps 10 ";
+  ASSERT_EQ(run_cli(grid + "--jsonl " + dir + "/s.jsonl").code, 1);
+  const std::string before = slurp(dir + "/s.jsonl");
+  ASSERT_EQ(read_report(dir + "/s.jsonl").runs.size(), 2u);
+  CliResult again = run_cli(grid + "--resume " + dir + "/s.jsonl");
+  EXPECT_EQ(slurp(dir + "/s.jsonl"), before) << again.err;  // nothing re-measured, nothing appended
+  for (const auto& run : read_report(dir + "/s.jsonl").runs) EXPECT_EQ(run["status"], "failed");
 }
 
 TEST(SweepResume, ANewOutputGetsEveryCellEvenWhenAllWereDone) {

@@ -1,0 +1,70 @@
+// `diffbench ab` as the README's CI recipe uses it: two binaries (--base-bin/--new-bin), uncounted
+// warm-up pairs, the A B B A order, and a child that fails stopping ab with its own error and code.
+// The binaries are wrapper scripts that log each start and then run this build's diffbench.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <string>
+
+#include "cli_runner.h"
+#include "diffbench/io.h"
+#include "diffbench/sweep.h"
+
+using namespace diffbench;
+using namespace diffbench::testing;
+
+namespace {
+
+// A wrapper binary: appends `tag` to `log` on each start, then runs diffbench, or fails with
+// `fail_code` and a one-line error when that is not 0.
+std::string wrapper(const std::string& dir, const std::string& tag, const std::string& log, int fail_code = 0) {
+  const std::string path = dir + "/" + tag + ".sh";
+  std::string body = "#!/bin/sh\nprintf " + tag + " >> " + log + "\n";
+  body += fail_code ? "echo 'error: deliberate failure of the " + tag + " binary' >&2\nexit " +
+                          std::to_string(fail_code) + "\n"
+                    : "exec " DIFFBENCH_BIN " \"$@\"\n";
+  write_file_atomically(path, body);
+  std::system(("chmod +x " + path).c_str());
+  return path;
+}
+
+const std::string kAbRun =
+    " -- --unet " + kModels + "tiny.pt --threads 1 --sampler ddim --steps 2 --warmup 0 --repeat 1";
+
+}  // namespace
+
+TEST(GateAb, TwoBinariesInterleavedABBAWithUncountedWarmupPairs) {
+  std::string dir = scratch_dir("ab_bins");
+  const std::string log = dir + "/order.log";
+  const std::string a = wrapper(dir, "A", log), b = wrapper(dir, "B", log);
+  CliResult r =
+      run_cli("ab --processes 5 --warmup-processes 1 -q --base-bin " + a + " --new-bin " + b + " --save-base " + dir +
+              "/base.json --save-new " + dir + "/new.json --json " + dir + "/c.json" + kAbRun);
+  EXPECT_TRUE(r.code == 0 || r.code == 3) << r.err;  // identical work: the verdict is the gate's business
+  // Pair k runs A B when k is even and B A when it is odd: drift that rises over time hits both alike.
+  EXPECT_EQ(slurp(log), "ABBAABBAABBA");
+  // The warm-up pair is not counted: five processes per side in the reports and the test.
+  auto base = nlohmann::json::parse(slurp(dir + "/base.json"));
+  EXPECT_EQ(base["runs"].size(), 5u);
+  EXPECT_EQ(base["ab"]["bin"], a);
+  auto c = nlohmann::json::parse(slurp(dir + "/c.json"));
+  EXPECT_EQ(c["runs"][0]["metrics"][0]["n_base"], 5);
+  EXPECT_EQ(c["runs"][0]["paired"], true);
+}
+
+TEST(GateAb, AFailingChildStopsAbWithItsOwnErrorAndExitCode) {
+  std::string dir = scratch_dir("ab_fail");
+  const std::string log = dir + "/order.log";
+  const std::string a = wrapper(dir, "A", log);
+  for (int code : {1, 2}) {
+    const std::string b = wrapper(dir, "B" + std::to_string(code), log, code);
+    CliResult r = run_cli("ab --processes 5 --warmup-processes 0 -q --base-bin " + a + " --new-bin " + b + kAbRun);
+    EXPECT_EQ(r.code, code) << r.err;
+    EXPECT_NE(r.err.find("exited with code " + std::to_string(code) + ": error: deliberate failure of the B"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  EXPECT_EQ(slurp(log), "AB1AB2");  // stopped at the first failure, nothing measured after it
+}

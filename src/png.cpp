@@ -46,7 +46,7 @@ std::vector<std::string> write_pngs(const at::Tensor& images, const std::string&
     paths.push_back(fmt::format("{}/image_{:03d}.png", dir, b));
     write_file_atomically(paths.back(), png);
   }
-  if (bytes.size(0) > 1) {  // all of them in one grid, ceil(sqrt(B)) columns, for a look at a glance
+  {  // all of them in one grid, ceil(sqrt(B)) columns, for a look at a glance (batch 1 too: the README's promise)
     const int64_t n = bytes.size(0), h = bytes.size(1), w = bytes.size(2), c = bytes.size(3);
     const auto cols = static_cast<int64_t>(std::ceil(std::sqrt(double(n)))), rows = (n + cols - 1) / cols;
     at::Tensor grid = at::zeros({rows * h, cols * w, c}, at::kByte);
@@ -61,6 +61,9 @@ std::vector<std::string> write_pngs(const at::Tensor& images, const std::string&
     paths.push_back(dir + "/grid.png");
     write_file_atomically(paths.back(), png);
   }
+  // The decoded images themselves, unrounded: what a check against another decoder compares.
+  paths.push_back(dir + "/images.npy");
+  write_file_atomically(paths.back(), to_npy(images.to(at::kFloat).contiguous()));
   return paths;
 }
 

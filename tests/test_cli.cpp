@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-
 #include <ATen/ATen.h>
 
 #include "cli_runner.h"
@@ -76,8 +75,17 @@ TEST(Cli, VaeDecodesToPngs) {
   ASSERT_EQ(r.code, 0) << r.err;
   for (const char* f : {"/img/image_000.png", "/img/image_001.png", "/img/grid.png"})
     EXPECT_EQ(slurp(dir + f).substr(1, 3), "PNG") << f;
+  at::Tensor images = from_npy(slurp(dir + "/img/images.npy"), "images.npy");  // the unrounded decode
+  EXPECT_EQ(images.sizes(), (at::IntArrayRef{2, 3, 64, 64}));  // vae_tiny upsamples 8x
+  EXPECT_LE(images.abs().max().item<double>(), 1.0 + 1e-6);
   auto j = nlohmann::json::parse(slurp(dir + "/r.json"));
   EXPECT_GT(j["runs"][0]["repeats"][0]["vae_s"].get<double>(), 0.0);
+  // Batch 1 gets its grid.png too (issue #22: the README promised one).
+  ASSERT_EQ(
+      run_cli(kTiny + "--sampler lcm --shape 1,4,8,8 --vae " + kModels + "vae_tiny.pt --save-images " + dir + "/one")
+          .code,
+      0);
+  EXPECT_EQ(slurp(dir + "/one/grid.png").substr(1, 3), "PNG");
 }
 
 TEST(Cli, GuidanceWithEqualCondAndUncondEqualsTheConditionalModel) {

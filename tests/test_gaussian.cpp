@@ -5,8 +5,14 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
 
 #include "diffbench/sampler.h"
+#include "diffbench/schedule.h"
 #include "gaussian.h"
 
 using namespace diffbench;
@@ -177,4 +183,38 @@ TEST(Gaussian, ConsistencySamplersAreUnbiased) {
     EXPECT_GT(var, 0.0) << name;
     EXPECT_LT(var, g.s * g.s) << name;
   }
+}
+
+TEST(Gaussian, ReferenceRmseAndPsnrAtTheCliAreTheClosedFormOnes) {
+  // Issue #28: --reference's RMSE/PSNR against a known non-zero value. On models/gaussian.pt (the
+  // exact denoiser of N(0.5, 0.5^2)), one trailing DDIM step and one Turbo step from the same seed
+  // share x0_hat and eps_hat at t = 999; Turbo ends at x0_hat, DDIM at sqrt(a0) x0_hat +
+  // sqrt(1 - a0) eps_hat (a0 = alphas_cumprod[0]), so the difference is known exactly.
+  const std::string dir = "/tmp/diffbench_test_" + std::to_string(getpid()) + "_reference_closed_form";
+  std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str());
+  const std::string cmd = std::string(DIFFBENCH_BIN) +
+                          " --unet " DIFFBENCH_SOURCE_DIR
+                          "/models/gaussian.pt --warmup 0 --repeat 1 --threads 1 -q --shape 1,4,8,8 --seed 9 "
+                          "--sampler ddim --steps 1 --timestep-spacing trailing --reference turbo:1 --json " +
+                          dir + "/r.json > /dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream in(dir + "/r.json");
+  const auto q = nlohmann::json::parse(in)["runs"][0]["quality"]["latents"];
+  const NoiseSchedule schedule{SchedulerConfig{}};
+  const double a = schedule.alphas_cumprod()[999], a0 = schedule.alphas_cumprod()[0];
+  Gaussian g;
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(9);
+  at::Tensor z = at::randn({1, 4, 8, 8}, gen).to(at::kDouble);  // both runs' initial noise before scaling
+  at::Tensor eps = std::sqrt(1 - a) * (z - std::sqrt(a) * g.mu) / (a * g.s * g.s + 1 - a);
+  at::Tensor x0 = (z - std::sqrt(1 - a) * eps) / std::sqrt(a);
+  at::Tensor ddim = std::sqrt(a0) * x0 + std::sqrt(1 - a0) * eps;
+  const double rmse = (ddim - x0).pow(2).mean().sqrt().item<double>();
+  const double peak = (x0.max() - x0.min()).item<double>();
+  ASSERT_GT(rmse, 1e-3);  // a real difference, not the zero a broken reference would also give
+  // The samplers run in float32: Turbo's x0 = x - sigma eps from x = 14.6 z carries about 1e-4 of
+  // rounding (measured), 0.14% of this RMSE. A wrong reference (itself: 0; the initial noise: ~1)
+  // is off by orders of magnitude, so the tolerances are set from the rounding, not from zero.
+  EXPECT_NEAR(q["rmse"].get<double>(), rmse, 5e-3 * rmse);
+  EXPECT_NEAR(q["psnr_db"].get<double>(), 20 * std::log10(peak / rmse), 0.05);
+  EXPECT_NEAR(q["max_abs"].get<double>(), (ddim - x0).abs().max().item<double>(), 3e-4);
 }

@@ -39,8 +39,9 @@ std::string to_npy(const at::Tensor& tensor);
 /// UsageError naming `origin` on anything malformed.
 at::Tensor from_npy(const std::string& bytes, const std::string& origin);
 
-/// Encode images [B,3,H,W] in [-1, 1] as one PNG per image into `dir` (created if missing);
-/// returns the written paths (dir/image_000.png, ...).
+/// Encode images [B,3,H,W] in [-1, 1] as one PNG per image into `dir` (created if missing), all of
+/// them in dir/grid.png, and the unrounded images as dir/images.npy (float32, C order); returns the
+/// written paths (dir/image_000.png, ..., grid.png, images.npy).
 std::vector<std::string> write_pngs(const at::Tensor& images, const std::string& dir);
 
 /// Hex SHA-256 of a file's bytes.

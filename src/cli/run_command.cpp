@@ -103,7 +103,8 @@ void setup_run(CLI::App& app, RunOptions& o) {
   app.add_option("--steps", o.steps, "sampling steps (default: the sampler's own)");
   app.add_option("--shape", o.shape, "latent shape B,C,H,W (default: the model's metadata, else 1,4,64,64)");
   app.add_option("--save-latents", o.save_latents, "final latents (last repeat) as float32 .npy, C order");
-  app.add_option("--save-images", o.save_images, "directory for one PNG per image (needs --vae)");
+  app.add_option("--save-images", o.save_images,
+                 "directory for one PNG per image, grid.png, and images.npy (float32, [-1, 1]) (needs --vae)");
   app.add_option("--profile", o.profile,
                  "FILE.json: one extra, uncounted repeat under LibTorch's operator profiler, written as a "
                  "Chrome/Perfetto trace; the ten most expensive operators in the table and JSON");

@@ -3,7 +3,8 @@
 scheduler config, exported by scripts/export_diffusers.py, and run by diffbench (--model DIR).
 diffbench's final latents must equal diffusers' own denoising loop on the same untraced modules
 (same seed, same conditioning, CFG) within 1e-4 relative, and the images its exported VAE decoder
-makes from them must equal diffusers' decode of diffusers' latents within 1e-4, for ddim, dpmpp_2m
+makes from them (diffbench's own images.npy, decoded at the manifest's scaling factor, and again at
+twice it with --vae-scaling-factor) must equal diffusers' decode of diffusers' latents within 1e-4, for ddim, dpmpp_2m
 and euler_a. The same for an SDXL-shaped UNet (added text_time conditioning, which the export bakes
 in as constants for its --height/--width), for ddim and euler_a. Exits 77 (skipped) where diffusers
 is absent.
@@ -84,21 +85,29 @@ def round_trip(diffusers, binary, tmp, sdxl, samplers):
     cond, uncond = torch.randn(BATCH, 77, 32, generator=gen), torch.randn(BATCH, 77, 32, generator=gen)
     np.save(os.path.join(tmp, "cond.npy"), cond.numpy())
     np.save(os.path.join(tmp, "uncond.npy"), uncond.numpy())
-    decoder = torch.jit.load(os.path.join(out, "vae_decoder.pt"))
     worst = 0.0
     for sampler in samplers:
         theirs = diffusers_loop(diffusers, sampler, unet, config, cond, uncond)
-        saved = os.path.join(tmp, f"{kind}-{sampler}.npy")
-        subprocess.run([binary, "--model", out, "--sampler", sampler, "--steps", str(STEPS), "--seed", str(SEED),
-                        "--guidance-scale", str(GUIDANCE), "--cond", os.path.join(tmp, "cond.npy"),
-                        "--uncond", os.path.join(tmp, "uncond.npy"), "--save-latents", saved, "--warmup", "0",
-                        "--repeat", "1", "--threads", "1", "-q"], check=True)
+        saved, images = os.path.join(tmp, f"{kind}-{sampler}.npy"), os.path.join(tmp, f"{kind}-{sampler}-img")
+        run = [binary, "--model", out, "--sampler", sampler, "--steps", str(STEPS), "--seed", str(SEED),
+               "--guidance-scale", str(GUIDANCE), "--cond", os.path.join(tmp, "cond.npy"),
+               "--uncond", os.path.join(tmp, "uncond.npy"), "--warmup", "0", "--repeat", "1", "--threads", "1", "-q"]
+        subprocess.run(run + ["--save-latents", saved, "--save-images", images], check=True)
         ours = torch.from_numpy(np.load(saved))
         rel = float((ours - theirs).norm() / theirs.norm())
         scale = float(vae.config.scaling_factor)
         with torch.no_grad():
-            image_diff = float((decoder(ours / scale) - vae.decode(theirs / scale, return_dict=False)[0]).abs().max())
+            reference_images = vae.decode(theirs / scale, return_dict=False)[0]
+        # diffbench's own decode (the manifest's scaling factor, its exported decoder), not ours in Python.
+        image_diff = float((torch.from_numpy(np.load(os.path.join(images, "images.npy"))) - reference_images).abs().max())
         ok = rel <= TOLERANCE and image_diff <= TOLERANCE
+        if sampler == samplers[0]:  # --vae-scaling-factor overrides the manifest's: decode at twice the factor
+            subprocess.run(run + ["--save-images", images + "-x2", "--vae-scaling-factor", str(2 * scale)], check=True)
+            with torch.no_grad():
+                wanted = vae.decode(theirs / (2 * scale), return_dict=False)[0]
+            flag_diff = float((torch.from_numpy(np.load(os.path.join(images + "-x2", "images.npy"))) - wanted).abs().max())
+            ok = ok and flag_diff <= TOLERANCE
+            print(f"{kind} {sampler}: --vae-scaling-factor {2 * scale:g}: images max |diff| {flag_diff:.2e}")
         worst = max(worst, rel, image_diff)
         print(f"{kind} {sampler}: latents relative error {rel:.2e}, images max |diff| {image_diff:.2e} "
               f"{'ok' if ok else 'FAIL'}")

@@ -53,6 +53,11 @@ def read_runs(path):
     for doc in docs:
         if not isinstance(doc, dict) or not isinstance(doc.get("runs"), list):
             fail(f"'{path}' is not a diffbench report (no \"runs\" list)")
+        if "threshold_percent" in doc or any(isinstance(r, dict) and "metrics" in r for r in doc["runs"]):
+            fail(f"'{path}' is the output of compare or ab (the gate's verdicts), not a result file; plot the "
+                 "reports it compared (ab writes them with --save-base / --save-new)")
+        if any(not isinstance(r, dict) or "config" not in r for r in doc["runs"]):
+            fail(f"'{path}' is not a diffbench result file (a run without \"config\")")
         runs.extend(doc["runs"])
     return runs
 

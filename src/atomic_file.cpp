@@ -49,7 +49,24 @@ void write_directly(const std::string& path, const std::string& data) {
 
 }  // namespace
 
-void write_file_atomically(const std::string& path, const std::string& data) {
+// Where a path leads through symbolic links, the last one possibly dangling: the file to replace.
+// Renaming onto the link itself would replace the link with a file.
+static std::string through_links(std::string path) {
+  for (int hops = 0; hops < 40; ++hops) {
+    struct stat st {};
+    if (lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return path;
+    char target[4096];
+    ssize_t n = readlink(path.c_str(), target, sizeof target - 1);
+    if (n <= 0) return path;
+    std::string next(target, static_cast<size_t>(n));
+    const size_t slash = path.rfind('/');
+    path = next[0] == '/' || slash == std::string::npos ? next : path.substr(0, slash + 1) + next;
+  }
+  return path;
+}
+
+void write_file_atomically(const std::string& link_or_path, const std::string& data) {
+  const std::string path = through_links(link_or_path);
   struct stat st {};
   if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return write_directly(path, data);
   std::string tmp = fmt::format("{}.tmp.{}", path, getpid());

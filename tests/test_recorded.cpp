@@ -1,6 +1,7 @@
 // What is recorded is what ran, and the errors and conveniences a user expects: each test here was
 // an example of a defect found by trying diffbench as a new user would.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.h"
@@ -203,4 +204,30 @@ TEST(Recorded, PlotDrawsEveryCellAndFailsCleanlyOnBadInput) {
   std::string err = slurp(dir + "/err2");
   EXPECT_NE(err.find("plot.py: error:"), std::string::npos) << err;
   EXPECT_EQ(err.find("Traceback"), std::string::npos) << err;
+  // A compare/ab output is said to be one (issue #22: it was "KeyError: 'config'").
+  ASSERT_EQ(run_cli("compare " + dir + "/s.jsonl " + dir + "/s.jsonl --allow-undecided --json " + dir + "/c.json").code,
+            0);
+  EXPECT_NE(std::system((plot + dir + "/c.json -o " + dir + "/y 2> " + dir + "/err3").c_str()), 0);
+  EXPECT_NE(slurp(dir + "/err3").find("is the output of compare or ab"), std::string::npos) << slurp(dir + "/err3");
+}
+
+TEST(Recorded, SmallThingsAUserTrippedOn) {
+  // Issue #22: a grid switch given a string names the file and key; --shard-plan 0 is refused as
+  // a count; an output that is a symbolic link is written through, the link kept.
+  std::string dir = scratch_dir("small_things");
+  write_file_atomically(dir + "/g.json", R"({"karras": "yes"})");
+  CliResult grid = run_cli(kSweep + "--grid " + dir + "/g.json --sampler euler --steps 2 --json " + dir + "/x.json");
+  EXPECT_EQ(grid.code, 2);
+  EXPECT_NE(grid.err.find("grid '" + dir + "/g.json': key 'karras' is a switch: give true or false, not \"yes\""),
+            std::string::npos)
+      << grid.err;
+  CliResult plan = run_cli(kSweep + "--sampler ddim --steps 2,3 --shard-plan 0");
+  EXPECT_EQ(plan.code, 2);
+  EXPECT_NE(plan.err.find("--shard-plan needs a number of shards >= 1, got 0"), std::string::npos) << plan.err;
+  ASSERT_EQ(std::system(("ln -s " + dir + "/real.csv " + dir + "/link.csv").c_str()), 0);
+  ASSERT_EQ(run_cli(kTiny + "--sampler ddim --steps 2 --csv " + dir + "/link.csv").code, 0);
+  struct stat st {};
+  ASSERT_EQ(lstat((dir + "/link.csv").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode)) << "the link was replaced by a file";
+  EXPECT_EQ(slurp(dir + "/real.csv").rfind("sampler,steps,", 0), 0u);
 }

@@ -149,9 +149,16 @@ TEST(Sweep, CompareExactMannWhitneyPValues) {
 TEST(Sweep, CompareIdenticalInputsExitZero) {
   std::string dir = scratch_dir("cmp_same");
   write_file_atomically(dir + "/a.json", synthetic({{1, 1.1, 0.9, 1.05, 0.95}}).dump());
-  CliResult r = run_cli("compare " + dir + "/a.json " + dir + "/a.json");
+  CliResult r = run_cli("compare " + dir + "/a.json " + dir + "/a.json --json " + dir + "/c.json");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("no change"), std::string::npos);
+  // Not only the exit code: the file against itself is a change of exactly 0, decided, one cell.
+  auto c = nlohmann::json::parse(slurp(dir + "/c.json"));
+  ASSERT_EQ(c["runs"].size(), 1u);
+  EXPECT_EQ(c["runs"][0]["metrics"][0]["change"], 0.0);
+  EXPECT_EQ(c["runs"][0]["metrics"][0]["verdict"], "no change");
+  EXPECT_EQ(c["decided"], true);
+  EXPECT_EQ(c["geomean_ratio"], 1.0);
 }
 
 TEST(Sweep, CompareTwoSamplesOfTheSameDistributionExitZero) {

@@ -58,14 +58,15 @@ struct SweepOptions {
   RunOptions run;  ///< every `run` option; --json is rewritten after each cell
   std::string samplers, steps, batches, grid, jsonl, resume, shard;
   std::vector<std::string> shapes, cells;  ///< cells: extra SAMPLER:STEPS beyond the product
-  int shard_plan = 0;  ///< --shard-plan N: print how N shards split the grid, run nothing
+  std::optional<int> shard_plan;  ///< --shard-plan N: print how N shards split the grid, run nothing
 };
 void setup_sweep(CLI::App& app, SweepOptions& options);
 int run_sweep(const SweepOptions& options);
 /// A grid file's keys as command-line words ({"steps": [1, 2]} -> --steps 1,2), for `sweep`.
 /// UsageError naming the file and key for an unknown key (with a suggestion), and the line and
 /// column of a JSON syntax error. `valid_flags`: sweep's long flags ("--steps", ...).
-std::vector<std::string> grid_to_args(const std::string& path, const std::vector<std::string>& valid_flags);
+std::vector<std::string> grid_to_args(const std::string& path, const std::vector<std::string>& valid_flags,
+                                      const std::vector<std::string>& switches);
 
 /// `diffbench ablate`: the optimisation ladder (baseline, each toggle, all, all + a few-step sampler).
 struct AblateOptions {

@@ -12,7 +12,8 @@
 
 namespace diffbench::cli {
 
-std::vector<std::string> grid_to_args(const std::string& path, const std::vector<std::string>& valid_flags) {
+std::vector<std::string> grid_to_args(const std::string& path, const std::vector<std::string>& valid_flags,
+                                      const std::vector<std::string>& switches) {
   std::string text = read_file(path, "grid");
   nlohmann::json grid;
   try {
@@ -43,6 +44,10 @@ std::vector<std::string> grid_to_args(const std::string& path, const std::vector
     }
     std::string flag = "--" + key;
     for (char& c : flag) c = c == '_' ? '-' : c;
+    if (std::find(switches.begin(), switches.end(), flag.substr(2)) != switches.end() && !value.is_boolean()) {
+      throw UsageError(
+          fmt::format("grid '{}': key '{}' is a switch: give true or false, not {}", path, key, value.dump()));
+    }
     auto scalar = [&](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
     if (value.is_boolean()) {
       if (value.get<bool>()) args.push_back(flag);

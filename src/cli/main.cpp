@@ -43,7 +43,13 @@ void expand_grid_file(std::vector<std::string>& args, const CLI::App& sweep) {
     if (args[i] == "--grid" && i + 1 < args.size()) path = args[i + 1];
     if (args[i].rfind("--grid=", 0) == 0) path = args[i].substr(7);
     if (!path.empty()) {
-      std::vector<std::string> grid = cli::grid_to_args(path, cli::long_flags(sweep));
+      std::vector<std::string> switches;  // flags that take no value: a grid gives them true or false
+      for (const CLI::Option* opt : sweep.get_options()) {
+        if (opt->get_expected_max() == 0) {
+          for (const auto& name : opt->get_lnames()) switches.push_back(name);
+        }
+      }
+      std::vector<std::string> grid = cli::grid_to_args(path, cli::long_flags(sweep), switches);
       args.insert(args.begin() + 1, grid.begin(), grid.end());
       return;
     }

@@ -245,15 +245,15 @@ int run_sweep(const SweepOptions& s) {
   std::vector<std::string> warnings, later;
   build_config(o.config, &later);  // checked before any model loads; each model's config says its warnings
   Grid g = parse_grid(s);
-  if (s.shard_plan < 0)
-    throw UsageError(fmt::format("--shard-plan needs a number of shards >= 1, got {}", s.shard_plan));
-  const bool plan_only = s.shard_plan > 0;  // --shard-plan writes nothing: no destinations to check
+  if (s.shard_plan && *s.shard_plan < 1)
+    throw UsageError(fmt::format("--shard-plan needs a number of shards >= 1, got {}", *s.shard_plan));
+  const bool plan_only = s.shard_plan.has_value();  // --shard-plan writes nothing: no destinations to check
   const std::optional<Destinations> dest = plan_only ? std::nullopt : std::optional(sweep_destinations(s, o));
 
   ModelPool models(o, !g.samplers.empty());
   if (g.samplers.empty()) g.samplers = models.default_samplers();
   const std::vector<RunSpec> specs = grid_specs(g, s, models, &warnings);
-  if (plan_only) return print_shard_plan(specs, models, o, s.shard_plan);
+  if (plan_only) return print_shard_plan(specs, models, o, *s.shard_plan);
   const Destinations& out = *dest;
   const std::string grid = grid_identity(specs, models);
   if (!out.previous.path.empty()) check_resumable(out.previous, grid, models.main());

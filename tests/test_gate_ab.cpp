@@ -68,3 +68,17 @@ TEST(GateAb, AFailingChildStopsAbWithItsOwnErrorAndExitCode) {
   }
   EXPECT_EQ(slurp(log), "AB1AB2");  // stopped at the first failure, nothing measured after it
 }
+
+TEST(GateAb, TwoModelsWithoutIgnoreModelStopAfterTheFirstPair) {
+  // Issue #22: this measured every process before saying that nothing matched.
+  std::string dir = scratch_dir("ab_models");
+  const std::string log = dir + "/order.log";
+  const std::string a = wrapper(dir, "A", log), b = wrapper(dir, "B", log);
+  CliResult r = run_cli("ab --warmup-processes 0 --base-bin " + a + " --new-bin " + b + " --base-args \"--unet " +
+                        kModels + "tiny.pt\" --new-args \"--unet " + kModels +
+                        "small.pt\" -- --shape 1,4,16,16 --threads 1 --sampler ddim --steps 2 --warmup 0 --repeat 1");
+  EXPECT_EQ(r.code, 4) << r.err;
+  EXPECT_EQ(slurp(log), "AB");  // one pair of the default ten
+  EXPECT_NE(r.err.find("nothing matches after the first pair"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("`--ignore model`"), std::string::npos) << r.out;  // and what would match them
+}

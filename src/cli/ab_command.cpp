@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "cli/session.h"
+#include "diffbench/compare.h"
 #include "diffbench/errors.h"
 #include "diffbench/io.h"
 #include "diffbench/report.h"
@@ -144,6 +145,11 @@ void check_process_count(int processes, double alpha) {
   }
 }
 
+bool nothing_matches(const Side& base, const Side& next, const GateOptions& gate) {
+  const CompareSettings settings{gate.threshold / 100, gate.alpha, ignore_groups(gate.ignore)};
+  return compare_reports(side_report(base), side_report(next), settings).matched.empty();
+}
+
 }  // namespace
 
 void setup_ab(CLI::App& app, AbOptions& o) {
@@ -207,6 +213,12 @@ int run_ab(const AbOptions& o) {
         std::fprintf(stderr, "ab: %s process %d/%d%s\n", side->name.c_str(), k + 1, total,
                      counted ? "" : " (warm-up, not counted)");
       }
+    }
+    // After the first counted pair: if no cell of one side matches the other (two models without
+    // --ignore model), more processes cannot change that; say so now, not after all of them.
+    if (k == o.warmup_processes && nothing_matches(base, next, o.gate)) {
+      if (!o.gate.quiet) std::fprintf(stderr, "ab: nothing matches after the first pair; stopping\n");
+      return run_gate(side_report(base), side_report(next), o.gate);
     }
   }
   save_side(o.save_base, base, o.processes);

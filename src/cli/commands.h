@@ -101,6 +101,8 @@ void add_gate_options(CLI::App& app, GateOptions& o);
 void check_gate_options(const GateOptions& o);
 /// Compare two reports, print and write the outputs; the exit code (0, 3 regression, 4 undecided).
 int run_gate(const Report& base, const Report& updated, const GateOptions& o);
+/// --ignore's comma-separated groups, each checked against ignorable_key_groups().
+std::vector<std::string> ignore_groups(const std::string& text);
 
 /// `diffbench compare BASE NEW`: a CI regression gate.
 struct CompareOptions {

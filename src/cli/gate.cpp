@@ -11,7 +11,6 @@
 #include "diffbench/names.h"
 
 namespace diffbench::cli {
-namespace {
 
 std::vector<std::string> ignore_groups(const std::string& text) {
   std::vector<std::string> groups;
@@ -27,8 +26,6 @@ std::vector<std::string> ignore_groups(const std::string& text) {
   }
   return groups;
 }
-
-}  // namespace
 
 void add_gate_options(CLI::App& app, GateOptions& o) {
   app.add_option("--threshold", o.threshold, "percent change that counts as slower/faster")->capture_default_str();

@@ -36,11 +36,6 @@ std::vector<double> u_distribution(size_t m, size_t n) {
 
 }  // namespace
 
-double mann_whitney_p(const std::vector<double>& a, const std::vector<double>& b) {
-  const RankTails t = mann_whitney_tails(a, b);
-  return std::min(1.0, 2 * std::min(t.less, t.greater));
-}
-
 RankTails mann_whitney_tails(const std::vector<double>& a, const std::vector<double>& b) {
   const size_t m = a.size(), n = b.size();
   if (m == 0 || n == 0) return {};
@@ -80,11 +75,6 @@ double mann_whitney_min_p(size_t n_a, size_t n_b) {
   if (n_a == 0 || n_b == 0) return 1.0;
   std::vector<double> counts = u_distribution(n_a, n_b);
   return std::min(1.0, counts.front() / std::accumulate(counts.begin(), counts.end(), 0.0));
-}
-
-double wilcoxon_signed_rank_p(const std::vector<double>& d) {
-  const RankTails t = wilcoxon_signed_rank_tails(d);
-  return std::min(1.0, 2 * std::min(t.less, t.greater));
 }
 
 RankTails wilcoxon_signed_rank_tails(const std::vector<double>& d) {

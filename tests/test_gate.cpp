@@ -204,10 +204,11 @@ TEST(Gate, AbRunsInterleavedProcessesAndTestsPerProcess) {
 }
 
 TEST(Gate, WilcoxonSignedRankExactPValues) {
-  EXPECT_DOUBLE_EQ(wilcoxon_signed_rank_p({1, 2, 3, 4, 5, 6}), 2.0 / 64);  // all positive: the extreme of 2^6
-  EXPECT_DOUBLE_EQ(wilcoxon_signed_rank_p({1, 2, 3}), 2.0 / 8);
-  EXPECT_DOUBLE_EQ(wilcoxon_signed_rank_p({-1, 2, 3}), 0.5);  // W+ = 5: P(W+ >= 5) = 2/8
-  EXPECT_DOUBLE_EQ(wilcoxon_signed_rank_p({0, 0}), 1.0);  // no nonzero difference: no evidence
+  EXPECT_DOUBLE_EQ(wilcoxon_signed_rank_tails({1, 2, 3, 4, 5, 6}).greater, 1.0 / 64);  // the extreme of 2^6
+  EXPECT_DOUBLE_EQ(wilcoxon_signed_rank_tails({1, 2, 3}).greater, 1.0 / 8);
+  EXPECT_DOUBLE_EQ(wilcoxon_signed_rank_tails({-1, 2, 3}).greater, 2.0 / 8);  // W+ = 5: P(W+ >= 5) = 2/8
+  EXPECT_DOUBLE_EQ(wilcoxon_signed_rank_tails({-1, 2, 3}).less, 7.0 / 8);  // P(W+ <= 5)
+  EXPECT_DOUBLE_EQ(wilcoxon_signed_rank_tails({0, 0}).greater, 1.0);  // no nonzero difference: no evidence
 }
 
 TEST(Gate, AbPairsCancelDriftThatHidesASlowdownFromUnpairedTests) {

@@ -21,8 +21,6 @@ struct RankTails {
 /// larger than a): exact (the U distribution by dynamic programming) without ties and for
 /// n_a * n_b <= 10,000; otherwise the normal approximation with tie and continuity corrections.
 RankTails mann_whitney_tails(const std::vector<double>& a, const std::vector<double>& b);
-/// Two-sided p-value of the same test: twice the smaller tail, at most 1.
-double mann_whitney_p(const std::vector<double>& a, const std::vector<double>& b);
 
 /// The smallest one-sided p-value the exact test can reach with these sample sizes: 1 / C(n_a + n_b, n_a).
 double mann_whitney_min_p(size_t n_a, size_t n_b);
@@ -31,8 +29,6 @@ double mann_whitney_min_p(size_t n_a, size_t n_b);
 /// (zeros dropped; `greater`: they lean positive): exact without ties (n <= 60), else the normal
 /// approximation with tie and continuity corrections.
 RankTails wilcoxon_signed_rank_tails(const std::vector<double>& d);
-/// Two-sided p-value of the same test: twice the smaller tail, at most 1.
-double wilcoxon_signed_rank_p(const std::vector<double>& d);
 
 /// z with P(Z > z) = p for a standard normal Z (0 < p < 1).
 double normal_upper_quantile(double p);

@@ -194,6 +194,11 @@ void finish_ablation(Ablation& a) {
       r.verdict = "baseline";
       continue;
     }
+    if (r.speedup.level <= 0) {
+      r.verdict = fmt::format("no verdict: {} vs {} figures give no 95% interval", base.per_image_s.size(),
+                              r.per_image_s.size());
+      continue;
+    }
     r.verdict = r.speedup.low > 1 ? "faster" : r.speedup.high < 1 ? "slower" : "no clear change";
     if (r.drift_psnr_db && !(*r.drift_psnr_db >= a.max_drift_db)) r.verdict += ", changes results";
   }

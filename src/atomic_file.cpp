@@ -162,12 +162,14 @@ void check_writable_dir(const std::string& dir, const std::string& flag) {
   }
 }
 
+// A path that names no file (missing, a directory) is a usage error: the command must change. A file
+// that is there but cannot be read is a runtime failure. One rule for every input (README, exit codes).
 std::string read_file(const std::string& path, const std::string& what) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) throw UsageError(fmt::format("cannot read {} '{}': no such file", what, path));
   if (S_ISDIR(st.st_mode)) throw UsageError(fmt::format("cannot read {} '{}': it is a directory", what, path));
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(fmt::format("cannot read {} '{}': permission denied", what, path));
+  if (!in) throw RuntimeError(fmt::format("cannot read {} '{}': permission denied", what, path));
   std::ostringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();

@@ -82,6 +82,17 @@ std::map<std::string, CellRuns> group(const Report& report, const std::vector<st
   return cells;
 }
 
+// Runs recorded as measured under contention (run.contention.suspect; older files have no field).
+void note_suspects(const char* side, const CellRuns& cell, std::vector<std::string>* out) {
+  for (const auto& [process, runs] : cell.by_process) {
+    for (const auto* run : runs) {
+      const auto c = run->find("contention");
+      if (c == run->end() || !c->is_object() || !c->value("suspect", false)) continue;
+      out->push_back(fmt::format("{}: {}: {}", side, run_label(*run), c->value("why", "")));
+    }
+  }
+}
+
 std::vector<double> samples_of(const std::vector<const nlohmann::json*>& runs, const char* metric) {
   std::vector<double> v;
   for (const auto* r : runs) {
@@ -228,6 +239,8 @@ Comparison compare_reports(const Report& base, const Report& updated, const Comp
       continue;
     }
     const CellRuns& b = other->second;
+    note_suspects("base", a, &result.suspect);
+    note_suspects("new", b, &result.suspect);
     RunChange change;
     change.label = run_label(*a.first);
     change.base_processes = a.by_process.size();

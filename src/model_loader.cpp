@@ -45,13 +45,14 @@ std::optional<std::vector<int64_t>> shape_from(const nlohmann::json& meta, const
 // Readable, non-empty, and a zip archive (what torch.jit.save writes), before LibTorch sees it.
 void check_file(const std::string& path, const std::string& role) {
   struct stat st {};
+  // A path that names no file is the command line's fault (exit 2); a file that cannot be used is not (1).
   if (stat(path.c_str(), &st) != 0) {
-    throw RuntimeError(
+    throw UsageError(
         fmt::format("cannot load {} '{}': no such file; pass the path of a TorchScript "
                     "file (scripts/export_models.py writes examples)",
                     role, path));
   }
-  if (S_ISDIR(st.st_mode)) throw RuntimeError(fmt::format("cannot load {} '{}': it is a directory", role, path));
+  if (S_ISDIR(st.st_mode)) throw UsageError(fmt::format("cannot load {} '{}': it is a directory", role, path));
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw RuntimeError(fmt::format("cannot load {} '{}': file is not readable (check its permissions)", role, path));
@@ -113,10 +114,17 @@ int forward_arity(torch::jit::Module& module, ModelRole model_role, const std::v
   std::vector<std::string> names;
   for (size_t i = 1; i < arguments.size(); ++i) names.push_back(arguments[i].name());
   if (std::find(arities.begin(), arities.end(), arity) == arities.end()) {
-    const char* expected = model_role == ModelRole::vae ? "(latents)"
-                           : model_role == ModelRole::features
-                               ? "(images)"
-                               : "(sample, timestep) or (sample, timestep, encoder_hidden_states)";
+    // Only the forms this caller accepts: an embedder that asks for {2} is told (sample, timestep).
+    std::vector<std::string> forms;
+    for (int a : arities) {
+      if (model_role == ModelRole::vae)
+        forms.push_back("(latents)");
+      else if (model_role == ModelRole::features)
+        forms.push_back("(images)");
+      else
+        forms.push_back(a == 2 ? "(sample, timestep)" : "(sample, timestep, encoder_hidden_states)");
+    }
+    const std::string expected = fmt::format("{}", fmt::join(forms, " or "));
     throw RuntimeError(fmt::format("{} '{}': forward takes {} argument(s) ({}); expected {}", role, path, arity,
                                    fmt::join(names, ", "), expected));
   }

@@ -61,12 +61,17 @@ ReferenceStats load_reference_stats(const std::string& path) {
   return s;
 }
 
-std::optional<std::pair<int64_t, double>> floor_for(const ReferenceStats& stats, int64_t n) {
-  std::optional<std::pair<int64_t, double>> best;
+std::optional<FdFloor> floor_for(const ReferenceStats& stats, int64_t n) {
+  std::optional<std::pair<int64_t, double>> below, above;  // the nearest measured n on each side
   for (const auto& f : stats.floor) {
-    if (!best || std::llabs(f.first - n) < std::llabs(best->first - n)) best = f;
+    if (f.first == n) return FdFloor{n, f.second};
+    if (f.first < n && (!below || f.first > below->first)) below = f;
+    if (f.first > n && (!above || f.first < above->first)) above = f;
   }
-  return best;
+  if (!below || !above || below->first <= 0) return std::nullopt;
+  const double x = 1.0 / double(n), x0 = 1.0 / double(below->first), x1 = 1.0 / double(above->first);
+  const double fd = below->second + (above->second - below->second) * (x - x0) / (x1 - x0);
+  return FdFloor{n, fd, below->first, above->first};
 }
 
 FdQuality measure_fd(Session& session, const RunSpec& spec, const Model& features, const ReferenceStats& stats,

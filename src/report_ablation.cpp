@@ -20,6 +20,9 @@ std::string mib(int64_t bytes) { return fmt::format("{:.1f} MiB", static_cast<do
 
 std::string speedup_text(const AblationRow& r, bool base) {
   if (base) return "1.00x";
+  if (r.speedup.level <= 0) {  // too few figures for the stated level: the whole range, never called a CI
+    return fmt::format("{:.2f}x range {:.2f}-{:.2f}", r.speedup.estimate, r.speedup.low, r.speedup.high);
+  }
   return fmt::format("{:.2f}x [{:.2f}, {:.2f}]", r.speedup.estimate, r.speedup.low, r.speedup.high);
 }
 

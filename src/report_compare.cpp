@@ -54,6 +54,8 @@ std::string preamble(const Comparison& c, const std::string& bullet, bool markdo
   for (const auto& l : c.only_in_base) out += bullet + "only in base: " + l + "\n";
   for (const auto& l : c.only_in_new) out += bullet + "only in new: " + l + "\n";
   for (const auto& l : c.failed_in_new) out += bullet + strong + "FAILED" + strong + " in new: " + l + "\n";
+  for (const auto& l : c.suspect)
+    out += bullet + strong + "SUSPECT" + strong + " (measured under contention) " + l + "\n";
   for (const auto& n : c.notes) out += bullet + "note: " + n + "\n";
   return out;
 }
@@ -132,6 +134,7 @@ nlohmann::json compare_json(const Comparison& c, const CompareSettings& s) {
           {"runs", runs},
           {"only_in_base", c.only_in_base},
           {"only_in_new", c.only_in_new},
+          {"suspect", c.suspect},
           {"context_warnings", c.context_warnings},
           {"notes", c.notes}};
 }

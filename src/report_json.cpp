@@ -48,21 +48,42 @@ nlohmann::json cond_json(const Session& session) {
 
 }  // namespace
 
+nlohmann::json optional_json(const std::optional<double>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+nlohmann::json contention_json(const Contention& c) {
+  return {{"suspect", c.suspect},
+          {"why", c.why},
+          {"wall_s", c.wall_s},
+          {"run_queue_wait_s", optional_json(c.run_queue_wait_s)},
+          {"wait_fraction", optional_json(c.wait_fraction)},
+          {"cpu_per_wall", c.cpu_per_wall},
+          {"threads", c.threads},
+          {"involuntary_switches", c.involuntary_switches},
+          {"load_at_end", c.load_at_end}};
+}
+
+nlohmann::json floor_json(const FdFloor& f) {
+  return {{"n", f.n},
+          {"fd", f.fd},
+          {"interpolated_between", f.interpolated() ? nlohmann::json{f.from_n, f.to_n} : nlohmann::json(nullptr)}};
+}
+
 nlohmann::json fd_json(const FdQuality& q) {
-  return {
-      {"value", q.fd.fd},
-      {"ci_low", q.fd.ci_low},
-      {"ci_high", q.fd.ci_high},
-      {"ci_level", 0.95},
-      {"bootstrap_resamples", q.fd.resamples},
-      {"samples", q.samples},
-      {"generation_s", q.generation_s},
-      {"per_image_s", q.samples ? q.generation_s / double(q.samples) : 0.0},
-      {"features_s", q.features_s},
-      {"feature_model", q.feature_model},
-      {"feature_model_sha256", q.feature_model_sha256},
-      {"reference_stats", q.reference_stats},
-      {"floor", q.floor ? nlohmann::json{{"n", q.floor->first}, {"fd", q.floor->second}} : nlohmann::json(nullptr)}};
+  return {{"value", q.fd.fd},
+          {"ci_low", q.fd.ci_low},
+          {"ci_high", q.fd.ci_high},
+          {"ci_level", 0.95},
+          {"bootstrap_resamples", q.fd.resamples},
+          {"samples", q.samples},
+          {"generation_s", q.generation_s},
+          {"per_image_s", q.samples ? q.generation_s / double(q.samples) : 0.0},
+          {"features_s", q.features_s},
+          {"feature_model", q.feature_model},
+          {"feature_model_sha256", q.feature_model_sha256},
+          {"reference_stats", q.reference_stats},
+          {"floor", q.floor ? floor_json(*q.floor) : nlohmann::json(nullptr)}};
 }
 
 nlohmann::json optimisations_json(const Session& session) {
@@ -128,6 +149,14 @@ static nlohmann::json latents_sha256(const RunResult& r) {
   return sha256_hex(std::string(static_cast<const char*>(t.data_ptr()), static_cast<size_t>(t.nbytes())));
 }
 
+nlohmann::json profile_json(const ProfileResult& p) {
+  nlohmann::json ops = nlohmann::json::array();
+  for (const OpCost& op : p.top) {
+    ops.push_back({{"name", op.name}, {"calls", op.calls}, {"self_s", op.self_s}, {"total_s", op.total_s}});
+  }
+  return {{"trace", p.trace}, {"wall_s", p.wall_s}, {"top_ops", ops}};
+}
+
 nlohmann::json run_to_json(const RunResult& r, const Session& session) {
   const RunSpec& spec = r.spec;
   const nlohmann::json config = run_config_json(spec, session);
@@ -157,6 +186,7 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
       {"cold_forward_s", r.cold_forward_s ? nlohmann::json(*r.cold_forward_s) : nlohmann::json(nullptr)},
       {"cpu_time_s", {{"user", r.cpu_user_s}, {"sys", r.cpu_sys_s}}},
       {"warnings", r.warnings},
+      {"contention", r.contention ? contention_json(*r.contention) : nlohmann::json(nullptr)},
       {"repeats", repeats},
       {"stats",
        {{"total_s", summary_json(stats.total)},
@@ -178,13 +208,7 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
       {"fd", r.fd ? fd_json(*r.fd) : nlohmann::json(nullptr)},
   };
   if (r.quality) j["quality"] = quality_json(*r.quality);
-  if (r.profile) {
-    nlohmann::json ops = nlohmann::json::array();
-    for (const OpCost& op : r.profile->top) {
-      ops.push_back({{"name", op.name}, {"calls", op.calls}, {"self_s", op.self_s}, {"total_s", op.total_s}});
-    }
-    j["profile"] = {{"trace", r.profile->trace}, {"wall_s", r.profile->wall_s}, {"top_ops", ops}};
-  }
+  if (r.profile) j["profile"] = profile_json(*r.profile);
   return j;
 }
 

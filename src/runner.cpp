@@ -118,12 +118,13 @@ RepeatResult one_repeat(const RepeatContext& c, int k, uint64_t seed, RepeatOutp
 // the CUDA allocator's peak.
 class ResourceWatch {
  public:
-  explicit ResourceWatch(c10::Device device) : device_(device) {
+  ResourceWatch(c10::Device device, int threads) : device_(device), threads_(threads) {
     release_free_memory();  // freed heap of earlier runs would hide this run's growth in resident memory
     device::reset_peak_memory(device_);
     rss_reset_ = reset_peak_rss();
     rss_start_ = current_rss_bytes();
     cpu_ = cpu_times();
+    probe_ = contention_probe();
   }
   void finish(RunResult& result) const {
     const CpuTimes end = cpu_times();
@@ -133,6 +134,7 @@ class ResourceWatch {
     result.rss_start_bytes = rss_start_;
     result.peak_rss_scope = rss_reset_ ? "run" : "process";
     result.device_peak_bytes = device::peak_memory_bytes(device_);
+    result.contention = contention_between(probe_, contention_probe(), threads_, usable_cores(), load_average_now());
   }
 
  private:
@@ -140,7 +142,25 @@ class ResourceWatch {
   bool rss_reset_ = false;
   int64_t rss_start_ = 0;
   CpuTimes cpu_;
+  int threads_ = 1;
+  ContentionProbe probe_;
 };
+
+// The process's first forward call, timed apart (once per session, in the run that makes it). False,
+// with `result` a failed record, when the model fails right there: the first step, as for NaN.
+bool first_forward(Session& session, GuidedModel& model, const at::Tensor& t0, RunResult& result) {
+  if (session.cold_forward_s) return true;
+  try {
+    session.cold_forward_s = cold_forward(session, model, result.spec, t0);
+  } catch (const ModelError& e) {
+    result.status = RunStatus::failed;
+    result.error = e.what();
+    result.failed_step = 0;
+    return false;
+  }
+  result.cold_forward_s = session.cold_forward_s;
+  return true;
+}
 
 }  // namespace
 
@@ -153,22 +173,12 @@ RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress)
   result.plan = plan_for(sampler, schedule, spec.config, spec.steps);
   GuidedModel model(session, spec.shape[0], spec.guidance.value_or(0.0));  // resolve() always sets guidance
   const std::vector<at::Tensor> timesteps = timestep_tensors(result.plan, session.device);
-  if (!session.cold_forward_s) {
-    try {
-      session.cold_forward_s = cold_forward(session, model, spec, timesteps[0]);
-    } catch (const ModelError& e) {  // the model fails at the first step: a failed record, as for NaN
-      result.status = RunStatus::failed;
-      result.error = e.what();
-      result.failed_step = 0;
-      return result;
-    }
-    result.cold_forward_s = session.cold_forward_s;
-  }
+  if (!first_forward(session, model, timesteps[0], result)) return result;
 
   FiniteCheck finite(result.plan, session.device);
   int step_reached = -1;
   const int repeats = spec.warmup + spec.repeat;
-  const ResourceWatch resources(session.device);
+  const ResourceWatch resources(session.device, session.threads);
   const RepeatContext context{session, spec,      sampler,  schedule, result.plan, model,
                               finite,  timesteps, progress, now_s(),  repeats,     &step_reached};
   try {
@@ -200,6 +210,11 @@ RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress)
   std::vector<double> totals;
   for (const auto& rep : result.repeats) totals.push_back(rep.total_s);
   result.warnings = timing_warnings(totals);
+  if (result.contention && result.contention->suspect) {
+    result.warnings.push_back(
+        "measured under contention: " + result.contention->why +
+        "; other processes took the cores, so these timings may be too slow: rerun on a quiet machine");
+  }
   return result;
 }
 

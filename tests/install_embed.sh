@@ -15,5 +15,26 @@ cmake --build "$tmp/embed" > "$tmp/build.log" || { cat "$tmp/build.log"; exit 1;
 out=$("$tmp/embed/embed" "$tmp/prefix/share/diffbench/models/tiny.pt" ddim 4)
 echo "$out"
 [[ $out == "ddim, 4 steps: ok, median "*" ms per run over 3 repeats" ]]
+# The example's errors are one line each: a conditional UNet is told the form it must have, a bad
+# step count is a usage error (exit 2), not "stoi".
+set +e
+err=$("$tmp/embed/embed" "$tmp/prefix/share/diffbench/models/digits/unet.pt" ddim 4 2>&1); code=$?
+[[ $code == 1 && $err == *"expected (sample, timestep)" && $err != *" or ("* ]] || { echo "$err"; exit 1; }
+err=$("$tmp/embed/embed" "$tmp/prefix/share/diffbench/models/tiny.pt" ddim four 2>&1); code=$?
+[[ $code == 2 && $err == "error: STEPS must be a whole number >= 1, got 'four'"* ]] || { echo "$err"; exit 1; }
+set -e
 "$tmp/prefix/bin/diffbench" list > /dev/null
+# The installed binary uses its own share/ (models, configs, sweep grids) from any directory, even
+# with the source tree it was built from still on disk.
+test -f "$tmp/prefix/share/diffbench/configs/sweeps/lecture-table.json"
+(cd "$tmp" && "$tmp/prefix/bin/diffbench" --sampler ddim --steps 2 --warmup 0 --repeat 1 --threads 1 -q \
+  --config configs/sd15.json --json "$tmp/r.json")
+/usr/bin/python3 - "$tmp" <<'PY'
+import json, os, sys
+run = json.load(open(sys.argv[1] + "/r.json"))["runs"][0]
+unet = os.path.realpath(run["config"]["unet"])
+assert unet == os.path.realpath(sys.argv[1] + "/prefix/share/diffbench/models/digits/unet.pt"), unet
+PY
+(cd "$tmp" && "$tmp/prefix/bin/diffbench" sweep --grid configs/sweeps/lecture-table.json --shard-plan 2 > "$tmp/plan.txt")
+grep -q "lcm" "$tmp/plan.txt"
 echo "installed package, example and CLI: ok"

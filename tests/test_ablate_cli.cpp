@@ -67,7 +67,7 @@ TEST(AblateCli, ProfileWritesAChromeTraceAndTheTopOperatorsInTheTableAndJson) {
 TEST(AblateCli, TableJsonMarkdownAndCsvFromARealRun) {
   const std::string dir = scratch_dir("ablate");
   CliResult r = run_cli("ablate --unet " + kModels + "tiny.pt " + kTinyVae +
-                        "--threads 1 --warmup 0 --repeat 3 --sampler ddim --steps 3 --fast ddim:1 "
+                        "--threads 1 --warmup 0 --repeat 4 --sampler ddim --steps 3 --fast ddim:1 "
                         "--toggles freeze,channels-last,vae-tiling=8:2 --json " +
                         dir + "/a.json --markdown " + dir + "/a.md --csv " + dir + "/a.csv");
   ASSERT_EQ(r.code, 0) << r.err;
@@ -89,7 +89,8 @@ TEST(AblateCli, TableJsonMarkdownAndCsvFromARealRun) {
   for (const auto& row : rows) {
     EXPECT_EQ(row["status"], "ok") << row.dump();
     EXPECT_GT(row["time_per_image_s"].get<double>(), 0);
-    EXPECT_EQ(row["per_image_s"].size(), 3u);
+    EXPECT_EQ(row["per_image_s"].size(), 4u);
+    if (row["label"] != "baseline") EXPECT_EQ(row["speedup"]["level"], 0.95);  // 4 against 4 reach it
   }
   // Freezing and channels-last reorder arithmetic only: the images stay within rounding.
   for (int i : {1, 2}) {
@@ -108,8 +109,11 @@ TEST(AblateCli, BadTogglesAndOptionsAreUsageErrorsBeforeAnyWork) {
   CliResult r = run_cli("ablate --unet " + kModels + "tiny.pt --toggles freez");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("did you mean 'freeze'"), std::string::npos) << r.err;
-  r = run_cli("ablate --unet " + kModels + "tiny.pt --repeat 1");
+  r = run_cli("ablate --unet " + kModels + "tiny.pt --repeat 3");  // 3 vs 3: no 95% interval exists
   EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("error: ablate --repeat 3 gives no 95% interval for a speed-up; use --repeat 4 or more"),
+            std::string::npos)
+      << r.err;
   r = run_cli("ablate --unet " + kModels + "tiny.pt --vary-seed");
   EXPECT_EQ(r.code, 2);
   r = run_cli("ablate --unet " + kModels + "tiny.pt --fast lcm");
@@ -121,7 +125,7 @@ TEST(AblateCli, AConfigurationThatCannotRunIsARowWithItsErrorAndTheRestIsKept) {
   const std::string dir = scratch_dir("ablate_fail");
   // tiny.pt has no VAE: the tiling toggle cannot run, the freeze row still is measured.
   CliResult r = run_cli("ablate --unet " + kModels +
-                        "tiny.pt --threads 1 --warmup 0 --repeat 2 --steps 2 "
+                        "tiny.pt --threads 1 --warmup 0 --repeat 4 --steps 2 "
                         "--fast none --toggles freeze,vae-tiling=4 --json " +
                         dir + "/a.json");
   EXPECT_EQ(r.code, 1) << r.err;

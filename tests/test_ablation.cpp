@@ -135,5 +135,20 @@ TEST(AblationVerdict, FasterSlowerUndecidedAndChangedResults) {
   EXPECT_EQ(j["rows"][2]["drift"]["psnr_db"], 35.0);
 }
 
+TEST(AblationVerdict, TooFewFiguresForAnIntervalGiveNoVerdictAndARangeNotACi) {
+  // A row cut short (an interrupted run keeps 2 repeats) cannot reach 95%, however clear it looks.
+  Ablation a;
+  a.rows.push_back(row_of("baseline", {1.0, 1.01, 0.99, 1.02, 0.98}, 100, std::nullopt));
+  a.rows.push_back(row_of("cut short", {0.5, 0.51}, 100, std::nullopt));
+  a.rows.push_back(row_of("cut shorter", {0.5}, 100, std::nullopt));
+  finish_ablation(a);
+  EXPECT_EQ(a.rows[1].speedup.level, 0);
+  EXPECT_EQ(a.rows[1].verdict, "no verdict: 5 vs 2 figures give no 95% interval");
+  EXPECT_EQ(a.rows[2].verdict, "no verdict: 5 vs 1 figures give no 95% interval");
+  const std::string table = ablation_console(a);
+  EXPECT_NE(table.find("1.98x range 1.92-2.04"), std::string::npos) << table;
+  EXPECT_EQ(table.find("faster"), std::string::npos) << table;
+}
+
 }  // namespace
 }  // namespace diffbench

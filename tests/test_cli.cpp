@@ -181,9 +181,17 @@ const std::string kRun = "--warmup 0 --repeat 1 --threads 1 --sampler ddim --ste
 INSTANTIATE_TEST_SUITE_P(
     All, CliError,
     ::testing::Values(
-        ErrorCase{"missing_model", kRun + "--unet /nonexistent/unet.pt", 1, "no such file"},
+        // Input files: a path naming no file is exit 2 (change the command), an unusable file 1.
+        ErrorCase{"missing_model", kRun + "--unet /nonexistent/unet.pt", 2, "no such file"},
+        ErrorCase{"missing_vae", kRun + "--vae /nonexistent/vae.pt", 2, "cannot load VAE '/nonexistent/vae.pt'"},
+        ErrorCase{"missing_student", kRun + "-q --sampler lcm --model-for lcm=/nonexistent/lcm.pt", 2, "no such file"},
+        ErrorCase{"missing_cond", kRun + "--cond /nonexistent/c.npy", 2, "no such file"},
+        ErrorCase{"missing_grid", "sweep --grid /nonexistent/g.json --jsonl /tmp/g.jsonl", 2, "no such file"},
+        ErrorCase{"missing_resume", "sweep --resume /nonexistent/s.jsonl --jsonl /tmp/r.jsonl", 2, "no such file"},
+        ErrorCase{"missing_compare_input", "compare /nonexistent/a.json /nonexistent/b.json", 2, "no such file"},
+        ErrorCase{"missing_merge_input", "merge /nonexistent/a.jsonl -o /tmp/m.json", 2, "no such file"},
+        ErrorCase{"directory_model", kRun + "--unet /tmp", 2, "is a directory"},
         ErrorCase{"empty_model", kRun + "--unet /dev/null", 1, "file is empty"},
-        ErrorCase{"directory_model", kRun + "--unet /tmp", 1, "is a directory"},
         ErrorCase{"random_bytes", kRun + "--unet " + kData + "make_bad_models.py", 1, "not a TorchScript file"},
         ErrorCase{"zip_not_torchscript", kRun + "--unet " + kData + "not_torchscript.zip", 1,
                   "not a valid TorchScript file"},

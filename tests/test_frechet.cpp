@@ -10,6 +10,7 @@
 
 #include "diffbench/errors.h"
 #include "diffbench/frechet.h"
+#include "diffbench/quality.h"
 
 using namespace diffbench;
 
@@ -76,4 +77,23 @@ TEST(Frechet, TheBootstrapIntervalCoversAKnownDistance) {
     covered += r.ci_low <= expected && expected <= r.ci_high;
   }
   EXPECT_GE(covered, 15) << "a 95% interval should cover the true FD in most of " << trials << " trials";
+}
+
+TEST(FrechetFloor, AtTheRunsOwnNMeasuredOrInterpolatedInOneOverNNeverBorrowedFromAnotherN) {
+  ReferenceStats stats;
+  stats.floor = {{100, 243.0}, {500, 97.0}, {2000, 23.0}};
+  auto exact = floor_for(stats, 500);
+  ASSERT_TRUE(exact.has_value());
+  EXPECT_EQ(exact->fd, 97.0);
+  EXPECT_FALSE(exact->interpolated());
+  // n = 200 lies between 100 and 500: 1/200 is 3/8 of the way from 1/500 to 1/100.
+  auto between = floor_for(stats, 200);
+  ASSERT_TRUE(between.has_value());
+  EXPECT_EQ(between->n, 200);
+  EXPECT_NEAR(between->fd, 97.0 + 0.375 * (243.0 - 97.0), 1e-9);
+  EXPECT_EQ(between->from_n, 100);
+  EXPECT_EQ(between->to_n, 500);
+  EXPECT_FALSE(floor_for(stats, 50).has_value());  // outside what was measured: no floor at all
+  EXPECT_FALSE(floor_for(stats, 5000).has_value());
+  EXPECT_FALSE(floor_for(ReferenceStats{}, 100).has_value());
 }

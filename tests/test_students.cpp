@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli_runner.h"
+#include "diffbench/report.h"
 
 using namespace diffbench::testing;
 
@@ -47,7 +48,8 @@ TEST(Students, LcmStudentAlonePicksItsSamplerStepsAndConfigAndSaysSo) {
 
 TEST(Students, FlagsOverrideTheStudentsManifest) {
   std::string dir = scratch_dir("lcm_flags");
-  CliResult r = run_cli("--unet " + kStudentDir + "lcm.pt --sampler lcm --steps 2" + kOnceFast + "--json " + dir + "/a.json");
+  CliResult r =
+      run_cli("--unet " + kStudentDir + "lcm.pt --sampler lcm --steps 2" + kOnceFast + "--json " + dir + "/a.json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("from its manifest: scheduler config"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("4 steps"), std::string::npos) << r.err;
@@ -80,7 +82,9 @@ TEST(Students, BareRunPutsLcmAndTurboOnTheirStudentsAndTheRestOnTheTeacher) {
   ASSERT_EQ(runs.size(), 6u);
   for (const auto& run : runs) {
     std::string sampler = run["config"]["sampler"], unet = run["config"]["unet"];
-    std::string expected = sampler == "lcm" ? "digits/lcm.pt" : sampler == "turbo" ? "digits/turbo.pt" : "digits/unet.pt";
+    std::string expected = sampler == "lcm"     ? "digits/lcm.pt"
+                           : sampler == "turbo" ? "digits/turbo.pt"
+                                                : "digits/unet.pt";
     EXPECT_TRUE(path_ends_with(unet, expected)) << sampler << " ran on " << unet;
   }
   EXPECT_NE(slurp(dir + "/t.md").find("| lcm | lcm.pt | 4 |"), std::string::npos) << slurp(dir + "/t.md");
@@ -88,16 +92,28 @@ TEST(Students, BareRunPutsLcmAndTurboOnTheirStudentsAndTheRestOnTheTeacher) {
   EXPECT_NE(r.err.find("--model-for overrides"), std::string::npos) << r.err;
 }
 
+TEST(Students, ARoutedSamplersColdForwardIsTheStudentsOwnInTheTableAsInTheJson) {
+  std::string dir = scratch_dir("routed_cold");
+  CliResult r = run_cli("--sampler lcm" + kOnceFast + "--json " + dir + "/r.json");  // lcm runs on lcm.pt
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto run = nlohmann::json::parse(slurp(dir + "/r.json"))["runs"][0];
+  ASSERT_TRUE(path_ends_with(run["config"]["unet"], "digits/lcm.pt"));
+  const double cold = run["cold_forward_s"];
+  EXPECT_GT(cold, 0);
+  EXPECT_NE(r.out.find("first (cold) forward " + diffbench::format_seconds(cold) + ":"), std::string::npos) << r.out;
+}
+
 TEST(Students, NamingAUnetRunsEverySamplerOnItUnlessModelForSaysOtherwise) {
   std::string dir = scratch_dir("named");
-  CliResult r = run_cli("--unet " + kStudentDir + "unet.pt --sampler lcm" + kOnceFast + "--json " + dir +
-                        "/a.json");
+  CliResult r = run_cli("--unet " + kStudentDir + "unet.pt --sampler lcm" + kOnceFast + "--json " + dir + "/a.json");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_TRUE(path_ends_with(nlohmann::json::parse(slurp(dir + "/a.json"))["runs"][0]["config"]["unet"], "digits/unet.pt"));
-  r = run_cli("--unet " + kStudentDir + "unet.pt --sampler lcm --model-for lcm=" + kStudentDir + "lcm.pt" +
-              kOnceFast + "--json " + dir + "/b.json");
+  EXPECT_TRUE(
+      path_ends_with(nlohmann::json::parse(slurp(dir + "/a.json"))["runs"][0]["config"]["unet"], "digits/unet.pt"));
+  r = run_cli("--unet " + kStudentDir + "unet.pt --sampler lcm --model-for lcm=" + kStudentDir + "lcm.pt" + kOnceFast +
+              "--json " + dir + "/b.json");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_TRUE(path_ends_with(nlohmann::json::parse(slurp(dir + "/b.json"))["runs"][0]["config"]["unet"], "digits/lcm.pt"));
+  EXPECT_TRUE(
+      path_ends_with(nlohmann::json::parse(slurp(dir + "/b.json"))["runs"][0]["config"]["unet"], "digits/lcm.pt"));
 }
 
 TEST(Students, ModelForMistakesAreUsageErrors) {
@@ -110,14 +126,14 @@ TEST(Students, ModelForMistakesAreUsageErrors) {
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("names lcm twice"), std::string::npos) << r.err;
   r = run_cli(kTiny + "--sampler lcm --model-for lcm=/nonexistent/lcm.pt");
-  EXPECT_NE(r.code, 0);
+  EXPECT_EQ(r.code, 2);  // a path that names no file: the command must change
   EXPECT_NE(r.err.find("/nonexistent/lcm.pt"), std::string::npos) << r.err;
 }
 
 TEST(Students, SweepGridNamesAModelPerCellAndLoadsEachFileOnce) {
   std::string dir = scratch_dir("sweep_models");
-  CliResult r = run_cli("sweep --sampler lcm,ddim,turbo --steps 1,2" + kOnceFast + "--model-for lcm=" +
-                        kStudentDir + "lcm.pt,turbo=" + kStudentDir + "turbo.pt --jsonl " + dir + "/r.jsonl");
+  CliResult r = run_cli("sweep --sampler lcm,ddim,turbo --steps 1,2" + kOnceFast + "--model-for lcm=" + kStudentDir +
+                        "lcm.pt,turbo=" + kStudentDir + "turbo.pt --jsonl " + dir + "/r.jsonl");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(occurrences(r.err, "note: from the model's manifest (" + kStudentDir + "lcm.pt)"), 1u) << r.err;
   EXPECT_EQ(occurrences(r.err, "note: from the model's manifest (" + kStudentDir + "turbo.pt)"), 1u) << r.err;
@@ -128,7 +144,8 @@ TEST(Students, SweepGridNamesAModelPerCellAndLoadsEachFileOnce) {
     for (const auto& run : doc["runs"]) {
       ++lines;
       std::string sampler = run["config"]["sampler"], unet = run["config"]["unet"];
-      EXPECT_TRUE(path_ends_with(unet, sampler == "ddim" ? "unet.pt" : sampler + ".pt")) << sampler << " ran on " << unet;
+      EXPECT_TRUE(path_ends_with(unet, sampler == "ddim" ? "unet.pt" : sampler + ".pt"))
+          << sampler << " ran on " << unet;
     }
   }
   EXPECT_EQ(lines, 6u);
@@ -138,8 +155,8 @@ TEST(Students, OneTurboStepDrawsFarBetterDigitsThanOneTeacherDdimStep) {
   // 200 images each: FD's small-sample bias is the same for both, and the measured gap (the
   // teacher's one DDIM step ~620, Turbo's one step under 100 at n = 1000) is far beyond it.
   std::string dir = scratch_dir("turbo_fd");
-  CliResult r = run_cli("sweep --sampler ddim,turbo --steps 1 --quality fd --samples 200" + kOnceFast +
-                        "--jsonl " + dir + "/r.jsonl");
+  CliResult r = run_cli("sweep --sampler ddim,turbo --steps 1 --quality fd --samples 200" + kOnceFast + "--jsonl " +
+                        dir + "/r.jsonl");
   ASSERT_EQ(r.code, 0) << r.err;
   double ddim = 0, turbo = 0;
   std::istringstream in(slurp(dir + "/r.jsonl"));
@@ -157,8 +174,8 @@ TEST(Students, OneTurboStepDrawsFarBetterDigitsThanOneTeacherDdimStep) {
 }
 
 TEST(Students, AConfigThatContradictsTheModelIsRefusedInOneLine) {
-  CliResult r = run_cli("--unet " + kStudentDir + "unet.pt --sampler ddim --steps 2 --prediction-type v_prediction" +
-                        kOnceFast);
+  CliResult r =
+      run_cli("--unet " + kStudentDir + "unet.pt --sampler ddim --steps 2 --prediction-type v_prediction" + kOnceFast);
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_NE(r.err.find("predicts epsilon (its manifest), but --prediction-type says prediction_type v_prediction"),
             std::string::npos)

@@ -3,11 +3,26 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include <diffbench/model.h>
 #include <diffbench/runner.h>
 #include <diffbench/statistics.h>
+
+// A step count, or a one-line usage error (never std::stoi's bare "stoi").
+int steps_of(const std::string& text) {
+  size_t used = 0;
+  int steps = 0;
+  try {
+    steps = std::stoi(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || steps < 1)
+    throw std::invalid_argument("STEPS must be a whole number >= 1, got '" + text + "'");
+  return steps;
+}
 
 int main(int argc, char** argv) {
   if (argc < 2) {
@@ -15,12 +30,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    diffbench::Session session;
-    session.unet = std::make_unique<diffbench::ScriptModel>(argv[1], diffbench::ModelRole::unet, std::vector<int>{2},
-                                                            session.device, session.dtype);
     diffbench::RunSpec spec;
     spec.sampler = argc > 2 ? argv[2] : "ddim";
-    spec.steps = argc > 3 ? std::stoi(argv[3]) : 10;
+    spec.steps = argc > 3 ? steps_of(argv[3]) : 10;
+    diffbench::Session session;
+    // This example runs unconditional UNets: forward(sample, timestep). A conditional one (such as
+    // the shipped digit teacher) also needs its conditioning, which the CLI reads from the manifest.
+    session.unet = std::make_unique<diffbench::ScriptModel>(argv[1], diffbench::ModelRole::unet, std::vector<int>{2},
+                                                            session.device, session.dtype);
     spec.warmup = 1;
     spec.repeat = 3;
     spec = diffbench::resolve(session, spec);  // defaults filled, the shape from the model's manifest
@@ -31,6 +48,9 @@ int main(int argc, char** argv) {
                 result.plan.steps(), diffbench::status_name(result.status), 1e3 * diffbench::median(totals),
                 totals.size());
     return result.status == diffbench::RunStatus::ok ? 0 : 1;
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "error: %s; usage: embed UNET.pt [SAMPLER] [STEPS]\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

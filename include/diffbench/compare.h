@@ -83,6 +83,9 @@ struct Comparison {
   /// New-side runs that failed, went non-finite or were interrupted ("label (status)"): the gate
   /// fails on them whatever else it decides (a failed run must never pass).
   std::vector<std::string> failed_in_new;
+  /// Matched runs measured under contention ("new: label: why"): their figures may be the machine's,
+  /// not the change's. Listed; the verdict is not changed by them.
+  std::vector<std::string> suspect;
   std::vector<std::string> context_warnings;  ///< "threads: 2 vs 1", ...
   std::vector<std::string> notes;  ///< what the reader must know to trust a verdict
   double geomean_ratio = 1;  ///< geometric mean of 1 + change of the total_s rows

@@ -36,6 +36,14 @@ struct FrechetResult {
 FrechetResult frechet_with_interval(const at::Tensor& features, const Moments& reference, int resamples = 200,
                                     uint64_t seed = 0);
 
+/// The FD between two real samples of `n` images: what a perfect model would score at that n.
+struct FdFloor {
+  int64_t n = 0;
+  double fd = 0;
+  int64_t from_n = 0, to_n = 0;  ///< when interpolated: the two measured n it lies between (else 0)
+  bool interpolated() const { return from_n != 0; }
+};
+
 /// What --quality fd measured for one run (see quality.h).
 struct FdQuality {
   FrechetResult fd;
@@ -43,7 +51,7 @@ struct FdQuality {
   double generation_s = 0;  ///< sampling + VAE decode of all images (wall)
   double features_s = 0;  ///< feature extraction and the distance with its interval
   std::string feature_model, feature_model_sha256, reference_stats;
-  std::optional<std::pair<int64_t, double>> floor;  ///< (n, FD of two real samples of n images)
+  std::optional<FdFloor> floor;  ///< the real-data floor at `samples`, when the statistics allow it
 };
 
 }  // namespace diffbench

@@ -25,8 +25,10 @@ struct ReferenceStats {
 /// Read a statistics file; UsageError naming the file and what is wrong.
 ReferenceStats load_reference_stats(const std::string& path);
 
-/// The real-data floor for `n` images: the entry with the nearest n (nullopt when the file has none).
-std::optional<std::pair<int64_t, double>> floor_for(const ReferenceStats& stats, int64_t n);
+/// The real-data floor at exactly `n` images: the entry measured at n, else the two measured n around
+/// it interpolated linearly in 1/n (FD's small-sample bias falls roughly as 1/n). Outside the
+/// measured range, or with no entries: nullopt, because a floor at another n is not comparable.
+std::optional<FdFloor> floor_for(const ReferenceStats& stats, int64_t n);
 
 /// Generate `samples` images with `spec` (batch B = spec.shape[0]; batch k uses seed spec.seed + k),
 /// decode with the session's VAE, and measure FD. Needs session.vae. Interrupted (signals) and

@@ -12,6 +12,7 @@
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
+#include "diffbench/contention.h"
 #include "diffbench/frechet.h"
 #include "diffbench/model.h"
 #include "diffbench/sampler.h"
@@ -137,6 +138,7 @@ struct RunResult {
   std::optional<double> cold_forward_s;  ///< set in the one run that made the process's first forward call
   double cpu_user_s = 0, cpu_sys_s = 0;  ///< CPU time of the process during this run (all threads, warm-ups too)
   std::vector<std::string> warnings;  ///< noise the reader should know about (see timing_warnings)
+  std::optional<Contention> contention;  ///< other processes on the cores during this run (contention.h)
   std::optional<Quality> quality;  ///< set when a reference was asked for
   std::optional<FdQuality> fd;  ///< set by --quality fd
   std::optional<ProfileResult> profile;  ///< set by --profile

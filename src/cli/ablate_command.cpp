@@ -168,7 +168,11 @@ void check_ablate_options(const AblateOptions& a) {
   check_common_options(o);
   if (o.vary_seed)
     throw UsageError("ablate compares each output with the baseline's from the same seed; drop --vary-seed");
-  if (o.repeat < 2) throw UsageError("ablate needs --repeat 2 or more (a speed-up interval needs figures to spread)");
+  // 3 against 3 repeats cannot give a distribution-free 95% interval for a ratio; 4 against 4 can.
+  if (o.repeat < 4) {
+    throw UsageError(
+        fmt::format("ablate --repeat {} gives no 95% interval for a speed-up; use --repeat 4 or more", o.repeat));
+  }
   if (!(a.max_drift_db > 0)) throw UsageError("--max-drift-db must be positive (a PSNR in dB, e.g. 40)");
   if (!a.toggles.empty()) parse_toggles(a.toggles);
   if (!a.fast.empty() && a.fast != "none") parse_fast(a.fast);

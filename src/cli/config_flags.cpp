@@ -1,4 +1,5 @@
 // --config and the per-key scheduler overrides, shared by `run` and `schedule`.
+#include "cli/data_files.h"
 #include "cli/commands.h"
 
 #include "diffbench/errors.h"
@@ -6,7 +7,8 @@
 namespace diffbench::cli {
 
 void add_config_flags(CLI::App& app, ConfigFlags& f) {
-  app.add_option("--config", f.config_file, "diffusers scheduler_config.json (default: SD 1.5's; presets in configs/)");
+  app.add_option("--config", f.config_file, "diffusers scheduler_config.json (default: SD 1.5's; presets in configs/)")
+      ->transform([](const std::string& path) { return input_path(path, "--config", true); });
   app.add_option("--beta-schedule", f.beta_schedule, "linear | scaled_linear | squaredcos_cap_v2");
   app.add_option("--beta-start", f.beta_start, "first beta");
   app.add_option("--beta-end", f.beta_end, "last beta");

@@ -8,6 +8,7 @@
 #include <c10/util/Exception.h>
 #include <fmt/format.h>
 
+#include "cli/data_files.h"
 #include "cli/commands.h"
 #include "diffbench/errors.h"
 #include "diffbench/names.h"
@@ -49,7 +50,8 @@ void expand_grid_file(std::vector<std::string>& args, const CLI::App& sweep) {
           for (const auto& name : opt->get_lnames()) switches.push_back(name);
         }
       }
-      std::vector<std::string> grid = cli::grid_to_args(path, cli::long_flags(sweep), switches);
+      std::vector<std::string> grid =
+          cli::grid_to_args(cli::input_path(path, "--grid", true), cli::long_flags(sweep), switches);
       args.insert(args.begin() + 1, grid.begin(), grid.end());
       return;
     }

@@ -70,7 +70,7 @@ void report(const RunOptions& o, const Session& session, const Measurer& measure
             const std::vector<RunResult>& results, const std::vector<RunRow>& rows, bool stdout_taken,
             const std::vector<Output>& more) {
   if (!o.quiet && !results.empty()) {
-    print_table(stdout_taken ? stderr : stdout, rows, o, session, measurer.reference(), measurer.quality());
+    print_table(stdout_taken ? stderr : stdout, rows, results, o, session, measurer.reference(), measurer.quality());
   }
   std::vector<Output> outputs = more;
   outputs.push_back(text_output(o.csv, [&] { return csv_table(rows); }));
@@ -128,8 +128,23 @@ void clear_progress(const RunOptions& o) {
   if (progress_enabled(o)) std::fputs("\r\033[K", stderr);
 }
 
-void print_table(FILE* out, const std::vector<RunRow>& rows, const RunOptions& o, const Session& session,
-                 const ReferenceRunner& reference, const QualityRunner& quality) {
+// Each first forward call a run recorded, with its model's file name when runs used several models
+// (a sampler routed to a student loads and warms the student, not the main UNet).
+std::string cold_forwards_text(const std::vector<RunResult>& results) {
+  std::vector<std::pair<std::string, double>> seen;
+  for (const RunResult& r : results) {
+    if (r.cold_forward_s) seen.emplace_back(r.spec.model_name, *r.cold_forward_s);
+  }
+  if (seen.empty()) return "-";
+  if (seen.size() == 1) return format_seconds(seen.front().second);
+  std::string text;
+  for (const auto& [model, s] : seen)
+    text += fmt::format("{}{} ({})", text.empty() ? "" : ", ", format_seconds(s), model);
+  return text;
+}
+
+void print_table(FILE* out, const std::vector<RunRow>& rows, const std::vector<RunResult>& results, const RunOptions& o,
+                 const Session& session, const ReferenceRunner& reference, const QualityRunner& quality) {
   const bool any_per_sample =
       std::any_of(rows.begin(), rows.end(), [](const RunRow& r) { return r.quality && r.quality->per_sample; });
   std::fprintf(out, "%s", console_table(rows, o.time_unit).c_str());
@@ -139,7 +154,7 @@ void print_table(FILE* out, const std::vector<RunRow>& rows, const RunOptions& o
                "IQR / median of Total (! when over 10%%: too noisy to trust; n=1: one run, no spread).\n"
                "Model load %s, first (cold) forward %s: not included above. %s, %d thread(s), %s.\n",
                o.repeat, session.vae ? " + VAE decode" : "", o.warmup, session.vae ? " (VAE decode excluded)" : "",
-               format_seconds(session.unet_load_s).c_str(), format_seconds(session.cold_forward_s.value_or(0)).c_str(),
+               format_seconds(session.unet_load_s).c_str(), cold_forwards_text(results).c_str(),
                session.device.str().c_str(), session.threads, dtype_name(session.dtype).c_str());
   std::fputs(quality.legend().c_str(), out);
   // Noise the reader should know about, with the numbers it may have distorted (as hyperfine does).

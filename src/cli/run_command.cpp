@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "cli/data_files.h"
 #include "cli/model_pool.h"
 #include "cli/pipeline.h"
 #include "cli/session.h"
@@ -32,19 +33,8 @@ std::string default_model_path() {
   // The trained digit teacher: its manifest names its VAE, conditioning and quality files
   // (docs/models.md), so the default run draws real digits and --quality fd works with no flags.
   const std::string model = "models/digits/unet.pt";
-  std::vector<std::string> candidates = {std::string(DIFFBENCH_SOURCE_DIR) + "/" + model};
-  char exe[4096] = {};
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n > 0) {
-    std::string dir = std::string(exe, static_cast<size_t>(n));
-    dir = dir.substr(0, dir.rfind('/'));
-    candidates.push_back(dir + "/../" + model);
-    candidates.push_back(dir + "/../share/diffbench/" + model);
-  }
-  for (const auto& c : candidates) {
-    if (access(c.c_str(), R_OK) == 0) return c;
-  }
-  return candidates.front();
+  const std::string shipped = shipped_file(model);
+  return shipped.empty() ? std::string(DIFFBENCH_SOURCE_DIR) + "/" + model : shipped;
 }
 
 namespace {

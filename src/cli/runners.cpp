@@ -1,5 +1,7 @@
 // What the UNet's manifest fills in, and the two extra measurements attached to a run:
 // --quality fd (QualityRunner) and --reference SAMPLER:STEPS (ReferenceRunner).
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -93,6 +95,27 @@ QualityRunner::QualityRunner(const RunOptions& o, const Session& session) : samp
   }
 }
 
+namespace {
+
+// The floor at the run's own n, or why there is none: FD at n=100 and at n=200 are not comparable.
+std::string floor_text(const ReferenceStats& stats, int64_t n) {
+  if (stats.floor.empty()) return "";
+  auto floor = floor_for(stats, n);
+  if (!floor) {
+    auto [low, high] = std::minmax_element(stats.floor.begin(), stats.floor.end());
+    return fmt::format(
+        "; WARNING: the real-data floor was measured at n={}..{} only, not at this run's n={}: "
+        "no floor to compare with",
+        low->first, high->first, n);
+  }
+  const std::string how = floor->interpolated()
+                              ? fmt::format(", interpolated in 1/n between n={} and n={}", floor->from_n, floor->to_n)
+                              : "";
+  return fmt::format("; real-data floor (held-out vs training data, n={}{}): {:.2f}", floor->n, how, floor->fd);
+}
+
+}  // namespace
+
 void QualityRunner::attach(Session& session, RunResult& result) {
   if (!features_ || result.status != RunStatus::ok) return;
   result.fd = measure_fd(session, result.spec, *features_, *stats_, samples_);
@@ -100,13 +123,10 @@ void QualityRunner::attach(Session& session, RunResult& result) {
 
 std::string QualityRunner::legend() const {
   if (!features_) return "";
-  auto floor = floor_for(*stats_, samples_);
   return fmt::format(
       "FD: Frechet distance of {} generated images' features ({}) to '{}' ({}), bootstrap 95% CI{}; "
       "s/image: sampling + decode per image, timed apart from the repeats above.\n",
-      samples_, features_->path(), stats_->path, stats_->description,
-      floor ? fmt::format("; real-data floor (held-out vs training data, n={}): {:.2f}", floor->first, floor->second)
-            : "");
+      samples_, features_->path(), stats_->path, stats_->description, floor_text(*stats_, samples_));
 }
 
 std::string ReferenceRunner::name() const {

@@ -1,4 +1,5 @@
 // Shared by `run` and `sweep`: option checks, opening the session, building specs.
+#include "cli/data_files.h"
 #include "cli/session.h"
 
 #include <cerrno>
@@ -205,7 +206,7 @@ Session open_session(const RunOptions& o) {
   session.interop_threads = o.interop_threads;
   session.load = {o.freeze, o.channels_last};
   double start = now_s();
-  std::string unet_path = o.unet.empty() ? default_model_path() : o.unet;
+  const std::string unet_path = o.unet.empty() ? default_model_path() : input_path(o.unet, "--unet", o.quiet);
   session.unet = std::make_unique<ScriptModel>(unet_path, ModelRole::unet, std::vector<int>{2, 3}, session.device,
                                                session.dtype, session.load);
   const nlohmann::json& meta = session.unet->metadata();
@@ -223,7 +224,9 @@ Session open_session(const RunOptions& o) {
   session.vae_scaling_factor = m.vae_scaling_factor.value_or(0.18215);
   if (!m.vae.empty()) {
     start = now_s();
-    session.vae = std::make_unique<ScriptModel>(m.vae, ModelRole::vae, std::vector<int>{1}, session.device,
+    const std::string vae_path =
+        o.vae.empty() ? m.vae : input_path(o.vae, "--vae", o.quiet);  // a flag beats the manifest
+    session.vae = std::make_unique<ScriptModel>(vae_path, ModelRole::vae, std::vector<int>{1}, session.device,
                                                 session.dtype, session.load);
     session.vae_load_s = now_s() - start;
   }

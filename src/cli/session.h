@@ -75,8 +75,9 @@ class ReferenceRunner {
 };
 
 /// The console table and its legend (units, what each column is).
-void print_table(FILE* out, const std::vector<RunRow>& rows, const RunOptions& o, const Session& session,
-                 const ReferenceRunner& reference, const QualityRunner& quality);
+/// The cold forward is each model's own: a run routed to a student names the student's.
+void print_table(FILE* out, const std::vector<RunRow>& rows, const std::vector<RunResult>& results, const RunOptions& o,
+                 const Session& session, const ReferenceRunner& reference, const QualityRunner& quality);
 
 /// Write `text` to `path` atomically, or to stdout for "-".
 void write_output(const std::string& path, const std::string& text);

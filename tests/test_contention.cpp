@@ -1,0 +1,106 @@
+// Contention caught while it happens (issue #22, section 3): the judgement on made-up kernel
+// counters, and a real run sharing its one core with a busy loop, which must be recorded, warned
+// about and listed by the gate as suspect.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sched.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <string>
+
+#include "cli_runner.h"
+#include "diffbench/contention.h"
+
+using namespace diffbench;
+using namespace diffbench::testing;
+
+namespace {
+
+ContentionProbe probe_at(double wall, double cpu, std::optional<double> wait, int64_t switches) {
+  return ContentionProbe{wall, cpu, wait, switches};
+}
+
+// A busy loop pinned to `cpu` for as long as the object lives.
+class BusyLoop {
+ public:
+  explicit BusyLoop(int cpu) {
+    const std::string cmd =
+        "taskset -c " + std::to_string(cpu) + " sh -c 'while :; do :; done' >/dev/null 2>&1 & echo $!";
+    if (FILE* pipe = popen(cmd.c_str(), "r")) {
+      if (std::fscanf(pipe, "%d", &pid_) != 1) pid_ = -1;
+      pclose(pipe);
+    }
+  }
+  ~BusyLoop() {
+    if (pid_ > 0) kill(pid_, SIGKILL);
+  }
+  bool started() const { return pid_ > 0; }
+
+ private:
+  int pid_ = -1;
+};
+
+int first_usable_cpu() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 0;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) return cpu;
+  }
+  return 0;
+}
+
+}  // namespace
+
+TEST(Contention, RunQueueWaitAboveFivePercentOfThreadTimeIsSuspectBelowItIsNot) {
+  // 2 threads for 10 s: 20 thread-seconds. 0.1 s of waiting (0.5%) is a quiet machine; 3 s (15%) is not.
+  const Contention quiet = contention_between(probe_at(0, 0, 1.0, 10), probe_at(10, 19.8, 1.1, 60), 2, 2, 1.9);
+  EXPECT_FALSE(quiet.suspect);
+  EXPECT_NEAR(*quiet.wait_fraction, 0.005, 1e-12);
+  EXPECT_NEAR(quiet.cpu_per_wall, 1.98, 1e-12);
+  EXPECT_EQ(quiet.involuntary_switches, 50);
+  EXPECT_TRUE(quiet.why.empty());
+  const Contention busy = contention_between(probe_at(0, 0, 1.0, 10), probe_at(10, 12, 4.0, 2010), 2, 2, 3.1);
+  EXPECT_TRUE(busy.suspect);
+  EXPECT_NEAR(*busy.wait_fraction, 0.15, 1e-12);
+  EXPECT_NE(busy.why.find("waited 15% of their time for a core (3.000 s over 10.000 s"), std::string::npos) << busy.why;
+  EXPECT_NE(busy.why.find("2000 involuntary context switches, load 3.10 at the end"), std::string::npos) << busy.why;
+  // Exactly at the line is not above it.
+  EXPECT_FALSE(contention_between(probe_at(0, 0, 0.0, 0), probe_at(10, 0, 1.0, 0), 2, 2, 0).suspect);
+}
+
+TEST(Contention, WithoutSchedstatTheLoadAtTheEndDecides) {
+  const auto start = probe_at(0, 0, std::nullopt, 0), end = probe_at(4, 4, std::nullopt, 5);
+  EXPECT_FALSE(contention_between(start, end, 1, 2, 2.4).suspect);
+  const Contention loaded = contention_between(start, end, 1, 2, 2.6);
+  EXPECT_TRUE(loaded.suspect);
+  EXPECT_FALSE(loaded.wait_fraction.has_value());
+  EXPECT_NE(loaded.why.find("the load average exceeded the 2 usable core(s)"), std::string::npos) << loaded.why;
+}
+
+TEST(Contention, ARunSharingItsCoreWithABusyLoopIsRecordedWarnedAndSuspectInTheGate) {
+  const std::string dir = scratch_dir("contention");
+  const std::string cpu = std::to_string(first_usable_cpu());
+  const std::string args =
+      "--unet " + kModels + "small.pt --sampler ddim --steps 10 --warmup 0 --repeat 3 --threads 1 ";
+  CliResult r;
+  {
+    BusyLoop loop(first_usable_cpu());
+    ASSERT_TRUE(loop.started());
+    r = run_cli_binary("taskset -c " + cpu + " " DIFFBENCH_BIN, args + "--json " + dir + "/busy.json");
+  }
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: ddim: measured under contention: its threads waited"), std::string::npos) << r.err;
+  const auto run = nlohmann::json::parse(slurp(dir + "/busy.json"))["runs"][0];
+  const auto& c = run["contention"];
+  EXPECT_EQ(c["suspect"], true) << c.dump();
+  EXPECT_GT(c["wait_fraction"].get<double>(), 0.2) << c.dump();  // two runnable tasks on one core: about half
+  EXPECT_EQ(c["threads"], 1);
+  // The gate lists the run as suspect, in the console and the JSON, and says what showed it.
+  r = run_cli("compare " + dir + "/busy.json " + dir + "/busy.json --json " + dir + "/c.json");
+  EXPECT_NE(r.out.find("SUSPECT (measured under contention) base: ddim 10 steps 1x4x32x32 seed 0: its threads waited"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(nlohmann::json::parse(slurp(dir + "/c.json"))["suspect"].size(), 2u);  // base and new
+}

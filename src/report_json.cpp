@@ -187,6 +187,7 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
       {"cpu_time_s", {{"user", r.cpu_user_s}, {"sys", r.cpu_sys_s}}},
       {"warnings", r.warnings},
       {"contention", r.contention ? contention_json(*r.contention) : nlohmann::json(nullptr)},
+      {"vae_tiling_overlap_rmse", optional_json(r.vae_tiling_overlap_rmse)},
       {"repeats", repeats},
       {"stats",
        {{"total_s", summary_json(stats.total)},

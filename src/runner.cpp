@@ -39,11 +39,15 @@ double cold_forward(const Session& session, GuidedModel& model, const RunSpec& s
 }
 
 // The VAE decode, whole or in tiles (--vae-tiling), inputs in the session's memory format.
-at::Tensor decode_latents(const Session& session, const at::Tensor& x) {
+// `overlap_rmse` gets the tiles' disagreement (vae_tiling.h).
+at::Tensor decode_latents(const Session& session, const at::Tensor& x, double* overlap_rmse) {
   const auto format = session.load.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
   const auto decode = [&](const at::Tensor& z) { return session.vae->forward({z.contiguous(format)}); };
   const at::Tensor z = (x / session.vae_scaling_factor).to(session.dtype);
-  return session.vae_tiling ? decode_tiled(decode, z, *session.vae_tiling).images : decode(z);
+  if (!session.vae_tiling) return decode(z);
+  TiledDecode tiled = decode_tiled(decode, z, *session.vae_tiling);
+  *overlap_rmse = tiled.overlap_rmse;
+  return tiled.images;
 }
 
 // What one repeat needs besides its index; built once per run.
@@ -65,6 +69,7 @@ struct RepeatContext {
 // A counted repeat's outputs besides its times.
 struct RepeatOutput {
   at::Tensor latents, images;
+  double overlap_rmse = 0;  // --vae-tiling only
 };
 
 // One repeat from `seed`: draw the initial noise, run every step with its time split into model and
@@ -104,7 +109,7 @@ RepeatResult one_repeat(const RepeatContext& c, int k, uint64_t seed, RepeatOutp
   const double sampled = now_s();
 
   if (c.session.vae) {
-    output->images = decode_latents(c.session, x);
+    output->images = decode_latents(c.session, x, &output->overlap_rmse);
     device::synchronize(c.session.device);
     rep.vae_s = now_s() - sampled;
   }
@@ -162,6 +167,14 @@ bool first_forward(Session& session, GuidedModel& model, const at::Tensor& t0, R
   return true;
 }
 
+// What the tiled decode of the last counted repeat showed: its seams, or that nothing was tiled.
+void note_tiling(const Session& session, const RunSpec& spec, double overlap_rmse, RunResult& result) {
+  if (!session.vae_tiling) return;
+  result.vae_tiling_overlap_rmse = overlap_rmse;
+  const std::string note = vae_tiling_note(*session.vae_tiling, spec.shape[2], spec.shape[3], overlap_rmse);
+  if (!note.empty()) result.plan.notes.push_back(note);
+}
+
 }  // namespace
 
 RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress) {
@@ -192,6 +205,7 @@ RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress)
       if (k == repeats - 1) {
         result.latents = output.latents.to(at::kCPU, at::kFloat).contiguous();
         if (output.images.defined()) result.images = output.images.to(at::kCPU, at::kFloat).contiguous();
+        note_tiling(session, spec, output.overlap_rmse, result);
       }
     }
   } catch (const NonFiniteError& e) {

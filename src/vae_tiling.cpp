@@ -1,6 +1,8 @@
 // VAE decoding in overlapping tiles with a linear blend across each overlap.
 #include "diffbench/vae_tiling.h"
 
+#include <cmath>
+
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -41,7 +43,13 @@ namespace {
 
 // `acc` (ending at image column `acc_end` of dim `dim`) joined with `next` starting at `next_start`:
 // across the overlap, acc + (next - acc) * w with w rising linearly from just above 0 to just below 1.
-at::Tensor join(const at::Tensor& acc, const at::Tensor& next, int64_t next_start, int64_t dim) {
+// The squared differences of the overlaps go to `seam` (a sum and a count), for overlap_rmse.
+struct SeamSum {
+  at::Tensor sum_sq;
+  int64_t count = 0;
+};
+
+at::Tensor join(const at::Tensor& acc, const at::Tensor& next, int64_t next_start, int64_t dim, SeamSum& seam) {
   const int64_t acc_end = acc.size(dim);
   const int64_t overlap = acc_end - next_start;
   if (overlap <= 0) return at::cat({acc, next}, dim);
@@ -49,7 +57,10 @@ at::Tensor join(const at::Tensor& acc, const at::Tensor& next, int64_t next_star
   shape[dim] = overlap;
   at::Tensor w = ((at::arange(overlap, acc.options()) + 0.5) / static_cast<double>(overlap)).reshape(shape);
   at::Tensor a = acc.narrow(dim, next_start, overlap);
-  at::Tensor blended = a + (next.narrow(dim, 0, overlap) - a) * w;
+  const at::Tensor difference = next.narrow(dim, 0, overlap) - a;
+  seam.sum_sq = seam.sum_sq.defined() ? seam.sum_sq + difference.square().sum() : difference.square().sum();
+  seam.count += difference.numel();
+  at::Tensor blended = a + difference * w;
   return at::cat({acc.narrow(dim, 0, next_start), blended, next.narrow(dim, overlap, next.size(dim) - overlap)}, dim);
 }
 
@@ -61,6 +72,7 @@ TiledDecode decode_tiled(const std::function<at::Tensor(const at::Tensor&)>& dec
   const int64_t th = std::min(tiling.tile, h), tw = std::min(tiling.tile, w);
   const auto ys = tile_starts(h, tiling.tile, tiling.overlap), xs = tile_starts(w, tiling.tile, tiling.overlap);
   TiledDecode out;
+  SeamSum seam;
   at::Tensor image;
   for (int64_t y : ys) {
     at::Tensor row;
@@ -76,12 +88,29 @@ TiledDecode decode_tiled(const std::function<at::Tensor(const at::Tensor&)>& dec
               th, tw, fmt::join(tile.sizes(), ", ")));
         }
       }
-      row = row.defined() ? join(row, tile, x * out.factor, 3) : tile;
+      row = row.defined() ? join(row, tile, x * out.factor, 3, seam) : tile;
     }
-    image = image.defined() ? join(image, row, y * out.factor, 2) : row;
+    image = image.defined() ? join(image, row, y * out.factor, 2, seam) : row;
   }
   out.images = image;
+  if (seam.count > 0) out.overlap_rmse = std::sqrt(seam.sum_sq.item<double>() / double(seam.count));
   return out;
+}
+
+std::string vae_tiling_note(const VaeTiling& tiling, int64_t height, int64_t width, double overlap_rmse) {
+  if (tiling.tile >= height && tiling.tile >= width) {
+    return fmt::format(
+        "--vae-tiling {}: the {}x{} latents fit in one tile, so nothing is tiled: this is the "
+        "untiled decode",
+        vae_tiling_name(tiling), height, width);
+  }
+  if (overlap_rmse > kSeamRmse) {
+    return fmt::format(
+        "--vae-tiling {}: neighbouring tiles differ by RMS {:.3f} across their overlaps (images in "
+        "[-1, 1]), so seams may show; a larger tile or overlap makes them smaller",
+        vae_tiling_name(tiling), overlap_rmse);
+  }
+  return "";
 }
 
 }  // namespace diffbench

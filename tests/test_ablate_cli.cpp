@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "cli_runner.h"
+#include "diffbench/vae_tiling.h"
 
 namespace diffbench::testing {
 namespace {
@@ -24,6 +27,31 @@ TEST(AblateCli, OptimisationFlagsEachIsRecordedInTheRunConfig) {
   EXPECT_TRUE(opt["interop_threads"].is_null());
   EXPECT_GE(j["runs"][0]["memory"]["peak_rss_bytes"].get<int64_t>(),
             j["runs"][0]["memory"]["rss_start_bytes"].get<int64_t>());
+}
+
+// The notes a tiled decode earns, on the digit teacher (8x8 latents, its trained VAE), in the JSON.
+std::vector<std::string> tiling_notes(const std::string& tiling, double* overlap_rmse) {
+  const std::string dir = scratch_dir("tiling_notes");
+  CliResult r = run_cli("--sampler ddim --steps 2 --warmup 0 --repeat 1 --threads 1 -q --vae-tiling " + tiling +
+                        " --json " + dir + "/r.json");
+  EXPECT_EQ(r.code, 0) << r.err;
+  const auto run = nlohmann::json::parse(slurp(dir + "/r.json"))["runs"][0];
+  *overlap_rmse = run["vae_tiling_overlap_rmse"];
+  return run["notes"];
+}
+
+bool any_contains(const std::vector<std::string>& notes, const std::string& what) {
+  return std::any_of(notes.begin(), notes.end(), [&](const auto& n) { return n.find(what) != std::string::npos; });
+}
+
+TEST(AblateCli, OptimisationFlagsATilingThatDoesNothingOrLeavesSeamsIsNoted) {
+  double rmse = -1;
+  auto notes = tiling_notes("16", &rmse);
+  EXPECT_TRUE(any_contains(notes, "--vae-tiling 16:4: the 8x8 latents fit in one tile, so nothing is tiled"));
+  EXPECT_EQ(rmse, 0);
+  notes = tiling_notes("4", &rmse);  // 4x4 tiles overlapping by 1 latent pixel: the decoder sees further
+  EXPECT_GT(rmse, kSeamRmse);
+  EXPECT_TRUE(any_contains(notes, "--vae-tiling 4:1: neighbouring tiles differ by RMS")) << rmse;
 }
 
 TEST(AblateCli, OptimisationFlagsImpossibleOnesAreOneLineUsageErrors) {

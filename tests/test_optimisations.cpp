@@ -131,6 +131,7 @@ TEST(Optimisations, VaeTiledAPointwiseDecoderTilesExactlyForAnyTileAndOverlap) {
         const TiledDecode t = decode_tiled(decode, z, VaeTiling{tile, overlap});
         ASSERT_EQ(t.factor, factor);
         ASSERT_TRUE(at::equal(t.images, whole)) << "tile " << tile << " overlap " << overlap;
+        ASSERT_EQ(t.overlap_rmse, 0.0);  // tiles that agree show no seam
       }
     }
   }
@@ -147,6 +148,18 @@ TEST(Optimisations, VaeTiledTheOverlapIsALinearBlendOfTheTwoTiles) {
   EXPECT_EQ(row[0].item<float>(), 0);
   EXPECT_EQ(row[7].item<float>(), 1);
   for (int k = 0; k < 4; ++k) EXPECT_FLOAT_EQ(row[2 + k].item<float>(), (k + 0.5f) / 4);  // 1/8, 3/8, 5/8, 7/8
+  EXPECT_DOUBLE_EQ(t.overlap_rmse, 1.0);  // the tiles differ by exactly 1 everywhere in their overlap
+  EXPECT_NE(vae_tiling_note(VaeTiling{6, 4}, 1, 8, t.overlap_rmse).find("differ by RMS 1.000"), std::string::npos);
+}
+
+TEST(Optimisations, VaeTilingNotesSayWhenNothingIsTiledOrSeamsMayShow) {
+  EXPECT_EQ(vae_tiling_note(VaeTiling{16, 4}, 8, 8, 0),
+            "--vae-tiling 16:4: the 8x8 latents fit in one tile, so nothing is tiled: this is the untiled decode");
+  EXPECT_EQ(vae_tiling_note(VaeTiling{4, 1}, 8, 8, kSeamRmse), "");  // at the line: no note
+  EXPECT_NE(vae_tiling_note(VaeTiling{4, 1}, 8, 8, 0.289)
+                .find("--vae-tiling 4:1: neighbouring tiles differ by RMS "
+                      "0.289 across their overlaps"),
+            std::string::npos);
 }
 
 TEST(Optimisations, VaeTiledADecoderWhoseOutputIsNoIntegerMultipleIsRefused) {

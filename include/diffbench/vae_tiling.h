@@ -29,7 +29,17 @@ struct TiledDecode {
   at::Tensor images;  ///< float32, [B, C', H * factor, W * factor]
   int64_t tiles = 0;  ///< decoder calls
   int64_t factor = 0;  ///< the decoder's upsampling factor, measured on the first tile
+  /// RMS difference between neighbouring tiles across their overlaps, before blending (images in
+  /// [-1, 1]): 0 with one tile or a decoder that tiles exactly; the larger, the more a seam can show.
+  double overlap_rmse = 0;
 };
+
+/// Tile differences above this RMS (a quarter of one 8-bit level is 0.002 in [-1, 1]) get a note.
+inline constexpr double kSeamRmse = 0.01;
+
+/// What a run's notes say about its tiling: nothing is tiled (the latents fit in one tile), or
+/// seams may show (overlap_rmse above kSeamRmse); nothing otherwise.
+std::string vae_tiling_note(const VaeTiling& tiling, int64_t height, int64_t width, double overlap_rmse);
 
 /// Decode [B, C, H, W] `latents` tile by tile with `decode`. Each overlap is blended as
 /// a + (b - a) * w with w rising linearly across it, so where neighbouring tiles agree the result is

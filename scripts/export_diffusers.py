@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 
 import numpy as np
 import torch
@@ -45,11 +46,13 @@ def load(cls, source, sub):
         fail(f"'{source}' has no {sub}/ folder; a pipeline folder has unet/, vae/ and scheduler/")
     where = (path,) if os.path.isdir(source) else (source,)
     kwargs = {} if os.path.isdir(source) else {"subfolder": sub}
+    if os.path.isdir(path) and not any(f.endswith(".safetensors") for f in os.listdir(path)):
+        kwargs["use_safetensors"] = False  # only .bin here: asking for safetensors first logs an error
     try:
         return cls.from_pretrained(*where, **kwargs)
     except Exception:  # noqa: BLE001  (no safetensors here: fall back to the .bin weights)
         try:
-            return cls.from_pretrained(*where, use_safetensors=False, **kwargs)
+            return cls.from_pretrained(*where, **{**kwargs, "use_safetensors": False})
         except Exception as e:  # noqa: BLE001  (a hub id without network, a broken folder)
             fail(f"cannot load {sub} from '{source}': {type(e).__name__}: {str(e).splitlines()[0]}")
 
@@ -138,7 +141,27 @@ def main():
     p.add_argument("--prompt", default="a photograph of an astronaut riding a horse")
     p.add_argument("--negative-prompt", default="")
     p.add_argument("--diffusers", help="a diffusers source folder (default: ../shared/diffusers)")
+    p.add_argument("--verbose", action="store_true",
+                   help="show diffusers' log and every tracer warning (by default: one summary line)")
     args = p.parse_args()
+    if args.verbose:
+        export(args)
+        return
+    # Quiet on success: the libraries' info and warning logs are hidden and the tracer's warnings
+    # about Python values become one summary line.
+    # The libraries read their level when first imported (after this), from these variables.
+    os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        export(args)
+    if caught:
+        kinds = sorted({w.category.__name__ for w in caught})
+        print(f"export_diffusers.py: {len(caught)} warning(s) while loading and tracing ({', '.join(kinds)}); "
+              "--verbose shows them")
+
+
+def export(args):
     hub_id = args.pipeline.count("/") == 1 and not args.pipeline.startswith((".", "/", "~"))
     if not os.path.isdir(args.pipeline) and (os.path.exists(args.pipeline) or not hub_id):
         fail(f"'{args.pipeline}' is neither a pipeline folder nor a hub id (ORG/NAME)")

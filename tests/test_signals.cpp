@@ -1,6 +1,7 @@
 // Signals: a run or sweep stops promptly, keeps what finished, exits 130/143. Each signal is sent
 // once the run's own progress (its progress line, or the sweep's file) shows it is where the test
-// needs it, never after a fixed delay. Serial: "stops promptly" is a time bound.
+// needs it, never after a fixed delay; a second SIGINT ends the process at once. Serial: "stops
+// promptly" is a time bound.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -20,14 +21,16 @@ struct Stopped {
 };
 
 // Start diffbench in the background on a pseudo-terminal (so that it draws its progress line),
-// wait until that progress shows `seen` (bounded: 120 s), send `signal`, and wait for the exit.
-// Waiting for progress instead of a fixed delay keeps the signal mid-run on a machine of any speed.
-Stopped interrupt_when(const std::string& args, const char* signal, const std::string& seen) {
-  std::string log = scratch_dir(std::string("signal_") + signal) + "/stderr.log";
+// wait until that progress shows `seen` (bounded: 120 s), run the shell commands `first` (they may
+// use $pid), send `signal`, and wait for the exit; the time is from that signal. Waiting for
+// progress instead of a fixed delay keeps the signal mid-run on a machine of any speed.
+Stopped signal_when(const std::string& args, const std::string& seen, const std::string& log, const std::string& first,
+                    const char* signal) {
   std::string script = "env -u CI SHELL=/bin/sh script -qfec \"exec " + std::string(DIFFBENCH_BIN) + " " + args +
                        " 2>&1 >/dev/null\" /dev/null > " + log + " & spid=$!; for i in $(seq 1200); do grep -q \"" +
-                       seen + "\" " + log + " && break; sleep 0.1; done; pid=$(pgrep -P $spid); kill -" + signal +
-                       " $pid; start=$(date +%s%N); wait $spid; code=$?; end=$(date +%s%N); echo $code $start $end";
+                       seen + "\" " + log + " && break; sleep 0.1; done; pid=$(pgrep -P $spid); " + first +
+                       " start=$(date +%s%N); kill -" + signal +
+                       " $pid; wait $spid; code=$?; end=$(date +%s%N); echo $code $start $end";
   FILE* pipe = popen(("bash -c '" + script + "'").c_str(), "r");
   Stopped r{-1, 1e9};
   if (pipe) {
@@ -38,6 +41,20 @@ Stopped interrupt_when(const std::string& args, const char* signal, const std::s
   }
   EXPECT_NE(slurp(log).find(seen), std::string::npos) << "the progress never showed '" << seen << "'";
   return r;
+}
+
+Stopped interrupt_when(const std::string& args, const char* signal, const std::string& seen) {
+  return signal_when(args, seen, scratch_dir(std::string("signal_") + signal) + "/stderr.log", "", signal);
+}
+
+// A first SIGINT, then, once its handler has run (SIGINT no longer caught: /proc/PID/status SigCgt
+// bit 2 clear), a second; the time is from the second. `log` gets stderr.
+Stopped interrupt_twice_when(const std::string& args, const std::string& seen, std::string* log) {
+  *log = scratch_dir("signal_twice") + "/stderr.log";
+  return signal_when(args, seen, *log,
+                     "kill -INT $pid; for i in $(seq 1000); do m=$(awk \"/SigCgt/{print \\$2}\" /proc/$pid/status); "
+                     "(( (0x$m & 2) == 0 )) && break; sleep 0.01; done;",
+                     "INT");
 }
 
 }  // namespace
@@ -127,4 +144,18 @@ TEST(Signals, AnInterruptedJsonSweepFileIsValidJsonWithTheFinishedCells) {
   ASSERT_GE(doc["runs"].size(), 1u);
   ASSERT_LT(doc["runs"].size(), 9u);
   for (const auto& run : doc["runs"]) EXPECT_EQ(run["status"], "ok");
+}
+
+TEST(Signals, ASecondSigintEndsTheProcessAtOnce) {
+  // README: "A second signal kills at once." One step of this shape takes seconds on one thread,
+  // so a process that only asked itself to stop again would finish the step and print its line.
+  std::string dir = scratch_dir("sigint_twice"), log;
+  Stopped r = interrupt_twice_when("--unet " + kModels +
+                                       "small.pt --threads 1 --warmup 0 --repeat 1 --sampler ddim "
+                                       "--steps 3 --shape 1,4,320,320 --json " +
+                                       dir + "/r.json",
+                                   "ddim  run", &log);
+  ASSERT_GE(r.code, 0);  // the shell's timing line was read
+  EXPECT_LT(r.seconds_after_signal, 0.5);
+  EXPECT_EQ(slurp(log).find("interrupted by signal"), std::string::npos) << slurp(log);
 }

@@ -1,5 +1,6 @@
 // Sweeps that tell the truth: every cell validated before the first runs, duplicates refused,
-// tables that show what differs, merge in grid order, resume only of the same grid and model,
+// tables that show what differs, merge in grid order, resume only of the same model and of a grid
+// that holds every resumed cell,
 // outputs that are devices or pipes, and cut-off lines that are never silently merged.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -100,6 +101,35 @@ TEST(SweepResume, ResumeRefusesAnotherModelOrGrid) {
       run_cli(kSweep + "--sampler ddim --steps 2,3 --json " + dir + "/c.json --resume " + dir + "/v.json");
   EXPECT_EQ(version.code, 2);
   EXPECT_NE(version.err.find("0.0.1-another"), std::string::npos) << version.err;
+}
+
+TEST(SweepResume, AGridExtendedByAStepKeepsItsCellsAndStampsThemWithTheNewGrid) {
+  // Issue #22: resuming a grid extended by one step refused, naming a cell both grids have.
+  std::string dir = scratch_dir("sweep_resume_extend");
+  for (const std::string kind : {"json", "jsonl"}) {
+    const std::string out = dir + "/a." + kind;
+    ASSERT_EQ(run_cli(kSweep + "--sampler ddim --steps 2,3 --" + kind + " " + out).code, 0);
+    const Report before = read_report(out);
+    CliResult r = run_cli(kSweep + "--sampler ddim --steps 2,3,4 --resume " + out);
+    ASSERT_EQ(r.code, 0) << r.err;
+    Report report = read_report(out);
+    ASSERT_EQ(report.runs.size(), 3u) << kind;
+    for (size_t i = 0; i < 2; ++i) EXPECT_EQ(report.runs[i]["repeats"], before.runs[i]["repeats"]);  // kept
+    ASSERT_EQ(cells_in_order(out), (std::vector<std::string>{"ddim:2", "ddim:3", "ddim:4"})) << kind;
+    for (size_t i = 0; i < 3; ++i) {  // one grid, so its shards merge
+      EXPECT_EQ(report.runs[i]["sweep"]["grid_sha256"], report.runs[2]["sweep"]["grid_sha256"]) << kind;
+      EXPECT_EQ(report.runs[i]["sweep"]["cell"], i) << kind;
+      EXPECT_EQ(report.runs[i]["sweep"]["cells"], 3) << kind;
+    }
+    EXPECT_EQ(run_cli("merge " + out + " -o " + dir + "/m." + kind + ".json").code, 0);
+  }
+  // A grid that dropped a cell says which and what differs from the nearest cell it has.
+  CliResult fewer =
+      run_cli(kSweep + "--sampler ddim --steps 2,4 --json " + dir + "/b.json --resume " + dir + "/a.json");
+  EXPECT_EQ(fewer.code, 2);
+  EXPECT_NE(fewer.err.find("(ddim 3 steps) that this grid does not have (the nearest cell here differs in steps)"),
+            std::string::npos)
+      << fewer.err;
 }
 
 TEST(SweepResume, FailedCellsAreKeptAndSkippedNotRunAgain) {

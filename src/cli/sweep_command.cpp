@@ -19,6 +19,7 @@
 #include "cli/pipeline.h"
 #include "cli/session.h"
 #include "cli/sweep_output.h"
+#include "cli/sweep_resume.h"
 #include "diffbench/errors.h"
 #include "diffbench/io.h"
 #include "diffbench/names.h"
@@ -29,30 +30,18 @@
 namespace diffbench::cli {
 namespace {
 
+// Each cell's run config, in grid order.
+std::vector<nlohmann::json> cell_configs(const std::vector<RunSpec>& specs, ModelPool& models) {
+  std::vector<nlohmann::json> configs;
+  for (const auto& spec : specs) configs.push_back(run_config_json(spec, models.session_for(spec)));
+  return configs;
+}
+
 // The identity of a grid: the hash of its cells' keys in order, the same for every shard.
 std::string grid_identity(const std::vector<RunSpec>& specs, ModelPool& models) {
   nlohmann::json keys = nlohmann::json::array();
-  for (const auto& spec : specs) keys.push_back(cell_key(run_config_json(spec, models.session_for(spec))));
+  for (const auto& config : cell_configs(specs, models)) keys.push_back(cell_key(config));
   return sha256_hex(keys.dump());
-}
-
-// A result file to resume must come from this grid, model and diffbench version.
-void check_resumable(const Report& previous, const std::string& grid, const Session& session) {
-  const std::string hint = "resume with the same grid, model and diffbench version, or write to a new file";
-  std::string version = previous.context.value("diffbench_version", "");
-  if (version != build_info().version) {
-    throw UsageError(fmt::format("--resume '{}' was written by diffbench {}, this is {}; {}", previous.path,
-                                 version.empty() ? "?" : version, build_info().version, hint));
-  }
-  for (const auto& run : previous.runs) {
-    std::string other = run.contains("sweep") ? run["sweep"].value("grid_sha256", "") : "";
-    if (other != grid) {
-      bool model = run["config"].value("unet_sha256", "") != unet_sha256(session);
-      throw UsageError(fmt::format("--resume '{}' holds a cell of {} ({} {} steps); {}", previous.path,
-                                   model ? "another model (UNet sha256 differs)" : "another grid",
-                                   run["config"].value("sampler", "?"), run["config"].value("steps", 0), hint));
-    }
-  }
 }
 
 // A failed cell (a model error, out of memory) is recorded and the sweep goes on.
@@ -254,13 +243,14 @@ int run_sweep(const SweepOptions& s) {
   if (g.samplers.empty()) g.samplers = models.default_samplers();
   const std::vector<RunSpec> specs = grid_specs(g, s, models, &warnings);
   if (plan_only) return print_shard_plan(specs, models, o, *s.shard_plan);
-  const Destinations& out = *dest;
+  Destinations out = *dest;
   const std::string grid = grid_identity(specs, models);
-  if (!out.previous.path.empty()) check_resumable(out.previous, grid, models.main());
+  const bool regrid = !out.previous.path.empty() &&
+                      adopt_resumed_cells(out.previous, cell_configs(specs, models), grid, unet_sha256(models.main()));
   if (auto w = eta_warning(o.eta, g.samplers)) warnings.push_back(*w);
   for (const auto& w : unique(warnings)) std::fprintf(stderr, "warning: %s\n", w.c_str());
 
-  SweepWriter writer(out.json, out.jsonl, out.previous, o.quiet);
+  SweepWriter writer(out.json, out.jsonl, out.previous, o.quiet, regrid);
   writer.start([&models] { return environment_context(models.main()); });
   size_t skipped = 0;
   std::vector<RunResult> results = run_cells(specs, g, grid, out.previous, models, o, writer, &skipped);

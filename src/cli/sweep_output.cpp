@@ -8,17 +8,19 @@
 
 namespace diffbench::cli {
 
-SweepWriter::SweepWriter(std::string json_path, std::string jsonl_path, const Report& previous, bool quiet)
+SweepWriter::SweepWriter(std::string json_path, std::string jsonl_path, const Report& previous, bool quiet,
+                         bool rewrite)
     : json_path_(std::move(json_path)),
       jsonl_path_(std::move(jsonl_path)),
       previous_(previous),
       quiet_(quiet),
+      rewrite_(rewrite),
       runs_(previous.runs) {}
 
 void SweepWriter::start(std::function<nlohmann::json()> context) {
   context_ = std::move(context);
   if (jsonl_path_.empty() || jsonl_path_ == "-" || previous_.path.empty()) return;
-  if (output_identity(jsonl_path_) == output_identity(previous_.path)) {
+  if (!rewrite_ && output_identity(jsonl_path_) == output_identity(previous_.path)) {
     // Appending after a cut-off line would glue the next cell onto it: drop it first.
     if (previous_.truncated_tail) {
       truncate_file(jsonl_path_, previous_.valid_bytes);

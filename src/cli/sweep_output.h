@@ -13,8 +13,9 @@ namespace diffbench::cli {
 
 class SweepWriter {
  public:
-  /// `previous`: the --resume file's report (no runs when not resuming).
-  SweepWriter(std::string json_path, std::string jsonl_path, const Report& previous, bool quiet);
+  /// `previous`: the --resume file's report (no runs when not resuming). `rewrite`: its cells were
+  /// stamped with a grid that grew, so a resumed JSONL is rewritten with them rather than appended to.
+  SweepWriter(std::string json_path, std::string jsonl_path, const Report& previous, bool quiet, bool rewrite = false);
   /// Prepare the files: drop a resumed JSONL's cut-off last line, copy the resumed cells into a new output.
   /// `context` is asked again at every write (the process's figures grow as cells run).
   void start(std::function<nlohmann::json()> context);
@@ -27,7 +28,7 @@ class SweepWriter {
   void write_json();
   std::string json_path_, jsonl_path_;
   const Report& previous_;
-  bool quiet_, json_written_ = false;
+  bool quiet_, rewrite_, json_written_ = false;
   std::function<nlohmann::json()> context_;
   std::vector<nlohmann::json> runs_;
 };

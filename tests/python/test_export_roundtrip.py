@@ -70,13 +70,28 @@ def diffusers_loop(diffusers, sampler, unet, config, cond, uncond):
     return latents
 
 
+def quiet_success(export):
+    """A successful export says what it wrote, plus at most a note (no text encoder) and one line
+    counting warnings: no library log, no pages of tracer warnings."""
+    lines = (export.stdout + export.stderr).strip().splitlines()
+    wrote = [line for line in lines if line.startswith("wrote ")]
+    ok = (export.returncode == 0 and len(lines) <= 3 and len(wrote) == 1
+          and all(line.startswith(("wrote ", "export_diffusers.py: ")) for line in lines))
+    if not ok:
+        print(f"export_diffusers.py (exit {export.returncode}) was not quiet on success:\n"
+              f"{export.stdout}{export.stderr}")
+    return ok
+
+
 def round_trip(diffusers, binary, tmp, sdxl, samplers):
     """Export one pipeline and compare each sampler; returns the worst error, or None on a failure."""
     kind = "sdxl" if sdxl else "sd15"
     pipe, out = os.path.join(tmp, kind), os.path.join(tmp, kind + "-out")
     build_pipeline(diffusers, pipe, sdxl)
-    subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "export_diffusers.py"), pipe, "--out", out,
-                    "--batch", str(BATCH), "--attention", "classic"], check=True)
+    export = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "export_diffusers.py"), pipe, "--out", out,
+                             "--batch", str(BATCH), "--attention", "classic"], capture_output=True, text=True)
+    if not quiet_success(export):
+        return None
     unet = diffusers.UNet2DConditionModel.from_pretrained(os.path.join(pipe, "unet"), use_safetensors=False).eval()
     vae = diffusers.AutoencoderKL.from_pretrained(os.path.join(pipe, "vae"), use_safetensors=False).eval()
     with open(os.path.join(out, "scheduler_config.json")) as f:

@@ -82,3 +82,14 @@ TEST(GateAb, TwoModelsWithoutIgnoreModelStopAfterTheFirstPair) {
   EXPECT_NE(r.err.find("nothing matches after the first pair"), std::string::npos) << r.err;
   EXPECT_NE(r.out.find("`--ignore model`"), std::string::npos) << r.out;  // and what would match them
 }
+
+TEST(GateAb, EachGateNamesTheTestItRuns) {
+  // Issue #22: `ab --help` named the Mann-Whitney test while ab runs the Wilcoxon signed-rank test.
+  CliResult ab = run_cli("ab --help"), compare = run_cli("compare --help");
+  ASSERT_EQ(ab.code, 0);
+  EXPECT_NE(ab.out.find("Wilcoxon signed-rank"), std::string::npos) << ab.out;
+  EXPECT_EQ(ab.out.find("Mann-Whitney"), std::string::npos) << ab.out;
+  ASSERT_EQ(compare.code, 0);
+  EXPECT_NE(compare.out.find("Mann-Whitney U"), std::string::npos) << compare.out;
+  EXPECT_EQ(compare.out.find("Wilcoxon"), std::string::npos) << compare.out;
+}

@@ -164,7 +164,7 @@ void setup_ab(CLI::App& app, AbOptions& o) {
   app.add_option("--save-base", o.save_base, "write the base side's runs (every process) as a report here");
   app.add_option("--save-new", o.save_new, "write the new side's runs (every process) as a report here");
   app.add_option("args", o.args, "after --: the run's flags, given to both sides (e.g. -- --sampler ddim --steps 20)");
-  add_gate_options(app, o.gate);
+  add_gate_options(app, o.gate, /*paired=*/true);
 }
 
 int run_ab(const AbOptions& o) {

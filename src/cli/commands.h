@@ -96,7 +96,7 @@ struct GateOptions {
   std::string ignore;  ///< comma-separated cell-identity groups matched across
   bool allow_undecided = false, quiet = false;
 };
-void add_gate_options(CLI::App& app, GateOptions& o);
+void add_gate_options(CLI::App& app, GateOptions& o, bool paired);
 /// UsageError for bad gate options (before any work).
 void check_gate_options(const GateOptions& o);
 /// Compare two reports, print and write the outputs; the exit code (0, 3 regression, 4 undecided).

@@ -27,11 +27,13 @@ std::vector<std::string> ignore_groups(const std::string& text) {
   return groups;
 }
 
-void add_gate_options(CLI::App& app, GateOptions& o) {
+void add_gate_options(CLI::App& app, GateOptions& o, bool paired) {
   app.add_option("--threshold", o.threshold, "percent change that counts as slower/faster")->capture_default_str();
   app.add_option("--alpha", o.alpha,
-                 "significance level of each one-sided test (slower, faster): Mann-Whitney U, or Wilcoxon signed-rank "
-                 "on ab's pairs")
+                 paired ? "significance level of each one-sided test (slower, faster): Wilcoxon signed-rank on the "
+                          "pairs' log ratios"
+                        : "significance level of each one-sided test (slower, faster): Mann-Whitney U on the runs' "
+                          "figures")
       ->capture_default_str();
   app.add_option("--ignore", o.ignore,
                  "match cells across these differences, comma-separated: model, cond, dtype, device, threads, "

@@ -136,7 +136,7 @@ int run_merge(const MergeOptions& o) {
 void setup_compare(CLI::App& app, CompareOptions& o) {
   app.add_option("base", o.base, "the baseline result file")->required();
   app.add_option("new", o.updated, "the new result file")->required();
-  add_gate_options(app, o.gate);
+  add_gate_options(app, o.gate, /*paired=*/false);
 }
 
 int run_compare(const CompareOptions& o) {

@@ -14,6 +14,7 @@
 #include "diffbench/names.h"
 #include "diffbench/sampler.h"
 #include "diffbench/statistics.h"
+#include "diffbench/setting_names.h"
 #include "process_info.h"
 
 namespace diffbench {
@@ -31,7 +32,8 @@ std::string setting_of(const std::string& toggle) {
 int positive(const std::string& text, const std::string& toggle) {
   if (text.empty() || text.size() > 4 || text.find_first_not_of("0123456789") != std::string::npos ||
       std::stoi(text) < 1) {
-    throw UsageError(fmt::format("--toggles: '{}' needs a positive whole number, e.g. threads=1", toggle));
+    throw UsageError(
+        fmt::format("{}: '{}' needs a positive whole number, e.g. threads=1", setting_name("toggles"), toggle));
   }
   return std::stoi(text);
 }
@@ -45,16 +47,17 @@ FastSampler parse_fast(const std::string& text) {
   if (at != std::string::npos) f.model = text.substr(at + 1);
   const size_t colon = head.rfind(':');
   const std::string hint = "give SAMPLER:STEPS[@MODEL], e.g. lcm:4 or lcm:4@models/digits/lcm.pt";
-  if (colon == std::string::npos) throw UsageError(fmt::format("--fast '{}': {}", text, hint));
+  if (colon == std::string::npos) throw UsageError(fmt::format("{} '{}': {}", setting_name("fast"), text, hint));
   f.sampler = head.substr(0, colon);
   find_sampler(f.sampler);
   const std::string steps = head.substr(colon + 1);
   if (steps.empty() || steps.size() > 5 || steps.find_first_not_of("0123456789") != std::string::npos ||
       std::stoi(steps) < 1) {
-    throw UsageError(fmt::format("--fast '{}': STEPS must be a positive integer; {}", text, hint));
+    throw UsageError(fmt::format("{} '{}': STEPS must be a positive integer; {}", setting_name("fast"), text, hint));
   }
   f.steps = std::stoi(steps);
-  if (at != std::string::npos && f.model.empty()) throw UsageError(fmt::format("--fast '{}': {}", text, hint));
+  if (at != std::string::npos && f.model.empty())
+    throw UsageError(fmt::format("{} '{}': {}", setting_name("fast"), text, hint));
   return f;
 }
 
@@ -69,25 +72,27 @@ std::vector<std::string> parse_toggles(const std::string& text) {
     const std::string name = item.substr(0, item.find('='));
     if (name == "vae-tiling") {
       if (item.find('=') == std::string::npos)
-        throw UsageError("--toggles: vae-tiling needs a tile size, e.g. vae-tiling=32:8 (latent pixels)");
-      canonical = "vae-tiling=" + vae_tiling_name(parse_vae_tiling(item.substr(11), "--toggles vae-tiling"));
+        throw UsageError(setting_name("toggles") +
+                         ": vae-tiling needs a tile size, e.g. vae-tiling=32:8 (latent pixels)");
+      canonical =
+          "vae-tiling=" + vae_tiling_name(parse_vae_tiling(item.substr(11), setting_name("toggles") + " vae-tiling"));
     } else if (name == "threads") {
       const int threads = positive(item.substr(std::min(item.size(), size_t(8))), item);
       if (threads > usable_cores()) {  // the rule of --threads: 1 to the cores this process may use
-        throw UsageError(
-            fmt::format("--toggles: '{}': use 1 to {} threads (the cores this process may use)", item, usable_cores()));
+        throw UsageError(fmt::format("{}: '{}': use 1 to {} threads (the cores this process may use)",
+                                     setting_name("toggles"), item, usable_cores()));
       }
       canonical = fmt::format("threads={}", threads);
     } else if (std::find(kToggleNames.begin(), kToggleNames.end(), item) == kToggleNames.end()) {
-      throw UsageError("--toggles: " + unknown_name_message("toggle", item, kToggleNames));
+      throw UsageError(setting_name("toggles") + ": " + unknown_name_message("toggle", item, kToggleNames));
     }
     if (!settings.insert(setting_of(canonical)).second) {
-      throw UsageError(fmt::format("--toggles: '{}' sets what an earlier toggle already sets ({}); give one", item,
-                                   setting_of(canonical)));
+      throw UsageError(fmt::format("{}: '{}' sets what an earlier toggle already sets ({}); give one",
+                                   setting_name("toggles"), item, setting_of(canonical)));
     }
     out.push_back(canonical);
   }
-  if (out.empty()) throw UsageError("--toggles is empty; give e.g. freeze,bf16,channels-last");
+  if (out.empty()) throw UsageError(setting_name("toggles") + " is empty; give e.g. freeze,bf16,channels-last");
   return out;
 }
 
@@ -105,7 +110,7 @@ void apply_toggle(const std::string& t, AblationConfig& c) {
   else if (t.rfind("threads=", 0) == 0)
     c.threads = std::stoi(t.substr(8));  // checked against the cores by parse_toggles
   else
-    throw UsageError("--toggles: " + unknown_name_message("toggle", t, kToggleNames));
+    throw UsageError(setting_name("toggles") + ": " + unknown_name_message("toggle", t, kToggleNames));
   c.toggles.push_back(t);
 }
 

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "diffbench/statistics.h"
+#include "diffbench/setting_names.h"
 
 namespace diffbench {
 
@@ -213,9 +214,9 @@ void suggest_ignores(const std::map<std::string, CellRuns>& base, const std::map
       if (!ignorable || groups.empty()) continue;
       std::string list;
       for (const auto& g : groups) list += (list.empty() ? "" : ",") + g;
-      result->notes.push_back(
-          fmt::format("'{}' differs from '{}' only in {}: `--ignore {}` compares them (and says so)",
-                      run_label(*a.first), run_label(*b.first), list, list));
+      result->notes.push_back(fmt::format("'{}' differs from '{}' only in {}: `{} {}` compares them (and says so)",
+                                          run_label(*a.first), run_label(*b.first), list, setting_name("ignore"),
+                                          list));
       break;
     }
   }

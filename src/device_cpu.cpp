@@ -2,6 +2,7 @@
 #include "device.h"
 
 #include "diffbench/errors.h"
+#include "diffbench/setting_names.h"
 
 namespace diffbench::device {
 
@@ -15,8 +16,9 @@ std::string cuda_version() { return ""; }
 std::string cudnn_version() { return ""; }
 std::unique_ptr<Model> with_cuda_graphs(std::unique_ptr<Model>) {
   throw UsageError(
-      "--cuda-graphs needs a CUDA build of diffbench (README: Building against CUDA) and --device cuda; "
-      "run without it");
+      fmt::format("{} needs a CUDA build of diffbench (README: Building against CUDA) and {} cuda; "
+                  "run without it",
+                  setting_name("cuda_graphs"), setting_name("device")));
 }
 
 }  // namespace diffbench::device

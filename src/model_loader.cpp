@@ -14,6 +14,7 @@
 #include "diffbench/errors.h"
 #include "diffbench/model.h"
 #include "diffbench/names.h"
+#include "diffbench/setting_names.h"
 
 namespace diffbench {
 
@@ -81,8 +82,8 @@ void apply_load_options(torch::jit::Module& module, const LoadOptions& load, con
     module = torch::jit::freeze(module);
     torch::jit::optimize_for_inference(module);
   } catch (const std::exception& e) {
-    throw RuntimeError(
-        fmt::format("cannot freeze {} '{}' (--freeze): {}; run without --freeze", role, path, one_line(e)));
+    throw RuntimeError(fmt::format("cannot freeze {} '{}' ({}): {}; run without {}", role, path, setting_name("freeze"),
+                                   one_line(e), setting_name("freeze")));
   }
 }
 
@@ -211,18 +212,19 @@ c10::Device parse_device(const std::string& text) {
     if (text.size() > 5) {
       const std::string digits = text.substr(5);
       if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 3) {
-        throw UsageError(fmt::format("--device '{}': expected cpu, cuda or cuda:N", text));
+        throw UsageError(fmt::format("{} '{}': expected cpu, cuda or cuda:N", setting_name("device"), text));
       }
       index = std::stoi(digits);
     }
     if (!device::cuda_available()) {
       throw UsageError(
-          fmt::format("--device {}: CUDA is not available in this build or on this machine "
-                      "(diffbench was built against a CPU-only LibTorch or no GPU is visible); use --device cpu",
-                      text));
+          fmt::format("{} {}: CUDA is not available in this build or on this machine "
+                      "(diffbench was built against a CPU-only LibTorch or no GPU is visible); use {} cpu",
+                      setting_name("device"), text, setting_name("device")));
     }
     if (index >= device::cuda_device_count()) {
-      throw UsageError(fmt::format("--device {}: only {} CUDA device(s) visible", text, device::cuda_device_count()));
+      throw UsageError(fmt::format("{} {}: only {} CUDA device(s) visible", setting_name("device"), text,
+                                   device::cuda_device_count()));
     }
     return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
   }

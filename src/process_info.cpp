@@ -19,6 +19,7 @@
 
 #include "diffbench/runner.h"
 #include "diffbench/statistics.h"
+#include "diffbench/setting_names.h"
 
 namespace diffbench {
 
@@ -95,8 +96,8 @@ std::vector<std::string> timing_warnings(const std::vector<double>& totals) {
     if (rest_median > 0 && totals[0] > 1.5 * rest_median) {
       out.push_back(
           fmt::format("the first counted run took {:.1f}x the median of the others ({:.4g} s vs {:.4g} s): "
-                      "caches or the model's profiling were not warm; use --warmup {} or more",
-                      totals[0] / rest_median, totals[0], rest_median, 2));
+                      "caches or the model's profiling were not warm; use {} {} or more",
+                      totals[0] / rest_median, totals[0], rest_median, setting_name("warmup"), 2));
     }
   }
   if (n >= 5) {
@@ -126,10 +127,10 @@ std::vector<std::string> machine_warnings(int threads, unsigned cores, double lo
   }
   double free_cores = std::max(1.0, double(cores) - std::floor(load_average));
   if (threads > free_cores) {
-    out.push_back(
-        fmt::format("--threads {} is more than the {:g} free core(s) ({} core(s), load {:.2f}): threads "
-                    "will wait for each other; use --threads {:g}",
-                    threads, free_cores, cores, load_average, free_cores));
+    out.push_back(fmt::format(
+        "{} {} is more than the {:g} free core(s) ({} core(s), load {:.2f}): threads "
+        "will wait for each other; use {} {:g}",
+        setting_name("threads"), threads, free_cores, cores, load_average, setting_name("threads"), free_cores));
   }
   return out;
 }

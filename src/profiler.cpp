@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "diffbench/errors.h"
+#include "diffbench/setting_names.h"
 
 namespace diffbench {
 namespace {
@@ -69,7 +70,7 @@ OpProfiler::OpProfiler() {
   Recorder& r = recorder();
   {
     std::lock_guard<std::mutex> lock(r.mutex);
-    if (r.active) throw RuntimeError("--profile: a profiler is already running in this process");
+    if (r.active) throw RuntimeError(setting_name("profile") + ": a profiler is already running in this process");
     r.events.clear();
     r.origin = std::chrono::steady_clock::now();
     r.active = true;

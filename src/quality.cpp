@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "diffbench/errors.h"
 #include "diffbench/io.h"
+#include "diffbench/setting_names.h"
 
 namespace diffbench {
 namespace {
@@ -76,7 +77,9 @@ std::optional<FdFloor> floor_for(const ReferenceStats& stats, int64_t n) {
 
 FdQuality measure_fd(Session& session, const RunSpec& spec, const Model& features, const ReferenceStats& stats,
                      int64_t samples) {
-  if (!session.vae) throw UsageError("--quality fd needs a VAE (--vae, or a model manifest that names one)");
+  if (!session.vae)
+    throw UsageError(setting_name("quality") + " fd needs a VAE (" + setting_name("vae") +
+                     ", or a model manifest that names one)");
   c10::InferenceMode guard;
   FdQuality q;
   q.samples = samples;
@@ -95,7 +98,7 @@ FdQuality measure_fd(Session& session, const RunSpec& spec, const Model& feature
     RunResult r = run(session, one);
     if (r.status == RunStatus::interrupted) throw Interrupted(stop_requested());
     if (r.status != RunStatus::ok)
-      throw RuntimeError(fmt::format("--quality fd: generating batch {} failed: {}", k, r.error));
+      throw RuntimeError(fmt::format("{} fd: generating batch {} failed: {}", setting_name("quality"), k, r.error));
     images.push_back(r.images.slice(0, 0, std::min(batch, samples - made)));
   }
   q.generation_s = now_s() - start;
@@ -105,10 +108,10 @@ FdQuality measure_fd(Session& session, const RunSpec& spec, const Model& feature
     feats.push_back(features.forward({img.to(session.device, features.dtype())}).to(at::kCPU, at::kDouble));
   at::Tensor all = at::cat(feats).flatten(1);
   if (all.size(1) != stats.moments.mean.numel()) {
-    throw UsageError(
-        fmt::format("--feature-model '{}' gives {} features but '{}' holds statistics of {}: use the "
-                    "feature model the statistics were made with",
-                    features.path(), all.size(1), stats.path, stats.moments.mean.numel()));
+    throw UsageError(fmt::format(
+        "{} '{}' gives {} features but '{}' holds statistics of {}: use the "
+        "feature model the statistics were made with",
+        setting_name("feature_model"), features.path(), all.size(1), stats.path, stats.moments.mean.numel()));
   }
   q.fd = frechet_with_interval(all, stats.moments, 200, spec.seed);
   q.features_s = now_s() - start;

@@ -6,6 +6,7 @@
 
 #include "diffbench/compare.h"
 #include "diffbench/report.h"
+#include "diffbench/setting_names.h"
 
 namespace diffbench {
 namespace {
@@ -48,8 +49,8 @@ std::string preamble(const Comparison& c, const std::string& bullet, bool markdo
     if (run.differences.empty()) continue;
     std::string fields;
     for (const auto& d : run.differences) fields += (fields.empty() ? "" : ", ") + d;
-    out += bullet + strong + "WARNING" + strong + ": " + run.label + " was compared across different " + fields +
-           " (--ignore)\n";
+    out += bullet + strong + "WARNING" + strong + ": " + run.label + " was compared across different " + fields + " (" +
+           setting_name("ignore") + ")\n";
   }
   for (const auto& l : c.only_in_base) out += bullet + "only in base: " + l + "\n";
   for (const auto& l : c.only_in_new) out += bullet + "only in new: " + l + "\n";

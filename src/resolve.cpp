@@ -8,6 +8,7 @@
 
 #include "diffbench/errors.h"
 #include "diffbench/runner.h"
+#include "diffbench/setting_names.h"
 
 namespace diffbench {
 namespace {
@@ -35,34 +36,60 @@ std::string memory_refusal(const std::vector<int64_t>& shape, bool on_cpu, doubl
   const double need = elements * 4 * (on_cpu ? 32 : 1);  // device memory: LibTorch reports its own OOM
   if (need <= available_bytes) return "";
   return fmt::format(
-      "--shape {} needs about {:.3g} GiB (latents and activations), but only {:.3g} GiB of memory is "
+      "{} {} needs about {:.3g} GiB (latents and activations), but only {:.3g} GiB of memory is "
       "available; use a smaller batch or resolution",
-      bracketed_shape(shape), need / (1 << 30), available_bytes / (1 << 30));
+      setting_name("shape"), bracketed_shape(shape), need / (1 << 30), available_bytes / (1 << 30));
 }
+
+namespace {
+
+// A conditional UNet's conditioning: present, its batch dividing the latents', uncond alike.
+void check_conditioning(const Session& session, int64_t b) {
+  if (!session.cond.defined())
+    throw UsageError(fmt::format("a conditional UNet needs {} FILE.npy or {} B,L,D", setting_name("cond"),
+                                 setting_name("cond_shape")));
+  const int64_t cb = session.cond.size(0);
+  if (b % cb != 0) {
+    throw UsageError(
+        fmt::format("conditioning batch {} does not match the latent batch {} ({}); "
+                    "give one row, one per sample, or a number of rows that divides the batch (they repeat)",
+                    cb, b, setting_name("shape")));
+  }
+  if (session.uncond.defined() && session.uncond.sizes().slice(1) != session.cond.sizes().slice(1)) {
+    throw UsageError(fmt::format("{} shape {} does not match {} shape {}", setting_name("uncond"),
+                                 bracketed_shape(session.uncond.sizes()), setting_name("cond"),
+                                 bracketed_shape(session.cond.sizes())));
+  }
+}
+
+}  // namespace
 
 RunSpec resolve(const Session& session, RunSpec spec) {
   const SamplerInfo& sampler = find_sampler(spec.sampler);
   validate(spec.config);
   if (spec.steps == 0) spec.steps = sampler.default_steps;
-  if (spec.steps < 0) throw UsageError(fmt::format("--steps must be at least 1, got {}", spec.steps));
+  if (spec.steps < 0) throw UsageError(fmt::format("{} must be at least 1, got {}", setting_name("steps"), spec.steps));
   if (spec.shape.empty()) {
     spec.shape = session.unet->sample_shape().value_or(std::vector<int64_t>{1, 4, 64, 64});
   }
   if (spec.shape.size() != 4) {
-    throw UsageError(fmt::format("--shape must have 4 dimensions B,C,H,W, got {}", bracketed_shape(spec.shape)));
+    throw UsageError(
+        fmt::format("{} must have 4 dimensions B,C,H,W, got {}", setting_name("shape"), bracketed_shape(spec.shape)));
   }
   for (int64_t d : spec.shape) {
     if (d <= 0)
-      throw UsageError(fmt::format("--shape dimensions must be positive, got {}", bracketed_shape(spec.shape)));
+      throw UsageError(
+          fmt::format("{} dimensions must be positive, got {}", setting_name("shape"), bracketed_shape(spec.shape)));
   }
   std::string refusal = memory_refusal(spec.shape, session.device.is_cpu(), available_memory_bytes());
   if (!refusal.empty()) throw UsageError(refusal);
   // DDIM's eta interpolates between the deterministic ODE (0) and DDPM's posterior variance (1);
   // beyond 1 the variance exceeds what the next step can hold and the latents become NaN.
   if (!(spec.eta >= 0 && spec.eta <= 1))
-    throw UsageError(fmt::format("--eta must be between 0 and 1, got {}", spec.eta));
-  if (spec.warmup < 0) throw UsageError(fmt::format("--warmup must be >= 0, got {}", spec.warmup));
-  if (spec.repeat < 1) throw UsageError(fmt::format("--repeat must be at least 1, got {}", spec.repeat));
+    throw UsageError(fmt::format("{} must be between 0 and 1, got {}", setting_name("eta"), spec.eta));
+  if (spec.warmup < 0) throw UsageError(fmt::format("{} must be >= 0, got {}", setting_name("warmup"), spec.warmup));
+  if (spec.repeat < 1)
+    throw UsageError(fmt::format("{} must be at least 1, got {}", setting_name("repeat"), spec.repeat));
   // The plan checks the step count against the schedule (e.g. LCM's original_inference_steps) now,
   // before any work, and may fix config values the sampler always uses (turbo: trailing spacing).
   Plan plan = sampler.plan(NoiseSchedule(spec.config), spec.config, spec.steps);
@@ -70,28 +97,16 @@ RunSpec resolve(const Session& session, RunSpec spec) {
   bool conditional = session.unet->arity() == 3;
   if (!spec.guidance) spec.guidance = conditional ? sampler.default_guidance : 0.0;
   if (!(std::isfinite(*spec.guidance) && *spec.guidance >= 0)) {  // NaN passed "< 0" and ran as NaN latents
-    throw UsageError(fmt::format("--guidance-scale must be a finite number >= 0, got {}", *spec.guidance));
+    throw UsageError(
+        fmt::format("{} must be a finite number >= 0, got {}", setting_name("guidance_scale"), *spec.guidance));
   }
   if (!conditional && *spec.guidance > 1) {
     throw UsageError(
-        fmt::format("--guidance-scale {} needs a conditional UNet with forward(sample, timestep, "
+        fmt::format("{} {} needs a conditional UNet with forward(sample, timestep, "
                     "encoder_hidden_states); '{}' takes (sample, timestep)",
-                    *spec.guidance, session.unet->path()));
+                    setting_name("guidance_scale"), *spec.guidance, session.unet->path()));
   }
-  if (conditional) {
-    if (!session.cond.defined()) throw UsageError("a conditional UNet needs --cond FILE.npy or --cond-shape B,L,D");
-    int64_t b = spec.shape[0], cb = session.cond.size(0);
-    if (b % cb != 0) {
-      throw UsageError(
-          fmt::format("conditioning batch {} does not match the latent batch {} (--shape); "
-                      "give one row, one per sample, or a number of rows that divides the batch (they repeat)",
-                      cb, b));
-    }
-    if (session.uncond.defined() && session.uncond.sizes().slice(1) != session.cond.sizes().slice(1)) {
-      throw UsageError(fmt::format("--uncond shape {} does not match --cond shape {}",
-                                   bracketed_shape(session.uncond.sizes()), bracketed_shape(session.cond.sizes())));
-    }
-  }
+  if (conditional) check_conditioning(session, spec.shape[0]);
   return spec;
 }
 

@@ -15,6 +15,7 @@
 #include "process_info.h"
 #include "diffbench/errors.h"
 #include "diffbench/statistics.h"
+#include "diffbench/setting_names.h"
 
 namespace diffbench {
 namespace {
@@ -28,8 +29,9 @@ double cold_forward(const Session& session, GuidedModel& model, const RunSpec& s
   } catch (const RuntimeError& e) {
     std::string what = e.what();
     if (session.dtype != at::kFloat && what.find("not implemented for") != std::string::npos) {
-      throw UsageError(fmt::format("--dtype {} is not supported on {} by this LibTorch ({}); use --dtype fp32{}",
-                                   dtype_name(session.dtype), session.device.str(), what.substr(what.rfind(": ") + 2),
+      throw UsageError(fmt::format("{} {} is not supported on {} by this LibTorch ({}); use {} fp32{}",
+                                   setting_name("dtype"), dtype_name(session.dtype), session.device.str(),
+                                   what.substr(what.rfind(": ") + 2), setting_name("dtype"),
                                    session.device.is_cpu() ? " or bf16" : ""));
     }
     throw;

@@ -4,6 +4,7 @@
 #include "diffbench/errors.h"
 #include "diffbench/names.h"
 #include "diffbench/sampler.h"
+#include "diffbench/setting_names.h"
 
 #include <ATen/ATen.h>
 
@@ -42,9 +43,9 @@ Plan plan_for(const SamplerInfo& sampler, const NoiseSchedule& schedule, const S
     const double max_sigma = schedule.sigmas()[static_cast<size_t>(last)];
     plan.notes.push_back(fmt::format(
         "the first timestep is t={:g} of {:g} ({} spacing at {} step(s)): the initial noise is treated as if at "
-        "sigma {:.3g} instead of {:.3g}, so the result stays noisy; --timestep-spacing trailing starts at t={:g}",
+        "sigma {:.3g} instead of {:.3g}, so the result stays noisy; {} trailing starts at t={:g}",
         plan.timesteps.front(), last, name_of(plan.timestep_spacing.value_or(config.timestep_spacing)), steps,
-        plan.sigmas.front(), max_sigma, last));
+        plan.sigmas.front(), max_sigma, setting_name("timestep_spacing"), last));
   }
   return plan;
 }

@@ -11,6 +11,7 @@
 #include "diffbench/errors.h"
 #include "diffbench/io.h"
 #include "diffbench/report.h"
+#include "diffbench/setting_names.h"
 
 namespace diffbench {
 
@@ -65,7 +66,7 @@ std::pair<int, int> parse_shard(const std::string& text) {
   char slash = 0;
   std::istringstream in(text);
   if (!(in >> index >> slash >> count) || slash != '/' || !in.eof() || count < 1 || index < 0 || index >= count) {
-    throw UsageError(fmt::format("--shard '{}': expected I/N with 0 <= I < N, e.g. 0/4", text));
+    throw UsageError(fmt::format("{} '{}': expected I/N with 0 <= I < N, e.g. 0/4", setting_name("shard"), text));
   }
   return {index, count};
 }

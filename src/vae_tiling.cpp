@@ -8,10 +8,12 @@
 #include <fmt/ranges.h>
 
 #include "diffbench/errors.h"
+#include "diffbench/setting_names.h"
 
 namespace diffbench {
 
-VaeTiling parse_vae_tiling(const std::string& text, const char* flag) {
+VaeTiling parse_vae_tiling(const std::string& text, std::string flag) {
+  if (flag.empty()) flag = setting_name("vae_tiling");
   const auto fail = [&](const std::string& why) {
     return UsageError(fmt::format("{} '{}': {}; give TILE[:OVERLAP] in latent pixels, e.g. 32:8", flag, text, why));
   };
@@ -83,9 +85,9 @@ TiledDecode decode_tiled(const std::function<at::Tensor(const at::Tensor&)>& dec
         out.factor = tile.dim() == 4 ? tile.size(2) / th : 0;
         if (out.factor < 1 || tile.size(2) != th * out.factor || tile.size(3) != tw * out.factor) {
           throw RuntimeError(fmt::format(
-              "--vae-tiling: the VAE decoded a {}x{} latent tile to shape [{}]; tiling needs an output that is the "
-              "same integer multiple of the input on both sides; run without --vae-tiling",
-              th, tw, fmt::join(tile.sizes(), ", ")));
+              "{}: the VAE decoded a {}x{} latent tile to shape [{}]; tiling needs an output that is the "
+              "same integer multiple of the input on both sides; run without {}",
+              setting_name("vae_tiling"), th, tw, fmt::join(tile.sizes(), ", "), setting_name("vae_tiling")));
         }
       }
       row = row.defined() ? join(row, tile, x * out.factor, 3, seam) : tile;
@@ -100,15 +102,15 @@ TiledDecode decode_tiled(const std::function<at::Tensor(const at::Tensor&)>& dec
 std::string vae_tiling_note(const VaeTiling& tiling, int64_t height, int64_t width, double overlap_rmse) {
   if (tiling.tile >= height && tiling.tile >= width) {
     return fmt::format(
-        "--vae-tiling {}: the {}x{} latents fit in one tile, so nothing is tiled: this is the "
+        "{} {}: the {}x{} latents fit in one tile, so nothing is tiled: this is the "
         "untiled decode",
-        vae_tiling_name(tiling), height, width);
+        setting_name("vae_tiling"), vae_tiling_name(tiling), height, width);
   }
   if (overlap_rmse > kSeamRmse) {
     return fmt::format(
-        "--vae-tiling {}: neighbouring tiles differ by RMS {:.3f} across their overlaps (images in "
+        "{} {}: neighbouring tiles differ by RMS {:.3f} across their overlaps (images in "
         "[-1, 1]), so seams may show; a larger tile or overlap makes them smaller",
-        vae_tiling_name(tiling), overlap_rmse);
+        setting_name("vae_tiling"), vae_tiling_name(tiling), overlap_rmse);
   }
   return "";
 }

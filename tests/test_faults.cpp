@@ -47,7 +47,7 @@ TEST(Faults, ShapeTooLargeForMemoryIsRefusedUpFront) {
   // The rule, whatever this machine has: 1x4x64x64 fp32 latents are 64 KiB, 2 MiB with activations.
   EXPECT_EQ(memory_refusal({1, 4, 64, 64}, true, 4.0 * (1 << 20)), "");
   std::string refused = memory_refusal({1, 4, 64, 64}, true, 1.0 * (1 << 20));
-  EXPECT_NE(refused.find("--shape [1, 4, 64, 64] needs about 0.00195 GiB"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("shape [1, 4, 64, 64] needs about 0.00195 GiB"), std::string::npos) << refused;
   EXPECT_EQ(memory_refusal({1, 4, 64, 64}, false, 1.0 * (1 << 20)), "");  // a GPU's memory: latents only
   // And the binary refuses before any work: 2^62 bytes of latents fit on no machine.
   CliResult r = run_cli("--unet " + kModels + "tiny.pt --sampler ddim --shape 1048576,4,1048576,1048576");

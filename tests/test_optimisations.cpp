@@ -154,10 +154,10 @@ TEST(Optimisations, VaeTiledTheOverlapIsALinearBlendOfTheTwoTiles) {
 
 TEST(Optimisations, VaeTilingNotesSayWhenNothingIsTiledOrSeamsMayShow) {
   EXPECT_EQ(vae_tiling_note(VaeTiling{16, 4}, 8, 8, 0),
-            "--vae-tiling 16:4: the 8x8 latents fit in one tile, so nothing is tiled: this is the untiled decode");
+            "vae_tiling 16:4: the 8x8 latents fit in one tile, so nothing is tiled: this is the untiled decode");
   EXPECT_EQ(vae_tiling_note(VaeTiling{4, 1}, 8, 8, kSeamRmse), "");  // at the line: no note
   EXPECT_NE(vae_tiling_note(VaeTiling{4, 1}, 8, 8, 0.289)
-                .find("--vae-tiling 4:1: neighbouring tiles differ by RMS "
+                .find("vae_tiling 4:1: neighbouring tiles differ by RMS "
                       "0.289 across their overlaps"),
             std::string::npos);
 }

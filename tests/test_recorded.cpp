@@ -142,7 +142,7 @@ TEST(Recorded, NoiseIsFlaggedAsHyperfineDoes) {
   EXPECT_TRUE(machine_warnings(2, 2, 0.1).empty());
   auto busy = machine_warnings(2, 2, 1.5);
   ASSERT_EQ(busy.size(), 2u);  // load above half the cores, and 2 threads on 1 free core
-  EXPECT_NE(busy[1].find("--threads 2 is more than the 1 free core(s)"), std::string::npos);
+  EXPECT_NE(busy[1].find("threads 2 is more than the 1 free core(s)"), std::string::npos);
 }
 
 TEST(Recorded, ConveniencesUsersExpect) {

@@ -16,8 +16,9 @@ struct VaeTiling {
   int64_t overlap = 0;
 };
 
-/// "TILE[:OVERLAP]" (overlap default: a quarter tile); UsageError naming `flag` otherwise.
-VaeTiling parse_vae_tiling(const std::string& text, const char* flag = "--vae-tiling");
+/// "TILE[:OVERLAP]" (overlap default: a quarter tile); UsageError naming `flag` (default: the
+/// setting as setting_name("vae_tiling") names it) otherwise.
+VaeTiling parse_vae_tiling(const std::string& text, std::string flag = {});
 /// "TILE:OVERLAP".
 std::string vae_tiling_name(const VaeTiling& tiling);
 

@@ -14,10 +14,18 @@
 #include "diffbench/names.h"
 #include "diffbench/report.h"
 #include "diffbench/runner.h"
+#include "diffbench/setting_names.h"
 
 using namespace diffbench;
 
 namespace {
+
+// The library names a setting by its field (steps, guidance_scale); its users here set it by a flag.
+std::string flag_of(std::string_view field) {
+  std::string flag = "--" + std::string(field);
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
+}
 
 void on_signal(int sig) {
   request_stop(sig);
@@ -167,6 +175,7 @@ int main(int argc, char** argv) {
   CLI::App app{"diffbench: measure diffusion samplers (time per step, total time) on TorchScript models", "diffbench"};
   Commands commands;
   define_commands(app, commands);
+  set_setting_namer(flag_of);
   if (std::optional<int> code = parse(app, commands, argc, argv)) return *code;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);

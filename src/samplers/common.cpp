@@ -6,16 +6,17 @@
 #include <fmt/format.h>
 
 #include "diffbench/errors.h"
+#include "diffbench/setting_names.h"
 
 namespace diffbench::samplers {
 
 void check_steps(const std::string& sampler, int steps, const NoiseSchedule& schedule) {
-  if (steps < 1) throw UsageError(fmt::format("--steps must be at least 1, got {}", steps));
+  if (steps < 1) throw UsageError(fmt::format("{} must be at least 1, got {}", setting_name("steps"), steps));
   if (steps > schedule.size()) {
     throw UsageError(
-        fmt::format("{}: --steps {} is more than the schedule's {} training timesteps; "
+        fmt::format("{}: {} {} is more than the schedule's {} training timesteps; "
                     "use at most {}",
-                    sampler, steps, schedule.size(), schedule.size()));
+                    sampler, setting_name("steps"), steps, schedule.size(), schedule.size()));
   }
 }
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "diffbench/errors.h"
+#include "diffbench/setting_names.h"
 #include "samplers/common.h"
 
 namespace diffbench {
@@ -19,9 +20,9 @@ Plan plan_lcm(const NoiseSchedule& schedule, const SchedulerConfig& config, int 
   }
   if (steps > original) {
     throw UsageError(
-        fmt::format("lcm: --steps {} is more than the {} steps LCM was distilled on "
+        fmt::format("lcm: {} {} is more than the {} steps LCM was distilled on "
                     "(original_inference_steps); use at most {}",
-                    steps, original, original));
+                    setting_name("steps"), steps, original, original));
   }
   const int k = schedule.size() / original;
   Plan plan;

@@ -4,6 +4,7 @@
     tests/python/check_code_shape.py sizes ROOT        no C++ file over 300 lines, every function under 60
     tests/python/check_code_shape.py unity-names ROOT  no file-local name in two files of one target
     tests/python/check_code_shape.py suites ROOT       test suites named after their files
+    tests/python/check_code_shape.py library-flags ROOT  no command-line flag in the library's messages
 
 Each prints what breaks its rule and exits 1 when anything does (or when it finds no files).
 
@@ -18,6 +19,10 @@ and an error message changed).
 
 suites: every TEST/TEST_F/TEST_P suite in tests/test_foo_bar.cpp starts with FooBar, so a failing
 test's name says which file holds it.
+
+library-flags: the library (src/ and include/diffbench/ outside src/cli/) names a setting by its
+field through setting_name() (issue #24): no string literal in it holds "--flag" text, so a program
+embedding the library is never told about a flag it does not have. Comments may name flags.
 """
 import collections
 import glob
@@ -133,7 +138,24 @@ def check_suites(root):
     return wrong, len(paths), f"{len(wrong)} suite(s) not named after their file"
 
 
-CHECKS = {"sizes": check_sizes, "unity-names": check_unity_names, "suites": check_suites}
+FLAG_IN_LITERAL = re.compile(r'"(?:[^"\\\n]|\\.)*--[a-z]')
+
+
+def check_library_flags(root):
+    paths = sorted(p for pattern in ("src/**/*.cpp", "src/**/*.h", "include/diffbench/**/*.h")
+                   for p in glob.glob(os.path.join(root, pattern), recursive=True)
+                   if not os.path.relpath(p, root).startswith(os.path.join("src", "cli") + os.sep))
+    found = []
+    for path in paths:
+        for number, line in enumerate(open(path, encoding="utf-8"), 1):
+            code = line.split("//")[0] if not line.lstrip().startswith("//") else ""
+            if FLAG_IN_LITERAL.search(code):
+                found.append(f"{os.path.relpath(path, root)}:{number}: {line.strip()}")
+    return found, len(paths), f"{len(found)} library string(s) naming a command-line flag"
+
+
+CHECKS = {"sizes": check_sizes, "unity-names": check_unity_names, "suites": check_suites,
+          "library-flags": check_library_flags}
 
 
 def main():

@@ -42,7 +42,9 @@ def build_pipeline(diffusers, folder, sdxl):
     vae = diffusers.AutoencoderKL(
         in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * 2,
         up_block_types=("UpDecoderBlock2D",) * 2, block_out_channels=(32, 64), latent_channels=4,
-        norm_num_groups=32, sample_size=16)
+        norm_num_groups=32, sample_size=16,
+        scaling_factor=0.13025 if sdxl else 0.18215)  # SDXL's own factor: not diffbench's default, so the
+    # manifest's factor must reach the decode (a diffbench that ignored it failed only here)
     unet.save_pretrained(os.path.join(folder, "unet"), safe_serialization=False)
     vae.save_pretrained(os.path.join(folder, "vae"), safe_serialization=False)
     diffusers.DDIMScheduler.from_config(reference.SD15).save_pretrained(os.path.join(folder, "scheduler"))

@@ -17,6 +17,7 @@ covers every sampler, spacing, beta schedule, prediction type, Karras, eta, batc
     /usr/bin/python3 scripts/compare_with_diffusers.py --matrix reduced
 """
 import argparse
+import inspect
 import os
 import subprocess
 import sys
@@ -25,41 +26,9 @@ import tempfile
 import numpy as np
 import torch
 
-SAMPLERS = {
-    # name: (diffusers scheduler class name, config overrides)
-    "ddpm": ("DDPMScheduler", {}),
-    "ddim": ("DDIMScheduler", {}),
-    "dpmpp_2m": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++", "solver_order": 2}),
-    "euler_a": ("EulerAncestralDiscreteScheduler", {}),
-    "euler": ("EulerDiscreteScheduler", {}),
-    "lcm": ("LCMScheduler", {}),
-    "turbo": ("EulerAncestralDiscreteScheduler", {"timestep_spacing": "trailing"}),
-}
-
-SD15 = {"num_train_timesteps": 1000, "beta_start": 0.00085, "beta_end": 0.012, "beta_schedule": "scaled_linear",
-        "steps_offset": 1, "timestep_spacing": "leading", "clip_sample": False, "set_alpha_to_one": False,
-        "prediction_type": "epsilon"}
-
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SKIP = 77  # ctest's SKIP_RETURN_CODE for this script
-
-
-def import_diffusers(folder):
-    """diffusers from the pinned source tree (its shim first), else from the Python path; None if absent."""
-    folder = folder or os.path.join(ROOT, "..", "shared", "diffusers")
-    pinned = os.path.exists(os.path.join(folder, "diffusers_env.py"))
-    try:
-        if pinned:
-            sys.path.insert(0, folder)
-            import diffusers_env  # noqa: F401  (puts src/ and stubs/ on the path, fills in what torch 1.13 lacks)
-        import diffusers
-    except ImportError as e:
-        if pinned:  # the reference is there and does not import: a broken check, never a skip
-            sys.exit(f"compare_with_diffusers.py: error: {folder} is present but does not import: {e}")
-        print(f"compare_with_diffusers.py: diffusers not found ({e}); looked in {folder} and the Python path", file=sys.stderr)
-        return None
-    return diffusers
+from diffbench_tools import ROOT
+from diffbench_tools.cli import fail
+from diffbench_tools.reference import SAMPLERS, SD15, SKIP, import_diffusers
 
 
 def diffusers_latents(diffusers, case, unet):
@@ -72,11 +41,13 @@ def diffusers_latents(diffusers, case, unet):
     scheduler.set_timesteps(case["steps"])
     latents = torch.randn(case["shape"], generator=generator, dtype=torch.float32) * scheduler.init_noise_sigma
     kwargs = {"eta": case["eta"]} if case["sampler"] == "ddim" else {}
+    if "generator" in inspect.signature(scheduler.step).parameters:  # deterministic ones (Heun) take none
+        kwargs["generator"] = generator
     result = None
     for t in scheduler.timesteps:
         out = unet(scheduler.scale_model_input(latents, t), t)
         out = out[0] if isinstance(out, tuple) else out
-        result = scheduler.step(out, t, latents, generator=generator, **kwargs)
+        result = scheduler.step(out, t, latents, **kwargs)
         latents = result.prev_sample
     return (result.denoised if case["sampler"] == "lcm" else latents).numpy()
 
@@ -117,7 +88,7 @@ def reduced_matrix():
     cases = [case(s, n, spacing=sp) for s in SAMPLERS for sp in ("leading", "trailing", "linspace") for n in (1, 4, 20)]
     cases += [case(s, 10, schedule=b) for s in ("ddim", "euler", "dpmpp_2m", "ddpm") for b in ("linear", "squaredcos_cap_v2")]
     cases += [case(s, 10, prediction=p) for s in SAMPLERS for p in ("v_prediction", "sample")]
-    cases += [case(s, 10, karras=True) for s in ("euler", "dpmpp_2m")]
+    cases += [case(s, 10, karras=True) for s in ("euler", "dpmpp_2m", "heun")]
     cases += [case("ddim", n, eta=1.0) for n in (4, 20)]
     cases += [case(s, 4, batch=2, seed=7) for s in SAMPLERS]
     # 1000 leading steps with SD 1.5's steps_offset 1 reach t=1000: diffusers indexes past its table there
@@ -156,19 +127,19 @@ def main():
     p.add_argument("--tolerance", type=float, default=1e-5)
     args = p.parse_args()
     if not os.access(args.diffbench, os.X_OK):
-        sys.exit(f"compare_with_diffusers.py: error: no diffbench binary at '{args.diffbench}'; build it or pass --diffbench")
+        fail(f"no diffbench binary at '{args.diffbench}'; build it or pass --diffbench")
     diffusers = import_diffusers(args.diffusers)
     if diffusers is None:
         return SKIP
     try:
         unet = torch.jit.load(args.unet).eval()
     except (RuntimeError, ValueError, OSError) as e:
-        sys.exit(f"compare_with_diffusers.py: error: cannot load '{args.unet}': {str(e).splitlines()[0]}")
+        fail(f"cannot load '{args.unet}': {str(e).splitlines()[0]}")
     try:
         cases = reduced_matrix() if args.matrix == "reduced" else full_matrix(
             [int(v) for v in args.steps.split(",")], args.schedules.split(","), args.predictions.split(","))
     except ValueError:
-        sys.exit(f"compare_with_diffusers.py: error: --steps '{args.steps}': expected integers separated by commas")
+        fail(f"--steps '{args.steps}': expected integers separated by commas")
     torch.set_num_threads(1)
     worst, failures, both_nan, diffusers_errors = 0.0, 0, 0, 0
     with torch.no_grad():
@@ -211,4 +182,4 @@ if __name__ == "__main__":
     except KeyboardInterrupt:
         sys.exit("compare_with_diffusers.py: interrupted")
     except subprocess.CalledProcessError as e:
-        sys.exit(f"compare_with_diffusers.py: error: diffbench exited with {e.returncode}: {' '.join(e.cmd)}\n{e.stderr}")
+        fail(f"diffbench exited with {e.returncode}: {' '.join(e.cmd)}\n{e.stderr}")

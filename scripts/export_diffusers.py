@@ -29,13 +29,10 @@ import warnings
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare_with_diffusers import import_diffusers  # noqa: E402
+from diffbench_tools.cli import fail
+from diffbench_tools.reference import import_diffusers
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
-
-def fail(message):
-    sys.exit(f"export_diffusers.py: error: {message}")
 
 
 def load(cls, source, sub):

@@ -26,6 +26,9 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from diffbench_tools.cli import fail
+from diffbench_tools.schedules import sd15_betas
+
 
 def group_norm(channels: int) -> nn.GroupNorm:
     return nn.GroupNorm(min(8, channels), channels)
@@ -179,7 +182,7 @@ class GaussianDenoiser(nn.Module):
 
     def __init__(self, mu: float = 0.5, s: float = 0.5):
         super().__init__()
-        betas = torch.linspace(0.00085 ** 0.5, 0.012 ** 0.5, 1000, dtype=torch.float32) ** 2
+        betas = sd15_betas(dtype=torch.float32)
         alphas_cumprod = torch.cumprod(1.0 - betas, dim=0)
         self.register_buffer("sigmas", ((1 - alphas_cumprod) / alphas_cumprod) ** 0.5)
         self.mu = mu
@@ -236,4 +239,4 @@ if __name__ == "__main__":
     except KeyboardInterrupt:
         sys.exit("export_models.py: interrupted")
     except OSError as e:
-        sys.exit(f"export_models.py: error: {e}")
+        fail(f"{e}")

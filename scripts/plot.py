@@ -2,7 +2,7 @@
 """Draw the lecture's figures from measured diffbench results (any result or sweep file).
 
     /usr/bin/python3 scripts/plot.py results.json [more.jsonl ...] -o figures/lecture   # .png + .svg
-    /usr/bin/python3 scripts/plot.py schedule -o figures/schedules   # Part 2: see schedule_figures.py
+    /usr/bin/python3 scripts/plot.py schedule -o figures/schedules   # Part 2: see diffbench_tools/schedule_figures.py
 
 Every finished run is drawn: a series is one sampler at one latent shape (batch and resolution
 become separate series, named "ddim 4x4x32x32" when the files hold several shapes). With one step
@@ -14,7 +14,7 @@ its values span more than 20x, so a 2% difference is never stretched. Runs that 
 reference (--reference) a last panel draws RMSE against total time. With --quality fd, two more
 panels draw the Frechet distance against steps and against time per image (log x, the lecture's
 Part 3 trade-off), with the real-data floor as a dashed line.
-A file from `diffbench ablate --json` draws the optimisation ladder instead (plot_ablation.py):
+A file from `diffbench ablate --json` draws the optimisation ladder instead (diffbench_tools/plot_ablation.py):
 speed-up with its interval, run memory and output drift per configuration.
 Needs python3-matplotlib (Debian); reads JSON reports and JSON-lines sweep files.
 """
@@ -23,43 +23,9 @@ import json
 import os
 import sys
 
-
-def fail(message):
-    sys.exit(f"plot.py: error: {message}")
-
-
-def read_runs(path):
-    try:
-        with open(path) as f:
-            text = f.read()
-    except OSError as e:
-        fail(f"cannot read '{path}': {e.strerror}")
-    try:
-        docs = [json.loads(text)]
-    except json.JSONDecodeError:
-        docs, lines = [], text.splitlines()
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                docs.append(json.loads(line))
-            except json.JSONDecodeError:
-                if number == len(lines) and docs:
-                    print(f"plot.py: '{path}' line {number} is cut off (an interrupted write); it is not drawn",
-                          file=sys.stderr)
-                    continue
-                fail(f"'{path}' line {number} is not valid JSON: is it a diffbench result file?")
-    runs = []
-    for doc in docs:
-        if not isinstance(doc, dict) or not isinstance(doc.get("runs"), list):
-            fail(f"'{path}' is not a diffbench report (no \"runs\" list)")
-        if "threshold_percent" in doc or any(isinstance(r, dict) and "metrics" in r for r in doc["runs"]):
-            fail(f"'{path}' is the output of compare or ab (the gate's verdicts), not a result file; plot the "
-                 "reports it compared (ab writes them with --save-base / --save-new)")
-        if any(not isinstance(r, dict) or "config" not in r for r in doc["runs"]):
-            fail(f"'{path}' is not a diffbench result file (a run without \"config\")")
-        runs.extend(doc["runs"])
-    return runs
+from diffbench_tools import plot_ablation, schedule_figures
+from diffbench_tools.cli import fail
+from diffbench_tools.results import read_runs
 
 
 def shape_text(run):
@@ -186,7 +152,6 @@ def main():
     args = p.parse_args()
     ablation = ablation_doc(args.results)
     if ablation is not None:
-        import plot_ablation
         save(plot_ablation.draw(ablation, pyplot()), args)
         return
     all_runs = [r for path in args.results for r in read_runs(path)]
@@ -250,7 +215,6 @@ def save(fig, args):
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["schedule"]:  # plot.py schedule: the Part 2 figures from `diffbench schedule`
-        import schedule_figures
         sys.exit(schedule_figures.main(sys.argv[2:]))
     try:
         main()

@@ -87,6 +87,14 @@ static bool models_differ(const std::vector<RunRow>& rows) {
   return false;
 }
 
+// An NFE column where some sampler makes more model calls than steps (Heun), not in every table.
+static bool nfe_differs(const std::vector<RunRow>& rows) {
+  for (const auto& r : rows) {
+    if (r.nfe > 0 && r.nfe != r.steps) return true;
+  }
+  return false;
+}
+
 std::vector<RunRow> summarize_runs(const std::vector<RunResult>& results, const std::string& baseline) {
   std::vector<RunRow> rows;
   double base_total = 0;
@@ -96,6 +104,7 @@ std::vector<RunRow> summarize_runs(const std::vector<RunResult>& results, const 
     row.model_name = r.spec.model_name;
     row.status = status_name(r.status);
     row.steps = r.spec.steps;
+    row.nfe = r.repeats.empty() ? 0 : r.repeats.front().model_calls;
     row.shape = r.spec.shape;
     row.seed = r.spec.seed;
     row.quality = r.quality;
@@ -119,10 +128,11 @@ std::vector<RunRow> summarize_runs(const std::vector<RunResult>& results, const 
 
 std::string console_table(const std::vector<RunRow>& rows, const std::string& unit) {
   const bool speed = any_speedup(rows), quality = any_quality(rows), shapes = shapes_differ(rows), fd = any_fd(rows);
-  const bool models = models_differ(rows);
+  const bool models = models_differ(rows), nfe = nfe_differs(rows);
   std::string out = fmt::format("{:<10}", "Sampler");
   if (models) out += fmt::format(" {:<12}", "Model");
   out += fmt::format(" {:>6}", "Steps");
+  if (nfe) out += fmt::format(" {:>5}", "NFE");
   if (shapes) out += fmt::format(" {:>14}", "Shape");
   out += fmt::format(" {:>11} {:>11} {:>9} {:>8}", "Time/Step", "Total", "it/s", "Spread");
   if (speed) out += fmt::format(" {:>9}", "Speed-up");
@@ -133,6 +143,7 @@ std::string console_table(const std::vector<RunRow>& rows, const std::string& un
     out += fmt::format("{:<10}", r.sampler);
     if (models) out += fmt::format(" {:<12}", r.model_name);
     out += fmt::format(" {:>6}", r.steps);
+    if (nfe) out += fmt::format(" {:>5}", r.nfe ? std::to_string(r.nfe) : "-");
     if (shapes) out += fmt::format(" {:>14}", shape_with_x(r.shape));
     if (r.total.n == 0) {
       out += " " + r.status + "\n";
@@ -153,17 +164,18 @@ std::string console_table(const std::vector<RunRow>& rows, const std::string& un
 
 std::string markdown_table(const std::vector<RunRow>& rows, const std::string& unit) {
   const bool speed = any_speedup(rows), quality = any_quality(rows), shapes = shapes_differ(rows), fd = any_fd(rows);
-  const bool models = models_differ(rows);
-  std::string out = std::string("| Sampler |") + (models ? " Model |" : "") + " Steps |" + (shapes ? " Shape |" : "") +
-                    " Time/Step | Total | it/s | Spread |";
-  std::string rule =
-      std::string("|---|") + (models ? "---|" : "") + "---:|" + (shapes ? "---|" : "") + "---:|---:|---:|---:|";
+  const bool models = models_differ(rows), nfe = nfe_differs(rows);
+  std::string out = std::string("| Sampler |") + (models ? " Model |" : "") + " Steps |" + (nfe ? " NFE |" : "") +
+                    (shapes ? " Shape |" : "") + " Time/Step | Total | it/s | Spread |";
+  std::string rule = std::string("|---|") + (models ? "---|" : "") + "---:|" + (nfe ? "---:|" : "") +
+                     (shapes ? "---|" : "") + "---:|---:|---:|---:|";
   if (speed) out += " Speed-up |", rule += "---:|";
   if (fd) out += " FD [95% CI] | s/image |", rule += "---:|---:|";
   if (quality) out += " RMSE / PSNR vs reference |", rule += "---:|";
   out += "\n" + rule + "\n";
   for (const RunRow& r : rows) {
     out += "| " + r.sampler + " |" + (models ? " " + r.model_name + " |" : "") + fmt::format(" {} |", r.steps);
+    if (nfe) out += fmt::format(" {} |", r.nfe ? std::to_string(r.nfe) : "-");
     if (shapes) out += " " + shape_with_x(r.shape) + " |";
     out += fmt::format(" {} | {} | {:.1f} | {} |", r.total.n ? format_seconds(r.step.median, unit) : r.status,
                        r.total.n ? format_seconds(r.total.median, unit) : "-", r.steps_per_s, spread(r));
@@ -181,7 +193,7 @@ std::string csv_table(const std::vector<RunRow>& rows) {
   std::string out =
       "sampler,steps,shape,seed,status,repeats,total_median_s,total_iqr_s,total_ci_low_s,total_ci_high_s,"
       "step_median_s,model_median_s,sampler_median_s,steps_per_s,images_per_s,outside_model_fraction,speedup,"
-      "reference,rmse,max_abs,psnr_db,fd,fd_ci_low,fd_ci_high,fd_samples,fd_per_image_s,model\n";
+      "reference,rmse,max_abs,psnr_db,fd,fd_ci_low,fd_ci_high,fd_samples,fd_per_image_s,model,nfe\n";
   for (const RunRow& r : rows) {
     std::string shape = shape_with_x(r.shape);
     out += fmt::format("{},{},{},{},{},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.6g},{},",
@@ -201,7 +213,7 @@ std::string csv_table(const std::vector<RunRow>& rows) {
     } else {
       out += ",,,,,";
     }
-    out += csv_field(r.model_name) + "\n";
+    out += csv_field(r.model_name) + "," + (r.nfe ? std::to_string(r.nfe) : "") + "\n";
   }
   return out;
 }

@@ -54,6 +54,10 @@ bool is_stochastic(const SamplerInfo& sampler, double eta) {
   return sampler.stochastic || (sampler.uses_eta && eta > 0);
 }
 
+int model_evaluations(const SamplerInfo& sampler, int steps) {
+  return sampler.evaluations ? sampler.evaluations(steps) : steps;
+}
+
 std::vector<std::string> eta_samplers() {
   std::vector<std::string> names;
   for (const SamplerInfo* s : all_samplers()) {

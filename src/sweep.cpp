@@ -40,8 +40,8 @@ std::vector<Cell> expand_grid(const std::vector<std::string>& samplers, const st
   return cells;
 }
 
-double cell_cost(int steps, const std::vector<int64_t>& shape, int repeats, bool guided, int64_t fd_samples) {
-  double per_image = static_cast<double>(steps) * (guided ? 2 : 1);
+double cell_cost(int evaluations, const std::vector<int64_t>& shape, int repeats, bool guided, int64_t fd_samples) {
+  double per_image = static_cast<double>(evaluations) * (guided ? 2 : 1);
   for (size_t d = 1; d < shape.size(); ++d) per_image *= static_cast<double>(shape[d]);
   const double batch = shape.empty() ? 1.0 : static_cast<double>(shape[0]);
   return per_image * (batch * repeats + static_cast<double>(fd_samples));

@@ -1,6 +1,9 @@
 #pragma once
 // The exact denoiser for data x0 ~ N(mu, s^2 I) and the closed-form probability-flow ODE,
 // in the variance-exploding variable y = x / sqrt(a) = x0 + sigma eps (sigma^2 = (1 - a) / a).
+#include <algorithm>
+#include <memory>
+
 #include <ATen/ATen.h>
 
 #include "diffbench/sampler.h"
@@ -26,13 +29,21 @@ struct Gaussian {
     if (type == PredictionType::sample) return x0;
     return eps;
   }
-  /// A ModelFn evaluated at the exact noise level the solver uses at each step (plan.sigmas[i],
-  /// a = 1 / (1 + sigma^2)); relies on one model call per step, which the contract tests pin.
+  /// A ModelFn evaluated at the exact noise level of the step whose timestep it is handed
+  /// (plan.sigmas[i] for plan.timesteps[i], a = 1 / (1 + sigma^2)). Calls come in step order, so
+  /// the step is the next one with that timestep (grids may repeat one), or the same step again
+  /// (Heun calls at the next step's timestep, then starts that step there).
   ModelFn model_for_plan(const Plan& plan, PredictionType type, int* calls) const {
-    auto step = std::make_shared<int>(0);
-    return [this, &plan, type, calls, step](const at::Tensor& x, const at::Tensor&) {
+    auto last = std::make_shared<int>(-1);
+    return [this, &plan, type, calls, last](const at::Tensor& x, const at::Tensor& t) {
       if (calls) ++*calls;
-      double sigma = plan.sigmas[(*step)++];
+      const auto tv = static_cast<float>(t.to(at::kDouble).item<double>());
+      const auto n = static_cast<int>(plan.timesteps.size());
+      int step = *last + 1;
+      while (step < n && static_cast<float>(plan.timesteps[step]) != tv) ++step;
+      if (step == n) step = std::max(*last, 0);  // the same step's timestep again
+      *last = step;
+      const double sigma = plan.sigmas[step];
       return output(x, 1.0 / (1.0 + sigma * sigma), type);
     };
   }

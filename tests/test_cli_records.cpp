@@ -1,5 +1,6 @@
 // What the real binary prints and records: the table's row, a model exception as a failed run at
-// its step (issue #22), latents_sha256 as the latents' own hash, settings a sampler ignores.
+// its step (issue #22), latents_sha256 as the latents' own hash, settings a sampler ignores, and
+// the model evaluations (NFE) each sampler makes.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -127,4 +128,21 @@ TEST(CliRecords, TablePrintsSamplerStepsAndTimes) {
   EXPECT_EQ(steps, "7") << r.out;
   EXPECT_GT(std::stod(per_step), 0.0) << r.out;
   EXPECT_TRUE(unit == "s" || unit == "ms" || unit == "us") << r.out;
+}
+
+TEST(CliRecords, NfeCountsEveryModelCallHeunMakesTwoAStepButTheLast) {
+  // Issue #23: "Heun's 20 steps are 39 model calls"; every table and JSON says so next to steps.
+  std::string dir = scratch_dir("nfe");
+  CliResult r = run_cli("sweep --unet " + kModels +
+                        "tiny.pt --warmup 0 --repeat 2 --threads 1 --sampler heun,ddim,dpmpp_2m "
+                        "--steps 5 --json " +
+                        dir + "/r.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::map<std::string, int> nfe;
+  const auto doc = nlohmann::json::parse(slurp(dir + "/r.json"));
+  for (const auto& run : doc["runs"]) nfe[run["config"]["sampler"].get<std::string>()] = run["nfe"].get<int>();
+  EXPECT_EQ(nfe["heun"], 9);
+  EXPECT_EQ(nfe["ddim"], 5);
+  EXPECT_EQ(nfe["dpmpp_2m"], 5);
+  EXPECT_NE(r.out.find("NFE"), std::string::npos) << r.out;
 }

@@ -42,12 +42,12 @@ Sampled run(const std::string& name, int steps, const std::vector<int64_t>& shap
 }
 
 // Max error against the exact answer. Latents are VP-scaled (x = y / sqrt(1 + sigma^2)) for
-// ddim/dpmpp_2m and VE (x = y) for euler. Samplers whose last sigma is 0 end with the exact
+// ddim/dpmpp_2m and VE (x = y) for euler and heun. Samplers whose last sigma is 0 end with the exact
 // denoiser at the last nonzero sigma (diffusers' final step returns the x0 prediction).
 double error_vs_exact(const std::string& name, int steps, SchedulerConfig config = {}) {
   Sampled r = run(name, steps, {1, 4, 16, 16}, 5, config);
   Gaussian g;
-  const bool ve = name == "euler";
+  const bool ve = name == "euler" || name == "heun";
   double s0 = r.plan.sigmas.front();
   at::Tensor y = ve ? r.x_init.to(at::kDouble) : r.x_init.to(at::kDouble) * std::sqrt(1 + s0 * s0);
   at::Tensor exact;
@@ -140,11 +140,13 @@ TEST(Gaussian, DdimIsFirstOrder) { expect_order("ddim", 1.7, 2.4); }
 TEST(Gaussian, EulerIsFirstOrder) { expect_order("euler", 1.7, 2.4); }
 TEST(Gaussian, EulerKarrasIsFirstOrder) { expect_order("euler", 1.7, 2.4, karras()); }
 TEST(Gaussian, DpmSolverPlusPlus2MIsSecondOrder) { expect_order("dpmpp_2m", 3.3, 5.0, karras()); }
+TEST(Gaussian, HeunIsSecondOrder) { expect_order("heun", 3.3, 5.0, karras()); }
 
 TEST(Gaussian, DeterministicSamplersApproachTheExactAnswer) {
   EXPECT_LT(error_vs_exact("ddim", 320), 0.02);
   EXPECT_LT(error_vs_exact("euler", 320), 0.02);
   EXPECT_LT(error_vs_exact("dpmpp_2m", 80, karras()), 2e-3);  // outputs are O(1.5)
+  EXPECT_LT(error_vs_exact("heun", 80, karras()), 2e-3);
 }
 
 TEST(Gaussian, StochasticSamplersReproduceTheirExactChainMoments) {

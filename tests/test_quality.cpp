@@ -26,9 +26,9 @@ const std::string kQuick = kTrainData + "/quick/";
 // that needs them; ctest gives it the "training" lock, so no other training test shares the cores.
 bool train_quick_models() {
   std::system(("rm -rf '" + kTrainData + "'").c_str());
-  for (const char* script : {"vae.py", "teacher.py", "classifier.py"}) {
+  for (const char* stage : {"vae", "teacher", "classifier"}) {
     std::string cmd = "DIFFBENCH_TRAIN_DATA='" + kTrainData +
-                      "' /usr/bin/python3 " DIFFBENCH_SOURCE_DIR "/scripts/train/" + std::string(script) +
+                      "' /usr/bin/python3 " DIFFBENCH_SOURCE_DIR "/scripts/train.py " + std::string(stage) +
                       " --quick > /dev/null 2>&1";
     if (std::system(cmd.c_str()) != 0) return false;
   }
@@ -127,7 +127,7 @@ TEST(Quality, QuickTrainedDigitModelsEndToEnd) {
 }
 
 TEST(Quality, ShippedFeatureNetworkGivesPythonsFeatures) {
-  // Written by scripts/train/classifier.py when it trained models/digits/features.pt.
+  // Written by `scripts/train.py classifier` when it trained models/digits/features.pt.
   expect_python_features(DIFFBENCH_SOURCE_DIR "/tests/data/digit_features.npy",
                          DIFFBENCH_SOURCE_DIR "/models/digits/features.pt");
 }

@@ -91,6 +91,8 @@ struct RepeatResult {
   double rest_s = 0;  ///< total - initial noise - steps - VAE (checks, copies)
   std::vector<double> step_s;  ///< wall time of each step
   std::vector<double> model_s;  ///< model forward time within each step
+  int model_calls =
+      0;  ///< model evaluations (NFE): steps for most samplers, 2 x steps - 1 for Heun; a CFG batch is one
 };
 
 /// Final latents (and images) against a reference run from the same initial noise.
@@ -138,9 +140,8 @@ struct RunResult {
   std::optional<double> cold_forward_s;  ///< set in the one run that made the process's first forward call
   double cpu_user_s = 0, cpu_sys_s = 0;  ///< CPU time of the process during this run (all threads, warm-ups too)
   std::vector<std::string> warnings;  ///< noise the reader should know about (see timing_warnings)
-  std::optional<Contention> contention;
-  std::optional<double>
-      vae_tiling_overlap_rmse;  ///< --vae-tiling: the tiles' disagreement (vae_tiling.h)  ///< other processes on the cores during this run (contention.h)
+  std::optional<Contention> contention;  ///< other processes on the cores during this run (contention.h)
+  std::optional<double> vae_tiling_overlap_rmse;  ///< --vae-tiling: the tiles' disagreement (vae_tiling.h)
   std::optional<Quality> quality;  ///< set when a reference was asked for
   std::optional<FdQuality> fd;  ///< set by --quality fd
   std::optional<ProfileResult> profile;  ///< set by --profile

@@ -73,11 +73,16 @@ struct SamplerInfo {
   /// Honours use_karras_sigmas (--karras). For the others it is noted and recorded as false: a
   /// setting the sampler ignores never keys a cell nor claims to be effective.
   bool uses_karras = false;
+  /// Model evaluations (NFE) for `steps` when not one a step (Heun: 2 x steps - 1); null: steps.
+  int (*evaluations)(int steps) = nullptr;
 };
 
 /// Whether `sampler` at this eta draws noise during sampling (beyond the initial latents): one
 /// sample against one reference sample is then not a distributional metric.
 bool is_stochastic(const SamplerInfo& sampler, double eta);
+
+/// The model evaluations (NFE) `sampler` makes in `steps` steps (a CFG batch is one).
+int model_evaluations(const SamplerInfo& sampler, int steps);
 
 /// The samplers that honour --eta, for the warning given when others are asked for with it.
 std::vector<std::string> eta_samplers();

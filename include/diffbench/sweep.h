@@ -21,10 +21,11 @@ struct Cell {
 std::vector<Cell> expand_grid(const std::vector<std::string>& samplers, const std::vector<int>& steps,
                               const std::vector<int64_t>& batches, const std::vector<std::vector<int64_t>>& shapes);
 
-/// A cell's estimated work in model-input elements: steps x batch x C x H x W over its counted and
-/// warm-up repeats (every sampler here makes one model call per step; guidance doubles the batch),
-/// plus its --quality fd images. Only ratios matter: shards are balanced on it.
-double cell_cost(int steps, const std::vector<int64_t>& shape, int repeats, bool guided, int64_t fd_samples);
+/// A cell's estimated work in model-input elements: model evaluations x batch x C x H x W over its
+/// counted and warm-up repeats (`evaluations`: model_evaluations(sampler, steps), Heun's 2 x steps
+/// - 1; guidance doubles the batch), plus its --quality fd images. Only ratios matter: shards are
+/// balanced on it.
+double cell_cost(int evaluations, const std::vector<int64_t>& shape, int repeats, bool guided, int64_t fd_samples);
 
 /// Which shard runs each cell, from their costs: longest first (the lower index on ties), each to
 /// the shard with the least estimated work so far (the lower shard on ties). The same on every

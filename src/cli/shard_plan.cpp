@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "diffbench/errors.h"
+#include "diffbench/sampler.h"
 #include "diffbench/sweep.h"
 
 namespace diffbench::cli {
@@ -13,8 +14,8 @@ std::vector<double> cell_costs(const std::vector<RunSpec>& specs, ModelPool& mod
   std::vector<double> costs;
   for (const RunSpec& spec : specs) {
     const bool guided = models.session_for(spec).unet->arity() == 3 && spec.guidance.value_or(0.0) > 1;
-    costs.push_back(
-        cell_cost(spec.steps, spec.shape, spec.warmup + spec.repeat, guided, o.quality == "fd" ? o.samples : 0));
+    costs.push_back(cell_cost(model_evaluations(find_sampler(spec.sampler), spec.steps), spec.shape,
+                              spec.warmup + spec.repeat, guided, o.quality == "fd" ? o.samples : 0));
   }
   return costs;
 }

@@ -1,6 +1,5 @@
 """plot_ablation.py's speed-up labels sit above each bar's 95% interval, clear of the error bar
 (issue #22: they were drawn at the estimate, across the bar's interval)."""
-import os
 import sys
 
 import matplotlib
@@ -8,8 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
-import plot_ablation  # noqa: E402
+from diffbench_tools import plot_ablation  # noqa: E402  (PYTHONPATH=scripts: ctest sets it)
 
 
 def row(label, estimate, low, high):

@@ -21,8 +21,7 @@ import numpy as np
 import torch
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
-import compare_with_diffusers as reference  # noqa: E402  (its SD15 config, sampler classes, diffusers import)
+from diffbench_tools import reference  # SD 1.5's config, the sampler classes, diffusers' import (PYTHONPATH=scripts)
 
 TOLERANCE = 1e-4
 STEPS, GUIDANCE, SEED, BATCH = 8, 3.0, 7, 2

@@ -1,10 +1,7 @@
 """The minimum-steps rule on synthetic quality curves with known answers."""
-import os
-import sys
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
-from min_steps import minimum_steps  # noqa: E402
+from diffbench_tools.min_steps import minimum_steps  # PYTHONPATH=scripts (ctest sets it)
 
 
 def curve(values, width=2.0):

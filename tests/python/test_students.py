@@ -12,7 +12,7 @@ import unittest
 import torch
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-TRAIN = os.path.join(ROOT, "scripts", "train")
+TRAIN = os.path.join(ROOT, "scripts", "train.py")
 
 
 def manifest(path):
@@ -27,11 +27,10 @@ class QuickStudents(unittest.TestCase):
         cls.scratch = tempfile.TemporaryDirectory(prefix="diffbench-students-")
         cls.env = dict(os.environ, DIFFBENCH_TRAIN_DATA=cls.scratch.name)
         cls.quick = os.path.join(cls.scratch.name, "quick")
-        for script in ("vae.py", "teacher.py", "lcm.py", "turbo.py"):
-            done = subprocess.run([sys.executable, os.path.join(TRAIN, script), "--quick"], env=cls.env,
-                                  capture_output=True, text=True)
+        for stage in ("vae", "teacher", "lcm", "turbo"):
+            done = subprocess.run([sys.executable, TRAIN, stage, "--quick"], env=cls.env, capture_output=True, text=True)
             if done.returncode != 0:
-                raise AssertionError(f"{script} --quick failed:\n{done.stderr[-2000:]}")
+                raise AssertionError(f"train.py {stage} --quick failed:\n{done.stderr[-2000:]}")
 
     @classmethod
     def tearDownClass(cls):

@@ -1,8 +1,7 @@
-#!/usr/bin/python3
 """Train the feature network for the Frechet distance, and write the reference statistics.
 
-    /usr/bin/python3 scripts/train/classifier.py            # ~2 minutes on 2 cores
-    /usr/bin/python3 scripts/train/classifier.py --quick    # a few iterations (tests)
+    /usr/bin/python3 scripts/train.py classifier            # ~2 minutes on 2 cores
+    /usr/bin/python3 scripts/train.py classifier --quick    # a few iterations (tests)
 
 A LeNet-like classifier (LeCun et al. 1998) trained on the training digits; its penultimate layer
 (128 ReLU features) is exported as models/digits/features.pt, a TorchScript feature extractor
@@ -14,19 +13,15 @@ Then the reference statistics: mean and covariance of the held-out digits' featu
 scripts/fd_stats.py's format (models/digits/fd_stats.json), with the real-data floor: the FD
 between held-out digits and the same number of training digits, at N = 100, 500, 1000 and 2000.
 """
-import argparse
 import os
-import sys
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-import common  # noqa: E402
-import fd_stats  # noqa: E402
+from diffbench_tools.train import common
+from diffbench_tools import fd_stats
 
 
 class LeNet(nn.Module):
@@ -68,12 +63,8 @@ def write_fixture(extractor, x_held, folder):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="a few iterations on a few hundred digits (tests)")
-    p.add_argument("--iterations", type=int, default=2500)
+    p = common.training_parser(__doc__, quick="a few iterations on a few hundred digits (tests)", iterations=2500)
     p.add_argument("--batch", type=int, default=128)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default=os.path.join(common.MODELS, "digits"))
     p.add_argument("--fixture-only", action="store_true",
                    help="write tests/data/digit_features.npy from the shipped features.pt, without training")
     args = p.parse_args()
@@ -83,8 +74,7 @@ def main():
         return
     iterations = 30 if args.quick else args.iterations
     out = args.out if not args.quick else os.path.join(common.DATA, "quick")
-    common.seed_everything(args.seed)
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    common.start(args.seed)
     data = common.split(args.quick)
     x_train, y_train = data["train"]
     x_held, y_held = data["held_out"]
@@ -122,6 +112,3 @@ def main():
                                         "final_loss": log.points[-1][1], "loss_fell": bool(log.falling())})
     print(f"features: held-out accuracy {accuracy:.4f}, floor {floors}, {log.elapsed():.0f} s; wrote {out}")
 
-
-if __name__ == "__main__":
-    common.run_main(main)

@@ -1,9 +1,8 @@
-#!/usr/bin/python3
 """Distil the one-step Turbo student from the teacher: adversarial diffusion distillation (Sauer
 et al. 2023) in miniature, so that ONE step of diffbench's `turbo` sampler draws a digit.
 
-    /usr/bin/python3 scripts/train/turbo.py            # ~25 minutes on 2 cores (the teacher must exist)
-    /usr/bin/python3 scripts/train/turbo.py --quick    # a few iterations on the --quick teacher (tests)
+    /usr/bin/python3 scripts/train.py turbo            # ~25 minutes on 2 cores (the teacher must exist)
+    /usr/bin/python3 scripts/train.py turbo --quick    # a few iterations on the --quick teacher (tests)
 
 One turbo step (Euler Ancestral, trailing spacing, t = 999, sigma_max = 14.6) turns noise n into
     x0 = sigma n - sigma eps(sigma n / sqrt(sigma^2 + 1), 999, c),
@@ -29,7 +28,6 @@ order 0.1 and the hinge generator loss of order 1, so the same balance (adversar
 the gradient) is about 0.05 here. Writes models/digits/turbo.pt with a manifest naming the turbo
 sampler, 1 step and configs/sdxl-turbo.json, the loss curve and the model card (turbo-card.json).
 """
-import argparse
 import os
 import sys
 
@@ -37,9 +35,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(__file__))
-import common  # noqa: E402
-import students  # noqa: E402
+from diffbench_tools.train import common
+from diffbench_tools.train import students
 
 FEATURE_T_MAX = 400
 
@@ -99,9 +96,7 @@ def one_step(student, noise, hidden, sigma):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="a few iterations on the --quick teacher (tests)")
-    p.add_argument("--iterations", type=int, default=4000)
+    p = common.training_parser(__doc__, quick="a few iterations on the --quick teacher (tests)", iterations=4000)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--pairs", type=int, default=20000, help="teacher samples drawn before training")
     p.add_argument("--teacher-steps", type=int, default=20)
@@ -109,14 +104,11 @@ def main():
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--adversarial-weight", type=float, default=0.05)
     p.add_argument("--adversarial-start", type=float, default=0.3, help="fraction of iterations before it is on")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default=os.path.join(common.MODELS, "digits"))
     args = p.parse_args()
     iterations, batch, pairs, teacher_steps = (30, 16, 128, 4) if args.quick else (
         args.iterations, args.batch, args.pairs, args.teacher_steps)
     out = os.path.join(common.DATA, "quick") if args.quick else args.out
-    common.seed_everything(args.seed)
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    common.start(args.seed)
     setup = students.Setup(args.quick)
     gen = torch.Generator().manual_seed(args.seed)
     log = common.LossLog("turbo")
@@ -171,6 +163,3 @@ def main():
                   "distillation_weight": 1.0, "adversarial_weight": args.adversarial_weight,
                   "adversarial_start": start_adv, "discriminator_t_max": FEATURE_T_MAX,
                   "loss_logged": "the distillation term"}, log)
-
-if __name__ == "__main__":
-    common.run_main(main)

@@ -1,8 +1,7 @@
-#!/usr/bin/python3
 """Train the teacher: a class-conditional latent diffusion UNet on the digit autoencoder's latents.
 
-    /usr/bin/python3 scripts/train/teacher.py            # ~20-30 minutes on 2 cores (run vae.py first)
-    /usr/bin/python3 scripts/train/teacher.py --quick    # a few iterations (tests)
+    /usr/bin/python3 scripts/train.py teacher            # ~20-30 minutes on 2 cores (run vae.py first)
+    /usr/bin/python3 scripts/train.py teacher --quick    # a few iterations (tests)
 
 Epsilon prediction on Stable Diffusion 1.5's schedule (scaled_linear, beta 0.00085-0.012, 1000
 training steps), so every preset and sampler of diffbench applies as is. Conditioning follows SD's
@@ -14,7 +13,6 @@ Weights are an exponential moving average (0.999) of the trained ones. Writes
 models/digits/unet.pt (TorchScript, with diffbench.json metadata), the embeddings, the loss curve
 and the model card.
 """
-import argparse
 import math
 import os
 import sys
@@ -24,17 +22,16 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(__file__))
-import common  # noqa: E402
-import vae as vae_module  # noqa: E402
+from diffbench_tools.schedules import sd15_betas
+from diffbench_tools.train import common
+from diffbench_tools.train import vae as vae_module
 
 CONTEXT_DIM = 64
 NULL_CLASS = 10
 
 
 def sd15_alphas_cumprod(steps=1000):
-    betas = torch.linspace(0.00085 ** 0.5, 0.012 ** 0.5, steps, dtype=torch.float64) ** 2
-    return torch.cumprod(1 - betas, 0).float()
+    return torch.cumprod(1 - sd15_betas(steps), 0).float()
 
 
 class ResBlock(nn.Module):
@@ -125,23 +122,18 @@ def encode_latents(vae_path, x):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="a few iterations on a few hundred digits (tests)")
-    p.add_argument("--iterations", type=int, default=10000)
+    p = common.training_parser(__doc__, quick="a few iterations on a few hundred digits (tests)", iterations=10000)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--seed", type=int, default=0)
     # 1.0: measured FD is lowest without guidance on this model (docs/models.md), CFG trades diversity for fidelity.
     p.add_argument("--guidance", type=float, default=1.0, help="the guidance scale the manifest recommends")
-    p.add_argument("--out", default=os.path.join(common.MODELS, "digits"))
     args = p.parse_args()
     iterations = 30 if args.quick else args.iterations
     out = args.out if not args.quick else os.path.join(common.DATA, "quick")
     vae_path = os.path.join(common.DATA, "digits_vae_quick.pt" if args.quick else "digits_vae.pt")
     if not os.path.exists(vae_path):
-        common.fail(f"{vae_path} is missing: run scripts/train/vae.py{' --quick' if args.quick else ''} first")
-    common.seed_everything(args.seed)
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+        common.fail(f"{vae_path} is missing: run scripts/train.py vae{' --quick' if args.quick else ''} first")
+    common.start(args.seed)
     x_train, y_train = common.split(args.quick)["train"]
     mean, logvar, scaling = encode_latents(vae_path, x_train)
     alphas = sd15_alphas_cumprod()
@@ -195,6 +187,3 @@ def main():
                                        "final_loss": log.points[-1][1], "loss_fell": bool(log.falling())})
     print(f"teacher: {log.elapsed():.0f} s, final loss {log.points[-1][1]:.4f}; wrote {out}")
 
-
-if __name__ == "__main__":
-    common.run_main(main)

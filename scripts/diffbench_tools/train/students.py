@@ -1,7 +1,7 @@
 """What the two distilled students (lcm.py, turbo.py) share: the frozen teacher, the data latents,
 the conditioning tables, the teacher's guided epsilon, and writing a student next to the teacher.
 
-A student has the teacher's architecture (scripts/train/teacher.py: DigitUNet) and starts from its
+A student has the teacher's architecture (scripts/train.py teacher: DigitUNet) and starts from its
 weights, so it costs the teacher's time per step and only its step count differs. It is sampled
 with the teacher's conditioning tables (cond.npy, uncond.npy), its VAE and its quality files, which
 its manifest names relative to itself, as the teacher's does.
@@ -12,8 +12,8 @@ import os
 import numpy as np
 import torch
 
-import common
-import teacher as teacher_module
+from diffbench_tools.train import common
+from diffbench_tools.train import teacher as teacher_module
 
 
 class Setup:
@@ -26,7 +26,7 @@ class Setup:
                                            os.path.join(common.MODELS, "digits"))
         unet_path = os.path.join(self.teacher_dir, "unet.pt")
         vae_path = os.path.join(common.DATA, "digits_vae_quick.pt" if quick else "digits_vae.pt")
-        for path, how in ((unet_path, "scripts/train/teacher.py"), (vae_path, "scripts/train/vae.py")):
+        for path, how in ((unet_path, "scripts/train.py teacher"), (vae_path, "scripts/train.py vae")):
             if not os.path.exists(path):
                 common.fail(f"{path} is missing: run {how}{' --quick' if quick else ''} first")
         self.teacher = torch.jit.load(unet_path).eval()

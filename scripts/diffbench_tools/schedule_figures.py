@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """The lecture's Part 2 figures from real schedules: every number comes from `diffbench schedule`
 (this script never recomputes a schedule), drawn as
 
@@ -16,14 +15,10 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def fail(message):
-    sys.exit(f"plot.py schedule: error: {message}")
+from diffbench_tools import ROOT
+from diffbench_tools.cli import fail
 
 
 def schedule(binary, sampler, steps, *flags, config=None):

@@ -1,18 +1,15 @@
-#!/usr/bin/python3
 """Re-trace the shipped digit UNets (teacher and students) from their own weights with the current
 DigitUNet code, keeping each file's manifest. Used when the model's code changes in a way that does
 not change its weights or its float32 outputs (checked here: outputs equal to the old file's).
 
-    /usr/bin/python3 scripts/train/retrace.py models/digits/unet.pt models/digits/lcm.pt models/digits/turbo.pt
+    /usr/bin/python3 scripts/train.py retrace models/digits/unet.pt models/digits/lcm.pt models/digits/turbo.pt
 """
 import argparse
-import os
-import sys
 
 import torch
 
-sys.path.insert(0, os.path.dirname(__file__))
-import teacher  # noqa: E402
+from diffbench_tools.cli import fail
+from diffbench_tools.train import teacher
 
 
 def retrace(path):
@@ -28,12 +25,12 @@ def retrace(path):
         x, c = torch.randn(3, 4, 8, 8, generator=g), torch.randn(3, 1, teacher.CONTEXT_DIM, generator=g)
         for t in (torch.tensor(999), torch.tensor([1, 500, 999])):
             if not torch.equal(old(x, t, c), traced(x, t, c)):
-                sys.exit(f"error: {path}: the re-traced model's float32 output differs from the file's; not written")
+                fail(f"{path}: the re-traced model's float32 output differs from the file's; not written")
     torch.jit.save(traced, path, _extra_files={"diffbench.json": files["diffbench.json"]})
     saved = torch.jit.load(path).eval()
     with torch.no_grad():
         if not torch.equal(old(x, t, c), saved(x, t, c)):
-            sys.exit(f"error: {path}: the saved model's float32 output differs from the old file's")
+            fail(f"{path}: the saved model's float32 output differs from the old file's")
         saved.to(torch.bfloat16)(x.bfloat16(), t, c.bfloat16())  # runs in bf16 after .to(dtype)
     print(f"{path}: re-traced, float32 outputs unchanged, runs in bf16")
 
@@ -44,6 +41,3 @@ def main():
     for path in p.parse_args().models:
         retrace(path)
 
-
-if __name__ == "__main__":
-    main()

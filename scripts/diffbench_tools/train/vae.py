@@ -1,8 +1,7 @@
-#!/usr/bin/python3
 """Train the autoencoder that plays Stable Diffusion's VAE for the shipped digit models.
 
-    /usr/bin/python3 scripts/train/vae.py            # minutes on 2 cores (docs/models.md has the wall time)
-    /usr/bin/python3 scripts/train/vae.py --quick    # a few iterations on a few hundred digits
+    /usr/bin/python3 scripts/train.py vae            # minutes on 2 cores (docs/models.md has the wall time)
+    /usr/bin/python3 scripts/train.py vae --quick    # a few iterations on a few hundred digits
 
 Images 1x32x32 in [-1, 1] <-> latents 4x8x8, a KL-regularised autoencoder as SD's (Rombach et
 al. 2022), with a small KL weight so the latents stay close to a unit Gaussian's shape. The
@@ -11,7 +10,6 @@ posterior). Writes models/digits/vae_decoder.pt (TorchScript, forward(latents) -
 [-1, 1]), data/digits_vae.pt (the whole autoencoder, for the teacher's training; git-ignored) and
 its model card next to the decoder.
 """
-import argparse
 import os
 import sys
 
@@ -19,8 +17,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(__file__))
-import common  # noqa: E402
+from diffbench_tools.train import common
 
 
 class Res(nn.Module):
@@ -69,17 +66,12 @@ class Autoencoder(nn.Module):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="a few iterations on a few hundred digits (tests)")
-    p.add_argument("--iterations", type=int, default=3000)
+    p = common.training_parser(__doc__, quick="a few iterations on a few hundred digits (tests)", iterations=3000)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--kl-weight", type=float, default=1e-3)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default=os.path.join(common.MODELS, "digits"))
     args = p.parse_args()
     iterations = 30 if args.quick else args.iterations
-    common.seed_everything(args.seed)
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    common.start(args.seed)
     data = common.split(args.quick)
     x_train, _ = data["train"]
     x_held, _ = data["held_out"]
@@ -123,6 +115,3 @@ def main():
                                    "loss_fell": bool(log.falling())})
     print(f"vae: scaling factor {scaling:.4f}, held-out MSE {held_mse:.4f}, {log.elapsed():.0f} s; wrote {out}")
 
-
-if __name__ == "__main__":
-    common.run_main(main)

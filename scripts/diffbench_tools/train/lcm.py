@@ -1,9 +1,8 @@
-#!/usr/bin/python3
 """Distil the LCM student from the teacher: latent consistency distillation (Luo et al. 2023,
 Algorithm 1), so that diffbench's `lcm` sampler draws digits in 1-8 steps.
 
-    /usr/bin/python3 scripts/train/lcm.py            # ~25 minutes on 2 cores (the teacher must exist)
-    /usr/bin/python3 scripts/train/lcm.py --quick    # a few iterations on the --quick teacher (tests)
+    /usr/bin/python3 scripts/train.py lcm            # ~25 minutes on 2 cores (the teacher must exist)
+    /usr/bin/python3 scripts/train.py lcm --quick    # a few iterations on the --quick teacher (tests)
 
 Each iteration takes data latents z0 and a point t_{n+k} of the DDIM grid LCMScheduler samples
 from (original_inference_steps 50 of 1000: t = 19, 39, ..., 999, skipping interval k = 20),
@@ -23,7 +22,6 @@ Guidance is folded in: the student learns the teacher's w-guided ODE and is samp
 Writes models/digits/lcm.pt with a manifest naming the lcm sampler, 4 steps and
 configs/lcm-sd15.json, the loss curve and the model card (lcm-card.json).
 """
-import argparse
 import copy
 import os
 import sys
@@ -31,9 +29,8 @@ import sys
 import torch
 import torch.nn as nn
 
-sys.path.insert(0, os.path.dirname(__file__))
-import common  # noqa: E402
-import students  # noqa: E402
+from diffbench_tools.train import common
+from diffbench_tools.train import students
 
 SIGMA_DATA = 0.5
 TIMESTEP_SCALING = 10.0  # configs/lcm-sd15.json and diffusers' LCMScheduler default
@@ -67,20 +64,15 @@ def ddim_step(eps, z, t, t_prev, alphas):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="a few iterations on the --quick teacher (tests)")
-    p.add_argument("--iterations", type=int, default=4000)
+    p = common.training_parser(__doc__, quick="a few iterations on the --quick teacher (tests)", iterations=4000)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--guidance", type=float, default=1.5, help="the teacher's CFG scale w folded into the student")
     p.add_argument("--ema", type=float, default=0.95, help="decay of the target network (Algorithm 1's mu)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default=os.path.join(common.MODELS, "digits"))
     args = p.parse_args()
     iterations, batch = (40, 32) if args.quick else (args.iterations, args.batch)
     out = os.path.join(common.DATA, "quick") if args.quick else args.out
-    common.seed_everything(args.seed)
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    common.start(args.seed)
     setup = students.Setup(args.quick)
     student = setup.student()
     target = copy.deepcopy(student).eval()
@@ -119,6 +111,3 @@ def main():
                  {"iterations": iterations, "batch": batch, "lr": args.lr, "target_ema": args.ema,
                   "guidance_folded": args.guidance, "skipping_interval": k, "timestep_scaling": TIMESTEP_SCALING,
                   "huber_c": HUBER_C}, log)
-
-if __name__ == "__main__":
-    common.run_main(main)

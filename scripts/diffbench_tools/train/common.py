@@ -7,6 +7,7 @@ and cached as data/mnist.npz (uint8 images 28x28, labels). The split is made onc
 8,000 training digits and 2,000 held-out digits that no generator ever sees (only the feature
 network's accuracy and the reference statistics use them).
 """
+import argparse
 import json
 import os
 import shutil
@@ -17,7 +18,9 @@ import time
 import numpy as np
 import torch
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+from diffbench_tools import ROOT
+from diffbench_tools.cli import fail  # noqa: F401  (the training modules call common.fail)
+
 # Where data, encoder states and --quick models go; tests point it at a scratch directory
 # (DIFFBENCH_TRAIN_DATA) so that their --quick runs never touch data/ or race each other.
 DATA = os.environ.get("DIFFBENCH_TRAIN_DATA") or os.path.join(ROOT, "data")
@@ -25,9 +28,6 @@ MODELS = os.path.join(ROOT, "models")
 SPLIT_SEED = 20231  # the one seed of the train / held-out split
 N_TRAIN, N_HELD_OUT = 8000, 2000
 
-
-def fail(message):
-    sys.exit(f"{os.path.basename(sys.argv[0])}: error: {message}")
 
 
 def install_digits():
@@ -91,9 +91,11 @@ def split(quick=False):
     return {"train": prepare(train), "held_out": prepare(held)}
 
 
-def seed_everything(seed):
+def start(seed):
+    """Every stage's start: seeded (torch and numpy), on every core."""
     torch.manual_seed(seed)
     np.random.seed(seed)
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
 
 
 class LossLog:
@@ -158,12 +160,12 @@ def write_card(out_dir, name, card):
         json.dump(card, f, indent=2, sort_keys=True)
 
 
-def run_main(main):
-    try:
-        main()
-    except KeyboardInterrupt:
-        fail("interrupted")
-    except subprocess.CalledProcessError as e:
-        fail(f"{' '.join(e.cmd)} failed with exit {e.returncode}")
-    except OSError as e:
-        fail(str(e))
+def training_parser(doc, quick, iterations):
+    """The arguments every training stage takes: --quick (what the tests run), --iterations, --seed,
+    --out (default models/digits); a stage adds its own (--batch, --lr, ...) to the parser."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help=quick)
+    p.add_argument("--iterations", type=int, default=iterations)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=os.path.join(MODELS, "digits"))
+    return p

@@ -15,6 +15,7 @@ SAMPLERS = {
     "ddpm": ("DDPMScheduler", {}),
     "ddim": ("DDIMScheduler", {}),
     "dpmpp_2m": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++", "solver_order": 2}),
+    "dpmpp_2m_sde": ("DPMSolverMultistepScheduler", {"algorithm_type": "sde-dpmsolver++", "solver_order": 2}),
     "euler_a": ("EulerAncestralDiscreteScheduler", {}),
     "euler": ("EulerDiscreteScheduler", {}),
     "heun": ("HeunDiscreteScheduler", {}),

@@ -83,4 +83,39 @@ void alphas_from_sigmas(Plan& plan) {
   for (int i = 0; i < plan.steps(); ++i) plan.alphas_cumprod.push_back(1.0 / (plan.sigmas[i] * plan.sigmas[i] + 1.0));
 }
 
+AlphaSigma alpha_sigma(double sigma_k) {
+  float s = static_cast<float>(sigma_k);
+  float alpha = 1.0f / std::sqrt(s * s + 1.0f);
+  float sigma = s * alpha;
+  return {alpha, sigma, std::log(alpha) - std::log(sigma)};
+}
+
+DpmStep dpm_step(const SampleArgs& a, int i, const at::Tensor& x) {
+  at::Tensor out = a.call_model(i, x);
+  DpmStep d{alpha_sigma(a.plan.sigmas[i]), alpha_sigma(a.plan.sigmas[i + 1]), 0.0f, 0.0f, {}};
+  d.x0 = a.denoiser.x0_from_alpha_sigma(out, x, d.s.alpha, d.s.sigma);
+  d.h = d.t.lambda - d.s.lambda;
+  if (i > 0) d.r = (d.s.lambda - alpha_sigma(a.plan.sigmas[i - 1]).lambda) / d.h;
+  return d;
+}
+
+Plan dpm_plan(const std::string& sampler, const NoiseSchedule& schedule, const SchedulerConfig& config, int steps) {
+  check_steps(sampler, steps, schedule);
+  Plan plan;
+  std::vector<double> sigmas;
+  if (config.use_karras_sigmas) {  // over the whole schedule, whatever the spacing
+    sigmas = karras_sigmas(schedule.sigmas().front(), schedule.sigmas().back(), steps);
+    for (double s : sigmas) plan.timesteps.push_back(round_half_even(sigma_to_t(s, schedule.log_sigmas())));
+  } else {
+    for (int64_t t : dpm_timesteps(config, steps)) {
+      plan.timesteps.push_back(static_cast<double>(t));
+      sigmas.push_back(schedule.sigma_at(static_cast<double>(t)));
+    }
+  }
+  for (double s : sigmas) plan.sigmas.push_back(static_cast<float>(s));
+  plan.sigmas.push_back(0.0);
+  alphas_from_sigmas(plan);
+  return plan;
+}
+
 }  // namespace diffbench::samplers

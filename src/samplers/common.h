@@ -33,4 +33,24 @@ AncestralStep ancestral_step(float sigma, float next);
 /// Fill plan.alphas_cumprod from plan.sigmas (a = 1 / (sigma^2 + 1)).
 void alphas_from_sigmas(Plan& plan);
 
+/// The DPM-Solver family's plan (DPMSolverMultistepScheduler): integer timesteps on the DPM grid
+/// (steps + 1 points, the last dropped) or Karras sigmas over the whole schedule, a final sigma 0.
+Plan dpm_plan(const std::string& sampler, const NoiseSchedule& schedule, const SchedulerConfig& config, int steps);
+
+/// A step's noise level in the data-prediction form: x_t = alpha x0 + sigma eps (VP, from the
+/// sampler's sigma), lambda = log(alpha / sigma) (+inf at sigma 0).
+struct AlphaSigma {
+  float alpha, sigma, lambda;
+};
+AlphaSigma alpha_sigma(double sigma_k);
+
+/// A DPM-Solver step's model call at step i: the levels at steps i (s) and i + 1 (t), h = lambda_t
+/// - lambda_s, the x0 prediction, and r = h_{i-1} / h for the multistep correction (i > 0).
+struct DpmStep {
+  AlphaSigma s, t;
+  float h, r;
+  at::Tensor x0;
+};
+DpmStep dpm_step(const SampleArgs& a, int i, const at::Tensor& x);
+
 }  // namespace diffbench::samplers

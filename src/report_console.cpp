@@ -1,4 +1,5 @@
 // Human-facing tables: console, Markdown and CSV, all from the same RunRow summary.
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -129,7 +130,9 @@ std::vector<RunRow> summarize_runs(const std::vector<RunResult>& results, const 
 std::string console_table(const std::vector<RunRow>& rows, const std::string& unit) {
   const bool speed = any_speedup(rows), quality = any_quality(rows), shapes = shapes_differ(rows), fd = any_fd(rows);
   const bool models = models_differ(rows), nfe = nfe_differs(rows);
-  std::string out = fmt::format("{:<10}", "Sampler");
+  size_t width = 10;  // a longer sampler name (dpmpp_2m_sde) widens the first column
+  for (const RunRow& r : rows) width = std::max(width, r.sampler.size());
+  std::string out = fmt::format("{:<{}}", "Sampler", width);
   if (models) out += fmt::format(" {:<12}", "Model");
   out += fmt::format(" {:>6}", "Steps");
   if (nfe) out += fmt::format(" {:>5}", "NFE");
@@ -140,7 +143,7 @@ std::string console_table(const std::vector<RunRow>& rows, const std::string& un
   if (quality) out += fmt::format("  {}", "RMSE / PSNR vs reference");
   out += "\n";
   for (const RunRow& r : rows) {
-    out += fmt::format("{:<10}", r.sampler);
+    out += fmt::format("{:<{}}", r.sampler, width);
     if (models) out += fmt::format(" {:<12}", r.model_name);
     out += fmt::format(" {:>6}", r.steps);
     if (nfe) out += fmt::format(" {:>5}", r.nfe ? std::to_string(r.nfe) : "-");

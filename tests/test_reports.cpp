@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <sstream>
+
 #include "cli_runner.h"
 #include "diffbench/report.h"
 
@@ -139,4 +141,16 @@ TEST(Reports, AnNfeColumnWhereSomeSamplerCallsTheModelMoreThanOnceAStep) {
   EXPECT_NE(console.find("ddim            2     3"), std::string::npos) << console;
   EXPECT_NE(markdown.find("| Steps | NFE |"), std::string::npos) << markdown;
   EXPECT_NE(markdown.find("| ddim | 2 | 3 |"), std::string::npos) << markdown;
+}
+
+TEST(Reports, ALongSamplerNameWidensTheFirstColumnSoTheRowsStayAligned) {
+  auto rows = fixed_rows();
+  rows[1].sampler = "dpmpp_2m_sde";  // 12 characters: the column was 10 wide
+  std::istringstream table(console_table(rows));
+  std::string header, first, second;
+  std::getline(table, header), std::getline(table, first), std::getline(table, second);
+  EXPECT_EQ(header.substr(0, 13), "Sampler      ") << header;
+  EXPECT_EQ(first.substr(0, 13), "ddpm         ") << first;
+  EXPECT_EQ(second.substr(0, 13), "dpmpp_2m_sde ") << second;
+  EXPECT_EQ(header.find("Steps") + 5, first.find(" 4 ") + 2);  // the steps right-aligned under the header
 }

@@ -1,4 +1,5 @@
 // `diffbench list` and `diffbench schedule`: what the samplers are and what they will do.
+#include <algorithm>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -29,10 +30,13 @@ int run_list(const ListOptions& o) {
     std::puts(nlohmann::json{{"samplers", samplers}}.dump(2).c_str());
     return kExitOk;
   }
-  std::string out = fmt::format("{:<10} {:>6}  {:<10}  {}\n", "Sampler", "Steps", "Stochastic", "Description / paper");
+  size_t width = 10;  // the longest name (dpmpp_2m_sde) sets the first column
+  for (const SamplerInfo* s : all_samplers()) width = std::max(width, s->name.size());
+  std::string out =
+      fmt::format("{:<{}} {:>6}  {:<10}  {}\n", "Sampler", width, "Steps", "Stochastic", "Description / paper");
   for (const SamplerInfo* s : all_samplers()) {
-    out += fmt::format("{:<10} {:>6}  {:<10}  {}\n{:<31}{}\n", s->name, s->default_steps, s->stochastic ? "yes" : "no",
-                       s->description, "", s->paper);
+    out += fmt::format("{:<{}} {:>6}  {:<10}  {}\n{:<{}}{}\n", s->name, width, s->default_steps,
+                       s->stochastic ? "yes" : "no", s->description, "", width + 21, s->paper);
   }
   std::fputs(out.c_str(), stdout);
   return kExitOk;

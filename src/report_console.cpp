@@ -7,6 +7,7 @@
 
 #include "diffbench/report.h"
 #include "diffbench/run_stats.h"
+#include "diffbench/sampler.h"
 #include "diffbench/statistics.h"
 
 namespace diffbench {
@@ -105,7 +106,7 @@ std::vector<RunRow> summarize_runs(const std::vector<RunResult>& results, const 
     row.model_name = r.spec.model_name;
     row.status = status_name(r.status);
     row.steps = r.spec.steps;
-    row.nfe = r.repeats.empty() ? 0 : r.repeats.front().model_calls;
+    row.nfe = model_evaluations(find_sampler(r.spec.sampler), r.spec.steps);
     row.shape = r.spec.shape;
     row.seed = r.spec.seed;
     row.quality = r.quality;

@@ -176,7 +176,7 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
       {"status", status_name(r.status)},
       {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
       {"failed_step", r.failed_step >= 0 ? nlohmann::json(r.failed_step) : nlohmann::json(nullptr)},
-      {"nfe", r.repeats.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.repeats.front().model_calls)},
+      {"nfe", model_evaluations(find_sampler(spec.sampler), spec.steps)},
       {"notes", r.plan.notes},
       {"timesteps", r.plan.timesteps},
       {"sigmas", r.plan.sigmas},

@@ -91,10 +91,7 @@ RepeatResult one_repeat(const RepeatContext& c, int k, uint64_t seed, RepeatOutp
   rep.init_noise_s = last - start;
   c.model.take_time();
 
-  const ModelFn model = [&](const at::Tensor& x_in, const at::Tensor& t) {
-    ++rep.model_calls;
-    return c.model(x_in, t);
-  };
+  const ModelFn model = [&](const at::Tensor& x_in, const at::Tensor& t) { return c.model(x_in, t); };
   SampleArgs args{c.schedule, c.spec.config, c.plan, model, generator, c.spec.eta, c.timesteps, nullptr};
   args.on_step_end = [&](int i, const at::Tensor& latents) {
     device::synchronize(c.session.device);

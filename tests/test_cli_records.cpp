@@ -145,4 +145,5 @@ TEST(CliRecords, NfeCountsEveryModelCallHeunMakesTwoAStepButTheLast) {
   EXPECT_EQ(nfe["ddim"], 5);
   EXPECT_EQ(nfe["dpmpp_2m"], 5);
   EXPECT_NE(r.out.find("NFE"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("NFE: model evaluations per image run"), std::string::npos) << r.out;  // the legend says
 }

@@ -48,7 +48,7 @@ struct RunRow {
   std::string sampler, status;
   std::string model_name;  ///< the UNet's file name (RunSpec::model); a Model column when rows differ
   int steps = 0;
-  int nfe = 0;  ///< model evaluations per image run (0: none finished); a column where it differs from steps
+  int nfe = 0;  ///< model evaluations per image run (model_evaluations); a column where it differs from steps
   std::vector<int64_t> shape;
   uint64_t seed = 0;
   Summary total, step, model,

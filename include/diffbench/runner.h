@@ -91,8 +91,6 @@ struct RepeatResult {
   double rest_s = 0;  ///< total - initial noise - steps - VAE (checks, copies)
   std::vector<double> step_s;  ///< wall time of each step
   std::vector<double> model_s;  ///< model forward time within each step
-  int model_calls =
-      0;  ///< model evaluations (NFE): steps for most samplers, 2 x steps - 1 for Heun; a CFG batch is one
 };
 
 /// Final latents (and images) against a reference run from the same initial noise.

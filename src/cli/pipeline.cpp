@@ -161,6 +161,10 @@ void print_table(FILE* out, const std::vector<RunRow>& rows, const std::vector<R
   for (const auto& w : machine_warnings(session.threads, std::thread::hardware_concurrency(), session.load_at_start)) {
     std::fprintf(out, "Warning: %s.\n", w.c_str());
   }
+  if (std::any_of(rows.begin(), rows.end(), [](const RunRow& r) { return r.nfe != r.steps; })) {
+    std::fprintf(out,
+                 "NFE: model evaluations per image run (heun: two a step but the last); compare samplers by it.\n");
+  }
   if (!rows.empty() && rows.front().speedup > 0) {
     std::fprintf(out, "Speed-up: ddpm's Total divided by this sampler's Total.\n");
   }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# One disturbed pair in a real `diffbench ab` (issue #27): the base side's binary is this script;
-# its 3rd process runs at nice 19 beside two busy loops (a neighbour hogging the cores), so that
-# pair's new/base ratio falls far below 1 while every other pair shows the real slowdown (16x the
-# latent pixels). Prints each pair's ratio and the verdict, for 6 pairs and for the default 10.
+# One disturbed block in a real `diffbench ab` between processes (issue #27): the base side's binary
+# is this script; its 3rd process runs at nice 19 beside two busy loops (a neighbour hogging the
+# cores), so that block's new/base ratio falls far below 1 while every other block shows the real
+# slowdown (16x the latent pixels). Prints each block's ratio and the verdict, for at most 6 and 10 blocks.
 #   bench/disturbed_pair.sh [BUILD_DIR]      (run from the repository root)
 set -euo pipefail
 if [[ "${DISTURBED_PAIR_CHILD:-}" == 1 ]]; then  # called by ab as the base binary
@@ -23,7 +23,7 @@ trap 'rm -rf "$DISTURBED_PAIR_DIR"' EXIT
 for n in 6 10; do
   rm -f "$DISTURBED_PAIR_DIR/count"
   code=0
-  "$build/diffbench" ab --processes "$n" --warmup-processes 0 -q --base-bin "$(realpath "$0")" --ignore shape \
+  "$build/diffbench" ab --max-blocks "$n" --warmup-blocks 0 -q --base-bin "$(realpath "$0")" --ignore shape \
     --new-args "--shape 1,4,64,64" --save-base "$DISTURBED_PAIR_DIR/b.json" --save-new "$DISTURBED_PAIR_DIR/n.json" \
     --json "$DISTURBED_PAIR_DIR/c.json" -- --unet models/tiny.pt --threads 1 --sampler ddim --steps 4 --warmup 0 \
     --repeat 2 >/dev/null 2>&1 || code=$?
@@ -32,7 +32,8 @@ import json, statistics, sys
 d, n, code = sys.argv[1:]
 level = lambda f: {r["process"]["pair"]: statistics.median(r["stats"]["total_s"]["samples"]) for r in json.load(open(f"{d}/{f}"))["runs"]}
 b, m = level("b.json"), level("n.json")
-c = json.load(open(f"{d}/c.json"))["runs"][0]["metrics"][0]
-print(f"{n} pairs: ratios {[round(m[k] / b[k], 2) for k in sorted(b)]} -> {c['verdict']} (p {c['p_value']:.4f}, exit {code})")
+c = json.load(open(f"{d}/c.json"))["cells"][0]["decision"]
+print(f"at most {n} blocks: ratios {[round(m[k] / b[k], 2) for k in sorted(b)]} -> {c['verdict']} after {c['n']} "
+      f"(change {100 * c['change']:+.1f}%, exit {code})")
 PY
 done

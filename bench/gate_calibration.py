@@ -1,88 +1,107 @@
 #!/usr/bin/python3
-"""Measure diffbench's regression gate on this machine.
+"""Measure diffbench's regression gate (`diffbench ab`, sequential) on this machine.
 
-    /usr/bin/python3 bench/gate_calibration.py [--pairs 40] [--slow-pairs 20] [--processes 6]
+    /usr/bin/python3 bench/gate_calibration.py --mode in-process [--aa 100] [--slow 20]
+    /usr/bin/python3 bench/gate_calibration.py --mode processes [--aa 40] [--slow 20]
 
-Each pair is one real `diffbench ab` (several interleaved processes per side, the test on one
-median per process). Identical pairs (an A/A test) give the false-positive rate: how often the
-gate fails CI on noise alone (target at most 5%). Pairs whose new side runs 10% more DDIM steps
-(22 against 20: 10% more UNet calls through the same kernels, matched with --ignore steps) give
-the detection rate of a known slowdown (target at least 80%). A shape change is no known
-slowdown: on this machine 1x4x32x36 latents run about 17% FASTER than 1x4x32x32 (kernel paths),
-which is what the gate reported when a user tried it. `ab` tests each interleaved pair's ratio (Wilcoxon
-signed-rank), so a drift of the machine between pairs cancels. Run it on a quiet machine: it takes about 15-25
-minutes at the defaults and prints a Markdown table for docs/measurement.md.
+Each decision is one real `diffbench ab` that adds interleaved blocks until its sequential test
+decides or --budget runs out. Identical sides (A/A) give the false-alarm rate: how often the gate
+fails CI on noise alone (targets: at most 2% in-process, 5% between processes). Sides whose new
+side runs more DDIM steps (21 against 20 in-process, 22 against 20 between processes; matched with
+--ignore steps) give the detection rate of a known slowdown (target at least 80%). `in-process`
+runs both sides in one process (ab's default for one binary); `processes` gives ab two binaries
+(a copy of the build as the base), so each block is one process per side. Prints a Markdown table
+with the median time to a verdict, for docs/measurement.md. Run it on a quiet machine.
 """
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
+DEFAULTS = {  # mode -> (slow steps, budget s, threshold %, A/A target %)
+    "in-process": (21, 120, 2.0, 2),
+    "processes": (22, 300, 5.0, 5),
+}
 
-def run_pair(binary, args, processes, extra, out_json):
-    cmd = [binary, "ab", "--processes", str(processes), "--quiet", "--allow-undecided", "--json", out_json, *extra,
-           "--", *args]
+
+def decide(cmd, out_json):
+    start = time.time()
     rc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if rc.returncode not in (0, 3):
+    seconds = time.time() - start
+    if rc.returncode not in (0, 3, 4):
         sys.exit(f"gate_calibration.py: `{' '.join(cmd)}` failed with exit {rc.returncode}: {rc.stderr.strip()}")
     with open(out_json) as f:
         doc = json.load(f)
-    total = next(m for m in doc["runs"][0]["metrics"] if m["metric"] == "total_s")
-    return rc.returncode == 3 and total["verdict"] == "slower", total["change"]
+    d = doc["cells"][0]["decision"]
+    return d["verdict"], d["change"], doc["ab"]["blocks"], seconds
+
+
+def row(label, results, target, want):
+    n = len(results)
+    verdicts = [r[0] for r in results]
+    hits = sum(v == want for v in verdicts)
+    undecided = sum(v == "undecided" for v in verdicts)
+    med = lambda v: statistics.median(v) if v else float("nan")
+    return (f"| {label} | {n} | {sum(v == 'slower' for v in verdicts)} | {n - undecided - sum(v == 'slower' for v in verdicts)} "
+            f"| {undecided} | {100 * hits / n:.1f}% | {target} | {100 * med([r[1] for r in results]):+.1f}% "
+            f"| {med([r[2] for r in results]):.0f} | {med([r[3] for r in results]):.0f} s |")
 
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--binary", default=os.environ.get("DIFFBENCH", os.path.join(here, "..", "build", "diffbench")))
-    p.add_argument("--pairs", type=int, default=40, help="identical A/A pairs")
-    p.add_argument("--slow-pairs", type=int, default=20, help="pairs with a known slowdown")
-    p.add_argument("--processes", type=int, default=6, help="processes per side in each pair")
+    p.add_argument("--mode", choices=sorted(DEFAULTS), default="in-process")
+    p.add_argument("--aa", type=int, default=None, help="A/A decisions (default 100 in-process, 40 processes)")
+    p.add_argument("--slow", type=int, default=20, help="decisions with a known slowdown")
     p.add_argument("--steps", type=int, default=20, help="DDIM steps of the base side")
-    p.add_argument("--slowdown", type=float, default=0.10, help="the known slowdown: this much more steps on the new side")
+    p.add_argument("--slow-steps", type=int, help="DDIM steps of the slow new side")
+    p.add_argument("--budget", type=float, help="ab --budget (seconds)")
+    p.add_argument("--threshold", type=float, help="ab --threshold (percent)")
     p.add_argument("--run", default=f"--unet {os.path.join(here, '..', 'models', 'small.pt')} --sampler ddim "
                                     "--warmup 1 --repeat 3 --threads 2",
                    help="the run's flags (the random-weight small.pt UNet, its shape 1x4x32x32)")
     a = p.parse_args()
+    slow_steps, budget, threshold, aa_target = DEFAULTS[a.mode]
+    slow_steps, budget = a.slow_steps or slow_steps, a.budget or budget
+    threshold = a.threshold if a.threshold is not None else threshold
+    aa = a.aa if a.aa is not None else (100 if a.mode == "in-process" else 40)
     if not os.access(a.binary, os.X_OK):
         sys.exit(f"gate_calibration.py: no diffbench binary at '{a.binary}'; build it or pass --binary")
-    if a.pairs < 0 or a.slow_pairs < 0 or a.pairs + a.slow_pairs == 0 or a.processes < 2:
-        sys.exit("gate_calibration.py: --pairs >= 0, --slow-pairs >= 0 (not both 0) and --processes >= 2")
-    args = a.run.split()
-    slow_steps = round(a.steps * (1 + a.slowdown))
+    if aa < 0 or a.slow < 0 or aa + a.slow == 0:
+        sys.exit("gate_calibration.py: --aa >= 0 and --slow >= 0, not both 0")
+    args = a.run.split() + ["--steps", str(a.steps)]
     start = time.time()
     with tempfile.TemporaryDirectory() as tmp:
-        false_pos, aa_changes = 0, []
-        for i in range(a.pairs):
-            slower, change = run_pair(a.binary, args + ["--steps", str(a.steps)], a.processes, [], f"{tmp}/aa{i}.json")
-            false_pos += slower
-            aa_changes.append(change)
-            print(f"A/A {i + 1}/{a.pairs}: change {100 * change:+.1f}%{'  SLOWER (false positive)' if slower else ''}",
-                  file=sys.stderr)
-        detected, slow_changes = 0, []
-        for i in range(a.slow_pairs):
-            slower, change = run_pair(a.binary, args + ["--steps", str(a.steps)], a.processes,
-                                      ["--ignore", "steps", "--new-args", f"--steps {slow_steps}"], f"{tmp}/ab{i}.json")
-            detected += slower
-            slow_changes.append(change)
-            print(f"slow {i + 1}/{a.slow_pairs}: change {100 * change:+.1f}%{'  detected' if slower else '  missed'}",
-                  file=sys.stderr)
+        common = [a.binary, "ab", "--quiet", "--budget", str(budget), "--threshold", str(threshold)]
+        if a.mode == "processes":
+            base_bin = shutil.copy(a.binary, f"{tmp}/base-diffbench")
+            common += ["--base-bin", base_bin, "--new-bin", a.binary]
+        cases = [("aa", aa, []), ("slow", a.slow, ["--ignore", "steps", "--new-args", f"--steps {slow_steps}"])]
+        results = {}
+        for name, count, extra in cases:
+            results[name] = []
+            for i in range(count):
+                out = f"{tmp}/{name}{i}.json"
+                r = decide(common + ["--json", out, *extra, "--", *args], out)
+                results[name].append(r)
+                print(f"{name} {i + 1}/{count}: {r[0]} ({100 * r[1]:+.1f}%, {r[2]} blocks, {r[3]:.0f} s)", file=sys.stderr)
     minutes = (time.time() - start) / 60
-    print(f"| check | pairs | gate said slower | rate | target | median measured change |")
-    print(f"|---|---:|---:|---:|---|---:|")
-    med = lambda v: statistics.median(v) if v else float("nan")
-    if a.pairs:
-        print(f"| identical sides (A/A) | {a.pairs} | {false_pos} | {100 * false_pos / a.pairs:.1f}% | at most 5% "
-              f"| {100 * med(aa_changes):+.1f}% |")
-    if a.slow_pairs:
-        print(f"| {slow_steps} steps against {a.steps} ({100 * (slow_steps / a.steps - 1):.0f}% more work) | {a.slow_pairs} "
-              f"| {detected} | {100 * detected / a.slow_pairs:.1f}% "
-              f"| at least 80% | {100 * med(slow_changes):+.1f}% |")
-    print(f"\n{a.processes} processes per side, run flags `{a.run} --steps {a.steps}`, {minutes:.1f} minutes in all.")
+    print("| case | decisions | slower | not slower / faster | undecided | rate | target | median change "
+          "| median blocks | median time to verdict |")
+    print("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|")
+    if aa:
+        print(row(f"identical sides (A/A), {a.mode}", results["aa"], f"false alarms at most {aa_target}%", "slower"))
+    if a.slow:
+        print(row(f"{slow_steps} steps against {a.steps}, {a.mode}", results["slow"], "detected in at least 80%",
+                  "slower"))
+    print(f"\n`ab --budget {budget:g} --threshold {threshold:g}`, run flags `{a.run} --steps {a.steps}`, "
+          f"{minutes:.1f} minutes in all.")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,14 @@
 
 namespace diffbench {
 
+std::string run_label(const nlohmann::json& run) {
+  const auto& c = run["config"];
+  std::string shape;
+  for (const auto& d : c.value("shape", nlohmann::json::array())) shape += (shape.empty() ? "" : "x") + d.dump();
+  return fmt::format("{} {} steps {} seed {}", c.value("sampler", "?"), c.value("steps", 0), shape,
+                     c.value("seed", nlohmann::json(0)).dump());
+}
+
 const char* verdict_name(Verdict v) {
   switch (v) {
     case Verdict::slower: return "slower";
@@ -51,13 +59,6 @@ std::vector<int> common_pairs(const CellRuns& a, const CellRuns& b) {
   return {pa.begin(), pa.end()};
 }
 
-std::string run_label(const nlohmann::json& run) {
-  const auto& c = run["config"];
-  std::string shape;
-  for (const auto& d : c.value("shape", nlohmann::json::array())) shape += (shape.empty() ? "" : "x") + d.dump();
-  return fmt::format("{} {} steps {} seed {}", c.value("sampler", "?"), c.value("steps", 0), shape,
-                     c.value("seed", nlohmann::json(0)).dump());
-}
 
 std::map<std::string, CellRuns> group(const Report& report, const std::vector<std::string>& ignore,
                                       std::vector<std::string>* order, std::vector<std::string>* not_ok) {

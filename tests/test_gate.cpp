@@ -177,30 +177,30 @@ TEST(Gate, AReportFromBeforeTheOptimisationFlagsMatchesARunWithNone) {
   EXPECT_EQ(cell_key(old, {"optimisations"}), cell_key(frozen, {"optimisations"}));  // compare --ignore optimisations
 }
 
-TEST(Gate, AbRunsInterleavedProcessesAndTestsPerProcess) {
+TEST(Gate, AbSeparateProcessesTestOneFigurePerProcess) {
   std::string dir = scratch_dir("gate_ab");
   const std::string run =
       " -- --unet " + kModels + "tiny.pt --threads 1 --sampler ddim --steps 4 --warmup 0 --repeat 2";
   // 16x the latent pixels on the new side: a slowdown no noise can hide, matched with --ignore shape.
-  // The default 10 pairs: one pair disturbed by a neighbour on the cores cannot hide it (issue #27).
   CliResult slow = run_cli(
-      "ab --warmup-processes 0 -q --ignore shape --new-args \"--shape 1,4,64,64\" "
+      "ab --separate-processes --warmup-blocks 0 -q --ignore shape --new-args \"--shape 1,4,64,64\" "
       "--save-base " +
       dir + "/base.json --save-new " + dir + "/new.json --json " + dir + "/c.json" + run);
   EXPECT_EQ(slow.code, 3) << slow.err << slurp(dir + "/c.json");
   auto c = nlohmann::json::parse(slurp(dir + "/c.json"));
-  EXPECT_EQ(c["runs"][0]["per_process"], true);
-  EXPECT_EQ(c["runs"][0]["metrics"][0]["n_base"], 10);
-  EXPECT_EQ(c["runs"][0]["paired"], true);
+  EXPECT_EQ(c["ab"]["mode"], "processes");
+  EXPECT_EQ(c["cells"][0]["decision"]["n"], 6);  // decided at the first look
   std::set<std::string> processes;
   for (const auto& r : read_report(dir + "/base.json").runs) processes.insert(r["process"]["id"].get<std::string>());
-  EXPECT_EQ(processes.size(), 10u);  // ten separate processes, each with its own id
-  // Four pairs can never reach alpha 0.05 (2^-4 = 0.0625): refused before anything runs.
-  CliResult few = run_cli("ab --processes 4 --warmup-processes 0 -q" + run);
+  EXPECT_EQ(processes.size(), 6u);  // six separate processes, each with its own id
+  // The saved sides are ordinary reports: compare tests them pair by pair.
+  EXPECT_EQ(run_cli("compare -q --ignore shape " + dir + "/base.json " + dir + "/new.json").code, 3);
+  // Five blocks can never reach the first look's level (2^-5 > 0.05 / 2): refused before anything runs.
+  CliResult few = run_cli("ab --max-blocks 5 -q" + run);
   EXPECT_EQ(few.code, 2) << few.err;
-  EXPECT_NE(few.err.find("use at least 5"), std::string::npos) << few.err;
-  EXPECT_EQ(run_cli("ab --processes 1" + run).code, 2);
-  EXPECT_EQ(run_cli("ab --processes 3" + run + " --json x.json").code, 2);  // ab writes the reports itself
+  EXPECT_NE(few.err.find("fewer than 6 blocks can never reach alpha"), std::string::npos) << few.err;
+  EXPECT_EQ(run_cli("ab --budget 0" + run).code, 2);
+  EXPECT_EQ(run_cli("ab" + run + " --json x.json").code, 2);  // ab writes the reports itself
 }
 
 TEST(Gate, WilcoxonSignedRankExactPValues) {

@@ -1,5 +1,6 @@
-// `diffbench ab` as the README's CI recipe uses it: two binaries (--base-bin/--new-bin), uncounted
-// warm-up pairs, the A B B A order, and a child that fails stopping ab with its own error and code.
+// `diffbench ab` between processes, as the README's CI recipe uses it for two builds: two binaries
+// (--base-bin/--new-bin), uncounted warm-up blocks, the A B B A order, and a child that fails
+// stopping ab with its own error and code.
 // The binaries are wrapper scripts that log each start and then run this build's diffbench.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -38,19 +39,20 @@ TEST(GateAb, TwoBinariesInterleavedABBAWithUncountedWarmupPairs) {
   std::string dir = scratch_dir("ab_bins");
   const std::string log = dir + "/order.log";
   const std::string a = wrapper(dir, "A", log), b = wrapper(dir, "B", log);
-  CliResult r =
-      run_cli("ab --processes 5 --warmup-processes 1 -q --base-bin " + a + " --new-bin " + b + " --save-base " + dir +
-              "/base.json --save-new " + dir + "/new.json --json " + dir + "/c.json" + kAbRun);
-  EXPECT_TRUE(r.code == 0 || r.code == 3) << r.err;  // identical work: the verdict is the gate's business
-  // Pair k runs A B when k is even and B A when it is odd: drift that rises over time hits both alike.
-  EXPECT_EQ(slurp(log), "ABBAABBAABBA");
-  // The warm-up pair is not counted: five processes per side in the reports and the test.
+  CliResult r = run_cli("ab --max-blocks 6 --warmup-blocks 1 -q --base-bin " + a + " --new-bin " + b + " --save-base " +
+                        dir + "/base.json --save-new " + dir + "/new.json --json " + dir + "/c.json" + kAbRun);
+  EXPECT_NE(r.code, 1) << r.err;  // identical work: the verdict is the test's business
+  // Block k runs A B when k is even and B A when it is odd: drift that rises over time hits both alike.
+  // The first look is at 6 blocks; --max-blocks 6 stops there whatever it says.
+  EXPECT_EQ(slurp(log), "ABBAABBAABBAAB");
+  // The warm-up block is not counted: six processes per side in the reports and the test.
   auto base = nlohmann::json::parse(slurp(dir + "/base.json"));
-  EXPECT_EQ(base["runs"].size(), 5u);
-  EXPECT_EQ(base["ab"]["bin"], a);
+  EXPECT_EQ(base["runs"].size(), 6u);
+  EXPECT_EQ(base["ab"]["mode"], "processes");
   auto c = nlohmann::json::parse(slurp(dir + "/c.json"));
-  EXPECT_EQ(c["runs"][0]["metrics"][0]["n_base"], 5);
-  EXPECT_EQ(c["runs"][0]["paired"], true);
+  EXPECT_EQ(c["ab"]["mode"], "processes");
+  EXPECT_EQ(c["cells"][0]["decision"]["n"], 6);
+  EXPECT_EQ(c["cells"][0]["log_ratios"].size(), 6u);
 }
 
 TEST(GateAb, AFailingChildStopsAbWithItsOwnErrorAndExitCode) {
@@ -59,7 +61,7 @@ TEST(GateAb, AFailingChildStopsAbWithItsOwnErrorAndExitCode) {
   const std::string a = wrapper(dir, "A", log);
   for (int code : {1, 2}) {
     const std::string b = wrapper(dir, "B" + std::to_string(code), log, code);
-    CliResult r = run_cli("ab --processes 5 --warmup-processes 0 -q --base-bin " + a + " --new-bin " + b + kAbRun);
+    CliResult r = run_cli("ab --max-blocks 6 --warmup-blocks 0 -q --base-bin " + a + " --new-bin " + b + kAbRun);
     EXPECT_EQ(r.code, code) << r.err;
     EXPECT_NE(r.err.find("exited with code " + std::to_string(code) + ": error: deliberate failure of the B"),
               std::string::npos)
@@ -69,17 +71,17 @@ TEST(GateAb, AFailingChildStopsAbWithItsOwnErrorAndExitCode) {
   EXPECT_EQ(slurp(log), "AB1AB2");  // stopped at the first failure, nothing measured after it
 }
 
-TEST(GateAb, TwoModelsWithoutIgnoreModelStopAfterTheFirstPair) {
+TEST(GateAb, TwoModelsWithoutIgnoreModelStopAfterTheFirstBlock) {
   // Issue #22: this measured every process before saying that nothing matched.
   std::string dir = scratch_dir("ab_models");
   const std::string log = dir + "/order.log";
   const std::string a = wrapper(dir, "A", log), b = wrapper(dir, "B", log);
-  CliResult r = run_cli("ab --warmup-processes 0 --base-bin " + a + " --new-bin " + b + " --base-args \"--unet " +
+  CliResult r = run_cli("ab --warmup-blocks 0 --base-bin " + a + " --new-bin " + b + " --base-args \"--unet " +
                         kModels + "tiny.pt\" --new-args \"--unet " + kModels +
                         "small.pt\" -- --shape 1,4,16,16 --threads 1 --sampler ddim --steps 2 --warmup 0 --repeat 1");
   EXPECT_EQ(r.code, 4) << r.err;
-  EXPECT_EQ(slurp(log), "AB");  // one pair of the default ten
-  EXPECT_NE(r.err.find("nothing matches after the first pair"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(log), "AB");  // one block
+  EXPECT_NE(r.err.find("not every cell matches after the first block"), std::string::npos) << r.err;
   EXPECT_NE(r.out.find("`--ignore model`"), std::string::npos) << r.out;  // and what would match them
 }
 

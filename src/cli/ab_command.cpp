@@ -1,119 +1,36 @@
-// `diffbench ab`: an A/B measurement that counts the noise between processes. Each side runs as
-// several separate processes, interleaved A B B A A B ... so that drift hits both sides alike; the
-// gate then tests one median per process, so a process's own level (which moves by ~10% between
-// processes on a VM) is part of the variance instead of a hidden bias.
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <csignal>
+// `diffbench ab`: measure both sides block by block (A B B A ...) and decide sequentially: after
+// look j the test says slower, faster or not slower, or asks for more blocks, with the error rate
+// held over every look (diffbench/sequential.h). When both sides run this binary they share one
+// process, and the level of a process (~5% between processes here) cancels in each block's ratio;
+// two binaries run one process per side per block.
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <optional>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <cctype>
-#include <cmath>
+
+#include <unistd.h>
 
 #include <fmt/format.h>
 
+#include "cli/ab.h"
 #include "cli/session.h"
 #include "diffbench/compare.h"
 #include "diffbench/errors.h"
 #include "diffbench/io.h"
-#include "diffbench/report.h"
-#include "diffbench/runner.h"
-
-extern char** environ;
+#include "diffbench/statistics.h"
 
 namespace diffbench::cli {
 namespace {
 
-// Shell-like words: whitespace separates, single and double quotes group.
-std::vector<std::string> split_words(const std::string& text, const char* flag) {
-  std::vector<std::string> words;
-  std::string word;
-  bool in_word = false;
-  char quote = 0;
-  for (char c : text) {
-    if (quote) {
-      if (c == quote)
-        quote = 0;
-      else
-        word += c;
-    } else if (c == '\'' || c == '"') {
-      quote = c;
-      in_word = true;
-    } else if (std::isspace(static_cast<unsigned char>(c))) {
-      if (in_word) words.push_back(word);
-      word.clear();
-      in_word = false;
-    } else {
-      word += c;
-      in_word = true;
-    }
-  }
-  if (quote) throw UsageError(fmt::format("{} '{}' has an unclosed quote", flag, text));
-  if (in_word) words.push_back(word);
-  return words;
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-std::string self_path() {
-  char exe[4096] = {};
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  return n > 0 ? std::string(exe, static_cast<size_t>(n)) : "diffbench";
-}
+bool show_progress(const AbOptions& o) { return !o.gate.quiet && isatty(STDERR_FILENO) && !std::getenv("CI"); }
 
-struct Side {
-  std::string name, bin;
-  std::vector<std::string> args;
-  std::vector<nlohmann::json> runs;
-  nlohmann::json context;
-};
-
-// Run one process of a side; its JSON report is read back and its runs kept.
-void run_process(Side& side, const std::string& dir, int index, bool counted) {
-  const std::string json = fmt::format("{}/{}-{}.json", dir, side.name, index);
-  const std::string err = fmt::format("{}/{}-{}.err", dir, side.name, index);
-  std::vector<std::string> argv = {side.bin};
-  argv.insert(argv.end(), side.args.begin(), side.args.end());
-  for (const char* w : {"--json", json.c_str(), "--quiet"}) argv.emplace_back(w);
-  std::vector<char*> cargv;
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, side.bin.c_str(), &actions, nullptr, cargv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0)
-    throw UsageError(fmt::format("ab: cannot run the {} binary '{}': {}", side.name, side.bin, std::strerror(rc)));
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) throw RuntimeError(fmt::format("ab: waiting for the {} process failed", side.name));
-    if (stop_requested()) kill(pid, SIGTERM);
-  }
-  if (stop_requested()) throw Interrupted(stop_requested());
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  if (code != 0) {
-    std::string text = read_file(err, "stderr");
-    std::string last = text.substr(text.rfind('\n', text.size() >= 2 ? text.size() - 2 : 0) + 1);
-    while (!last.empty() && last.back() == '\n') last.pop_back();
-    std::string what = fmt::format("ab: the {} process ({}) exited with code {}: {}", side.name, side.bin, code, last);
-    if (code == kExitUsage) throw UsageError(what);
-    throw RuntimeError(what);
-  }
-  if (!counted) return;
-  Report report = read_report(json);
-  if (side.context.is_null()) side.context = report.context;
-  for (auto& run : report.runs) {
-    run["process"]["pair"] = index;  // the pair this process belongs to: compare tests each pair's ratio
-    side.runs.push_back(std::move(run));
-  }
-}
-
-Report side_report(const Side& side) {
+Report side_report(const AbSide& side) {
   Report r;
   r.path = side.name + " (ab)";
   r.schema_version = kSchemaVersion;
@@ -122,55 +39,27 @@ Report side_report(const Side& side) {
   return r;
 }
 
-void save_side(const std::string& path, const Side& side, int processes) {
+void save_side(const std::string& path, const AbSide& side, const std::string& mode, int blocks) {
   if (path.empty()) return;
-  nlohmann::json doc = {
-      {"schema_version", kSchemaVersion},
-      {"context", side.context},
-      {"runs", side.runs},
-      {"ab", {{"side", side.name}, {"bin", side.bin}, {"args", side.args}, {"processes", processes}}}};
+  nlohmann::json doc = {{"schema_version", kSchemaVersion},
+                        {"context", side.context},
+                        {"runs", side.runs},
+                        {"ab", {{"side", side.name}, {"mode", mode}, {"blocks", blocks}}}};
   write_output(path, doc.dump(2) + "\n");
 }
 
-// n pairs can give a one-sided p no smaller than 2^-n: a count that can never decide is refused
-// before anything is measured.
-void check_process_count(int processes, double alpha) {
-  int needed = 1;
-  while (std::ldexp(1.0, -needed) >= alpha) ++needed;
-  if (processes < needed) {
-    throw UsageError(
-        fmt::format("--processes {}: {} pairs can never reach alpha {} (the smallest p is 2^-n); use at least {} "
-                    "(10, the default, also keeps one disturbed pair from hiding a slowdown)",
-                    processes, processes, alpha, needed));
-  }
+double figure(const nlohmann::json& run) {
+  return median(run["stats"]["total_s"].value("samples", std::vector<double>{}));
 }
 
-bool nothing_matches(const Side& base, const Side& next, const GateOptions& gate) {
-  const CompareSettings settings{gate.threshold / 100, gate.alpha, ignore_groups(gate.ignore)};
-  return compare_reports(side_report(base), side_report(next), settings).matched.empty();
-}
-
-}  // namespace
-
-void setup_ab(CLI::App& app, AbOptions& o) {
-  app.add_option("--processes", o.processes, "processes per side (each a full run with its own warm-up and repeats)")
-      ->capture_default_str();
-  app.add_option("--warmup-processes", o.warmup_processes, "uncounted process pairs run first (cold file caches)")
-      ->capture_default_str();
-  app.add_option("--base-bin", o.base_bin, "diffbench binary for the base side (default: this one)");
-  app.add_option("--new-bin", o.new_bin, "diffbench binary for the new side (default: this one)");
-  app.add_option("--base-args", o.base_args, "flags only the base side gets, e.g. \"--unet old.pt\"");
-  app.add_option("--new-args", o.new_args, "flags only the new side gets, e.g. \"--unet new.pt\"");
-  app.add_option("--save-base", o.save_base, "write the base side's runs (every process) as a report here");
-  app.add_option("--save-new", o.save_new, "write the new side's runs (every process) as a report here");
-  app.add_option("args", o.args, "after --: the run's flags, given to both sides (e.g. -- --sampler ddim --steps 20)");
-  add_gate_options(app, o.gate, /*paired=*/true);
-}
-
-int run_ab(const AbOptions& o) {
+void check_ab_options(const AbOptions& o) {
   check_gate_options(o.gate);
-  check_process_count(o.processes, o.gate.alpha);
-  if (o.warmup_processes < 0) throw UsageError("--warmup-processes must be >= 0");
+  if (!(o.budget > 0)) throw UsageError("--budget must be > 0 (seconds)");
+  if (o.max_blocks < smallest_first_look(o.gate.alpha)) {
+    throw UsageError(fmt::format("--max-blocks {}: fewer than {} blocks can never reach alpha {} at the first look",
+                                 o.max_blocks, smallest_first_look(o.gate.alpha), o.gate.alpha));
+  }
+  if (o.warmup_blocks < 0) throw UsageError("--warmup-blocks must be >= 0");
   for (const auto& [flag, path] : {std::pair{"--save-base", o.save_base}, std::pair{"--save-new", o.save_new}}) {
     if (!path.empty()) check_writable(path, flag);
   }
@@ -180,50 +69,206 @@ int run_ab(const AbOptions& o) {
                           {"--markdown", o.gate.markdown}});
   for (const auto& a : o.args) {
     if (a == "--json" || a == "--csv" || a == "--markdown" || a.rfind("--json=", 0) == 0) {
-      throw UsageError(
-          fmt::format("ab writes each process's report itself; drop {} from the run's flags "
-                      "(use --save-base / --save-new)",
-                      a));
+      throw UsageError(fmt::format(
+          "ab writes each side's report itself; drop {} from the run's flags (use --save-base / --save-new)", a));
     }
   }
-  Side base{"base", o.base_bin.empty() ? self_path() : o.base_bin, o.args, {}, nullptr};
-  Side next{"new", o.new_bin.empty() ? self_path() : o.new_bin, o.args, {}, nullptr};
-  for (const auto& w : split_words(o.base_args, "--base-args")) base.args.push_back(w);
-  for (const auto& w : split_words(o.new_args, "--new-args")) next.args.push_back(w);
-  if (base.bin == next.bin && base.args == next.args && !o.gate.quiet) {
-    std::fprintf(stderr, "note: both sides are identical: an A/A test (it should find no change)\n");
-  }
-  char dir_template[] = "/tmp/diffbench-ab-XXXXXX";
-  if (!mkdtemp(dir_template)) throw RuntimeError("ab: cannot create a temporary directory in /tmp");
-  const std::string dir = dir_template;
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() { std::system(("rm -rf '" + dir + "'").c_str()); }
-  } cleanup{dir};
+}
 
-  // A B B A A B ...: alternating the order cancels a linear drift between the sides.
-  const int total = o.warmup_processes + o.processes;
-  for (int k = 0; k < total; ++k) {
-    const bool counted = k >= o.warmup_processes;
-    Side& first = k % 2 == 0 ? base : next;
-    Side& second = k % 2 == 0 ? next : base;
-    for (Side* side : {&first, &second}) {
-      run_process(*side, dir, k, counted);
-      if (!o.gate.quiet) {
-        std::fprintf(stderr, "ab: %s process %d/%d%s\n", side->name.c_str(), k + 1, total,
-                     counted ? "" : " (warm-up, not counted)");
-      }
-    }
-    // After the first counted pair: if no cell of one side matches the other (two models without
-    // --ignore model), more processes cannot change that; say so now, not after all of them.
-    if (k == o.warmup_processes && nothing_matches(base, next, o.gate)) {
-      if (!o.gate.quiet) std::fprintf(stderr, "ab: nothing matches after the first pair; stopping\n");
-      return run_gate(side_report(base), side_report(next), o.gate);
+std::unique_ptr<BlockSource> block_source(const AbOptions& o, const AbArgs& args) {
+  if (!o.base_bin.empty() || !o.new_bin.empty() || o.separate_processes) return process_blocks(o, args);
+  std::string why;
+  auto source = inprocess_blocks(args, &why);
+  if (source) return source;
+  if (!o.gate.quiet) std::fprintf(stderr, "note: %s: one process per side per block\n", why.c_str());
+  return process_blocks(o, args);
+}
+
+// The last `count` runs of a side (one block's).
+std::vector<const nlohmann::json*> last_runs(const AbSide& side, size_t count) {
+  std::vector<const nlohmann::json*> runs;
+  for (size_t i = side.runs.size() - count; i < side.runs.size(); ++i) runs.push_back(&side.runs[i]);
+  return runs;
+}
+
+// A failed run among the last block's runs (`count` per side; 0: all of them) ends ab with what was
+// measured saved: exit 5 on the new side (a failed run never passes the gate), 1 on the base side.
+std::optional<int> check_failures(const AbSide& base, const AbSide& next, size_t count, const AbOptions& o,
+                                  const std::string& mode, int blocks) {
+  for (const AbSide* side : {&next, &base}) {
+    for (const auto* run : last_runs(*side, count ? count : side->runs.size())) {
+      if (run->value("status", "ok") == "ok") continue;
+      save_side(o.save_base, base, mode, blocks);
+      save_side(o.save_new, next, mode, blocks);
+      const bool in_new = side == &next;
+      std::fprintf(stderr, "error: ab: a run of the %s side failed: %s: %s (%s)%s\n", side->name.c_str(),
+                   run_label(*run).c_str(), run->value("error", "").c_str(), run->value("status", "?").c_str(),
+                   in_new ? "; a failed run never passes the gate (exit 5)" : "");
+      return in_new ? kExitFailedRun : kExitFailure;
     }
   }
-  save_side(o.save_base, base, o.processes);
-  save_side(o.save_new, next, o.processes);
-  return run_gate(side_report(base), side_report(next), o.gate);
+  return std::nullopt;
+}
+
+// Look j at every undecided cell; true when every cell is decided.
+bool look_at_cells(AbResult& r, int j) {
+  bool all = true;
+  for (auto& cell : r.cells) {
+    if (cell.decided.verdict != SequentialVerdict::undecided) continue;
+    cell.decided = sequential_look(cell.log_ratios, j, r.settings);
+    cell.looks.push_back(cell.decided);
+    all = all && cell.decided.verdict != SequentialVerdict::undecided;
+  }
+  return all;
+}
+
+int verdict_code(const AbResult& r, const GateOptions& o) {
+  bool undecided = false;
+  for (const auto& c : r.cells) {
+    if (c.decided.verdict == SequentialVerdict::slower) return kExitRegression;
+    undecided = undecided || c.decided.verdict == SequentialVerdict::undecided;
+  }
+  if (!undecided) return kExitOk;
+  const char* why = "some cell is undecided: its interval still straddles the threshold";
+  if (o.allow_undecided) {
+    std::fprintf(stderr, "warning: %s; --allow-undecided: exit 0\n", why);
+    return kExitOk;
+  }
+  std::fprintf(stderr, "error: %s (exit 4): raise --budget, or lower the noise (docs/measurement.md)\n", why);
+  return kExitUndecided;
+}
+
+int finish(const AbResult& r, const AbOptions& o, const AbSide& base, const AbSide& next) {
+  FILE* human = (o.gate.json == "-" || o.gate.markdown == "-") ? stderr : stdout;
+  if (!o.gate.quiet) std::fputs(ab_console(r).c_str(), human);
+  std::fflush(human);
+  save_side(o.save_base, base, r.mode, r.blocks);
+  save_side(o.save_new, next, r.mode, r.blocks);
+  if (!o.gate.markdown.empty()) write_output(o.gate.markdown, ab_markdown(r));
+  if (!o.gate.json.empty()) write_output(o.gate.json, ab_json(r).dump(2) + "\n");
+  return verdict_code(r, o.gate);
+}
+
+// After the first counted block: every cell of one side must match one of the other, else more
+// blocks cannot help; the compare gate's table says what differs and what would match it.
+std::optional<int> check_cells(const AbSide& base, const AbSide& next, const AbOptions& o, AbResult& r) {
+  const CompareSettings settings{o.gate.threshold / 100, o.gate.alpha, ignore_groups(o.gate.ignore)};
+  Comparison c = compare_reports(side_report(base), side_report(next), settings);
+  r.context_warnings = c.context_warnings;
+  for (const auto& m : c.matched) {
+    for (const auto& d : m.differences)
+      r.context_warnings.push_back(fmt::format("{} was compared across different {}", m.label, d));
+  }
+  if (c.matched.size() == base.runs.size() && base.runs.size() == next.runs.size()) return std::nullopt;
+  if (!o.gate.quiet) std::fprintf(stderr, "ab: not every cell matches after the first block; stopping\n");
+  const int code = run_gate(side_report(base), side_report(next), o.gate);
+  return code == kExitOk && !o.gate.allow_undecided ? kExitUndecided : code;
+}
+
+}  // namespace
+
+void setup_ab(CLI::App& app, AbOptions& o) {
+  app.add_option("--budget", o.budget, "seconds in all: blocks are added until the test decides or this runs out")
+      ->capture_default_str();
+  app.add_option("--max-blocks", o.max_blocks, "at most this many counted blocks")->capture_default_str();
+  app.add_option("--warmup-blocks", o.warmup_blocks, "uncounted blocks first (first forward calls, cold caches)")
+      ->capture_default_str();
+  app.add_flag("--separate-processes", o.separate_processes,
+               "one process per side per block even when both sides run this binary");
+  app.add_option("--base-bin", o.base_bin, "diffbench binary for the base side (a process per block)");
+  app.add_option("--new-bin", o.new_bin, "diffbench binary for the new side (a process per block)");
+  app.add_option("--base-args", o.base_args, "flags only the base side gets, e.g. \"--unet old.pt\"");
+  app.add_option("--new-args", o.new_args, "flags only the new side gets, e.g. \"--unet new.pt\"");
+  app.add_option("--save-base", o.save_base, "write the base side's runs (every block) as a report here");
+  app.add_option("--save-new", o.save_new, "write the new side's runs (every block) as a report here");
+  app.add_option("args", o.args, "after --: the run's flags, given to both sides (e.g. -- --sampler ddim --steps 20)");
+  add_gate_options(app, o.gate, /*paired=*/true);
+}
+
+namespace {
+
+// Sizes the cells from the first block; an exit code when they do not all match.
+std::optional<int> first_block(const AbSide& base, const AbSide& next, const AbOptions& o, AbResult& r) {
+  if (auto code = check_cells(base, next, o, r)) return code;
+  r.cells.resize(base.runs.size());
+  for (size_t i = 0; i < r.cells.size(); ++i) r.cells[i].label = run_label(base.runs[i]);
+  r.settings.alpha = o.gate.alpha / double(r.cells.size());  // Bonferroni over the cells
+  r.settings.first_look = std::max(6, smallest_first_look(r.settings.alpha));
+  return std::nullopt;
+}
+
+// Blocks until every cell is decided, the budget runs out or --max-blocks; an exit code when a
+// run failed or the cells do not match (else the verdict decides).
+std::optional<int> measure(BlockSource& source, const AbOptions& o, AbSide& base, AbSide& next, AbResult& r,
+                           std::chrono::steady_clock::time_point start) {
+  int look = 1;
+  for (int k = 0; k < o.max_blocks; ++k) {
+    const auto block_start = std::chrono::steady_clock::now();
+    source.run_block(o.warmup_blocks + k, true, base, next);
+    const double block_s = seconds_since(block_start);
+    if (auto code = check_failures(base, next, k == 0 ? 0 : r.cells.size(), o, r.mode, k + 1)) return code;
+    auto a = last_runs(base, r.cells.size()), b = last_runs(next, r.cells.size());
+    if (k == 0) {
+      if (auto code = first_block(base, next, o, r)) return code;
+      a = last_runs(base, r.cells.size()), b = last_runs(next, r.cells.size());
+    }
+    for (size_t i = 0; i < r.cells.size(); ++i) {
+      r.cells[i].base_s.push_back(figure(*a[i]));
+      r.cells[i].new_s.push_back(figure(*b[i]));
+      r.cells[i].log_ratios.push_back(std::log(r.cells[i].new_s.back() / r.cells[i].base_s.back()));
+    }
+    r.blocks = k + 1;
+    r.elapsed_s = seconds_since(start);
+    const bool last = r.elapsed_s + block_s > o.budget || r.blocks == o.max_blocks;
+    if (r.blocks == look_blocks(look, r.settings.first_look) || (last && r.blocks >= r.settings.first_look)) {
+      if (look_at_cells(r, look++)) return std::nullopt;
+    }
+    if (last) {
+      r.budget_out = true;
+      return std::nullopt;
+    }
+    if (show_progress(o)) std::fprintf(stderr, "\rab: %d blocks, %.0f s", r.blocks, r.elapsed_s);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int run_ab(const AbOptions& o) {
+  const auto start = std::chrono::steady_clock::now();
+  check_ab_options(o);
+  const AbArgs args = ab_args(o);
+  if (args.base == args.next && o.base_bin == o.new_bin && !o.gate.quiet)
+    std::fprintf(stderr, "note: both sides are identical: an A/A test (it should find no change)\n");
+  std::unique_ptr<BlockSource> source = block_source(o, args);
+  AbSide base{"base", {}, nullptr}, next{"new", {}, nullptr};
+  AbResult r;
+  r.mode = source->mode();
+  r.budget_s = o.budget;
+  r.max_blocks = o.max_blocks;
+  r.alpha = o.gate.alpha;
+  r.settings.threshold = o.gate.threshold / 100;
+  for (int k = 0; k < o.warmup_blocks; ++k) {  // uncounted, but a failure there ends ab too
+    AbSide warm_base{"base", {}, nullptr}, warm_next{"new", {}, nullptr};
+    source->run_block(k, true, warm_base, warm_next);
+    if (auto code = check_failures(warm_base, warm_next, 0, o, r.mode, 0)) return *code;
+  }
+  try {
+    if (auto code = measure(*source, o, base, next, r, start)) return *code;
+  } catch (const Interrupted&) {  // what was measured is kept
+    save_side(o.save_base, base, r.mode, r.blocks);
+    save_side(o.save_new, next, r.mode, r.blocks);
+    throw;
+  }
+  if (show_progress(o)) std::fprintf(stderr, "\r%40s\r", "");
+  for (auto& cell : r.cells) {  // the budget ran out before the first look: no bounds yet
+    if (!cell.looks.empty()) continue;
+    cell.decided.n = r.blocks;
+    cell.decided.change = std::expm1(median(cell.log_ratios));
+    cell.decided.low = -1;
+    cell.decided.high = std::numeric_limits<double>::infinity();
+  }
+  return finish(r, o, base, next);
 }
 
 }  // namespace diffbench::cli

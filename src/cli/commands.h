@@ -112,11 +112,15 @@ struct CompareOptions {
 void setup_compare(CLI::App& app, CompareOptions& options);
 int run_compare(const CompareOptions& options);
 
-/// `diffbench ab`: several processes per side, interleaved (A B B A ...), then the compare gate on
-/// one figure per process, so the noise between processes is in the test.
+/// `diffbench ab`: both sides measured block by block (in this process when they share the binary,
+/// else one process per side per block), A B B A ..., until a sequential test decides or the budget
+/// runs out (cli/ab.h, diffbench/sequential.h).
 struct AbOptions {
   std::string base_bin, new_bin, base_args, new_args, save_base, save_new;
-  int processes = 10, warmup_processes = 1;  ///< 10 pairs: one disturbed pair cannot hide a slowdown
+  double budget = 300;  ///< seconds of wall time in all, loading and warm-up included
+  int max_blocks = 1000;
+  int warmup_blocks = 1;  ///< uncounted blocks first (the first forward calls, cold caches)
+  bool separate_processes = false;  ///< one process per side per block even for one binary
   std::vector<std::string> args;  ///< the run's own flags, after `--`, given to both sides
   GateOptions gate;
 };

@@ -30,8 +30,8 @@ std::vector<std::string> ignore_groups(const std::string& text) {
 void add_gate_options(CLI::App& app, GateOptions& o, bool paired) {
   app.add_option("--threshold", o.threshold, "percent change that counts as slower/faster")->capture_default_str();
   app.add_option("--alpha", o.alpha,
-                 paired ? "significance level of each one-sided test (slower, faster): Wilcoxon signed-rank on the "
-                          "pairs' log ratios"
+                 paired ? "error rate of each verdict (a false slower, a false not slower) over every look: Wilcoxon "
+                          "signed-rank intervals on the blocks' log ratios, alpha spent over the looks"
                         : "significance level of each one-sided test (slower, faster): Mann-Whitney U on the runs' "
                           "figures")
       ->capture_default_str();

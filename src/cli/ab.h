@@ -1,0 +1,71 @@
+#pragma once
+// `diffbench ab`'s parts: where a block of measurements comes from (two processes, or both sides
+// in this process) and the sequential verdict's outputs.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "diffbench/report.h"
+#include "diffbench/sequential.h"
+
+namespace diffbench::cli {
+
+/// One side's runs so far, as report runs (each tagged with its block).
+struct AbSide {
+  std::string name;  ///< "base" or "new"
+  std::vector<nlohmann::json> runs;
+  nlohmann::json context;
+};
+
+/// Where blocks come from. Block k runs base then new when k is even, new then base when it is
+/// odd (A B B A ...: a linear drift hits both sides alike).
+class BlockSource {
+ public:
+  virtual ~BlockSource() = default;
+  /// "in-process" or "processes".
+  virtual std::string mode() const = 0;
+  /// Run block k; when `counted`, append each side's runs (with "ab_block": k) to `base` / `next`.
+  virtual void run_block(int k, bool counted, AbSide& base, AbSide& next) = 0;
+};
+
+/// Both sides' flags as separate words: the shared ones after `--`, then --base-args / --new-args.
+struct AbArgs {
+  std::vector<std::string> base, next;
+};
+AbArgs ab_args(const AbOptions& o);
+
+/// Each side a separate process per block (BIN FLAGS --json TMP --quiet).
+std::unique_ptr<BlockSource> process_blocks(const AbOptions& o, const AbArgs& args);
+/// Both sides in this process, each side's models loaded once; nullptr (and `*why`) when the sides
+/// cannot share a process (different threads, interop threads or device: settings of the process).
+std::unique_ptr<BlockSource> inprocess_blocks(const AbArgs& args, std::string* why);
+
+/// One cell's sequential test.
+struct AbCell {
+  std::string label;
+  std::vector<double> base_s, new_s, log_ratios;  ///< one figure per counted block
+  std::vector<SequentialLook> looks;
+  SequentialLook decided;  ///< the look that decided (or the last one)
+};
+
+/// The whole verdict of one `ab`.
+struct AbResult {
+  std::string mode;
+  int blocks = 0;
+  double elapsed_s = 0, budget_s = 0;
+  int max_blocks = 0;
+  SequentialSettings settings;  ///< alpha here is each cell's share
+  double alpha = 0.05;  ///< the whole run's error rate (split over the cells)
+  bool budget_out = false;
+  std::vector<AbCell> cells;
+  std::vector<std::string> context_warnings;
+};
+
+std::string ab_console(const AbResult& r);
+std::string ab_markdown(const AbResult& r);
+nlohmann::json ab_json(const AbResult& r);
+
+}  // namespace diffbench::cli

@@ -1,0 +1,118 @@
+// `ab` in one process: both sides' models loaded once, side by side, and each block runs every
+// cell on both sides in turn. The level of a process (frequency, memory placement: ~5% between
+// processes here) is then common to both sides and cancels in each block's ratio.
+#include <array>
+
+#include <fmt/format.h>
+
+#include "cli/ab.h"
+#include "cli/model_pool.h"
+#include "cli/session.h"
+#include "diffbench/errors.h"
+
+namespace diffbench::cli {
+namespace {
+
+// The run's flags of one side, parsed as `diffbench` itself parses them.
+RunOptions parse_side(const std::vector<std::string>& words, const std::string& side) {
+  CLI::App app;
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  RunOptions o;
+  setup_run(app, o);
+  std::vector<std::string> args(words.rbegin(), words.rend());
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    throw UsageError(fmt::format("ab: the {} side's run flags: {}", side, e.what()));
+  }
+  // A file written or an extra measurement per block would be timed with the side or repeated
+  // hundreds of times: ab measures time, and `run` does the rest.
+  const std::pair<const char*, bool> extras[] = {{"--save-latents", !o.save_latents.empty()},
+                                                 {"--save-images", !o.save_images.empty()},
+                                                 {"--profile", !o.profile.empty()},
+                                                 {"--quality", !o.quality.empty()},
+                                                 {"--reference", !o.reference.empty()}};
+  for (const auto& [flag, given] : extras) {
+    if (given) throw UsageError(fmt::format("ab measures time only; drop {} from the run's flags (use run)", flag));
+  }
+  std::vector<std::string> later;
+  build_config(o.config, &later);  // the flags' config, checked before any model loads
+  check_common_options(o);
+  o.quiet = true;
+  return o;
+}
+
+struct InSide {
+  RunOptions options;
+  std::unique_ptr<ModelPool> pool;
+  std::vector<RunSpec> specs;
+};
+
+void open_side(InSide& side) {
+  const RunOptions& o = side.options;
+  side.pool = std::make_unique<ModelPool>(o, !o.sampler.empty());
+  const std::vector<int64_t> shape =
+      o.shape.empty() ? std::vector<int64_t>{} : parse_dims(o.shape, "--shape", 4, "B,C,H,W");
+  const std::vector<std::string> samplers =
+      o.sampler.empty() ? side.pool->default_samplers() : std::vector<std::string>{o.sampler};
+  std::vector<std::string> warnings;
+  for (const auto& name : samplers) {
+    RunSpec spec = side.pool->spec(name, o.steps.value_or(0), shape, &warnings);
+    spec.warmup = 0;  // the uncounted first block(s) warm both sides up
+    side.specs.push_back(spec);
+  }
+}
+
+class InProcessBlocks : public BlockSource {
+ public:
+  explicit InProcessBlocks(std::array<InSide, 2> sides) : sides_(std::move(sides)) {
+    for (auto& side : sides_) open_side(side);
+    if (sides_[0].specs.size() != sides_[1].specs.size()) {
+      throw UsageError(fmt::format("ab: the sides run {} and {} samplers; give both the same --sampler",
+                                   sides_[0].specs.size(), sides_[1].specs.size()));
+    }
+  }
+  std::string mode() const override { return "in-process"; }
+
+  void run_block(int k, bool counted, AbSide& base, AbSide& next) override {
+    for (int i = 0; i < 2; ++i) {
+      const int which = (k % 2 == 0) == (i == 0) ? 0 : 1;
+      AbSide& side = which == 0 ? base : next;
+      InSide& in = sides_[which];
+      std::vector<RunResult> results;
+      std::vector<const Session*> sessions;
+      for (const RunSpec& spec : in.specs) {
+        Session& session = in.pool->session_for(spec);
+        results.push_back(run(session, spec));
+        sessions.push_back(&session);
+        if (results.back().status == RunStatus::interrupted) throw Interrupted(stop_requested());
+      }
+      if (!counted) continue;
+      nlohmann::json doc = report_json(sessions, results);
+      if (side.context.is_null()) side.context = doc["context"];
+      for (auto& run : doc["runs"]) {
+        run["ab_block"] = k;
+        side.runs.push_back(std::move(run));
+      }
+    }
+  }
+
+ private:
+  std::array<InSide, 2> sides_;
+};
+
+}  // namespace
+
+std::unique_ptr<BlockSource> inprocess_blocks(const AbArgs& args, std::string* why) {
+  std::array<InSide, 2> sides;
+  sides[0].options = parse_side(args.base, "base");
+  sides[1].options = parse_side(args.next, "new");
+  const RunOptions &a = sides[0].options, &b = sides[1].options;
+  if (a.threads != b.threads) *why = "the sides ask for different --threads";
+  if (a.interop_threads != b.interop_threads) *why = "the sides ask for different --interop-threads";
+  if (a.device != b.device) *why = "the sides ask for different --device";
+  if (!why->empty()) return nullptr;
+  return std::make_unique<InProcessBlocks>(std::move(sides));
+}
+
+}  // namespace diffbench::cli

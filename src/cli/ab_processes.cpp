@@ -1,0 +1,148 @@
+// `ab` between processes: each block is one process per side (BIN FLAGS --json TMP --quiet),
+// so the level of a whole process is part of each block's figure. The mode for two binaries.
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "cli/ab.h"
+#include "diffbench/errors.h"
+#include "diffbench/io.h"
+#include "diffbench/runner.h"
+
+extern char** environ;
+
+namespace diffbench::cli {
+namespace {
+
+// Shell-like words: whitespace separates, single and double quotes group.
+std::vector<std::string> split_words(const std::string& text, const char* flag) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  for (char c : text) {
+    if (quote) {
+      if (c == quote)
+        quote = 0;
+      else
+        word += c;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      in_word = true;
+    } else if (std::isspace(static_cast<unsigned char>(c))) {
+      if (in_word) words.push_back(word);
+      word.clear();
+      in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (quote) throw UsageError(fmt::format("{} '{}' has an unclosed quote", flag, text));
+  if (in_word) words.push_back(word);
+  return words;
+}
+
+std::string self_path() {
+  char exe[4096] = {};
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  return n > 0 ? std::string(exe, static_cast<size_t>(n)) : "diffbench";
+}
+
+// The child's exit code, or an error carrying the last line it wrote to stderr.
+void check_child(int status, const std::string& side, const std::string& bin, const std::string& err) {
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (code == 0) return;
+  std::string text = read_file(err, "stderr");
+  std::string last = text.substr(text.rfind('\n', text.size() >= 2 ? text.size() - 2 : 0) + 1);
+  while (!last.empty() && last.back() == '\n') last.pop_back();
+  std::string what = fmt::format("ab: the {} process ({}) exited with code {}: {}", side, bin, code, last);
+  if (code == kExitUsage) throw UsageError(what);
+  throw RuntimeError(what);
+}
+
+class ProcessBlocks : public BlockSource {
+ public:
+  ProcessBlocks(const AbOptions& o, const AbArgs& args) : args_(args) {
+    bins_[0] = o.base_bin.empty() ? self_path() : o.base_bin;
+    bins_[1] = o.new_bin.empty() ? self_path() : o.new_bin;
+    char dir_template[] = "/tmp/diffbench-ab-XXXXXX";
+    if (!mkdtemp(dir_template)) throw RuntimeError("ab: cannot create a temporary directory in /tmp");
+    dir_ = dir_template;
+  }
+  ~ProcessBlocks() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
+  std::string mode() const override { return "processes"; }
+
+  void run_block(int k, bool counted, AbSide& base, AbSide& next) override {
+    for (int i = 0; i < 2; ++i) {
+      AbSide& side = (k % 2 == 0) == (i == 0) ? base : next;
+      run_process(side, side.name == "base" ? 0 : 1, k, counted);
+    }
+  }
+
+ private:
+  void run_process(AbSide& side, int which, int k, bool counted) {
+    const std::string json = fmt::format("{}/{}-{}.json", dir_, side.name, k);
+    const std::string err = fmt::format("{}/{}-{}.err", dir_, side.name, k);
+    std::vector<std::string> argv = {bins_[which]};
+    const auto& words = which == 0 ? args_.base : args_.next;
+    argv.insert(argv.end(), words.begin(), words.end());
+    for (const char* w : {"--json", json.c_str(), "--quiet"}) argv.emplace_back(w);
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid = 0;
+    int rc = posix_spawn(&pid, bins_[which].c_str(), &actions, nullptr, cargv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+      throw UsageError(
+          fmt::format("ab: cannot run the {} binary '{}': {}", side.name, bins_[which], std::strerror(rc)));
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+      if (errno != EINTR) throw RuntimeError(fmt::format("ab: waiting for the {} process failed", side.name));
+      if (stop_requested()) kill(pid, SIGTERM);
+    }
+    if (stop_requested()) throw Interrupted(stop_requested());
+    check_child(status, side.name, bins_[which], err);
+    if (!counted) return;
+    Report report = read_report(json);
+    if (side.context.is_null()) side.context = report.context;
+    for (auto& run : report.runs) {
+      run["process"]["pair"] = k;  // `compare` on the saved sides tests each pair's ratio
+      run["ab_block"] = k;
+      side.runs.push_back(std::move(run));
+    }
+  }
+
+  AbArgs args_;
+  std::string bins_[2];
+  std::string dir_;
+};
+
+}  // namespace
+
+AbArgs ab_args(const AbOptions& o) {
+  AbArgs a{o.args, o.args};
+  for (const auto& w : split_words(o.base_args, "--base-args")) a.base.push_back(w);
+  for (const auto& w : split_words(o.new_args, "--new-args")) a.next.push_back(w);
+  return a;
+}
+
+std::unique_ptr<BlockSource> process_blocks(const AbOptions& o, const AbArgs& args) {
+  return std::make_unique<ProcessBlocks>(o, args);
+}
+
+}  // namespace diffbench::cli

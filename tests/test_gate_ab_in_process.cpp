@@ -1,0 +1,90 @@
+// `diffbench ab` with both sides in one process (the default for one binary): real runs of the real
+// binary deciding a known slowdown, an A/A pair, a failed run on the new side, a budget too short
+// to decide, and the fall-back to processes when the sides need different process settings.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "cli_runner.h"
+
+using namespace diffbench::testing;
+
+namespace {
+
+const std::string kRun = " -- --unet " + kModels + "tiny.pt --threads 1 --sampler ddim --repeat 1 --shape 1,4,8,8";
+
+}  // namespace
+
+TEST(GateAbInProcess, ATenfoldSlowdownIsSlowerAndExits3) {
+  std::string dir = scratch_dir("ab_inproc_slow");
+  CliResult r = run_cli("ab -q --ignore steps --json " + dir + "/c.json --save-new " + dir +
+                        "/new.json --base-args \"--steps 2\" --new-args \"--steps 20\"" + kRun);
+  ASSERT_EQ(r.code, 3) << r.err;
+  auto c = nlohmann::json::parse(slurp(dir + "/c.json"));
+  EXPECT_EQ(c["ab"]["mode"], "in-process");
+  const auto& d = c["cells"][0]["decision"];
+  EXPECT_EQ(d["verdict"], "slower");
+  EXPECT_GT(d["low"].get<double>(), 2.0);  // at least 3x: ten steps against two, plus fixed costs
+  EXPECT_EQ(d["n"], 6);  // decided at the first look
+  auto saved = nlohmann::json::parse(slurp(dir + "/new.json"));
+  EXPECT_EQ(saved["runs"].size(), 6u);
+  EXPECT_EQ(saved["runs"][0]["config"]["steps"], 20);
+}
+
+TEST(GateAbInProcess, AnATestIsNeverSlowerAtATinyAlpha) {
+  // At alpha 0.001 a false "slower" has probability below 0.001 even on a loaded machine: the
+  // interleaved blocks share the load.
+  std::string dir = scratch_dir("ab_inproc_aa");
+  CliResult r = run_cli("ab -q --alpha 0.001 --max-blocks 40 --json " + dir + "/c.json" + kRun + " --steps 2");
+  EXPECT_TRUE(r.code == 0 || r.code == 4) << r.err;
+  auto c = nlohmann::json::parse(slurp(dir + "/c.json"));
+  EXPECT_EQ(c["ab"]["first_look"], 11);  // 2^-11 <= 0.001 / 2 < 2^-10
+  EXPECT_NE(c["cells"][0]["decision"]["verdict"], "slower");
+}
+
+TEST(GateAbInProcess, AFailedRunOnTheNewSideExits5AndKeepsWhatWasMeasured) {
+  std::string dir = scratch_dir("ab_inproc_nan");
+  CliResult r = run_cli("ab -q --ignore model --save-new " + dir + "/new.json --new-args \"--unet " + kData +
+                        "nan_after_500.pt\" --warmup-blocks 0 -- --threads 1 --sampler ddim --steps 4 --repeat 1 "
+                        "--shape 1,4,8,8 --unet " +
+                        kModels + "tiny.pt");
+  EXPECT_EQ(r.code, 5) << r.err;
+  EXPECT_NE(r.err.find("error: ab: a run of the new side failed: ddim 4 steps"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  auto saved = nlohmann::json::parse(slurp(dir + "/new.json"));
+  ASSERT_EQ(saved["runs"].size(), 1u);
+  EXPECT_EQ(saved["runs"][0]["status"], "failed");
+}
+
+TEST(GateAbInProcess, ABudgetTooShortIsUndecidedExit4) {
+  std::string dir = scratch_dir("ab_inproc_budget");
+  CliResult r = run_cli("ab -q --budget 0.001 --json " + dir + "/c.json" + kRun + " --steps 2");
+  EXPECT_EQ(r.code, 4) << r.err;
+  EXPECT_NE(r.err.find("undecided"), std::string::npos) << r.err;
+  auto c = nlohmann::json::parse(slurp(dir + "/c.json"));
+  EXPECT_EQ(c["ab"]["budget_out"], true);
+  EXPECT_EQ(c["ab"]["blocks"], 1);
+  EXPECT_EQ(c["cells"][0]["decision"]["verdict"], "undecided");
+  EXPECT_TRUE(c["cells"][0]["decision"]["high"].is_null());  // no bound before the first look
+}
+
+TEST(GateAbInProcess, SidesWithDifferentThreadCountsRunAsProcesses) {
+  std::string dir = scratch_dir("ab_inproc_threads");
+  CliResult r = run_cli("ab --max-blocks 6 --ignore threads --json " + dir +
+                        "/c.json --base-args \"--threads 1\" --new-args \"--threads 2\" -- --unet " + kModels +
+                        "tiny.pt --sampler ddim --steps 2 --repeat 1 --warmup 0 --shape 1,4,8,8");
+  EXPECT_NE(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("note: the sides ask for different --threads: one process per side per block"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(nlohmann::json::parse(slurp(dir + "/c.json"))["ab"]["mode"], "processes");
+}
+
+TEST(GateAbInProcess, MeasurementsBeyondTimeAreRefused) {
+  for (const std::string flag : {"--quality fd", "--save-latents x.npy", "--reference ddim:50"}) {
+    CliResult r = run_cli("ab" + kRun + " " + flag);
+    EXPECT_EQ(r.code, 2) << flag;
+    EXPECT_NE(r.err.find("error: ab measures time only; drop --"), std::string::npos) << r.err;
+  }
+}

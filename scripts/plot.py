@@ -15,7 +15,8 @@ reference (--reference) a last panel draws RMSE against total time. With --quali
 panels draw the Frechet distance against steps and against time per image (log x, the lecture's
 Part 3 trade-off), with the real-data floor as a dashed line.
 A file from `diffbench ablate --json` draws the optimisation ladder instead (diffbench_tools/plot_ablation.py):
-speed-up with its interval, run memory and output drift per configuration.
+speed-up with its interval, run memory and output drift per configuration. A file from
+`diffbench history --json` draws each cell's series with its change points (diffbench_tools/plot_history.py).
 Needs python3-matplotlib (Debian); reads JSON reports and JSON-lines sweep files.
 """
 import argparse
@@ -23,7 +24,7 @@ import json
 import os
 import sys
 
-from diffbench_tools import plot_ablation, schedule_figures
+from diffbench_tools import plot_ablation, plot_history, schedule_figures
 from diffbench_tools.cli import fail
 from diffbench_tools.results import read_runs
 
@@ -150,9 +151,13 @@ def main():
     p.add_argument("-o", "--output", default="diffbench", help="output path without extension")
     p.add_argument("--formats", default="png,svg", help="comma-separated: png, svg, pdf")
     args = p.parse_args()
-    ablation = ablation_doc(args.results)
+    ablation = special_doc(args.results, "ablation", "an ablate report")
     if ablation is not None:
         save(plot_ablation.draw(ablation, pyplot()), args)
+        return
+    history = special_doc(args.results, "history", "a history report")
+    if history is not None:
+        save(plot_history.draw(history, pyplot()), args)
         return
     all_runs = [r for path in args.results for r in read_runs(path)]
     unfinished = [r for r in all_runs if r.get("status") != "ok" or not r.get("repeats")]
@@ -188,8 +193,9 @@ def pyplot():
     return plt
 
 
-def ablation_doc(paths):
-    """The `ablate` report when one is given (alone: its chart is its own), else None."""
+def special_doc(paths, key, what):
+    """The `ablate` or `history` report (its top-level `key`) when one is given (alone: its chart
+    is its own), else None."""
     docs = []
     for path in paths:
         try:
@@ -197,10 +203,10 @@ def ablation_doc(paths):
                 doc = json.load(f)
         except (OSError, json.JSONDecodeError):
             continue  # read_runs reports what is wrong with it
-        if isinstance(doc, dict) and "ablation" in doc:
+        if isinstance(doc, dict) and key in doc:
             docs.append(doc)
     if docs and len(paths) > 1:
-        fail("an ablate report is drawn alone: give one file")
+        fail(f"{what} is drawn alone: give one file")
     return docs[0] if docs else None
 
 

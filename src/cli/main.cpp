@@ -75,18 +75,20 @@ struct Commands {
   cli::MergeOptions merge;
   cli::CompareOptions compare;
   cli::AbOptions ab;
+  cli::HistoryOptions history;
   cli::AblateOptions ablate;
   std::string help_topic, shell;
-  CLI::App *list_app, *schedule_app, *sweep_app, *merge_app, *compare_app, *ab_app, *ablate_app, *help_app,
-      *completion_app;
+  CLI::App *list_app, *schedule_app, *sweep_app, *merge_app, *compare_app, *ab_app, *history_app, *ablate_app,
+      *help_app, *completion_app;
 };
 
 void define_commands(CLI::App& app, Commands& c) {
   app.set_version_flag("-V,--version", fmt::format("diffbench {} ({}{})", build_info().version, build_info().git_sha,
                                                    build_info().git_dirty ? ", dirty" : ""));
   app.footer(
-      "Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 regression (compare, ab), 4 undecided (compare, "
-      "ab: nothing matched or too few figures), 130/143 interrupted (results kept).\n"
+      "Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 regression (compare, ab, history), 4 undecided (compare, "
+      "ab: nothing matched, or the budget ran out first), 5 a run of the new side failed (compare, ab), 130/143 "
+      "interrupted (results kept).\n"
       "Docs: README.md and docs/ in the source tree. `diffbench help CMD` shows a command's options.");
   // A flag given twice takes its last value, so scripts can append overrides.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -101,8 +103,11 @@ void define_commands(CLI::App& app, Commands& c) {
   cli::setup_merge(*c.merge_app, c.merge);
   c.compare_app = app.add_subcommand("compare", "Compare two result files: exit 3 when something got slower");
   cli::setup_compare(*c.compare_app, c.compare);
-  c.ab_app = app.add_subcommand("ab", "A/B gate: several interleaved processes per side, tested per process");
+  c.ab_app = app.add_subcommand(
+      "ab", "A/B gate: both sides measured in interleaved blocks until a sequential test decides (or --budget)");
   cli::setup_ab(*c.ab_app, c.ab);
+  c.history_app = app.add_subcommand("history", "Change points over a branch's reports: exit 3 on a new slowdown");
+  cli::setup_history(*c.history_app, c.history);
   c.ablate_app = app.add_subcommand(
       "ablate", "The optimisation ladder: each toggle's speed-up, memory and output drift, then all together");
   cli::setup_ablate(*c.ablate_app, c.ablate);
@@ -165,6 +170,7 @@ int dispatch(CLI::App& app, const Commands& c) {
   if (c.merge_app->parsed()) return cli::run_merge(c.merge);
   if (c.compare_app->parsed()) return cli::run_compare(c.compare);
   if (c.ab_app->parsed()) return cli::run_ab(c.ab);
+  if (c.history_app->parsed()) return cli::run_history(c.history);
   if (c.ablate_app->parsed()) return cli::run_ablate(c.ablate);
   return cli::run_run(c.run);
 }

@@ -1,0 +1,161 @@
+// `diffbench history FILE|DIR ...`: each cell's series over a branch's reports (in the order given;
+// a directory's files by name), its change points (diffbench/change_points.h), and exit 3 when the
+// newest report starts a slowdown.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/session.h"
+#include "diffbench/change_points.h"
+#include "diffbench/compare.h"
+#include "diffbench/errors.h"
+#include "diffbench/statistics.h"
+#include "diffbench/sweep.h"
+
+namespace diffbench::cli {
+namespace {
+
+struct Series {
+  std::string label;
+  std::vector<double> seconds;  ///< one point per run: the median of its total_s samples
+  std::vector<std::string> source;  ///< "file" or "file#k" for each point
+  std::vector<ChangePoint> points;
+  bool newest_step = false;  ///< the newest point starts a slowdown
+  ChangePoint newest;
+};
+
+std::vector<std::string> input_files(const std::vector<std::string>& inputs) {
+  std::vector<std::string> files;
+  for (const auto& in : inputs) {
+    if (!std::filesystem::is_directory(in)) {
+      files.push_back(in);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const auto& e : std::filesystem::directory_iterator(in)) {
+      const std::string ext = e.path().extension().string();
+      if (e.is_regular_file() && (ext == ".json" || ext == ".jsonl")) found.push_back(e.path().string());
+    }
+    if (found.empty()) throw UsageError(fmt::format("history: '{}' holds no .json or .jsonl report", in));
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  return files;
+}
+
+std::vector<Series> read_series(const std::vector<std::string>& files, const std::vector<std::string>& ignore) {
+  std::map<std::string, size_t> index;
+  std::vector<Series> series;
+  for (const auto& path : files) {
+    Report report = read_report(path);
+    if (report.truncated_tail)
+      throw RuntimeError(fmt::format("'{}' line {} is cut off; complete or drop it", path, report.truncated_line));
+    for (size_t k = 0; k < report.runs.size(); ++k) {
+      const auto& run = report.runs[k];
+      if (run.value("status", "ok") != "ok" || !run.contains("stats")) continue;
+      const std::string key = cell_key(run["config"], ignore);
+      auto [it, added] = index.emplace(key, series.size());
+      if (added) series.push_back({run_label(run), {}, {}, {}, false, {}});
+      Series& s = series[it->second];
+      s.seconds.push_back(median(run["stats"]["total_s"].value("samples", std::vector<double>{})));
+      s.source.push_back(report.runs.size() > 1 ? fmt::format("{}#{}", path, k) : path);
+    }
+  }
+  return series;
+}
+
+std::string step_text(const ChangePoint& c) {
+  return fmt::format("{:+.1f}% [{:+.1f}%, {:+.1f}%] (p {:.2g})", 100 * c.change, 100 * c.low, 100 * c.high, c.p_value);
+}
+
+void detect(Series& s, const ChangePointSettings& settings) {
+  s.points = find_change_points(s.seconds, settings);
+  const size_t n = s.seconds.size();
+  const size_t segment = s.points.empty() ? 0 : s.points.back().index;
+  // A slowdown the newest report starts: the last change point, upward, with the newest point
+  // within the first min_segment points of its level, or the newest point alone well above its level.
+  if (!s.points.empty() && s.points.back().change > 0 && n - segment <= settings.min_segment) {
+    s.newest_step = true;
+    s.newest = s.points.back();
+  } else if (newest_point_steps_up(s.seconds, segment, settings, &s.newest)) {
+    s.newest_step = true;
+  }
+}
+
+std::string console(const std::vector<Series>& all, size_t files) {
+  std::string out = fmt::format("history: {} file(s), {} cell(s)\n", files, all.size());
+  for (const auto& s : all) {
+    out += fmt::format("{}: {} points, {} change point(s)\n", s.label, s.seconds.size(), s.points.size());
+    for (const auto& c : s.points) out += fmt::format("  at #{} ({}): {}\n", c.index, s.source[c.index], step_text(c));
+    if (s.newest_step)
+      out += fmt::format("  REGRESSION: the newest point ({}) starts a slowdown of {}\n", s.source.back(),
+                         step_text(s.newest));
+  }
+  return out;
+}
+
+nlohmann::json to_json(const std::vector<Series>& all, const ChangePointSettings& st) {
+  nlohmann::json cells = nlohmann::json::array();
+  for (const auto& s : all) {
+    nlohmann::json points = nlohmann::json::array();
+    for (const auto& c : s.points) {
+      points.push_back({{"index", c.index},
+                        {"source", s.source[c.index]},
+                        {"change", c.change},
+                        {"low", c.low},
+                        {"high", c.high},
+                        {"p_value", c.p_value}});
+    }
+    cells.push_back({{"label", s.label},
+                     {"seconds", s.seconds},
+                     {"source", s.source},
+                     {"change_points", points},
+                     {"newest_regression", s.newest_step}});
+  }
+  return {{"history",
+           {{"method", "binary segmentation, Student t-test (Apache Otava's t-test method)"},
+            {"alpha", st.alpha},
+            {"min_change", st.min_change},
+            {"min_segment", st.min_segment}}},
+          {"cells", cells}};
+}
+
+}  // namespace
+
+void setup_history(CLI::App& app, HistoryOptions& o) {
+  app.add_option("inputs", o.inputs, "reports (JSON or JSONL) in commit order, or directories (files by name)")
+      ->required();
+  app.add_option("--alpha", o.alpha, "significance of each split, Bonferroni-corrected over its positions")
+      ->capture_default_str();
+  app.add_option("--threshold", o.threshold, "percent: smaller steps are not reported")->capture_default_str();
+  app.add_option("--ignore", o.ignore, "cell-identity groups to match across, as in compare (model, steps, ...)");
+  app.add_option("--json", o.json, "write the series and change points as JSON ('-' for stdout)");
+  app.add_flag("--quiet,-q", o.quiet, "no console output");
+}
+
+int run_history(const HistoryOptions& o) {
+  if (!(o.alpha > 0 && o.alpha < 1)) throw UsageError("--alpha must be between 0 and 1");
+  if (!(o.threshold >= 0)) throw UsageError("--threshold must be >= 0 (percent)");
+  if (!o.json.empty()) check_writable(o.json, "--json");
+  const ChangePointSettings settings{o.alpha, o.threshold / 100, 3};
+  const std::vector<std::string> files = input_files(o.inputs);
+  std::vector<Series> all = read_series(files, ignore_groups(o.ignore));
+  if (all.empty()) throw UsageError("history: no finished run in the inputs");
+  for (auto& s : all) detect(s, settings);
+  if (!o.quiet) std::fputs(console(all, files.size()).c_str(), o.json == "-" ? stderr : stdout);
+  if (!o.json.empty()) write_output(o.json, to_json(all, settings).dump(2) + "\n");
+  for (const auto& s : all) {
+    if (s.newest_step) {
+      std::fprintf(stderr, "error: %s: the newest point starts a slowdown of %s (exit 3)\n", s.label.c_str(),
+                   step_text(s.newest).c_str());
+      return kExitRegression;
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace diffbench::cli

@@ -59,7 +59,6 @@ std::vector<int> common_pairs(const CellRuns& a, const CellRuns& b) {
   return {pa.begin(), pa.end()};
 }
 
-
 std::map<std::string, CellRuns> group(const Report& report, const std::vector<std::string>& ignore,
                                       std::vector<std::string>* order, std::vector<std::string>* not_ok) {
   std::map<std::string, CellRuns> cells;
@@ -277,8 +276,8 @@ Comparison compare_reports(const Report& base, const Report& updated, const Comp
   if (any_single) {
     result.notes.push_back(
         "between-process noise unknown: a run measured in one process per side is tested on its "
-        "repeats, which share that process's level (here it moves by about 10% between processes); "
-        "use `diffbench ab` to measure several processes per side");
+        "repeats, which share that process's level (here it moves by about 5% between processes); "
+        "use `diffbench ab`, which interleaves both sides in blocks until a sequential test decides");
   }
   return result;
 }

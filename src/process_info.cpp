@@ -62,6 +62,20 @@ int usable_cores() {
   return static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
 }
 
+int pin_to_one_cpu() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
+  int last = -1;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) last = cpu;
+  }
+  if (last < 0) return -1;
+  CPU_ZERO(&set);
+  CPU_SET(last, &set);
+  return sched_setaffinity(0, sizeof set, &set) == 0 ? last : -1;
+}
+
 void release_free_memory() {
 #ifdef __GLIBC__
   malloc_trim(0);

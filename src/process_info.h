@@ -21,6 +21,11 @@ void release_free_memory();
 /// The CPUs this process may run on (its affinity mask: taskset and cpusets count), at least 1.
 int usable_cores();
 
+/// Restrict this thread (and the threads it starts later) to one CPU: the last of its affinity
+/// mask, away from CPU 0 where interrupts and housekeeping usually land. The CPU, or -1 when the
+/// kernel refused.
+int pin_to_one_cpu();
+
 /// Resident memory now (VmRSS; 0 where unknown).
 int64_t current_rss_bytes();
 

@@ -1,4 +1,4 @@
-// Contention caught while it happens (issue #22, section 3): the judgement on made-up kernel
+// Contention caught while it happens (issue #22, section 3) and --pin (#21): the judgement on made-up kernel
 // counters, and a real run sharing its one core with a busy loop, which must be recorded, warned
 // about and listed by the gate as suspect.
 #include <gtest/gtest.h>
@@ -103,4 +103,19 @@ TEST(Contention, ARunSharingItsCoreWithABusyLoopIsRecordedWarnedAndSuspectInTheG
             std::string::npos)
       << r.out;
   EXPECT_EQ(nlohmann::json::parse(slurp(dir + "/c.json"))["suspect"].size(), 2u);  // base and new
+}
+
+TEST(Contention, PinRunsOneThreadOnOneCpu) {
+  // --pin: the least noisy setting measured here (docs/measurement.md); the run records 1 thread
+  // and the process's affinity is one CPU (the run's cpu_time against wall stays within one core).
+  std::string dir = scratch_dir("pin");
+  CliResult r = run_cli("--unet " + kModels + "tiny.pt --pin --sampler ddim --steps 2 --shape 1,4,8,8 -q --json " +
+                        dir + "/r.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto run = nlohmann::json::parse(slurp(dir + "/r.json"))["runs"][0];
+  EXPECT_EQ(run["config"]["threads"], 1);
+  EXPECT_LE(run["contention"]["cpu_per_wall"].get<double>(), 1.05);
+  CliResult both = run_cli("--unet " + kModels + "tiny.pt --pin --threads 2 --sampler ddim --steps 2");
+  EXPECT_EQ(both.code, 2);
+  EXPECT_NE(both.err.find("error: --pin runs one thread on one CPU; drop --threads 2"), std::string::npos) << both.err;
 }

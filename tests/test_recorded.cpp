@@ -111,7 +111,7 @@ TEST(Recorded, UnknownFlagsGetASuggestionAndTheirCommandsHelp) {
   // Issue #22: the list of subcommands comes from the CLI itself (ablate was missing from it), and
   // `diffbench help` shows diffbench's help, not that of `help`.
   CliResult word = run_cli("foo");
-  EXPECT_NE(word.err.find("subcommands: list, schedule, sweep, merge, compare, ab, ablate"), std::string::npos)
+  EXPECT_NE(word.err.find("subcommands: list, schedule, sweep, merge, compare, ab, history, ablate"), std::string::npos)
       << word.err;
   CliResult help = run_cli("help");
   EXPECT_EQ(help.code, 0);

@@ -29,6 +29,9 @@ def read_runs(path):
                 fail(f"'{path}' line {number} is not valid JSON: is it a diffbench result file?")
     runs = []
     for doc in docs:
+        if isinstance(doc, dict) and "ab" in doc and "cells" in doc:
+            fail(f"'{path}' is the output of ab (its verdicts), not a result file; plot the reports it measured "
+                 "(ab writes them with --save-base / --save-new)")
         if not isinstance(doc, dict) or not isinstance(doc.get("runs"), list):
             fail(f"'{path}' is not a diffbench report (no \"runs\" list)")
         if "threshold_percent" in doc or any(isinstance(r, dict) and "metrics" in r for r in doc["runs"]):

@@ -39,9 +39,10 @@ AbArgs ab_args(const AbOptions& o);
 
 /// Each side a separate process per block (BIN FLAGS --json TMP --quiet).
 std::unique_ptr<BlockSource> process_blocks(const AbOptions& o, const AbArgs& args);
-/// Both sides in this process, each side's models loaded once; nullptr (and `*why`) when the sides
-/// cannot share a process (different threads, interop threads or device: settings of the process).
-std::unique_ptr<BlockSource> inprocess_blocks(const AbArgs& args, std::string* why);
+/// Both sides in this process, their models loaded again every `reload` counted blocks (0: once);
+/// nullptr (and `*why`) when the sides cannot share a process (different threads, interop threads,
+/// device or --pin: settings of the process).
+std::unique_ptr<BlockSource> inprocess_blocks(const AbArgs& args, int reload, std::string* why);
 
 /// One cell's sequential test.
 struct AbCell {
@@ -60,6 +61,7 @@ struct AbResult {
   SequentialSettings settings;  ///< alpha here is each cell's share
   double alpha = 0.05;  ///< the whole run's error rate (split over the cells)
   bool budget_out = false;
+  int runs = 0, contended = 0;  ///< counted runs, and those measured under contention (contention.h)
   std::vector<AbCell> cells;
   std::vector<std::string> context_warnings;
 };

@@ -60,6 +60,7 @@ void check_ab_options(const AbOptions& o) {
                                  o.max_blocks, smallest_first_look(o.gate.alpha), o.gate.alpha));
   }
   if (o.warmup_blocks < 0) throw UsageError("--warmup-blocks must be >= 0");
+  if (o.reload_blocks < 0) throw UsageError("--reload-blocks must be >= 0 (0: load once)");
   for (const auto& [flag, path] : {std::pair{"--save-base", o.save_base}, std::pair{"--save-new", o.save_new}}) {
     if (!path.empty()) check_writable(path, flag);
   }
@@ -78,7 +79,7 @@ void check_ab_options(const AbOptions& o) {
 std::unique_ptr<BlockSource> block_source(const AbOptions& o, const AbArgs& args) {
   if (!o.base_bin.empty() || !o.new_bin.empty() || o.separate_processes) return process_blocks(o, args);
   std::string why;
-  auto source = inprocess_blocks(args, &why);
+  auto source = inprocess_blocks(args, o.reload_blocks, &why);
   if (source) return source;
   if (!o.gate.quiet) std::fprintf(stderr, "note: %s: one process per side per block\n", why.c_str());
   return process_blocks(o, args);
@@ -138,7 +139,13 @@ int verdict_code(const AbResult& r, const GateOptions& o) {
   return kExitUndecided;
 }
 
-int finish(const AbResult& r, const AbOptions& o, const AbSide& base, const AbSide& next) {
+int finish(AbResult& r, const AbOptions& o, const AbSide& base, const AbSide& next) {
+  if (r.contended) {
+    r.context_warnings.push_back(fmt::format(
+        "{} of {} runs were measured under contention (other processes took the cores): their blocks are noisier, "
+        "which costs blocks, not validity; a quiet machine decides sooner",
+        r.contended, r.runs));
+  }
   FILE* human = (o.gate.json == "-" || o.gate.markdown == "-") ? stderr : stdout;
   if (!o.gate.quiet) std::fputs(ab_console(r).c_str(), human);
   std::fflush(human);
@@ -172,6 +179,10 @@ void setup_ab(CLI::App& app, AbOptions& o) {
       ->capture_default_str();
   app.add_option("--max-blocks", o.max_blocks, "at most this many counted blocks")->capture_default_str();
   app.add_option("--warmup-blocks", o.warmup_blocks, "uncounted blocks first (first forward calls, cold caches)")
+      ->capture_default_str();
+  app.add_option("--reload-blocks", o.reload_blocks,
+                 "in one process: load both sides' models again every N counted blocks, so where they sit in "
+                 "memory is drawn anew (0: once per process)")
       ->capture_default_str();
   app.add_flag("--separate-processes", o.separate_processes,
                "one process per side per block even when both sides run this binary");
@@ -212,6 +223,11 @@ std::optional<int> measure(BlockSource& source, const AbOptions& o, AbSide& base
       if (auto code = first_block(base, next, o, r)) return code;
       a = last_runs(base, r.cells.size()), b = last_runs(next, r.cells.size());
     }
+    for (const auto* run : a)
+      r.contended += run->contains("contention") && (*run)["contention"].value("suspect", false);
+    for (const auto* run : b)
+      r.contended += run->contains("contention") && (*run)["contention"].value("suspect", false);
+    r.runs += static_cast<int>(a.size() + b.size());
     for (size_t i = 0; i < r.cells.size(); ++i) {
       r.cells[i].base_s.push_back(figure(*a[i]));
       r.cells[i].new_s.push_back(figure(*b[i]));

@@ -50,6 +50,8 @@ struct InSide {
 
 void open_side(InSide& side) {
   const RunOptions& o = side.options;
+  side.pool.reset();  // the previous models are freed first: the new ones land where memory is now
+  side.specs.clear();
   side.pool = std::make_unique<ModelPool>(o, !o.sampler.empty());
   const std::vector<int64_t> shape =
       o.shape.empty() ? std::vector<int64_t>{} : parse_dims(o.shape, "--shape", 4, "B,C,H,W");
@@ -65,7 +67,7 @@ void open_side(InSide& side) {
 
 class InProcessBlocks : public BlockSource {
  public:
-  explicit InProcessBlocks(std::array<InSide, 2> sides) : sides_(std::move(sides)) {
+  InProcessBlocks(std::array<InSide, 2> sides, int reload) : sides_(std::move(sides)), reload_(reload) {
     for (auto& side : sides_) open_side(side);
     if (sides_[0].specs.size() != sides_[1].specs.size()) {
       throw UsageError(fmt::format("ab: the sides run {} and {} samplers; give both the same --sampler",
@@ -75,6 +77,7 @@ class InProcessBlocks : public BlockSource {
   std::string mode() const override { return "in-process"; }
 
   void run_block(int k, bool counted, AbSide& base, AbSide& next) override {
+    if (counted && reload_ > 0 && counted_++ % reload_ == 0) reload_and_warm(k);
     for (int i = 0; i < 2; ++i) {
       const int which = (k % 2 == 0) == (i == 0) ? 0 : 1;
       AbSide& side = which == 0 ? base : next;
@@ -98,12 +101,27 @@ class InProcessBlocks : public BlockSource {
   }
 
  private:
+  // Both sides' models loaded again (in block order), then one uncounted run each: the first
+  // forward calls of a new module are slow (TorchScript's profiling executor).
+  void reload_and_warm(int k) {
+    for (int i = 0; i < 2; ++i) open_side(sides_[(k % 2 == 0) == (i == 0) ? 0 : 1]);
+    for (auto& side : sides_) {
+      for (RunSpec spec : side.specs) {
+        spec.repeat = 1;
+        run(side.pool->session_for(spec), spec);
+        if (stop_requested()) throw Interrupted(stop_requested());
+      }
+    }
+  }
+
   std::array<InSide, 2> sides_;
+  int reload_ = 0;  ///< load both sides' models again every this many counted blocks (0: never)
+  int counted_ = 0;
 };
 
 }  // namespace
 
-std::unique_ptr<BlockSource> inprocess_blocks(const AbArgs& args, std::string* why) {
+std::unique_ptr<BlockSource> inprocess_blocks(const AbArgs& args, int reload, std::string* why) {
   std::array<InSide, 2> sides;
   sides[0].options = parse_side(args.base, "base");
   sides[1].options = parse_side(args.next, "new");
@@ -111,8 +129,9 @@ std::unique_ptr<BlockSource> inprocess_blocks(const AbArgs& args, std::string* w
   if (a.threads != b.threads) *why = "the sides ask for different --threads";
   if (a.interop_threads != b.interop_threads) *why = "the sides ask for different --interop-threads";
   if (a.device != b.device) *why = "the sides ask for different --device";
+  if (a.pin != b.pin) *why = "one side asks for --pin";
   if (!why->empty()) return nullptr;
-  return std::make_unique<InProcessBlocks>(std::move(sides));
+  return std::make_unique<InProcessBlocks>(std::move(sides), reload);
 }
 
 }  // namespace diffbench::cli

@@ -43,6 +43,7 @@ struct RunOptions {
   std::vector<std::string> model_for;  ///< --model-for SAMPLER=FILE: that sampler runs on that UNet
   std::string model_dir;  ///< --model DIR: DIR/unet.pt (an exported pipeline folder)
   bool vary_seed = false, quiet = false, verbose = false;
+  bool pin = false;  ///< one intra-op thread on one CPU (the least noisy timing on a shared machine)
   // The optimisation flags (docs/optimisations.md); each is recorded in the config's "optimisations".
   bool freeze = false, channels_last = false, cuda_graphs = false;
   int interop_threads = 0;  ///< 0: LibTorch's default
@@ -120,6 +121,7 @@ struct AbOptions {
   double budget = 300;  ///< seconds of wall time in all, loading and warm-up included
   int max_blocks = 1000;
   int warmup_blocks = 1;  ///< uncounted blocks first (the first forward calls, cold caches)
+  int reload_blocks = 0;  ///< in one process: load both sides' models again every N blocks (0: once)
   bool separate_processes = false;  ///< one process per side per block even for one binary
   std::vector<std::string> args;  ///< the run's own flags, after `--`, given to both sides
   GateOptions gate;

@@ -36,6 +36,9 @@ void add_common_options(CLI::App& app, RunOptions& o) {
                  "fp32 | fp16 | bf16 (model weights and inputs; sampler arithmetic stays fp32; default: the "
                  "manifest's dtype, else fp32)");
   app.add_option("--threads", o.threads, "LibTorch intra-op threads (default: all cores)");
+  app.add_flag("--pin", o.pin,
+               "one thread pinned to one CPU (the last this process may use): the least noisy timing here "
+               "(docs/measurement.md)");
   app.add_option("--interop-threads", o.interop_threads,
                  "LibTorch inter-op threads (default: LibTorch's; set once per process)");
   app.add_flag("--freeze", o.freeze, "torch::jit::freeze then optimize_for_inference on the UNet and VAE");

@@ -181,6 +181,8 @@ void check_common_options(const RunOptions& o) {
     throw UsageError(fmt::format("--time-unit '{}': use auto, s, ms or us", o.time_unit));
   }
   if (!o.reference.empty()) parse_reference(o.reference);
+  if (o.pin && o.threads && *o.threads != 1)
+    throw UsageError(fmt::format("--pin runs one thread on one CPU; drop --threads {}", *o.threads));
   check_threads(o.threads);
   if (o.interop_threads < 0) throw UsageError(fmt::format("--interop-threads must be >= 1, got {}", o.interop_threads));
   if (!o.vae_tiling.empty()) parse_vae_tiling(o.vae_tiling);
@@ -200,7 +202,8 @@ Session open_session(const RunOptions& o) {
   if (getloadavg(load, 1) == 1) session.load_at_start = load[0];
   session.device = parse_device(o.device);
   session.dtype = parse_dtype(o.dtype.empty() ? "fp32" : o.dtype);
-  session.threads = o.threads.value_or(usable_cores());
+  if (o.pin && pin_to_one_cpu() < 0) throw RuntimeError("--pin: the kernel refused to pin this process to one CPU");
+  session.threads = o.pin ? 1 : o.threads.value_or(usable_cores());
   at::set_num_threads(session.threads);
   set_interop_threads(o.interop_threads);
   session.interop_threads = o.interop_threads;

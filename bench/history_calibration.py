@@ -1,0 +1,81 @@
+#!/usr/bin/python3
+"""Measure `diffbench history` on real series of reports made on this machine.
+
+    /usr/bin/python3 bench/history_calibration.py [--series 10] [--points 30] [--step-at 15]
+
+Each series is --points separate `diffbench` processes (one report each, as a branch's CI would
+write one per commit). In the stepped series the reports from --step-at on run 21 DDIM steps
+instead of 20 (a 5% slowdown, matched with --ignore steps); the flat series all run 20. Counts the
+series whose only change point is at --step-at (target at least 9 of 10) and the flat series with no
+change point (target 10 of 10). Run it on a quiet machine; prints a Markdown table.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def make_series(binary, run, points, step_at, slow_steps, folder):
+    os.makedirs(folder)
+    for i in range(points):
+        steps = slow_steps if step_at is not None and i >= step_at else 20
+        cmd = [binary, *run, "--steps", str(steps), "--quiet", "--json", f"{folder}/r{i:03d}.json"]
+        rc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if rc.returncode != 0:
+            sys.exit(f"history_calibration.py: `{' '.join(cmd)}` failed: {rc.stderr.strip()}")
+
+
+def change_points(binary, folder):
+    out = f"{folder}.history.json"
+    rc = subprocess.run([binary, "history", "--quiet", "--ignore", "steps", "--json", out, folder],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if rc.returncode not in (0, 3):
+        sys.exit(f"history_calibration.py: history failed: {rc.stderr.strip()}")
+    with open(out) as f:
+        return json.load(f)["cells"][0]["change_points"]
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--binary", default=os.environ.get("DIFFBENCH", os.path.join(here, "..", "build", "diffbench")))
+    p.add_argument("--series", type=int, default=10)
+    p.add_argument("--points", type=int, default=30)
+    p.add_argument("--step-at", type=int, default=15)
+    p.add_argument("--slow-steps", type=int, default=21)
+    p.add_argument("--run", default=f"--unet {os.path.join(here, '..', 'models', 'small.pt')} --sampler ddim "
+                                    "--warmup 1 --repeat 3 --threads 1")
+    a = p.parse_args()
+    if a.series < 1 or a.points < 8 or not 3 <= a.step_at <= a.points - 3:
+        sys.exit("history_calibration.py: --series >= 1, --points >= 8, 3 <= --step-at <= points - 3")
+    start = time.time()
+    found, quiet = 0, 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for s in range(a.series):
+            make_series(a.binary, a.run.split(), a.points, a.step_at, a.slow_steps, f"{tmp}/step{s}")
+            c = change_points(a.binary, f"{tmp}/step{s}")
+            ok = len(c) == 1 and c[0]["index"] == a.step_at and c[0]["change"] > 0
+            found += ok
+            print(f"stepped {s + 1}/{a.series}: " + (", ".join(f"#{x['index']} {100 * x['change']:+.1f}% "
+                  f"[{100 * x['low']:+.1f}, {100 * x['high']:+.1f}]" for x in c) or "none") +
+                  ("" if ok else "  (missed)"), file=sys.stderr)
+            make_series(a.binary, a.run.split(), a.points, None, a.slow_steps, f"{tmp}/flat{s}")
+            c = change_points(a.binary, f"{tmp}/flat{s}")
+            quiet += not c
+            print(f"flat {s + 1}/{a.series}: " + (", ".join(f"#{x['index']} {100 * x['change']:+.1f}%" for x in c)
+                  or "none"), file=sys.stderr)
+    print("| series | count | as wanted | target |\n|---|---:|---:|---|")
+    print(f"| {a.slow_steps} steps from report {a.step_at} on, against 20 | {a.series} | {found} (the step alone, upward, at "
+          f"its index) | at least 9 of 10 |")
+    print(f"| flat, 20 steps | {a.series} | {quiet} (no change point) | 10 of 10 |")
+    print(f"\n{a.points} reports per series, run flags `{a.run}`, {(time.time() - start) / 60:.1f} minutes in all.")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("history_calibration.py: interrupted")

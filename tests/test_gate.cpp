@@ -189,10 +189,12 @@ TEST(Gate, AbSeparateProcessesTestOneFigurePerProcess) {
   EXPECT_EQ(slow.code, 3) << slow.err << slurp(dir + "/c.json");
   auto c = nlohmann::json::parse(slurp(dir + "/c.json"));
   EXPECT_EQ(c["ab"]["mode"], "processes");
-  EXPECT_EQ(c["cells"][0]["decision"]["n"], 6);  // decided at the first look
+  // Decided at the first look (6 blocks) unless a neighbour disturbed a block (then at a later one).
+  const int blocks = c["ab"]["blocks"].get<int>();
+  EXPECT_GE(blocks, 6);
   std::set<std::string> processes;
   for (const auto& r : read_report(dir + "/base.json").runs) processes.insert(r["process"]["id"].get<std::string>());
-  EXPECT_EQ(processes.size(), 6u);  // six separate processes, each with its own id
+  EXPECT_EQ(processes.size(), static_cast<size_t>(blocks));  // one process per block, each with its own id
   // The saved sides are ordinary reports: compare tests them pair by pair.
   EXPECT_EQ(run_cli("compare -q --ignore shape " + dir + "/base.json " + dir + "/new.json").code, 3);
   // Five blocks can never reach the first look's level (2^-5 > 0.05 / 2): refused before anything runs.

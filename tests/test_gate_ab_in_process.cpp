@@ -26,9 +26,9 @@ TEST(GateAbInProcess, ATenfoldSlowdownIsSlowerAndExits3) {
   const auto& d = c["cells"][0]["decision"];
   EXPECT_EQ(d["verdict"], "slower");
   EXPECT_GT(d["low"].get<double>(), 2.0);  // at least 3x: ten steps against two, plus fixed costs
-  EXPECT_EQ(d["n"], 6);  // decided at the first look
+  EXPECT_GE(d["n"].get<int>(), 6);  // the first look, or a later one when a block was disturbed
   auto saved = nlohmann::json::parse(slurp(dir + "/new.json"));
-  EXPECT_EQ(saved["runs"].size(), 6u);
+  EXPECT_EQ(saved["runs"].size(), c["ab"]["blocks"].get<size_t>());
   EXPECT_EQ(saved["runs"][0]["config"]["steps"], 20);
 }
 

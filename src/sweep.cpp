@@ -123,6 +123,15 @@ void collect_differences(const nlohmann::json& a, const nlohmann::json& b, const
 static nlohmann::json identity_fields(const nlohmann::json& c) {
   nlohmann::json key = c.is_object() ? c : nlohmann::json::object();
   for (const char* field : kNotIdentity) key.erase(field);
+  // The conditioning is identified by its content (sha256), not by where its file was: the same
+  // model found through another path (a second build's default model) is the same cell. "zeros"
+  // and "" stay as they are; a file's path becomes "file".
+  if (key.contains("cond") && key["cond"].is_object()) {
+    for (const char* field : {"source", "uncond_source"}) {
+      auto it = key["cond"].find(field);
+      if (it != key["cond"].end() && it->is_string() && *it != "zeros" && *it != "") *it = "file";
+    }
+  }
   if (!key.contains("optimisations")) {
     static const nlohmann::json none = optimisations_json(Session{});
     key["optimisations"] = none;

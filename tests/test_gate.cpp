@@ -157,6 +157,14 @@ TEST(Gate, CellIdentityCoversModelConditioningDeviceDtypeThreads) {
   other["threads"] = 1;
   EXPECT_EQ(cell_key(c, {"threads"}), cell_key(other, {"threads"}));
   EXPECT_EQ(config_differences(c, other), std::vector<std::string>{"threads"});
+  // The conditioning file found through another path (a second build's default model): the same
+  // cell, identified by content (issue #21: the README's two-binary recipe matched nothing).
+  c["cond"]["source"] = "/work/main/build/../models/digits/cond.npy";
+  nlohmann::json found = c;
+  found["cond"]["source"] = "/opt/base/models/digits/cond.npy";
+  EXPECT_EQ(cell_key(c), cell_key(found));
+  found["cond"]["source"] = "zeros";  // zeros of that shape are other inputs
+  EXPECT_NE(cell_key(c), cell_key(found));
 }
 
 TEST(Gate, AReportFromBeforeTheOptimisationFlagsMatchesARunWithNone) {

@@ -38,8 +38,9 @@ void add_gate_options(CLI::App& app, GateOptions& o, bool paired) {
   app.add_option("--ignore", o.ignore,
                  "match cells across these differences, comma-separated: model, cond, dtype, device, threads, "
                  "shape, steps, optimisations (to compare two models or settings; the output says so)");
-  app.add_flag("--allow-undecided", o.allow_undecided,
-               "exit 0 instead of 4 when no run matched or too few figures could reach alpha");
+  app.add_flag(
+      "--allow-undecided", o.allow_undecided,
+      "exit 0 instead of 4 when undecided: no run matched, too few figures to reach alpha, or ab's --budget ran out");
   app.add_option("--json", o.json, "write the comparison as JSON ('-' for stdout)");
   app.add_option("--markdown", o.markdown, "write the comparison as GitHub Markdown ('-' for stdout)");
   app.add_flag("--quiet,-q", o.quiet, "no console table");

@@ -27,8 +27,9 @@ class BlockSource {
   virtual ~BlockSource() = default;
   /// "in-process" or "processes".
   virtual std::string mode() const = 0;
-  /// Run block k; when `counted`, append each side's runs (with "ab_block": k) to `base` / `next`.
-  virtual void run_block(int k, bool counted, AbSide& base, AbSide& next) = 0;
+  /// Run block k and append each side's runs (with "ab_block": k) to `base` / `next` (a warm-up
+  /// block's go to sides the caller checks for failures and then drops).
+  virtual void run_block(int k, AbSide& base, AbSide& next) = 0;
 };
 
 /// Both sides' flags as separate words: the shared ones after `--`, then --base-args / --new-args.
@@ -39,7 +40,7 @@ AbArgs ab_args(const AbOptions& o);
 
 /// Each side a separate process per block (BIN FLAGS --json TMP --quiet).
 std::unique_ptr<BlockSource> process_blocks(const AbOptions& o, const AbArgs& args);
-/// Both sides in this process, their models loaded again every `reload` counted blocks (0: once);
+/// Both sides in this process, their models loaded again every `reload` blocks (0: once);
 /// nullptr (and `*why`) when the sides cannot share a process (different threads, interop threads,
 /// device or --pin: settings of the process).
 std::unique_ptr<BlockSource> inprocess_blocks(const AbArgs& args, int reload, std::string* why);

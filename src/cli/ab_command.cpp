@@ -215,7 +215,7 @@ std::optional<int> measure(BlockSource& source, const AbOptions& o, AbSide& base
   int look = 1;
   for (int k = 0; k < o.max_blocks; ++k) {
     const auto block_start = std::chrono::steady_clock::now();
-    source.run_block(o.warmup_blocks + k, true, base, next);
+    source.run_block(o.warmup_blocks + k, base, next);
     const double block_s = seconds_since(block_start);
     if (auto code = check_failures(base, next, k == 0 ? 0 : r.cells.size(), o, r.mode, k + 1)) return code;
     auto a = last_runs(base, r.cells.size()), b = last_runs(next, r.cells.size());
@@ -266,7 +266,7 @@ int run_ab(const AbOptions& o) {
   r.settings.threshold = o.gate.threshold / 100;
   for (int k = 0; k < o.warmup_blocks; ++k) {  // uncounted, but a failure there ends ab too
     AbSide warm_base{"base", {}, nullptr}, warm_next{"new", {}, nullptr};
-    source->run_block(k, true, warm_base, warm_next);
+    source->run_block(k, warm_base, warm_next);
     if (auto code = check_failures(warm_base, warm_next, 0, o, r.mode, 0)) return *code;
   }
   try {

@@ -76,8 +76,8 @@ class InProcessBlocks : public BlockSource {
   }
   std::string mode() const override { return "in-process"; }
 
-  void run_block(int k, bool counted, AbSide& base, AbSide& next) override {
-    if (counted && reload_ > 0 && counted_++ % reload_ == 0) reload_and_warm(k);
+  void run_block(int k, AbSide& base, AbSide& next) override {
+    if (reload_ > 0 && blocks_++ % reload_ == 0) reload_and_warm(k);
     for (int i = 0; i < 2; ++i) {
       const int which = (k % 2 == 0) == (i == 0) ? 0 : 1;
       AbSide& side = which == 0 ? base : next;
@@ -90,7 +90,6 @@ class InProcessBlocks : public BlockSource {
         sessions.push_back(&session);
         if (results.back().status == RunStatus::interrupted) throw Interrupted(stop_requested());
       }
-      if (!counted) continue;
       nlohmann::json doc = report_json(sessions, results);
       if (side.context.is_null()) side.context = doc["context"];
       for (auto& run : doc["runs"]) {
@@ -115,8 +114,8 @@ class InProcessBlocks : public BlockSource {
   }
 
   std::array<InSide, 2> sides_;
-  int reload_ = 0;  ///< load both sides' models again every this many counted blocks (0: never)
-  int counted_ = 0;
+  int reload_ = 0;  ///< load both sides' models again every this many blocks (0: never)
+  int blocks_ = 0;
 };
 
 }  // namespace

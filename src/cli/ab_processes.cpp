@@ -81,15 +81,15 @@ class ProcessBlocks : public BlockSource {
   ~ProcessBlocks() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
   std::string mode() const override { return "processes"; }
 
-  void run_block(int k, bool counted, AbSide& base, AbSide& next) override {
+  void run_block(int k, AbSide& base, AbSide& next) override {
     for (int i = 0; i < 2; ++i) {
       AbSide& side = (k % 2 == 0) == (i == 0) ? base : next;
-      run_process(side, side.name == "base" ? 0 : 1, k, counted);
+      run_process(side, side.name == "base" ? 0 : 1, k);
     }
   }
 
  private:
-  void run_process(AbSide& side, int which, int k, bool counted) {
+  void run_process(AbSide& side, int which, int k) {
     const std::string json = fmt::format("{}/{}-{}.json", dir_, side.name, k);
     const std::string err = fmt::format("{}/{}-{}.err", dir_, side.name, k);
     std::vector<std::string> argv = {bins_[which]};
@@ -117,7 +117,6 @@ class ProcessBlocks : public BlockSource {
     }
     if (stop_requested()) throw Interrupted(stop_requested());
     check_child(status, side.name, bins_[which], err);
-    if (!counted) return;
     Report report = read_report(json);
     if (side.context.is_null()) side.context = report.context;
     for (auto& run : report.runs) {

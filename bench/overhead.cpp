@@ -72,12 +72,12 @@ int measure(std::vector<std::string> models) {
     session.threads = threads;
     session.unet =
         std::make_unique<ScriptModel>(path, ModelRole::unet, std::vector<int>{2}, session.device, session.dtype);
-    RunSpec spec;
-    spec.sampler = "ddim";
-    spec.steps = steps;
-    spec.warmup = 0;
-    spec.repeat = 1;
-    spec = resolve(session, spec);
+    SpecRequest request;
+    request.sampler = "ddim";
+    request.steps = steps;
+    request.warmup = 0;
+    request.repeat = 1;
+    const RunSpec spec = resolve(session, request).spec;
     at::Tensor x = at::randn(spec.shape);
     bare_forward_s(*session.unet, x, steps);  // warm both paths up
     run(session, spec);

@@ -18,12 +18,16 @@ at::Tensor conditioning_context(const Session& session, int64_t batch, bool guid
   return (guided ? at::cat({uncond, cond}) : cond).to(session.device, session.dtype).contiguous();
 }
 
-GuidedModel::GuidedModel(const Session& session, int64_t batch, double guidance)
+bool uses_guidance(const Session& session, const RunSpec& spec) {
+  return session.unet->arity() == 3 && spec.guidance.value_or(0.0) > 1.0;
+}
+
+GuidedModel::GuidedModel(const Session& session, const RunSpec& spec)
     : session_(session),
       conditional_(session.unet->arity() == 3),
-      guided_(conditional_ && guidance > 1.0),
-      guidance_(guidance),
-      context_(conditioning_context(session, batch, guided_)) {}
+      guided_(uses_guidance(session, spec)),
+      guidance_(spec.guidance.value_or(0.0)),
+      context_(conditioning_context(session, spec.shape[0], guided_)) {}
 
 at::Tensor GuidedModel::operator()(const at::Tensor& x_in, const at::Tensor& timestep) {
   device::synchronize(session_.device);

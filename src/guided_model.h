@@ -16,8 +16,8 @@ at::Tensor conditioning_context(const Session& session, int64_t batch, bool guid
 
 class GuidedModel {
  public:
-  /// Guidance applies when the UNet takes conditioning and `guidance` > 1.
-  GuidedModel(const Session& session, int64_t batch, double guidance);
+  /// Guidance applies when the run uses it (uses_guidance: a conditional UNet and a scale above 1).
+  GuidedModel(const Session& session, const RunSpec& spec);
   /// One guided forward (float32 out); its synchronised wall time is added to the running total.
   at::Tensor operator()(const at::Tensor& x_in, const at::Tensor& timestep);
   /// Model time accumulated since the last call, and start a new total.

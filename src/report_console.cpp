@@ -5,9 +5,11 @@
 
 #include <fmt/format.h>
 
+#include "diffbench/errors.h"
 #include "diffbench/report.h"
 #include "diffbench/run_stats.h"
 #include "diffbench/sampler.h"
+#include "diffbench/setting_names.h"
 #include "diffbench/statistics.h"
 
 namespace diffbench {
@@ -69,9 +71,18 @@ bool any_speedup(const std::vector<RunRow>& rows) {
 
 }  // namespace
 
-std::string format_seconds(double s, const std::string& unit) {
-  if (unit == "us" || (unit == "auto" && s < 1e-3)) return fmt::format("{:.0f} us", s * 1e6);
-  if (unit == "ms" || (unit == "auto" && s < 1.0)) return fmt::format("{:.2f} ms", s * 1e3);
+TimeUnit parse_time_unit(const std::string& text) {
+  if (text == "auto") return TimeUnit::automatic;
+  if (text == "s") return TimeUnit::s;
+  if (text == "ms") return TimeUnit::ms;
+  if (text == "us") return TimeUnit::us;
+  throw UsageError(fmt::format("{} '{}': use auto, s, ms or us", setting_name("time_unit"), text));
+}
+
+std::string format_seconds(double s, TimeUnit unit) {
+  const bool automatic = unit == TimeUnit::automatic;
+  if (unit == TimeUnit::us || (automatic && s < 1e-3)) return fmt::format("{:.0f} us", s * 1e6);
+  if (unit == TimeUnit::ms || (automatic && s < 1.0)) return fmt::format("{:.2f} ms", s * 1e3);
   return fmt::format("{:.2f} s", s);
 }
 
@@ -128,7 +139,7 @@ std::vector<RunRow> summarize_runs(const std::vector<RunResult>& results, const 
   return rows;
 }
 
-std::string console_table(const std::vector<RunRow>& rows, const std::string& unit) {
+std::string console_table(const std::vector<RunRow>& rows, TimeUnit unit) {
   const bool speed = any_speedup(rows), quality = any_quality(rows), shapes = shapes_differ(rows), fd = any_fd(rows);
   const bool models = models_differ(rows), nfe = nfe_differs(rows);
   size_t width = 10;  // a longer sampler name (dpmpp_2m_sde) widens the first column
@@ -166,7 +177,7 @@ std::string console_table(const std::vector<RunRow>& rows, const std::string& un
   return out;
 }
 
-std::string markdown_table(const std::vector<RunRow>& rows, const std::string& unit) {
+std::string markdown_table(const std::vector<RunRow>& rows, TimeUnit unit) {
   const bool speed = any_speedup(rows), quality = any_quality(rows), shapes = shapes_differ(rows), fd = any_fd(rows);
   const bool models = models_differ(rows), nfe = nfe_differs(rows);
   std::string out = std::string("| Sampler |") + (models ? " Model |" : "") + " Steps |" + (nfe ? " NFE |" : "") +

@@ -8,6 +8,8 @@
 
 #include "diffbench/errors.h"
 #include "diffbench/runner.h"
+#include "diffbench/sampler.h"
+#include "diffbench/schedule.h"
 #include "diffbench/setting_names.h"
 
 namespace diffbench {
@@ -64,25 +66,55 @@ void check_conditioning(const Session& session, int64_t b) {
 
 }  // namespace
 
-RunSpec resolve(const Session& session, RunSpec spec) {
-  const SamplerInfo& sampler = find_sampler(spec.sampler);
-  validate(spec.config);
-  if (spec.steps == 0) spec.steps = sampler.default_steps;
-  if (spec.steps < 0) throw UsageError(fmt::format("{} must be at least 1, got {}", setting_name("steps"), spec.steps));
-  if (spec.shape.empty()) {
-    spec.shape = session.unet->sample_shape().value_or(std::vector<int64_t>{1, 4, 64, 64});
-  }
-  if (spec.shape.size() != 4) {
+namespace {
+
+std::vector<int64_t> shape_for(const Session& session, const SpecRequest& r) {
+  std::vector<int64_t> shape =
+      r.shape ? *r.shape : session.unet->sample_shape().value_or(std::vector<int64_t>{1, 4, 64, 64});
+  if (r.batch && !shape.empty()) shape[0] = *r.batch;
+  if (shape.size() != 4) {
     throw UsageError(
-        fmt::format("{} must have 4 dimensions B,C,H,W, got {}", setting_name("shape"), bracketed_shape(spec.shape)));
+        fmt::format("{} must have 4 dimensions B,C,H,W, got {}", setting_name("shape"), bracketed_shape(shape)));
   }
-  for (int64_t d : spec.shape) {
+  for (int64_t d : shape) {
     if (d <= 0)
       throw UsageError(
-          fmt::format("{} dimensions must be positive, got {}", setting_name("shape"), bracketed_shape(spec.shape)));
+          fmt::format("{} dimensions must be positive, got {}", setting_name("shape"), bracketed_shape(shape)));
   }
-  std::string refusal = memory_refusal(spec.shape, session.device.is_cpu(), available_memory_bytes());
+  const auto& own = session.unet->sample_shape();
+  if (own && own->size() == 4 && shape[1] != (*own)[1]) {
+    throw UsageError(
+        fmt::format("'{}' takes latents with {} channels (its manifest's sample_shape), but {} gives {}: keep C = {}",
+                    session.unet->path(), (*own)[1], setting_name("shape"), shape[1], (*own)[1]));
+  }
+  std::string refusal = memory_refusal(shape, session.device.is_cpu(), available_memory_bytes());
   if (!refusal.empty()) throw UsageError(refusal);
+  return shape;
+}
+
+// A config that contradicts what the model was trained with would measure a model that does not
+// exist: refused, saying which setting to change.
+void check_against_model(const Session& session, const SchedulerOverrides& o, const SchedulerConfig& c) {
+  const ModelManifest& m = session.manifest;
+  const std::string given =
+      o.file ? fmt::format("{} '{}'", setting_name("config"), o.file_path) : setting_name("prediction_type");
+  if (m.prediction_type && *m.prediction_type != c.prediction_type) {
+    throw UsageError(
+        fmt::format("'{}' predicts {} (its manifest), but {} says prediction_type {}: drop it, or give "
+                    "a config that matches the model",
+                    session.unet->path(), name_of(*m.prediction_type), given, name_of(c.prediction_type)));
+  }
+  if (m.scheduler_config && m.scheduler_config->num_train_timesteps != c.num_train_timesteps) {
+    const std::string what = o.file ? given : setting_name("num_train_timesteps");
+    throw UsageError(
+        fmt::format("'{}' was trained on {} timesteps (its scheduler config), but {} has "
+                    "num_train_timesteps {}: use the model's config, or one with the same schedule",
+                    session.unet->path(), m.scheduler_config->num_train_timesteps, what, c.num_train_timesteps));
+  }
+}
+
+void check_numbers(const RunSpec& spec) {
+  if (spec.steps < 1) throw UsageError(fmt::format("{} must be at least 1, got {}", setting_name("steps"), spec.steps));
   // DDIM's eta interpolates between the deterministic ODE (0) and DDPM's posterior variance (1);
   // beyond 1 the variance exceeds what the next step can hold and the latents become NaN.
   if (!(spec.eta >= 0 && spec.eta <= 1))
@@ -90,12 +122,14 @@ RunSpec resolve(const Session& session, RunSpec spec) {
   if (spec.warmup < 0) throw UsageError(fmt::format("{} must be >= 0, got {}", setting_name("warmup"), spec.warmup));
   if (spec.repeat < 1)
     throw UsageError(fmt::format("{} must be at least 1, got {}", setting_name("repeat"), spec.repeat));
-  // The plan checks the step count against the schedule (e.g. LCM's original_inference_steps) now,
-  // before any work, and may fix config values the sampler always uses (turbo: trailing spacing).
-  Plan plan = sampler.plan(NoiseSchedule(spec.config), spec.config, spec.steps);
-  if (plan.timestep_spacing) spec.config.timestep_spacing = *plan.timestep_spacing;
-  bool conditional = session.unet->arity() == 3;
-  if (!spec.guidance) spec.guidance = conditional ? sampler.default_guidance : 0.0;
+}
+
+void settle_guidance(const Session& session, const SamplerInfo& sampler, const SpecRequest& r, RunSpec& spec) {
+  const bool conditional = session.unet->arity() == 3;
+  spec.guidance = r.guidance                        ? r.guidance
+                  : session.manifest.guidance_scale ? session.manifest.guidance_scale
+                  : conditional                     ? sampler.default_guidance
+                                                    : 0.0;
   if (!(std::isfinite(*spec.guidance) && *spec.guidance >= 0)) {  // NaN passed "< 0" and ran as NaN latents
     throw UsageError(
         fmt::format("{} must be a finite number >= 0, got {}", setting_name("guidance_scale"), *spec.guidance));
@@ -107,7 +141,38 @@ RunSpec resolve(const Session& session, RunSpec spec) {
                     setting_name("guidance_scale"), *spec.guidance, session.unet->path()));
   }
   if (conditional) check_conditioning(session, spec.shape[0]);
-  return spec;
+}
+
+}  // namespace
+
+Resolution resolve(const Session& session, const SpecRequest& r) {
+  const SamplerInfo& sampler = find_sampler(r.sampler);
+  const ModelManifest& m = session.manifest;
+  Resolution out;
+  RunSpec& spec = out.spec;
+  spec.sampler = r.sampler;
+  spec.steps = r.steps ? *r.steps : m.sampler == r.sampler && m.steps ? *m.steps : sampler.default_steps;
+  if (!r.steps && m.sampler == r.sampler && m.steps)
+    out.from_manifest.push_back(fmt::format("{} step{} for {}", spec.steps, spec.steps == 1 ? "" : "s", spec.sampler));
+  spec.config = apply_overrides(m.scheduler_config.value_or(SchedulerConfig{}), r.scheduler);
+  if (m.scheduler_config && !r.scheduler.file) {  // the model's schedule, for every sampler run on it
+    out.from_manifest.push_back("scheduler config " + m.scheduler_config_source);
+    out.warnings = m.warnings;
+  }
+  check_against_model(session, r.scheduler, spec.config);
+  spec.shape = shape_for(session, r);
+  spec.seed = r.seed;
+  spec.eta = r.eta;
+  spec.warmup = r.warmup;
+  spec.repeat = r.repeat;
+  spec.vary_seed = r.vary_seed;
+  check_numbers(spec);
+  // The plan checks the step count against the schedule (e.g. LCM's original_inference_steps) now,
+  // before any work, and may fix config values the sampler always uses (turbo: trailing spacing).
+  Plan plan = sampler.plan(NoiseSchedule(spec.config), spec.config, spec.steps);
+  if (plan.timestep_spacing) spec.config.timestep_spacing = *plan.timestep_spacing;
+  settle_guidance(session, sampler, r, spec);
+  return out;
 }
 
 }  // namespace diffbench

@@ -186,7 +186,7 @@ RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress)
   result.spec = spec;
   const NoiseSchedule schedule(spec.config);
   result.plan = plan_for(sampler, schedule, spec.config, spec.steps);
-  GuidedModel model(session, spec.shape[0], spec.guidance.value_or(0.0));  // resolve() always sets guidance
+  GuidedModel model(session, spec);
   const std::vector<at::Tensor> timesteps = timestep_tensors(result.plan, session.device);
   if (!first_forward(session, model, timesteps[0], result)) return result;
 

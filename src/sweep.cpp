@@ -20,11 +20,12 @@ std::vector<Cell> expand_grid(const std::vector<std::string>& samplers, const st
   std::vector<Cell> cells;
   const std::vector<std::vector<int64_t>> shape_list = shapes.empty() ? std::vector<std::vector<int64_t>>{{}} : shapes;
   const std::vector<int64_t> batch_list = batches.empty() ? std::vector<int64_t>{0} : batches;
-  const std::vector<int> step_list = steps.empty() ? std::vector<int>{0} : steps;
+  std::vector<std::optional<int>> step_list(steps.begin(), steps.end());
+  if (step_list.empty()) step_list.push_back(std::nullopt);  // each sampler's own
   for (const auto& shape : shape_list) {
     for (int64_t batch : batch_list) {
       for (const auto& sampler : samplers) {
-        for (int s : step_list) {
+        for (const std::optional<int>& s : step_list) {
           Cell cell{sampler, s, shape};
           if (batch > 0) {
             if (cell.shape.empty())

@@ -29,6 +29,9 @@ class FakeModel : public Model {
     return inputs[0] * 0.1;
   }
 
+  /// The latent shape a manifest would give (as ScriptModel reads "sample_shape").
+  void set_sample_shape(std::vector<int64_t> shape) { sample_shape_ = std::move(shape); }
+
   double sleep_s = 0;
   int nan_from_call = 1 << 30;
   std::function<void(int call)> on_call;

@@ -103,11 +103,17 @@ TEST(Runner, GuidanceIsUncondPlusScaleTimesTheDifferenceInOneBatchedCall) {
   Fixture f(3);
   f.session.cond = at::ones({1, 1, 8});
   f.session.uncond = at::full({1, 1, 8}, 0.5);
-  GuidedModel guided(f.session, 2, 3.0);
+  RunSpec spec;
+  spec.shape = {2, 4, 8, 8};
+  spec.guidance = 3.0;
+  EXPECT_TRUE(uses_guidance(f.session, spec));
+  GuidedModel guided(f.session, spec);
   at::Tensor out = guided(at::zeros({2, 4, 8, 8}), at::scalar_tensor(999, at::kLong));
   EXPECT_EQ(f.model->calls, 1);
   EXPECT_TRUE(at::allclose(out, at::full({2, 4, 8, 8}, 0.5 + 3.0 * (1.0 - 0.5))));
-  GuidedModel plain(f.session, 2, 1.0);  // scale 1: the conditional model alone, no uncond half
+  spec.guidance = 1.0;  // scale 1: the conditional model alone, no uncond half
+  EXPECT_FALSE(uses_guidance(f.session, spec));
+  GuidedModel plain(f.session, spec);
   EXPECT_TRUE(at::allclose(plain(at::zeros({2, 4, 8, 8}), at::scalar_tensor(999, at::kLong)), at::ones({2, 4, 8, 8})));
   EXPECT_GT(guided.take_time(), 0.0);
   EXPECT_EQ(guided.take_time(), 0.0);  // taken

@@ -49,7 +49,7 @@ TEST(Sweep, GridExpandsToTheCartesianProduct) {
   EXPECT_EQ(cells[4].shape[0], 3);
   auto defaults = expand_grid({"ddpm", "turbo"}, {}, {}, {});
   ASSERT_EQ(defaults.size(), 2u);
-  EXPECT_EQ(defaults[0].steps, 0);  // each sampler's own default
+  EXPECT_FALSE(defaults[0].steps.has_value());  // each sampler's own default
   EXPECT_TRUE(defaults[0].shape.empty());
 }
 

@@ -30,17 +30,19 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    diffbench::RunSpec spec;
-    spec.sampler = argc > 2 ? argv[2] : "ddim";
-    spec.steps = argc > 3 ? steps_of(argv[3]) : 10;
+    diffbench::SpecRequest request;  // what this program asks; resolve() fills in the rest
+    request.sampler = argc > 2 ? argv[2] : "ddim";
+    request.steps = argc > 3 ? steps_of(argv[3]) : 10;
+    request.warmup = 1;
+    request.repeat = 3;
     diffbench::Session session;
     // This example runs unconditional UNets: forward(sample, timestep). A conditional one (such as
     // the shipped digit teacher) also needs its conditioning, which the CLI reads from the manifest.
     session.unet = std::make_unique<diffbench::ScriptModel>(argv[1], diffbench::ModelRole::unet, std::vector<int>{2},
                                                             session.device, session.dtype);
-    spec.warmup = 1;
-    spec.repeat = 3;
-    spec = diffbench::resolve(session, spec);  // defaults filled, the shape from the model's manifest
+    session.manifest = diffbench::parse_manifest(session.unet->metadata(), argv[1]);
+    // Defaults filled (the request's, else the manifest's, else the sampler's), every check made.
+    const diffbench::RunSpec spec = diffbench::resolve(session, request).spec;
     diffbench::RunResult result = diffbench::run(session, spec);
     std::vector<double> totals;
     for (const auto& repeat : result.repeats) totals.push_back(repeat.total_s);

@@ -64,17 +64,21 @@ struct RunRow {
 /// Rows for `results`; speed-up against the run whose sampler is `baseline` (if present).
 std::vector<RunRow> summarize_runs(const std::vector<RunResult>& results, const std::string& baseline = "");
 
+/// The unit of times in tables: chosen per value, or one fixed unit.
+enum class TimeUnit { automatic, s, ms, us };
+/// "auto", "s", "ms" or "us" -> the unit; UsageError naming the valid ones otherwise.
+TimeUnit parse_time_unit(const std::string& text);
+
 /// The human table for a terminal: aligned, units chosen per value, legend included.
 /// A Shape column appears when the rows' shapes differ (a sweep over batch or resolution), a Model
 /// column when their models do (the lecture's table: students for lcm and turbo).
-/// `unit`: "auto" (per value), "s", "ms" or "us".
-std::string console_table(const std::vector<RunRow>& rows, const std::string& unit = "auto");
+std::string console_table(const std::vector<RunRow>& rows, TimeUnit unit = TimeUnit::automatic);
 /// The same table as GitHub Markdown (for pull requests and READMEs).
-std::string markdown_table(const std::vector<RunRow>& rows, const std::string& unit = "auto");
+std::string markdown_table(const std::vector<RunRow>& rows, TimeUnit unit = TimeUnit::automatic);
 /// One CSV row per run, seconds in plain numbers, RFC 4180 quoting.
 std::string csv_table(const std::vector<RunRow>& rows);
 
-/// Seconds in a readable unit ("812 us", "7.31 ms", "1.42 s"), or in `unit` ("s", "ms", "us").
-std::string format_seconds(double seconds, const std::string& unit = "auto");
+/// Seconds in a readable unit ("812 us", "7.31 ms", "1.42 s"), or in a fixed `unit`.
+std::string format_seconds(double seconds, TimeUnit unit = TimeUnit::automatic);
 
 }  // namespace diffbench

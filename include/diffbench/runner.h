@@ -14,6 +14,7 @@
 
 #include "diffbench/contention.h"
 #include "diffbench/frechet.h"
+#include "diffbench/manifest.h"
 #include "diffbench/model.h"
 #include "diffbench/sampler.h"
 #include "diffbench/profiler.h"
@@ -26,6 +27,7 @@ namespace diffbench {
 struct Session {
   std::unique_ptr<Model> unet;  ///< forward(sample, timestep[, encoder_hidden_states])
   std::unique_ptr<Model> vae;  ///< forward(latents) -> images in [-1, 1]; may be null
+  ModelManifest manifest;  ///< the UNet's manifest, parsed once when it was opened
   c10::Device device = c10::Device(c10::kCPU);
   c10::ScalarType dtype = c10::kFloat;
   int threads = 1;  ///< intra-op threads LibTorch was given
@@ -37,26 +39,17 @@ struct Session {
   at::Tensor cond;  ///< [B, L, D] conditioning for 3-input UNets
   at::Tensor uncond;  ///< [B, L, D] unconditional embedding (CFG)
   std::string cond_source, uncond_source;  ///< .npy path, "zeros" (timing only), or "" (none)
+  std::vector<std::string> from_manifest;  ///< "key=value" the manifest supplied (printed, in JSON)
   double unet_load_s = 0, vae_load_s = 0;  ///< model load times, never mixed into step times
   std::optional<double> cold_forward_s;  ///< the first forward call after loading
   std::string process_id;  ///< unique per process: host, pid, start time
   double load_at_start = 0;  ///< 1-minute load average when the session opened
-  std::optional<double> manifest_guidance;  ///< guidance_scale from the UNet's manifest
-  std::vector<std::string> from_manifest;  ///< "key=value" the manifest supplied (printed, in JSON)
-  std::string manifest_features, manifest_fd_stats;  ///< --quality fd inputs (a flag's, else the manifest's)
-  /// What a distilled model's manifest says it is made for: its sampler, steps and scheduler config
-  /// (diffusers JSON text and where it came from); they apply to runs of that sampler on this model.
-  std::string manifest_sampler, manifest_config, manifest_config_source;
-  std::optional<int> manifest_steps;
-  /// sampler -> UNet file the manifest names for it (a teacher naming its distilled students).
-  std::map<std::string, std::string> sampler_models;
   std::vector<std::string> command_line;  ///< argv, recorded in the report's context
-  mutable std::string unet_sha256, vae_sha256;  ///< hashed once, on first use (see unet_sha256())
 };
 
-/// The UNet file's SHA-256, hashed once per session (a large UNet takes seconds to hash).
+/// The UNet file's SHA-256 (hashed once per file and process: a large UNet takes seconds).
 const std::string& unet_sha256(const Session& session);
-/// The VAE file's SHA-256 ("" without a VAE), hashed once per session.
+/// The VAE file's SHA-256 ("" without a VAE).
 const std::string& vae_sha256(const Session& session);
 
 /// "host-pid-nanoseconds": a process identity no other process on any host shares.
@@ -66,11 +59,11 @@ std::string new_process_id();
 struct RunSpec {
   std::string sampler = "ddim";
   std::string model_name;  ///< the UNet's file name, shown in tables when runs differ (the session's model runs)
-  int steps = 0;  ///< 0: the sampler's default
+  int steps = 0;  ///< resolve() sets it (a RunSpec built by hand must set it)
   uint64_t seed = 0;
   std::vector<int64_t> shape;  ///< latent shape B,C,H,W
   double eta = 0.0;  ///< DDIM eta
-  std::optional<double> guidance;  ///< CFG scale; unset: the sampler's default
+  std::optional<double> guidance;  ///< CFG scale (resolve() sets it; unset runs unguided)
   SchedulerConfig config;
   int warmup = 1;  ///< full runs before the counted ones
   int repeat = 3;  ///< counted runs
@@ -145,8 +138,35 @@ struct RunResult {
   std::optional<ProfileResult> profile;  ///< set by --profile
 };
 
-/// Resolve defaults (steps, guidance), validate the spec against the session; UsageError if impossible.
-RunSpec resolve(const Session& session, RunSpec spec);
+/// What a caller asks of one run. resolve() settles every field left unset, each in one place: the
+/// request's value, else the model's manifest, else the sampler's default.
+struct SpecRequest {
+  std::string sampler = "ddim";
+  std::optional<int> steps;  ///< unset: the manifest's (for its own sampler), else the sampler's
+  std::optional<std::vector<int64_t>> shape;  ///< B,C,H,W; unset: the manifest's sample_shape, else 1,4,64,64
+  std::optional<int64_t> batch;  ///< replaces B of the shape (a sweep's batch axis)
+  uint64_t seed = 0;
+  double eta = 0.0;
+  std::optional<double> guidance;  ///< unset: the manifest's guidance_scale, else the sampler's default
+  SchedulerOverrides scheduler;  ///< on the manifest's scheduler config (else SD 1.5's)
+  int warmup = 1, repeat = 3;
+  bool vary_seed = false;
+};
+
+/// A resolved spec and what the manifest supplied for it ("4 steps for lcm", "scheduler config ...").
+struct Resolution {
+  RunSpec spec;
+  std::vector<std::string> from_manifest;
+  std::vector<std::string> warnings;  ///< scheduler-config keys diffbench does not read
+};
+
+/// The one resolution of a run: every default filled (request, else manifest, else sampler) and
+/// every check against the session made before any work; UsageError naming the setting if impossible.
+Resolution resolve(const Session& session, const SpecRequest& request);
+
+/// Whether a run of `spec` on `session` uses classifier-free guidance (two UNet evaluations a step):
+/// a conditional UNet and a scale above 1.
+bool uses_guidance(const Session& session, const RunSpec& spec);
 
 /// Why latents of `shape` and the activations they bring (32x the latents on the CPU) cannot fit in
 /// `available_bytes`, as a usage message; "" when they fit. resolve() asks with /proc/meminfo's

@@ -62,6 +62,23 @@ SchedulerConfig load_scheduler_config(const std::string& path, std::vector<std::
 /// Check names and ranges; throws UsageError naming the option and the valid choices.
 void validate(const SchedulerConfig& config);
 
+/// What a user changes about a model's scheduler config: a whole config of their own (`file`,
+/// replacing the model's) and single keys on top. Unset keys keep the base's values.
+struct SchedulerOverrides {
+  std::optional<SchedulerConfig> file;  ///< a config file's contents (replaces the model's own)
+  std::string file_path;  ///< where `file` was read ("" without one), for messages
+  std::optional<BetaSchedule> beta_schedule;
+  std::optional<TimestepSpacing> timestep_spacing;
+  std::optional<PredictionType> prediction_type;
+  std::optional<double> beta_start, beta_end;
+  std::optional<int> num_train_timesteps, steps_offset;
+  bool karras = false;  ///< use_karras_sigmas
+};
+
+/// `file` (when given), else `base`, with each key of `overrides` set and recorded in explicit_keys;
+/// UsageError when keys contradict (betas with trained_betas, beta_start above beta_end).
+SchedulerConfig apply_overrides(const SchedulerConfig& base, const SchedulerOverrides& overrides);
+
 /// The configuration as diffusers-style JSON.
 nlohmann::json to_json(const SchedulerConfig& config);
 

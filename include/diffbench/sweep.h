@@ -2,6 +2,7 @@
 /// Sweeps: the grid of cells, their identity (for --resume, merge and compare), shards, and
 /// reading result files back.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,8 +13,8 @@ namespace diffbench {
 /// One point of a sweep grid.
 struct Cell {
   std::string sampler;
-  int steps = 0;  ///< 0: the sampler's default
-  std::vector<int64_t> shape;  ///< empty: the model's default shape
+  std::optional<int> steps;  ///< unset: the sampler's default
+  std::vector<int64_t> shape;  ///< empty: the model's default shape; one value: the batch alone
 };
 
 /// The cartesian product shape x batch x sampler x steps, in that nesting order (deterministic).

@@ -13,8 +13,8 @@
 namespace diffbench::cli {
 namespace {
 
-// The run's flags of one side, parsed as `diffbench` itself parses them.
-RunOptions parse_side(const std::vector<std::string>& words, const std::string& side) {
+// The run's flags of one side, parsed and typed as `diffbench` itself parses them.
+RunSetup parse_side(const std::vector<std::string>& words, const std::string& side) {
   CLI::App app;
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   RunOptions o;
@@ -35,31 +35,27 @@ RunOptions parse_side(const std::vector<std::string>& words, const std::string& 
   for (const auto& [flag, given] : extras) {
     if (given) throw UsageError(fmt::format("ab measures time only; drop {} from the run's flags (use run)", flag));
   }
-  std::vector<std::string> later;
-  build_config(o.config, &later);  // the flags' config, checked before any model loads
-  check_common_options(o);
-  o.quiet = true;
-  return o;
+  RunSetup setup = parse_run_setup(o);
+  setup.out.quiet = true;
+  return setup;
 }
 
 struct InSide {
-  RunOptions options;
+  RunSetup setup;
   std::unique_ptr<ModelPool> pool;
   std::vector<RunSpec> specs;
 };
 
 void open_side(InSide& side) {
-  const RunOptions& o = side.options;
+  const RunSetup& o = side.setup;
   side.pool.reset();  // the previous models are freed first: the new ones land where memory is now
   side.specs.clear();
   side.pool = std::make_unique<ModelPool>(o, !o.sampler.empty());
-  const std::vector<int64_t> shape =
-      o.shape.empty() ? std::vector<int64_t>{} : parse_dims(o.shape, "--shape", 4, "B,C,H,W");
   const std::vector<std::string> samplers =
       o.sampler.empty() ? side.pool->default_samplers() : std::vector<std::string>{o.sampler};
   std::vector<std::string> warnings;
   for (const auto& name : samplers) {
-    RunSpec spec = side.pool->spec(name, o.steps.value_or(0), shape, &warnings);
+    RunSpec spec = side.pool->spec(name, std::nullopt, {}, &warnings);
     spec.warmup = 0;  // the uncounted first block(s) warm both sides up
     side.specs.push_back(spec);
   }
@@ -122,9 +118,9 @@ class InProcessBlocks : public BlockSource {
 
 std::unique_ptr<BlockSource> inprocess_blocks(const AbArgs& args, int reload, std::string* why) {
   std::array<InSide, 2> sides;
-  sides[0].options = parse_side(args.base, "base");
-  sides[1].options = parse_side(args.next, "new");
-  const RunOptions &a = sides[0].options, &b = sides[1].options;
+  sides[0].setup = parse_side(args.base, "base");
+  sides[1].setup = parse_side(args.next, "new");
+  const SessionSettings &a = sides[0].setup.session, &b = sides[1].setup.session;
   if (a.threads != b.threads) *why = "the sides ask for different --threads";
   if (a.interop_threads != b.interop_threads) *why = "the sides ask for different --interop-threads";
   if (a.device != b.device) *why = "the sides ask for different --device";

@@ -29,34 +29,36 @@ bool cpu_has_bf16() {
 }
 
 // The toggles worth trying on this device, less those the baseline already has.
-std::vector<std::string> default_toggles(const RunOptions& o, const Session& s, const RunSpec& spec) {
+std::vector<std::string> default_toggles(const SessionSettings& o, const Session& s, const RunSpec& spec) {
   std::vector<std::string> t;
-  if (!o.freeze) t.push_back("freeze");
-  if (o.dtype.empty() || o.dtype == "fp32") {
+  if (!o.load.freeze) t.push_back("freeze");
+  if (!o.dtype || *o.dtype == at::kFloat) {
     if (s.device.is_cuda())
       t.push_back("fp16");
     else if (cpu_has_bf16())
       t.push_back("bf16");
   }
-  if (!o.channels_last) t.push_back("channels-last");
+  if (!o.load.channels_last) t.push_back("channels-last");
   if (s.device.is_cuda() && !o.cuda_graphs) t.push_back("cuda-graphs");
   // Tiles of half the latent with a quarter-tile overlap, where the latent is large enough that a tile
   // still holds most of the decoder's receptive field (an 8x8 latent in 4x4 tiles measured 21 dB).
   const int64_t side = std::min(spec.shape[2], spec.shape[3]);
-  if (s.vae && o.vae_tiling.empty() && side >= 32) t.push_back(fmt::format("vae-tiling={}:{}", side / 2, side / 8));
+  if (s.vae && !o.vae_tiling && side >= 32) t.push_back(fmt::format("vae-tiling={}:{}", side / 2, side / 8));
   return t;
 }
 
-RunOptions options_for(const RunOptions& base, const AblationConfig& c) {
-  RunOptions r = base;
-  r.freeze = base.freeze || c.freeze;
-  r.channels_last = base.channels_last || c.channels_last;
-  r.cuda_graphs = base.cuda_graphs || c.cuda_graphs;
-  if (!c.dtype.empty()) r.dtype = c.dtype;
-  if (c.threads > 0) r.threads = c.threads;
-  if (c.vae_tiling) r.vae_tiling = vae_tiling_name(*c.vae_tiling);
-  if (!c.model.empty()) r.model_for = {c.sampler + "=" + c.model};
-  r.json = r.csv = r.markdown = "";
+// The baseline's typed setup with one configuration's toggles applied; its outputs are the ladder's.
+RunSetup setup_for(const RunSetup& base, const AblationConfig& c) {
+  RunSetup r = base;
+  SessionSettings& s = r.session;
+  s.load.freeze = s.load.freeze || c.freeze;
+  s.load.channels_last = s.load.channels_last || c.channels_last;
+  s.cuda_graphs = s.cuda_graphs || c.cuda_graphs;
+  if (!c.dtype.empty()) s.dtype = parse_dtype(c.dtype);
+  if (c.threads > 0) s.threads = c.threads;
+  if (c.vae_tiling) s.vae_tiling = c.vae_tiling;
+  if (!c.model.empty()) s.model_for = {{c.sampler, c.model}};
+  r.out.json = r.out.csv = r.out.markdown = "";
   return r;
 }
 
@@ -68,14 +70,16 @@ struct Measured {
 
 // One configuration in a session of its own (options `o`); the session is gone when this returns.
 // `shown`: the command's own options (progress and what is said on stderr).
-Measured measure_config(const RunOptions& o, const RunOptions& shown, const AblationConfig& c,
-                        const std::vector<int64_t>& shape) {
+Measured measure_config(const RunSetup& o, const OutputSetup& shown, const AblationConfig& c) {
   Measured m;
   m.row.config = c;
   ModelPool pool(o, true);
   std::vector<std::string> warnings;
   const std::string sampler = !c.sampler.empty() ? c.sampler : !o.sampler.empty() ? o.sampler : "ddim";
-  const RunSpec spec = pool.spec(sampler, c.sampler.empty() ? o.steps.value_or(0) : c.steps, shape, &warnings);
+  const std::optional<int> steps = c.sampler.empty() ? o.spec.steps
+                                   : c.steps > 0     ? std::optional(c.steps)
+                                                     : std::nullopt;
+  const RunSpec spec = pool.spec(sampler, steps, {}, &warnings);
   m.row.config.sampler = spec.sampler;
   m.row.config.steps = spec.steps;
   if (c.few_step) {
@@ -111,8 +115,8 @@ Measured failed_config(const AblationConfig& c, const std::exception& e) {
 }
 
 // Drift against the baseline, the derived figures, the table and the files; the exit code.
-int finish_and_report(const AblateOptions& a, Ablation& ablation, const std::vector<Measured>& done) {
-  const RunOptions& o = a.run;
+int finish_and_report(const RunSetup& setup, Ablation& ablation, const std::vector<Measured>& done) {
+  const OutputSetup& o = setup.out;
   const RunResult& base = done.front().result;
   nlohmann::json runs = nlohmann::json::array();
   std::vector<RunResult> results;
@@ -132,7 +136,7 @@ int finish_and_report(const AblateOptions& a, Ablation& ablation, const std::vec
     std::fprintf(stdout_taken ? stderr : stdout,
                  "optimisation ladder: %s %d steps, shape %s, %s; %d counted repeats each\n%s",
                  b.config.sampler.c_str(), b.config.steps, fmt::format("{}", fmt::join(base.spec.shape, "x")).c_str(),
-                 ablation.device.c_str(), o.repeat, ablation_console(ablation).c_str());
+                 ablation.device.c_str(), setup.spec.repeat, ablation_console(ablation).c_str());
   }
   const nlohmann::json doc = {{"schema_version", kSchemaVersion},
                               {"context", done.front().context},
@@ -146,26 +150,24 @@ int finish_and_report(const AblateOptions& a, Ablation& ablation, const std::vec
 }
 
 // The baseline once more, after every configuration: how far the machine itself drifted.
-void measure_baseline_again(const RunOptions& o, const AblationConfig& baseline, const std::vector<int64_t>& shape,
-                            const std::vector<Measured>& done, Ablation& ablation) {
+void measure_baseline_again(const RunSetup& o, const AblationConfig& baseline, const std::vector<Measured>& done,
+                            Ablation& ablation) {
   if (done.size() < 2 || done.front().row.status != RunStatus::ok ||
       done.back().result.status == RunStatus::interrupted)
     return;
-  RunOptions ro = options_for(o, baseline);
-  ro.quiet = true;
+  RunSetup ro = setup_for(o, baseline);
+  ro.out.quiet = true;
   AblationConfig again = baseline;
   again.label = "baseline again";
-  const Measured m = measure_config(ro, o, again, shape);
+  const Measured m = measure_config(ro, o.out, again);
   if (m.row.status != RunStatus::ok || m.row.per_image_s.empty()) return;
   ablation.baseline_again_s = median(m.row.per_image_s);
   ablation.baseline_drift = *ablation.baseline_again_s / median(done.front().row.per_image_s) - 1;
 }
 
+// The ablate-only checks (the run flags are checked by parse_run_setup).
 void check_ablate_options(const AblateOptions& a) {
   const RunOptions& o = a.run;
-  std::vector<std::string> later;
-  build_config(o.config, &later);
-  check_common_options(o);
   if (o.vary_seed)
     throw UsageError("ablate compares each output with the baseline's from the same seed; drop --vary-seed");
   // 3 against 3 repeats cannot give a distribution-free 95% interval for a ratio; 4 against 4 can.
@@ -199,10 +201,8 @@ void setup_ablate(CLI::App& app, AblateOptions& a) {
 
 int run_ablate(const AblateOptions& a) {
   g_verbose = a.run.verbose;
+  const RunSetup o = parse_run_setup(a.run);
   check_ablate_options(a);
-  const RunOptions& o = a.run;
-  const std::vector<int64_t> shape =
-      o.shape.empty() ? std::vector<int64_t>{} : parse_dims(o.shape, "--shape", 4, "B,C,H,W");
 
   Ablation ablation;
   ablation.max_drift_db = a.max_drift_db;
@@ -212,24 +212,24 @@ int run_ablate(const AblateOptions& a) {
   if (!a.fast.empty() && a.fast != "none") fast = parse_fast(a.fast);
   {
     // The baseline also decides the defaults: they depend on the device, the VAE and the shape.
-    RunOptions silent = o;
-    silent.quiet = true;  // the baseline says what the manifest supplied
+    RunSetup silent = o;
+    silent.out.quiet = true;  // the baseline says what the manifest supplied
     ModelPool probe(silent, true);
     std::vector<std::string> unused;
-    const RunSpec spec = probe.spec(o.sampler.empty() ? "ddim" : o.sampler, o.steps.value_or(0), shape, &unused);
+    const RunSpec spec = probe.spec(o.sampler.empty() ? "ddim" : o.sampler, std::nullopt, {}, &unused);
     const Session& s = probe.session_for(spec);
     ablation.device = fmt::format("{}, {} threads", s.device.str(), s.threads);
-    if (toggles.empty()) toggles = default_toggles(o, s, spec);
-    if (a.fast.empty() && o.unet.empty() && o.model_dir.empty() && s.sampler_models.count("lcm"))
+    if (toggles.empty()) toggles = default_toggles(o.session, s, spec);
+    if (a.fast.empty() && o.session.default_model && s.manifest.sampler_models.count("lcm"))
       fast = FastSampler{"lcm", 0, ""};
   }
   if (toggles.empty()) throw UsageError("no toggle applies here (the baseline already has them all); give --toggles");
   const std::vector<AblationConfig> plan = ablation_plan(toggles, fast);
   for (const AblationConfig& c : plan) {
-    RunOptions ro = options_for(o, c);
-    ro.quiet = o.quiet || !done.empty();  // the models' notes once, for the baseline
+    RunSetup ro = setup_for(o, c);
+    ro.out.quiet = o.out.quiet || !done.empty();  // the models' notes once, for the baseline
     try {
-      done.push_back(measure_config(ro, o, c, shape));
+      done.push_back(measure_config(ro, o.out, c));
     } catch (const UsageError& e) {
       if (done.empty()) throw;  // no baseline, nothing to compare with
       done.push_back(failed_config(c, e));
@@ -239,8 +239,8 @@ int run_ablate(const AblateOptions& a) {
     }
     if (done.back().result.status == RunStatus::interrupted) break;
   }
-  measure_baseline_again(o, plan.front(), shape, done, ablation);
-  return finish_and_report(a, ablation, done);
+  measure_baseline_again(o, plan.front(), done, ablation);
+  return finish_and_report(o, ablation, done);
 }
 
 }  // namespace diffbench::cli

@@ -21,13 +21,10 @@ struct ConfigFlags {
   bool karras = false;
 };
 void add_config_flags(CLI::App& app, ConfigFlags& flags);
-/// The config the flags describe (SD 1.5's by default); warnings go to `warnings`.
-/// The scheduler config: --config's file, else `base_text` (a model manifest's diffusers JSON, from
-/// `base_origin`), else SD 1.5's defaults; then the per-key flags on top.
-SchedulerConfig build_config(const ConfigFlags& flags, std::vector<std::string>* warnings,
-                             const std::string& base_text = "", const std::string& base_origin = "");
 
 /// `diffbench [run options]`: measure one sampler, or the lecture's table with no --sampler.
+/// The flags as CLI11 fills them; parse_run_setup (cli/run_setup.h) types and checks them once, and
+/// nothing past the parser reads them.
 struct RunOptions {
   std::string unet, vae, sampler, shape, device = "cpu", dtype;  ///< dtype "": the manifest's, else fp32
   std::string json, csv, markdown, reference, save_latents, save_images, cond, uncond, cond_shape;
@@ -155,9 +152,6 @@ struct ScheduleOptions {
 };
 void setup_schedule(CLI::App& app, ScheduleOptions& options);
 int run_schedule(const ScheduleOptions& options);
-
-/// `--seed` text -> a seed: a decimal integer in [0, 2^64 - 1]; UsageError otherwise.
-uint64_t parse_seed(const std::string& text);
 
 /// Which subcommand was parsed ("" for the main command), for error hints.
 std::string parsed_command_name(const CLI::App& app);

@@ -1,6 +1,7 @@
 // --config and the per-key scheduler overrides, shared by `run` and `schedule`.
 #include "cli/data_files.h"
 #include "cli/commands.h"
+#include "cli/run_setup.h"
 
 #include "diffbench/errors.h"
 
@@ -19,38 +20,22 @@ void add_config_flags(CLI::App& app, ConfigFlags& f) {
   app.add_flag("--karras", f.karras, "Karras sigmas (euler, dpmpp_2m)");
 }
 
-SchedulerConfig build_config(const ConfigFlags& f, std::vector<std::string>* warnings, const std::string& base_text,
-                             const std::string& base_origin) {
-  SchedulerConfig c = !f.config_file.empty() ? load_scheduler_config(f.config_file, warnings)
-                      : base_text.empty()    ? SchedulerConfig{}
-                                             : parse_scheduler_config(base_text, base_origin, warnings);
-  auto set = [&](const char* key, auto& target, const auto& value, auto convert) {
-    if (value) {
-      target = convert(*value);
-      c.explicit_keys.insert(key);
-    }
-  };
-  const auto same = [](const auto& v) { return v; };
-  set("beta_schedule", c.beta_schedule, f.beta_schedule, parse_beta_schedule);
-  set("beta_start", c.beta_start, f.beta_start, same);
-  set("beta_end", c.beta_end, f.beta_end, same);
-  set("num_train_timesteps", c.num_train_timesteps, f.num_train_timesteps, same);
-  set("timestep_spacing", c.timestep_spacing, f.timestep_spacing, parse_timestep_spacing);
-  set("steps_offset", c.steps_offset, f.steps_offset, same);
-  set("prediction_type", c.prediction_type, f.prediction_type, parse_prediction_type);
-  if (f.karras) {
-    c.use_karras_sigmas = true;
-    c.explicit_keys.insert("use_karras_sigmas");
+SchedulerOverrides parse_config_flags(const ConfigFlags& f, std::vector<std::string>* warnings) {
+  SchedulerOverrides o;
+  if (!f.config_file.empty()) {
+    o.file = load_scheduler_config(f.config_file, warnings);
+    o.file_path = f.config_file;
   }
-  if ((f.num_train_timesteps || f.beta_schedule || f.beta_start || f.beta_end) && c.trained_betas) {
-    throw UsageError("the config gives trained_betas; --beta-* and --num-train-timesteps cannot override them");
-  }
-  if ((f.beta_start || f.beta_end) && c.beta_start > c.beta_end && c.beta_schedule != BetaSchedule::squaredcos_cap_v2) {
-    throw UsageError(fmt::format("--beta-start {} must not exceed --beta-end {} (betas rise over the schedule)",
-                                 c.beta_start, c.beta_end));
-  }
-  validate(c);
-  return c;
+  if (f.beta_schedule) o.beta_schedule = parse_beta_schedule(*f.beta_schedule);
+  if (f.timestep_spacing) o.timestep_spacing = parse_timestep_spacing(*f.timestep_spacing);
+  if (f.prediction_type) o.prediction_type = parse_prediction_type(*f.prediction_type);
+  o.beta_start = f.beta_start;
+  o.beta_end = f.beta_end;
+  o.num_train_timesteps = f.num_train_timesteps;
+  o.steps_offset = f.steps_offset;
+  o.karras = f.karras;
+  apply_overrides(SchedulerConfig{}, o);  // keys that contradict each other, before any model loads
+  return o;
 }
 
 }  // namespace diffbench::cli

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/run_setup.h"
 #include "diffbench/errors.h"
 #include "diffbench/sampler.h"
 
@@ -50,7 +51,7 @@ void setup_schedule(CLI::App& app, ScheduleOptions& o) {
 
 int run_schedule(const ScheduleOptions& o) {
   std::vector<std::string> warnings;
-  SchedulerConfig config = build_config(o.config, &warnings);
+  SchedulerConfig config = apply_overrides(SchedulerConfig{}, parse_config_flags(o.config, &warnings));
   for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   const SamplerInfo& sampler = find_sampler(o.sampler);
   int steps = o.steps.value_or(sampler.default_steps);

@@ -4,6 +4,7 @@
 // distilled for them, the other samplers on the teacher).
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,10 +14,10 @@ namespace diffbench::cli {
 
 class ModelPool {
  public:
-  /// Opens the main UNet (--unet, else the default model) and checks --model-for.
+  /// Opens the main UNet (--unet, --model, else the default model).
   /// `samplers_named`: the command line or grid named the samplers (else a note says a
   /// distilled model's manifest chose its sampler).
-  ModelPool(const RunOptions& o, bool samplers_named);
+  ModelPool(const RunSetup& setup, bool samplers_named);
   Session& main() { return slots_.front()->session; }
   Measurer& main_measurer() { return *slots_.front()->measurer; }
   const std::string& main_path() const { return slots_.front()->path; }
@@ -31,10 +32,9 @@ class ModelPool {
   Session& session_for(const RunSpec& spec) { return slot(path_for(spec.sampler)).session; }
   Measurer& measurer_for(const RunSpec& spec) { return *slot(path_for(spec.sampler)).measurer; }
 
-  /// A resolved spec on the model `sampler` runs on. Where no flag says otherwise, the model's
-  /// manifest gives the scheduler config (for every sampler: it is the model's schedule) and the
-  /// steps of the sampler it was distilled for.
-  RunSpec spec(const std::string& sampler, int steps, const std::vector<int64_t>& shape,
+  /// The setup's spec request for `sampler` (with `steps` and `shape` when given: a sweep's cell),
+  /// resolved on the model `sampler` runs on (resolve(): flag, else manifest, else sampler default).
+  RunSpec spec(const std::string& sampler, std::optional<int> steps, const std::vector<int64_t>& shape,
                std::vector<std::string>* warnings);
 
  private:
@@ -45,20 +45,13 @@ class ModelPool {
     bool noted = false;  ///< what the manifest supplied is said and recorded (JSON context)
   };
   Slot& slot(const std::string& path);
-  SchedulerConfig config_for(Slot& s, std::vector<std::string>* warnings);
-  void check_against_model(const Slot& s, const SchedulerConfig& c) const;
 
-  RunOptions o_;
+  RunSetup setup_;
   bool samplers_named_;
-  std::map<std::string, std::string> model_for_;  ///< --model-for
   std::vector<std::unique_ptr<Slot>> slots_;  ///< stable addresses: a Measurer holds its Session
 };
 
 /// `items` without repeats, in first-seen order (a warning each model's config repeats is said once).
 std::vector<std::string> unique(const std::vector<std::string>& items);
-
-/// "lcm=models/digits/lcm.pt" items -> sampler -> file; UsageError for a bad item, an unknown
-/// sampler or a sampler given twice.
-std::map<std::string, std::string> parse_model_for(const std::vector<std::string>& items);
 
 }  // namespace diffbench::cli

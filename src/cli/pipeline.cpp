@@ -17,10 +17,8 @@
 
 namespace diffbench::cli {
 
-Measurer::Measurer(const RunOptions& o, Session& session)
-    : session_(session),
-      reference_(o.reference.empty() ? std::nullopt : std::optional(parse_reference(o.reference))),
-      quality_(o, session) {}
+Measurer::Measurer(const RunSetup& setup, Session& session)
+    : session_(session), reference_(setup.quality.reference), quality_(setup, session) {}
 
 RunResult Measurer::measure(const RunSpec& spec, const ProgressFn& progress, const std::string& profile_to) {
   RunResult result = run(session_, spec, progress);
@@ -66,11 +64,13 @@ Output text_output(const std::string& path, std::function<std::string()> text) {
   return {path, [text = std::move(text)](const std::string& p) { write_output(p, text()); }};
 }
 
-void report(const RunOptions& o, const Session& session, const Measurer& measurer,
+void report(const RunSetup& setup, const Session& session, const Measurer& measurer,
             const std::vector<RunResult>& results, const std::vector<RunRow>& rows, bool stdout_taken,
             const std::vector<Output>& more) {
+  const OutputSetup& o = setup.out;
   if (!o.quiet && !results.empty()) {
-    print_table(stdout_taken ? stderr : stdout, rows, results, o, session, measurer.reference(), measurer.quality());
+    print_table(stdout_taken ? stderr : stdout, rows, results, setup, session, measurer.reference(),
+                measurer.quality());
   }
   std::vector<Output> outputs = more;
   outputs.push_back(text_output(o.csv, [&] { return csv_table(rows); }));
@@ -105,11 +105,13 @@ int exit_code(const std::vector<RunResult>& results, const std::string& on_inter
 
 namespace {
 
-bool progress_enabled(const RunOptions& o) { return !o.quiet && isatty(STDERR_FILENO) && std::getenv("CI") == nullptr; }
+bool progress_enabled(const OutputSetup& o) {
+  return !o.quiet && isatty(STDERR_FILENO) && std::getenv("CI") == nullptr;
+}
 
 }  // namespace
 
-ProgressFn progress_for(const RunOptions& o, const std::string& label) {
+ProgressFn progress_for(const OutputSetup& o, const std::string& label) {
   if (!progress_enabled(o)) return {};
   auto last = std::make_shared<double>(-1.0);
   return [label, last](const Progress& p) {  // redrawn at most 10 times a second
@@ -124,7 +126,7 @@ ProgressFn progress_for(const RunOptions& o, const std::string& label) {
   };
 }
 
-void clear_progress(const RunOptions& o) {
+void clear_progress(const OutputSetup& o) {
   if (progress_enabled(o)) std::fputs("\r\033[K", stderr);
 }
 
@@ -143,19 +145,21 @@ std::string cold_forwards_text(const std::vector<RunResult>& results) {
   return text;
 }
 
-void print_table(FILE* out, const std::vector<RunRow>& rows, const std::vector<RunResult>& results, const RunOptions& o,
-                 const Session& session, const ReferenceRunner& reference, const QualityRunner& quality) {
+void print_table(FILE* out, const std::vector<RunRow>& rows, const std::vector<RunResult>& results,
+                 const RunSetup& setup, const Session& session, const ReferenceRunner& reference,
+                 const QualityRunner& quality) {
   const bool any_per_sample =
       std::any_of(rows.begin(), rows.end(), [](const RunRow& r) { return r.quality && r.quality->per_sample; });
-  std::fprintf(out, "%s", console_table(rows, o.time_unit).c_str());
+  std::fprintf(out, "%s", console_table(rows, setup.out.time_unit).c_str());
   std::fprintf(out,
                "Time/Step: median over %d repeat(s) of the mean step time; Total: median wall time of one run "
                "(initial noise + steps%s), after %d warm-up run(s); it/s = steps / median time in steps%s; Spread: "
                "IQR / median of Total (! when over 10%%: too noisy to trust; n=1: one run, no spread).\n"
                "Model load %s, first (cold) forward %s: not included above. %s, %d thread(s), %s.\n",
-               o.repeat, session.vae ? " + VAE decode" : "", o.warmup, session.vae ? " (VAE decode excluded)" : "",
-               format_seconds(session.unet_load_s).c_str(), cold_forwards_text(results).c_str(),
-               session.device.str().c_str(), session.threads, dtype_name(session.dtype).c_str());
+               setup.spec.repeat, session.vae ? " + VAE decode" : "", setup.spec.warmup,
+               session.vae ? " (VAE decode excluded)" : "", format_seconds(session.unet_load_s).c_str(),
+               cold_forwards_text(results).c_str(), session.device.str().c_str(), session.threads,
+               dtype_name(session.dtype).c_str());
   std::fputs(quality.legend().c_str(), out);
   // Noise the reader should know about, with the numbers it may have distorted (as hyperfine does).
   for (const auto& w : machine_warnings(session.threads, std::thread::hardware_concurrency(), session.load_at_start)) {

@@ -12,7 +12,7 @@ namespace diffbench::cli {
 
 class Measurer {
  public:
-  Measurer(const RunOptions& o, Session& session);
+  Measurer(const RunSetup& setup, Session& session);
   /// One spec measured, with --reference and --quality fd attached when asked for, and with
   /// --profile one extra, uncounted repeat under the operator profiler (trace written to `profile_to`).
   RunResult measure(const RunSpec& spec, const ProgressFn& progress, const std::string& profile_to = "");
@@ -45,7 +45,7 @@ void write_outputs(const std::vector<Output>& outputs, bool quiet);
 
 /// The console table (to stderr when stdout carries an output), then `more`, --csv and --markdown
 /// through write_outputs.
-void report(const RunOptions& o, const Session& session, const Measurer& measurer,
+void report(const RunSetup& setup, const Session& session, const Measurer& measurer,
             const std::vector<RunResult>& results, const std::vector<RunRow>& rows, bool stdout_taken,
             const std::vector<Output>& more = {});
 

@@ -40,8 +40,8 @@ std::string default_model_path() {
 namespace {
 
 // Which model each sampler runs on, said once when they are not all the same.
-void note_models(const RunOptions& o, const ModelPool& models, const std::vector<RunSpec>& specs) {
-  if (o.quiet) return;
+void note_models(const RunSetup& setup, const ModelPool& models, const std::vector<RunSpec>& specs) {
+  if (setup.out.quiet) return;
   std::vector<std::string> others;
   const std::string main = models.main_path();
   for (const RunSpec& spec : specs) {
@@ -51,23 +51,12 @@ void note_models(const RunOptions& o, const ModelPool& models, const std::vector
   if (others.empty()) return;
   std::fprintf(
       stderr, "note: %s; the rest on %s (%s)\n", fmt::format("{}", fmt::join(others, ", ")).c_str(), main.c_str(),
-      o.model_for.empty() ? "the default model's manifest names its students; --model-for overrides" : "--model-for");
-}
-
-// Everything that can be checked without a model, before any work starts.
-void check_run_flags(const RunOptions& o) {
-  std::vector<std::string> later;  // said when each model's config is built
-  build_config(o.config, &later);  // the flags' config, checked before any model loads
-  if (o.steps && o.sampler.empty())
-    throw UsageError("--steps needs --sampler (with no --sampler each sampler uses its default)");
-  check_common_options(o);
-  if (!o.save_latents.empty()) check_writable(o.save_latents, "--save-latents");  // distinct: check_common_options
-  if (!o.save_images.empty()) check_writable_dir(o.save_images, "--save-images");
-  if (!o.profile.empty()) check_writable(o.profile, "--profile");
+      setup.session.model_for.empty() ? "the default model's manifest names its students; --model-for overrides"
+                                      : "--model-for");
 }
 
 // Each sampler in turn, with its notes and warnings; an interrupted run ends the list.
-void measure_run_specs(const RunOptions& o, ModelPool& models, const std::vector<RunSpec>& specs,
+void measure_run_specs(const OutputSetup& o, ModelPool& models, const std::vector<RunSpec>& specs,
                        std::vector<RunResult>& results, std::vector<const Session*>& sessions) {
   for (const RunSpec& spec : specs) {
     if (!o.quiet && specs.size() > 1)
@@ -101,22 +90,24 @@ void setup_run(CLI::App& app, RunOptions& o) {
   add_common_options(app, o);
 }
 
-int run_run(const RunOptions& o) {
-  g_verbose = o.verbose;
-  check_run_flags(o);
+int run_run(const RunOptions& flags) {
+  g_verbose = flags.verbose;
+  if (flags.steps && flags.sampler.empty())
+    throw UsageError("--steps needs --sampler (with no --sampler each sampler uses its default)");
+  const RunSetup setup = parse_run_setup(flags);
+  const OutputSetup& o = setup.out;
   std::vector<std::string> warnings;
-  std::vector<int64_t> shape = o.shape.empty() ? std::vector<int64_t>{} : parse_dims(o.shape, "--shape", 4, "B,C,H,W");
 
-  ModelPool models(o, !o.sampler.empty());
+  ModelPool models(setup, !setup.sampler.empty());
   const std::vector<std::string> samplers =
-      o.sampler.empty() ? models.default_samplers() : std::vector<std::string>{o.sampler};
+      setup.sampler.empty() ? models.default_samplers() : std::vector<std::string>{setup.sampler};
   std::vector<RunSpec> specs;
-  for (const auto& name : samplers) specs.push_back(models.spec(name, o.steps.value_or(0), shape, &warnings));
+  for (const auto& name : samplers) specs.push_back(models.spec(name, std::nullopt, {}, &warnings));
   if (!o.save_images.empty() && !models.session_for(specs.back()).vae) {  // the VAE may come from a manifest
     throw UsageError("--save-images needs --vae (images are decoded latents)");
   }
-  note_models(o, models, specs);
-  if (auto w = eta_warning(o.eta, samplers)) warnings.push_back(*w);
+  note_models(setup, models, specs);
+  if (auto w = eta_warning(setup.spec.eta, samplers)) warnings.push_back(*w);
   for (const auto& w : unique(warnings)) std::fprintf(stderr, "warning: %s\n", w.c_str());
 
   std::vector<RunResult> results;
@@ -132,7 +123,7 @@ int run_run(const RunOptions& o) {
   if (last.latents.defined()) files.push_back(text_output(o.save_latents, [&] { return to_npy(last.latents); }));
   if (last.images.defined())
     files.push_back({o.save_images, [&](const std::string& dir) { write_pngs(last.images, dir); }});
-  report(o, models.main(), models.main_measurer(), results, rows, stdout_taken, files);
+  report(setup, models.main(), models.main_measurer(), results, rows, stdout_taken, files);
   for (const RunResult& r : results) {
     if (r.profile && !o.quiet) std::fprintf(stdout_taken ? stderr : stdout, "%s", profile_console(r).c_str());
   }

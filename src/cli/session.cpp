@@ -37,9 +37,9 @@ void check_cond_width(const Session& session, const at::Tensor& t, const char* f
   }
 }
 
-void load_conditioning(Session& session, const RunOptions& o) {
+void load_conditioning(Session& session, const SessionSettings& o, const ModelFiles& files) {
   if (session.unet->arity() != 3) {
-    if (!o.cond.empty() || !o.uncond.empty() || !o.cond_shape.empty()) {
+    if (!o.cond.empty() || !o.uncond.empty() || o.cond_shape) {
       throw UsageError(fmt::format(
           "--cond/--uncond/--cond-shape need a conditional UNet; '{}' takes (sample, timestep)", session.unet->path()));
     }
@@ -52,13 +52,12 @@ void load_conditioning(Session& session, const RunOptions& o) {
       throw UsageError(fmt::format("{} '{}' must be [B, L, D] (or [L, D]), got {} dims", flag, path, t.dim()));
     return t;
   };
-  if (!o.cond.empty()) {
-    session.cond = load(o.cond, "--cond");
-    session.cond_source = o.cond;
-    check_cond_width(session, session.cond, "--cond", o.cond);
+  if (!files.cond.empty()) {
+    session.cond = load(files.cond, "--cond");
+    session.cond_source = files.cond;
+    check_cond_width(session, session.cond, "--cond", files.cond);
   } else {
-    std::vector<int64_t> shape = !o.cond_shape.empty() ? parse_dims(o.cond_shape, "--cond-shape", 3, "B,L,D")
-                                                       : session.unet->cond_shape().value_or(std::vector<int64_t>{});
+    std::vector<int64_t> shape = o.cond_shape.value_or(session.unet->cond_shape().value_or(std::vector<int64_t>{}));
     if (shape.empty()) {
       throw UsageError(fmt::format("UNet '{}' takes encoder_hidden_states: give --cond FILE.npy or --cond-shape B,L,D",
                                    session.unet->path()));
@@ -66,10 +65,10 @@ void load_conditioning(Session& session, const RunOptions& o) {
     session.cond = at::zeros(shape);  // timing-only conditioning
     session.cond_source = "zeros";
   }
-  if (!o.uncond.empty()) {
-    session.uncond = load(o.uncond, "--uncond");
-    session.uncond_source = o.uncond;
-    check_cond_width(session, session.uncond, "--uncond", o.uncond);
+  if (!files.uncond.empty()) {
+    session.uncond = load(files.uncond, "--uncond");
+    session.uncond_source = files.uncond;
+    check_cond_width(session, session.uncond, "--uncond", files.uncond);
   }
 }
 
@@ -87,155 +86,79 @@ void set_interop_threads(int n) {
   }
 }
 
-// One rule for every thread count (--threads, a grid's threads, ablate's threads=N): 1 to the
-// cores this process may use. 0 and negatives are no way to say "all cores": leave the flag out.
-// More threads than cores only makes the threads wait for each other (10,000 had not finished 2
-// steps after 2 minutes), so it is refused rather than measured.
-void check_threads(const std::optional<int>& threads) {
-  if (!threads) return;
-  const int cores = usable_cores();
-  if (*threads < 1 || *threads > cores) {
-    throw UsageError(fmt::format("--threads {}: use 1 to {} (the cores this process may use); leave it out for all {}",
-                                 *threads, cores, cores));
-  }
-}
-
 }  // namespace
 
-std::vector<int64_t> parse_dims(const std::string& text, const char* flag, size_t count, const char* label) {
-  std::vector<int64_t> dims;
-  std::stringstream in(text);
-  std::string item;
-  auto fail = [&] {
-    return UsageError(fmt::format("{} '{}': expected {} comma-separated integers ({})", flag, text, count, label));
+ModelFiles model_files(const RunSetup& setup, const ModelManifest& m, std::vector<std::string>* taken) {
+  const SessionSettings& o = setup.session;
+  ModelFiles f;
+  auto pick = [&](const char* key, const std::string& flag, const std::string& manifest, bool allowed) {
+    if (!flag.empty() || !allowed || manifest.empty()) return flag;
+    if (taken) taken->push_back(fmt::format("{}={}", key, manifest));
+    return manifest;
   };
-  while (std::getline(in, item, ',')) {
-    try {
-      size_t used = 0;
-      long long v = std::stoll(item, &used);
-      if (used != item.size()) throw fail();
-      dims.push_back(v);
-    } catch (const std::exception&) {
-      throw fail();
-    }
-  }
-  if (dims.size() != count) throw fail();
-  for (int64_t d : dims) {
-    if (d <= 0) throw UsageError(fmt::format("{} '{}': every dimension must be positive", flag, text));
-  }
-  return dims;
+  f.vae = pick("vae", o.vae, m.vae, true);
+  const bool cond_given = !o.cond.empty() || o.cond_shape;
+  f.cond = pick("cond", o.cond, m.cond, !cond_given);
+  f.uncond = pick("uncond", o.uncond, m.uncond, !cond_given);
+  f.features = pick("features", setup.quality.feature_model, m.features, true);
+  f.fd_stats = pick("fd_stats", setup.quality.reference_stats, m.fd_stats, true);
+  f.vae_scaling_factor = o.vae_scaling_factor.value_or(m.vae_scaling_factor.value_or(0.18215));
+  if (taken && !o.vae_scaling_factor && m.vae_scaling_factor)
+    taken->push_back(fmt::format("vae_scaling_factor={:.6g}", *m.vae_scaling_factor));
+  if (taken && !setup.spec.guidance && m.guidance_scale)  // the value itself is settled by resolve()
+    taken->push_back(fmt::format("guidance_scale={:g}", *m.guidance_scale));
+  return f;
 }
 
-std::pair<std::string, int> parse_reference(const std::string& text, const char* flag) {
-  size_t colon = text.rfind(':');
-  if (colon == std::string::npos)
-    throw UsageError(fmt::format("{} '{}': expected SAMPLER:STEPS, e.g. dpmpp_2m:200", flag, text));
-  std::string name = text.substr(0, colon), steps_text = text.substr(colon + 1);
-  find_sampler(name);
-  if (steps_text.empty() || steps_text.size() > 6 || steps_text.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoi(steps_text) < 1) {
-    throw UsageError(fmt::format("{} '{}': STEPS must be a positive integer", flag, text));
-  }
-  return {name, std::stoi(steps_text)};
-}
+namespace {
 
-uint64_t parse_seed(const std::string& text) {
-  const std::string hint = "give an integer from 0 to 18446744073709551615 (2^64 - 1)";
-  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
-    throw UsageError(fmt::format("--seed '{}': {}", text, hint));
-  }
-  errno = 0;
-  unsigned long long v = std::strtoull(text.c_str(), nullptr, 10);
-  if (errno == ERANGE) throw UsageError(fmt::format("--seed '{}' is out of range: {}", text, hint));
-  return v;
-}
-
-void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs) {
-  std::map<std::string, std::string> seen;  // identity -> flag
-  for (const auto& [flag, path] : outputs) {
-    if (path.empty()) continue;
-    std::string id = output_identity(path);
-    auto [it, fresh] = seen.emplace(id, flag);
-    if (!fresh) {
-      throw UsageError(id == "-" ? fmt::format("only one of {} and {} can write to stdout ('-')", it->second, flag)
-                                 : fmt::format("{} and {} name the same file '{}'; give each output its own file",
-                                               it->second, flag, path));
-    }
-  }
-}
-
-void check_common_options(const RunOptions& o) {
-  if (!o.sampler.empty()) find_sampler(o.sampler);  // run and ablate; sweep has its own lists
-  if (o.steps && *o.steps < 1) throw UsageError(fmt::format("--steps must be at least 1, got {}", *o.steps));
-  if (!o.json.empty()) check_writable(o.json, "--json");
-  if (!o.csv.empty()) check_writable(o.csv, "--csv");
-  if (!o.markdown.empty()) check_writable(o.markdown, "--markdown");
-  check_distinct_outputs({{"--json", o.json},
-                          {"--csv", o.csv},
-                          {"--markdown", o.markdown},
-                          {"--save-latents", o.save_latents},
-                          {"--profile", o.profile}});
-  if (o.profile == "-") throw UsageError("--profile needs a file name (the trace is large); e.g. --profile trace.json");
-  parse_seed(o.seed);
-  if (o.time_unit != "auto" && o.time_unit != "s" && o.time_unit != "ms" && o.time_unit != "us") {
-    throw UsageError(fmt::format("--time-unit '{}': use auto, s, ms or us", o.time_unit));
-  }
-  if (!o.reference.empty()) parse_reference(o.reference);
-  if (o.pin && o.threads && *o.threads != 1)
-    throw UsageError(fmt::format("--pin runs one thread on one CPU; drop --threads {}", *o.threads));
-  check_threads(o.threads);
-  if (o.interop_threads < 0) throw UsageError(fmt::format("--interop-threads must be >= 1, got {}", o.interop_threads));
-  if (!o.vae_tiling.empty()) parse_vae_tiling(o.vae_tiling);
-  if (o.vae_scaling_factor && !(*o.vae_scaling_factor > 0)) throw UsageError("--vae-scaling-factor must be > 0");
-  if (!o.quality.empty() && o.quality != "fd") {
-    throw UsageError(fmt::format("--quality '{}': the one quality metric is fd (Frechet distance)", o.quality));
-  }
-  if (o.samples < 2)
-    throw UsageError(fmt::format("--samples must be at least 2 (a covariance needs two), got {}", o.samples));
-}
-
-Session open_session(const RunOptions& o) {
-  Session session;
-  session.process_id = new_process_id();
-  session.command_line = g_command_line;
-  double load[1] = {0};
-  if (getloadavg(load, 1) == 1) session.load_at_start = load[0];
-  session.device = parse_device(o.device);
-  session.dtype = parse_dtype(o.dtype.empty() ? "fp32" : o.dtype);
-  if (o.pin && pin_to_one_cpu() < 0) throw RuntimeError("--pin: the kernel refused to pin this process to one CPU");
-  session.threads = o.pin ? 1 : o.threads.value_or(usable_cores());
-  at::set_num_threads(session.threads);
-  set_interop_threads(o.interop_threads);
-  session.interop_threads = o.interop_threads;
-  session.load = {o.freeze, o.channels_last};
-  double start = now_s();
-  const std::string unet_path = o.unet.empty() ? default_model_path() : input_path(o.unet, "--unet", o.quiet);
-  session.unet = std::make_unique<ScriptModel>(unet_path, ModelRole::unet, std::vector<int>{2, 3}, session.device,
+// The UNet in the dtype asked for, else the one its manifest says it was exported in, else fp32.
+void open_unet(Session& session, const SessionSettings& o, const std::string& path) {
+  const double start = now_s();
+  session.dtype = o.dtype.value_or(c10::kFloat);
+  session.unet = std::make_unique<ScriptModel>(path, ModelRole::unet, std::vector<int>{2, 3}, session.device,
                                                session.dtype, session.load);
-  const nlohmann::json& meta = session.unet->metadata();
-  if (o.dtype.empty() && meta.contains("dtype") && meta["dtype"].is_string()) {  // an exported fp16/bf16 model
-    const c10::ScalarType exported = parse_dtype(meta["dtype"].get<std::string>());
+  session.manifest = parse_manifest(session.unet->metadata(), path);
+  if (!o.dtype && session.manifest.dtype) {  // an exported fp16/bf16 model
+    const c10::ScalarType exported = *session.manifest.dtype;
     if (exported != session.dtype) {
       session.dtype = exported;
-      session.unet = std::make_unique<ScriptModel>(unet_path, ModelRole::unet, std::vector<int>{2, 3}, session.device,
+      session.unet = std::make_unique<ScriptModel>(path, ModelRole::unet, std::vector<int>{2, 3}, session.device,
                                                    exported, session.load);
     }
     session.from_manifest.push_back("dtype=" + dtype_name(exported));
   }
   session.unet_load_s = now_s() - start;
-  const RunOptions m = with_manifest(o, session);  // the manifest fills what the flags left unset
-  session.vae_scaling_factor = m.vae_scaling_factor.value_or(0.18215);
-  if (!m.vae.empty()) {
-    start = now_s();
-    const std::string vae_path =
-        o.vae.empty() ? m.vae : input_path(o.vae, "--vae", o.quiet);  // a flag beats the manifest
-    session.vae = std::make_unique<ScriptModel>(vae_path, ModelRole::vae, std::vector<int>{1}, session.device,
+}
+
+}  // namespace
+
+Session open_session(const RunSetup& setup, const std::string& unet_path) {
+  const SessionSettings& o = setup.session;
+  Session session;
+  session.process_id = new_process_id();
+  session.command_line = g_command_line;
+  double load[1] = {0};
+  if (getloadavg(load, 1) == 1) session.load_at_start = load[0];
+  session.device = o.device;
+  if (o.pin && pin_to_one_cpu() < 0) throw RuntimeError("--pin: the kernel refused to pin this process to one CPU");
+  session.threads = o.pin ? 1 : o.threads.value_or(usable_cores());
+  at::set_num_threads(session.threads);
+  set_interop_threads(o.interop_threads);
+  session.interop_threads = o.interop_threads;
+  session.load = o.load;
+  open_unet(session, o, unet_path);
+  const ModelFiles files = model_files(setup, session.manifest, &session.from_manifest);
+  session.vae_scaling_factor = files.vae_scaling_factor;
+  if (!files.vae.empty()) {
+    const double start = now_s();
+    session.vae = std::make_unique<ScriptModel>(files.vae, ModelRole::vae, std::vector<int>{1}, session.device,
                                                 session.dtype, session.load);
     session.vae_load_s = now_s() - start;
   }
-  if (!o.vae_tiling.empty()) {
+  if (o.vae_tiling) {
     if (!session.vae) throw UsageError("--vae-tiling needs a VAE: give --vae, or a model whose manifest names one");
-    session.vae_tiling = parse_vae_tiling(o.vae_tiling);
+    session.vae_tiling = o.vae_tiling;
   }
   if (o.cuda_graphs) {
     if (device::cuda_available() && !session.device.is_cuda())
@@ -243,33 +166,13 @@ Session open_session(const RunOptions& o) {
     session.unet = device::with_cuda_graphs(std::move(session.unet));
     session.cuda_graphs = true;
   }
-  load_conditioning(session, m);
-  if (!o.quiet && !session.from_manifest.empty()) {
+  load_conditioning(session, o, files);
+  if (!setup.out.quiet && !session.from_manifest.empty()) {
     std::string list;
     for (const auto& item : session.from_manifest) list += (list.empty() ? "" : ", ") + item;
     std::fprintf(stderr, "note: from the model's manifest (%s): %s\n", unet_path.c_str(), list.c_str());
   }
   return session;
-}
-
-RunSpec make_spec(const Session& session, const RunOptions& o, const SchedulerConfig& config,
-                  const std::string& sampler, int steps, const std::vector<int64_t>& shape) {
-  RunSpec spec;
-  spec.sampler = sampler;
-  spec.steps = steps;  // 0: the sampler's default
-  spec.seed = parse_seed(o.seed);
-  spec.shape = shape;
-  if (shape.size() == 1) {  // a batch alone (sweep --batch): the rest from the model's default shape
-    spec.shape = session.unet->sample_shape().value_or(std::vector<int64_t>{1, 4, 64, 64});
-    spec.shape[0] = shape[0];
-  }
-  spec.eta = o.eta;
-  spec.guidance = o.guidance ? o.guidance : session.manifest_guidance;
-  spec.config = config;
-  spec.warmup = o.warmup;
-  spec.repeat = o.repeat;
-  spec.vary_seed = o.vary_seed;
-  return resolve(session, spec);
 }
 
 }  // namespace diffbench::cli

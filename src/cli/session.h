@@ -1,6 +1,6 @@
 #pragma once
-// What `run` and `sweep` share: option checks, opening the models once, building specs,
-// progress, quality against a reference, and writing outputs.
+// What `run`, `sweep`, `ablate` and `ab` share once their flags are parsed (cli/run_setup.h):
+// opening the models, progress, quality against a reference, and writing outputs.
 #include <functional>
 #include <map>
 #include <optional>
@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "cli/commands.h"
+#include "cli/run_setup.h"
 #include "diffbench/report.h"
 #include "diffbench/quality.h"
 #include "diffbench/runner.h"
@@ -18,38 +18,27 @@ namespace diffbench::cli {
 /// Register the options `run` and `sweep` both take (not --sampler/--steps/--shape).
 void add_common_options(CLI::App& app, RunOptions& o);
 
-/// "1,4,32,32" -> {1, 4, 32, 32}; UsageError naming `flag` and `label` ("B,C,H,W").
-std::vector<int64_t> parse_dims(const std::string& text, const char* flag, size_t count, const char* label);
+/// The files and values a session takes from the flags, else from the UNet's manifest.
+struct ModelFiles {
+  std::string vae, cond, uncond, features, fd_stats;
+  double vae_scaling_factor = 0.18215;
+};
+/// The one place "flag, else manifest" is decided for a session's files; what the manifest supplied
+/// is appended to `taken` ("vae=...", and guidance_scale when no flag gave one).
+ModelFiles model_files(const RunSetup& setup, const ModelManifest& manifest, std::vector<std::string>* taken = nullptr);
 
-/// "dpmpp_2m:200" -> {"dpmpp_2m", 200}.
-std::pair<std::string, int> parse_reference(const std::string& text, const char* flag = "--reference");
-
-/// UsageError when two outputs (flag, path) name the same file, or two write to stdout.
-void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs);
-
-/// Check everything about the outputs and numbers that can be checked before work starts.
-void check_common_options(const RunOptions& o);
-
-/// Device, dtype, threads, models (load timed), conditioning.
-Session open_session(const RunOptions& o);
-
-/// A spec from the options (sampler, steps and shape are set by the caller), then resolved.
-RunSpec make_spec(const Session& session, const RunOptions& o, const SchedulerConfig& config,
-                  const std::string& sampler, int steps, const std::vector<int64_t>& shape);
+/// Device, dtype, threads, the UNet at `unet_path` (load timed) with its manifest, the VAE, conditioning.
+Session open_session(const RunSetup& setup, const std::string& unet_path);
 
 /// A progress line on stderr when it is a terminal, not with --quiet and not in CI; else empty.
-ProgressFn progress_for(const RunOptions& o, const std::string& label);
+ProgressFn progress_for(const OutputSetup& out, const std::string& label);
 /// Erase the progress line (when one was drawn).
-void clear_progress(const RunOptions& o);
-
-/// The options with the UNet manifest's defaults filled in where no flag was given (vae, cond,
-/// uncond, features, fd_stats, vae_scaling_factor, guidance_scale); records what it took.
-RunOptions with_manifest(const RunOptions& o, Session& session);
+void clear_progress(const OutputSetup& out);
 
 /// --quality fd: loads the feature model and statistics once, measures FD for each finished run.
 class QualityRunner {
  public:
-  QualityRunner(const RunOptions& o, const Session& session);
+  QualityRunner(const RunSetup& setup, const Session& session);
   void attach(Session& session, RunResult& result);
   bool enabled() const { return features_ != nullptr; }
   /// The table's legend line for FD ("" when not enabled).
@@ -76,8 +65,9 @@ class ReferenceRunner {
 
 /// The console table and its legend (units, what each column is).
 /// The cold forward is each model's own: a run routed to a student names the student's.
-void print_table(FILE* out, const std::vector<RunRow>& rows, const std::vector<RunResult>& results, const RunOptions& o,
-                 const Session& session, const ReferenceRunner& reference, const QualityRunner& quality);
+void print_table(FILE* out, const std::vector<RunRow>& rows, const std::vector<RunResult>& results,
+                 const RunSetup& setup, const Session& session, const ReferenceRunner& reference,
+                 const QualityRunner& quality);
 
 /// Write `text` to `path` atomically, or to stdout for "-".
 void write_output(const std::string& path, const std::string& text);

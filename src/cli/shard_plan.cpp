@@ -10,18 +10,18 @@
 
 namespace diffbench::cli {
 
-std::vector<double> cell_costs(const std::vector<RunSpec>& specs, ModelPool& models, const RunOptions& o) {
+std::vector<double> cell_costs(const std::vector<RunSpec>& specs, ModelPool& models, const QualitySetup& q) {
   std::vector<double> costs;
   for (const RunSpec& spec : specs) {
-    const bool guided = models.session_for(spec).unet->arity() == 3 && spec.guidance.value_or(0.0) > 1;
+    const bool guided = uses_guidance(models.session_for(spec), spec);
     costs.push_back(cell_cost(model_evaluations(find_sampler(spec.sampler), spec.steps), spec.shape,
-                              spec.warmup + spec.repeat, guided, o.quality == "fd" ? o.samples : 0));
+                              spec.warmup + spec.repeat, guided, q.fd ? q.samples : 0));
   }
   return costs;
 }
 
-int print_shard_plan(const std::vector<RunSpec>& specs, ModelPool& models, const RunOptions& o, int count) {
-  const std::vector<double> costs = cell_costs(specs, models, o);
+int print_shard_plan(const std::vector<RunSpec>& specs, ModelPool& models, const QualitySetup& q, int count) {
+  const std::vector<double> costs = cell_costs(specs, models, q);
   const std::vector<int> plan = assign_shards(costs, count);
   double total = 0;
   for (double c : costs) total += c;

@@ -74,14 +74,14 @@ void print_cell(const std::string& label, const RunResult& result) {
 }
 
 // The table and the other outputs of the cells this process ran, then the exit code.
-int finish_sweep(const RunOptions& o, const Session& session, const Measurer& measurer,
+int finish_sweep(const RunSetup& setup, const Session& session, const Measurer& measurer,
                  const std::vector<RunResult>& results, bool jsonl_to_stdout) {
   // Speed-up against DDPM when the sweep has exactly one DDPM cell (the lecture's table); with
   // several (shapes, step counts) no single baseline would be right for every row.
   const auto ddpm =
       std::count_if(results.begin(), results.end(), [](const RunResult& r) { return r.spec.sampler == "ddpm"; });
-  report(o, session, measurer, results, summarize_runs(results, ddpm == 1 ? "ddpm" : ""),
-         jsonl_to_stdout || o.csv == "-" || o.markdown == "-");
+  report(setup, session, measurer, results, summarize_runs(results, ddpm == 1 ? "ddpm" : ""),
+         jsonl_to_stdout || setup.out.csv == "-" || setup.out.markdown == "-");
   return exit_code(results, fmt::format("{} finished cell(s) were written; --resume continues", results.size()));
 }
 
@@ -141,8 +141,9 @@ struct Destinations {
   Report previous;
 };
 
-Destinations sweep_destinations(const SweepOptions& s, RunOptions& o) {
-  Destinations d{o.json, s.jsonl, {}};
+Destinations sweep_destinations(const SweepOptions& s, const RunSetup& setup) {
+  const OutputSetup& o = setup.out;
+  Destinations d{s.run.json, s.jsonl, {}};
   if (!s.resume.empty()) {
     d.previous = read_report(s.resume);
     if (d.json.empty() && d.jsonl.empty()) {
@@ -154,8 +155,6 @@ Destinations sweep_destinations(const SweepOptions& s, RunOptions& o) {
     throw UsageError("sweep needs --json FILE or --jsonl FILE: cells are written there as they finish");
   }
   if (d.json == "-") throw UsageError("sweep writes --json after every cell; use --jsonl - for stdout");
-  o.json.clear();  // handled here, not by check_common_options' single-document logic
-  check_common_options(o);
   check_distinct_outputs({{"--json", d.json}, {"--jsonl", d.jsonl}, {"--csv", o.csv}, {"--markdown", o.markdown}});
   if (!d.json.empty()) check_writable(d.json, "--json");
   if (!d.jsonl.empty()) check_writable(d.jsonl, "--jsonl");
@@ -183,7 +182,8 @@ std::vector<RunSpec> grid_specs(const Grid& g, const SweepOptions& s, ModelPool&
     try {
       specs.push_back(models.spec(c.sampler, c.steps, c.shape, warnings));
     } catch (const UsageError& e) {
-      throw UsageError(fmt::format("cell {} {} steps: {}", c.sampler, c.steps, e.what()));
+      const std::string steps = c.steps ? std::to_string(*c.steps) : "default";
+      throw UsageError(fmt::format("cell {} {} steps: {}", c.sampler, steps, e.what()));
     }
   }
   return specs;
@@ -192,14 +192,15 @@ std::vector<RunSpec> grid_specs(const Grid& g, const SweepOptions& s, ModelPool&
 // This shard's cells, each measured and written as it finishes; finished cells of a resumed file
 // (ok or failed) are skipped. Stops after an interrupted cell, which is not written.
 std::vector<RunResult> run_cells(const std::vector<RunSpec>& specs, const Grid& g, const std::string& grid,
-                                 const Report& previous, ModelPool& models, const RunOptions& o, SweepWriter& writer,
+                                 const Report& previous, ModelPool& models, const RunSetup& setup, SweepWriter& writer,
                                  size_t* skipped) {
   std::set<std::string> done;
   for (const auto& r : previous.runs) {
     if (r.value("status", "") != "interrupted") done.insert(cell_key(r["config"]));
   }
   std::vector<RunResult> results;
-  const std::vector<int> shard = assign_shards(cell_costs(specs, models, o), g.shard.second);
+  const OutputSetup& o = setup.out;
+  const std::vector<int> shard = assign_shards(cell_costs(specs, models, setup.quality), g.shard.second);
   const size_t todo = static_cast<size_t>(std::count(shard.begin(), shard.end(), g.shard.first));
   size_t index = 0;
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -229,34 +230,36 @@ std::vector<RunResult> run_cells(const std::vector<RunSpec>& specs, const Grid& 
 }  // namespace
 
 int run_sweep(const SweepOptions& s) {
-  RunOptions o = s.run;
-  g_verbose = o.verbose;
-  std::vector<std::string> warnings, later;
-  build_config(o.config, &later);  // checked before any model loads; each model's config says its warnings
+  g_verbose = s.run.verbose;
   Grid g = parse_grid(s);
   if (s.shard_plan && *s.shard_plan < 1)
     throw UsageError(fmt::format("--shard-plan needs a number of shards >= 1, got {}", *s.shard_plan));
+  RunOptions flags = s.run;
+  flags.json.clear();  // sweep's own: rewritten after each cell (sweep_destinations)
+  const RunSetup setup = parse_run_setup(flags);
   const bool plan_only = s.shard_plan.has_value();  // --shard-plan writes nothing: no destinations to check
-  const std::optional<Destinations> dest = plan_only ? std::nullopt : std::optional(sweep_destinations(s, o));
+  const std::optional<Destinations> dest = plan_only ? std::nullopt : std::optional(sweep_destinations(s, setup));
 
-  ModelPool models(o, !g.samplers.empty());
+  ModelPool models(setup, !g.samplers.empty());
   if (g.samplers.empty()) g.samplers = models.default_samplers();
+  std::vector<std::string> warnings;
   const std::vector<RunSpec> specs = grid_specs(g, s, models, &warnings);
-  if (plan_only) return print_shard_plan(specs, models, o, *s.shard_plan);
+  if (plan_only) return print_shard_plan(specs, models, setup.quality, *s.shard_plan);
   Destinations out = *dest;
   const std::string grid = grid_identity(specs, models);
   const bool regrid = !out.previous.path.empty() &&
                       adopt_resumed_cells(out.previous, cell_configs(specs, models), grid, unet_sha256(models.main()));
-  if (auto w = eta_warning(o.eta, g.samplers)) warnings.push_back(*w);
+  if (auto w = eta_warning(setup.spec.eta, g.samplers)) warnings.push_back(*w);
   for (const auto& w : unique(warnings)) std::fprintf(stderr, "warning: %s\n", w.c_str());
 
-  SweepWriter writer(out.json, out.jsonl, out.previous, o.quiet, regrid);
+  SweepWriter writer(out.json, out.jsonl, out.previous, setup.out.quiet, regrid);
   writer.start([&models] { return environment_context(models.main()); });
   size_t skipped = 0;
-  std::vector<RunResult> results = run_cells(specs, g, grid, out.previous, models, o, writer, &skipped);
+  std::vector<RunResult> results = run_cells(specs, g, grid, out.previous, models, setup, writer, &skipped);
   writer.finish();
-  if (!o.quiet && skipped) std::fprintf(stderr, "skipped %zu cell(s) already in '%s'\n", skipped, s.resume.c_str());
-  return finish_sweep(o, models.main(), models.main_measurer(), results, out.jsonl == "-");
+  if (!setup.out.quiet && skipped)
+    std::fprintf(stderr, "skipped %zu cell(s) already in '%s'\n", skipped, s.resume.c_str());
+  return finish_sweep(setup, models.main(), models.main_measurer(), results, out.jsonl == "-");
 }
 
 }  // namespace diffbench::cli

@@ -5,6 +5,7 @@
     tests/python/check_code_shape.py unity-names ROOT  no file-local name in two files of one target
     tests/python/check_code_shape.py suites ROOT       test suites named after their files
     tests/python/check_code_shape.py library-flags ROOT  no command-line flag in the library's messages
+    tests/python/check_code_shape.py run-options ROOT  the raw run flags reach at most 5 functions past the parser
 
 Each prints what breaks its rule and exits 1 when anything does (or when it finds no files).
 
@@ -23,6 +24,11 @@ test's name says which file holds it.
 library-flags: the library (src/ and include/diffbench/ outside src/cli/) names a setting by its
 field through setting_name() (issue #24): no string literal in it holds "--flag" text, so a program
 embedding the library is never told about a flag it does not have. Comments may name flags.
+
+run-options: the run flags as CLI11 fills them (RunOptions) are typed once by the parser
+(src/cli/run_setup.cpp, and the setup_*/add_common_options functions that register them); every
+other function takes the typed RunSetup (issue #24). At most MAX_RUN_OPTIONS_FUNCTIONS function
+definitions outside the parser may take or return RunOptions: the commands' entry points.
 """
 import collections
 import glob
@@ -154,8 +160,28 @@ def check_library_flags(root):
     return found, len(paths), f"{len(found)} library string(s) naming a command-line flag"
 
 
+MAX_RUN_OPTIONS_FUNCTIONS = 5
+PARSER_FUNCTIONS = re.compile(r"\b(setup_\w+|add_common_options)\(")
+
+
+def check_run_options(root):
+    paths = sorted(p for p in glob.glob(os.path.join(root, "src", "**", "*.cpp"), recursive=True)
+                   if os.path.basename(p) != "run_setup.cpp")
+    found = []
+    for path in paths:
+        lines = open(path, encoding="utf-8").read().split("\n")
+        for first, _, signature in functions(lines):
+            head = " ".join(lines[first - 1:first + 4]).split("{")[0]
+            if re.search(r"\bRunOptions\b", head) and not PARSER_FUNCTIONS.search(signature):
+                found.append(f"{os.path.relpath(path, root)}:{first}: {signature}")
+    problems = [f"{len(found)} functions past the parser take RunOptions (at most {MAX_RUN_OPTIONS_FUNCTIONS}):"] + \
+        found if len(found) > MAX_RUN_OPTIONS_FUNCTIONS else []
+    return problems, len(paths), f"{len(found)} function(s) past the parser take RunOptions: " + \
+        "; ".join(f.split(": ", 1)[1] for f in found)
+
+
 CHECKS = {"sizes": check_sizes, "unity-names": check_unity_names, "suites": check_suites,
-          "library-flags": check_library_flags}
+          "library-flags": check_library_flags, "run-options": check_run_options}
 
 
 def main():

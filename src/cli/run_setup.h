@@ -1,0 +1,82 @@
+#pragma once
+// A run's flags typed: every option of `run`, `sweep`, `ablate` and `ab` parsed and checked once,
+// here, before any model loads. Commands, the model pool and the reporters read only this.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <c10/core/Device.h>
+#include <c10/core/ScalarType.h>
+
+#include "cli/commands.h"
+#include "diffbench/model.h"
+#include "diffbench/report.h"
+#include "diffbench/runner.h"
+#include "diffbench/vae_tiling.h"
+
+namespace diffbench::cli {
+
+/// How models are opened: files, device, dtype, threads and load-time optimisations.
+struct SessionSettings {
+  std::string unet;  ///< the main UNet (--unet, --model DIR/unet.pt, else the default model)
+  bool default_model = true;  ///< no --unet or --model: the default model, whose students apply
+  std::map<std::string, std::string> model_for;  ///< --model-for SAMPLER=FILE
+  std::string vae, cond, uncond;  ///< flags; "" : the manifest's
+  std::optional<std::vector<int64_t>> cond_shape;
+  c10::Device device = c10::Device(c10::kCPU);
+  std::optional<c10::ScalarType> dtype;  ///< unset: the manifest's, else fp32
+  std::optional<int> threads;  ///< unset: every core this process may use
+  bool pin = false;
+  int interop_threads = 0;  ///< 0: LibTorch's default
+  LoadOptions load;
+  std::optional<VaeTiling> vae_tiling;
+  bool cuda_graphs = false;
+  std::optional<double> vae_scaling_factor;  ///< unset: the manifest's, else SD's 0.18215
+};
+
+/// The extra measurements of a run: --quality fd and --reference.
+struct QualitySetup {
+  bool fd = false;
+  int64_t samples = 1000;
+  std::string feature_model, reference_stats;  ///< flags; "" : the manifest's
+  std::optional<std::pair<std::string, int>> reference;  ///< SAMPLER:STEPS
+};
+
+/// Where results go and how much is said.
+struct OutputSetup {
+  std::string json, csv, markdown, save_latents, save_images, profile;
+  TimeUnit time_unit = TimeUnit::automatic;
+  bool quiet = false, verbose = false;
+};
+
+struct RunSetup {
+  SessionSettings session;
+  std::string sampler;  ///< --sampler ("" : the model's own, else the lecture's six)
+  SpecRequest spec;  ///< steps, shape, seed, eta, guidance, scheduler, warmup, repeat (sampler: per run)
+  QualitySetup quality;
+  OutputSetup out;
+};
+
+/// The flags of `o` parsed into their types and checked; UsageError naming the flag otherwise.
+RunSetup parse_run_setup(const RunOptions& o);
+
+/// The scheduler flags as overrides (--config's file read and parsed here, once).
+SchedulerOverrides parse_config_flags(const ConfigFlags& flags, std::vector<std::string>* warnings);
+
+/// "1,4,32,32" -> {1, 4, 32, 32}; UsageError naming `flag` and `label` ("B,C,H,W").
+std::vector<int64_t> parse_dims(const std::string& text, const char* flag, size_t count, const char* label);
+
+/// "dpmpp_2m:200" -> {"dpmpp_2m", 200}.
+std::pair<std::string, int> parse_reference(const std::string& text, const char* flag = "--reference");
+
+/// UsageError when two outputs (flag, path) name the same file, or two write to stdout.
+void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs);
+
+/// "lcm=models/digits/lcm.pt" items -> sampler -> file; UsageError for a bad item, an unknown
+/// sampler or a sampler given twice.
+std::map<std::string, std::string> parse_model_for(const std::vector<std::string>& items);
+
+}  // namespace diffbench::cli

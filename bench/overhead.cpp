@@ -69,6 +69,7 @@ int measure(std::vector<std::string> models) {
   fmt::print("{:<40} {:>12} {:>12} {:>9}\n", "model (ddim, 50 steps)", "bare fwd", "sampling", "overhead");
   for (const std::string& path : models) {
     Session session;
+    SessionRecord record;
     session.threads = threads;
     session.unet =
         std::make_unique<ScriptModel>(path, ModelRole::unet, std::vector<int>{2}, session.device, session.dtype);
@@ -80,12 +81,12 @@ int measure(std::vector<std::string> models) {
     const RunSpec spec = resolve(session, request).spec;
     at::Tensor x = at::randn(spec.shape);
     bare_forward_s(*session.unet, x, steps);  // warm both paths up
-    run(session, spec);
+    run(session, record, spec);
     // Interleaved rounds, so drift (frequency, other load) affects both sides alike.
     std::vector<double> bare, sampling, ratio;
     for (int r = 0; r < rounds; ++r) {
       bare.push_back(bare_forward_s(*session.unet, x, steps));
-      sampling.push_back(run(session, spec).repeats.at(0).total_s);  // initial noise + all steps
+      sampling.push_back(run(session, record, spec).repeats.at(0).total_s);  // initial noise + all steps
       ratio.push_back(sampling.back() / bare.back());
     }
     fmt::print(

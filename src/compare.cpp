@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <numeric>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -16,14 +17,6 @@
 #include "diffbench/setting_names.h"
 
 namespace diffbench {
-
-std::string run_label(const nlohmann::json& run) {
-  const auto& c = run["config"];
-  std::string shape;
-  for (const auto& d : c.value("shape", nlohmann::json::array())) shape += (shape.empty() ? "" : "x") + d.dump();
-  return fmt::format("{} {} steps {} seed {}", c.value("sampler", "?"), c.value("steps", 0), shape,
-                     c.value("seed", nlohmann::json(0)).dump());
-}
 
 const char* verdict_name(Verdict v) {
   switch (v) {
@@ -38,8 +31,8 @@ namespace {
 
 // The runs of one cell on one side, grouped by the process that measured them.
 struct CellRuns {
-  const nlohmann::json* first = nullptr;
-  std::map<std::string, std::vector<const nlohmann::json*>> by_process;
+  const RecordedRun* first = nullptr;
+  std::map<std::string, std::vector<const RecordedRun*>> by_process;
   std::map<std::string, int> pair_of;  ///< process -> its pair index in an `ab` measurement
 };
 
@@ -61,24 +54,24 @@ std::vector<int> common_pairs(const CellRuns& a, const CellRuns& b) {
 
 std::map<std::string, CellRuns> group(const Report& report, const std::vector<std::string>& ignore,
                                       std::vector<std::string>* order, std::vector<std::string>* not_ok) {
+  if (report.recorded.size() != report.runs.size())
+    throw std::invalid_argument("compare_reports: add a report's runs with Report::add_run");
   std::map<std::string, CellRuns> cells;
-  for (const auto& run : report.runs) {
-    if (run.value("status", "ok") != "ok") {  // a failed or interrupted run has nothing to compare
-      not_ok->push_back(fmt::format("{} ({})", run_label(run), run.value("status", "?")));
+  for (const RecordedRun& run : report.recorded) {
+    if (!run.ok()) {  // a failed or interrupted run has nothing to compare
+      not_ok->push_back(fmt::format("{} ({})", run.label, run.status_text));
       continue;
     }
-    std::string key = cell_key(run.value("config", nlohmann::json::object()), ignore);
+    std::string key = cell_key(run.config, ignore);
     CellRuns& cell = cells[key];
     if (!cell.first) {
       cell.first = &run;
       order->push_back(key);
     }
     // Files written before runs carried a process id: each file is one process.
-    std::string process = run.contains("process") ? run["process"].value("id", report.path) : report.path;
+    const std::string process = run.process_id.empty() ? report.path : run.process_id;
     cell.by_process[process].push_back(&run);
-    if (run.contains("process") && run["process"].contains("pair") && run["process"]["pair"].is_number_integer()) {
-      cell.pair_of[process] = run["process"]["pair"].get<int>();
-    }
+    if (run.pair) cell.pair_of[process] = *run.pair;
   }
   return cells;
 }
@@ -87,18 +80,16 @@ std::map<std::string, CellRuns> group(const Report& report, const std::vector<st
 void note_suspects(const char* side, const CellRuns& cell, std::vector<std::string>* out) {
   for (const auto& [process, runs] : cell.by_process) {
     for (const auto* run : runs) {
-      const auto c = run->find("contention");
-      if (c == run->end() || !c->is_object() || !c->value("suspect", false)) continue;
-      out->push_back(fmt::format("{}: {}: {}", side, run_label(*run), c->value("why", "")));
+      if (run->contention) out->push_back(fmt::format("{}: {}: {}", side, run->label, *run->contention));
     }
   }
 }
 
-std::vector<double> samples_of(const std::vector<const nlohmann::json*>& runs, const char* metric) {
+std::vector<double> samples_of(const std::vector<const RecordedRun*>& runs, const char* metric) {
   std::vector<double> v;
   for (const auto* r : runs) {
-    if (!r->contains("stats") || !(*r)["stats"].contains(metric)) continue;
-    for (double x : (*r)["stats"][metric].value("samples", std::vector<double>{})) v.push_back(x);
+    const std::vector<double>& figures = r->figures(metric);
+    v.insert(v.end(), figures.begin(), figures.end());
   }
   return v;
 }
@@ -206,7 +197,7 @@ void suggest_ignores(const std::map<std::string, CellRuns>& base, const std::map
       if (base.count(other_key)) continue;
       std::set<std::string> groups;
       bool ignorable = true;
-      for (const auto& field : config_differences((*a.first)["config"], (*b.first)["config"])) {
+      for (const auto& field : config_differences(a.first->config, b.first->config)) {
         std::string group = ignorable_group_of(field);
         ignorable = ignorable && !group.empty();
         groups.insert(group);
@@ -215,8 +206,7 @@ void suggest_ignores(const std::map<std::string, CellRuns>& base, const std::map
       std::string list;
       for (const auto& g : groups) list += (list.empty() ? "" : ",") + g;
       result->notes.push_back(fmt::format("'{}' differs from '{}' only in {}: `{} {}` compares them (and says so)",
-                                          run_label(*a.first), run_label(*b.first), list, setting_name("ignore"),
-                                          list));
+                                          a.first->label, b.first->label, list, setting_name("ignore"), list));
       break;
     }
   }
@@ -236,21 +226,21 @@ Comparison compare_reports(const Report& base, const Report& updated, const Comp
     const CellRuns& a = base_cells[key];
     auto other = new_cells.find(key);
     if (other == new_cells.end()) {
-      result.only_in_base.push_back(run_label(*a.first));
+      result.only_in_base.push_back(a.first->label);
       continue;
     }
     const CellRuns& b = other->second;
     note_suspects("base", a, &result.suspect);
     note_suspects("new", b, &result.suspect);
     RunChange change;
-    change.label = run_label(*a.first);
+    change.label = a.first->label;
     change.base_processes = a.by_process.size();
     change.new_processes = b.by_process.size();
     change.per_process = change.base_processes >= 2 && change.new_processes >= 2;
     const std::vector<int> pairs = common_pairs(a, b);
     change.paired = !pairs.empty();
     any_single = any_single || !change.per_process;
-    change.differences = config_differences((*a.first)["config"], (*b.first)["config"]);
+    change.differences = config_differences(a.first->config, b.first->config);
     for (const char* metric : {"total_s", "model_s", "sampler_s"}) {
       MetricChange m =
           change.paired ? test_pairs(metric, a, b, pairs, s) : test_metric(metric, a, b, change.per_process, s);
@@ -265,7 +255,7 @@ Comparison compare_reports(const Report& base, const Report& updated, const Comp
     result.matched.push_back(change);
   }
   for (const auto& key : new_order) {
-    if (!base_cells.count(key)) result.only_in_new.push_back(run_label(*new_cells[key].first));
+    if (!base_cells.count(key)) result.only_in_new.push_back(new_cells[key].first->label);
   }
   suggest_ignores(base_cells, new_cells, &result);
   if (!log_ratios.empty()) {

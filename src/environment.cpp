@@ -79,7 +79,7 @@ std::string utc_now() {
 
 }  // namespace
 
-nlohmann::json environment_context(const Session& session) {
+nlohmann::json environment_context(const Session& session, const SessionRecord& record) {
   const BuildInfo& build = build_info();
   char host[256] = {};
   gethostname(host, sizeof host - 1);
@@ -112,18 +112,18 @@ nlohmann::json environment_context(const Session& session) {
       {"cuda_version", nullptr},
       {"cudnn_version", nullptr},
       {"peak_rss_bytes", static_cast<int64_t>(usage.ru_maxrss) * 1024},
-      {"command_line", session.command_line},
-      {"from_manifest", session.from_manifest},
+      {"command_line", record.command_line},
+      {"from_manifest", record.from_manifest},
       {"process",
-       {{"id", session.process_id},
+       {{"id", record.process_id},
         {"pid", getpid()},
-        {"load_s", {{"unet", session.unet_load_s}, {"vae", session.vae_load_s}}},
-        {"cold_forward_s", session.cold_forward_s ? nlohmann::json(*session.cold_forward_s) : nlohmann::json(nullptr)},
-        {"load_average_at_start", session.load_at_start},
+        {"load_s", {{"unet", record.unet_load_s}, {"vae", record.vae_load_s}}},
+        {"cold_forward_s", record.cold_forward_s ? nlohmann::json(*record.cold_forward_s) : nlohmann::json(nullptr)},
+        {"load_average_at_start", record.load_at_start},
         {"cpu_time_s",
          {{"user", double(usage.ru_utime.tv_sec) + double(usage.ru_utime.tv_usec) * 1e-6},
           {"sys", double(usage.ru_stime.tv_sec) + double(usage.ru_stime.tv_usec) * 1e-6}}}}},
-      {"warnings", machine_warnings(session.threads, std::thread::hardware_concurrency(), session.load_at_start)},
+      {"warnings", machine_warnings(session.threads, std::thread::hardware_concurrency(), record.load_at_start)},
   };
   if (session.device.is_cuda()) {
     context["cuda_version"] = device::cuda_version();

@@ -75,8 +75,8 @@ std::optional<FdFloor> floor_for(const ReferenceStats& stats, int64_t n) {
   return FdFloor{n, fd, below->first, above->first};
 }
 
-FdQuality measure_fd(Session& session, const RunSpec& spec, const Model& features, const ReferenceStats& stats,
-                     int64_t samples) {
+FdQuality measure_fd(const Session& session, SessionRecord& record, const RunSpec& spec, const Model& features,
+                     const ReferenceStats& stats, int64_t samples) {
   if (!session.vae)
     throw UsageError(setting_name("quality") + " fd needs a VAE (" + setting_name("vae") +
                      ", or a model manifest that names one)");
@@ -95,7 +95,7 @@ FdQuality measure_fd(Session& session, const RunSpec& spec, const Model& feature
   double start = now_s();
   for (int64_t k = 0, made = 0; made < samples; ++k, made += batch) {
     one.seed = spec.seed + static_cast<uint64_t>(k);
-    RunResult r = run(session, one);
+    RunResult r = run(session, record, one);
     if (r.status == RunStatus::interrupted) throw Interrupted(stop_requested());
     if (r.status != RunStatus::ok)
       throw RuntimeError(fmt::format("{} fd: generating batch {} failed: {}", setting_name("quality"), k, r.error));

@@ -182,7 +182,7 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
       {"sigmas", r.plan.sigmas},
       {"init_noise_sigma", r.plan.init_noise_sigma},
       {"integer_timesteps", r.plan.integer_timesteps},
-      {"process", {{"id", session.process_id}}},
+      {"process", {{"id", r.process_id}}},
       {"latents_sha256", latents_sha256(r)},
       {"cold_forward_s", r.cold_forward_s ? nlohmann::json(*r.cold_forward_s) : nlohmann::json(nullptr)},
       {"cpu_time_s", {{"user", r.cpu_user_s}, {"sys", r.cpu_sys_s}}},
@@ -214,13 +214,15 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
   return j;
 }
 
-nlohmann::json report_json(const std::vector<const Session*>& sessions, const std::vector<RunResult>& results) {
+nlohmann::json report_json(const std::vector<const Session*>& sessions, const SessionRecord& record,
+                           const std::vector<RunResult>& results) {
   if (sessions.size() != results.size() || sessions.empty()) {
     throw std::invalid_argument("report_json: one session per result, at least one");
   }
   nlohmann::json runs = nlohmann::json::array();
   for (size_t i = 0; i < results.size(); ++i) runs.push_back(run_to_json(results[i], *sessions[i]));
-  return {{"schema_version", kSchemaVersion}, {"context", environment_context(*sessions.front())}, {"runs", runs}};
+  return {
+      {"schema_version", kSchemaVersion}, {"context", environment_context(*sessions.front(), record)}, {"runs", runs}};
 }
 
 }  // namespace diffbench

@@ -155,17 +155,18 @@ class ResourceWatch {
 
 // The process's first forward call, timed apart (once per session, in the run that makes it). False,
 // with `result` a failed record, when the model fails right there: the first step, as for NaN.
-bool first_forward(Session& session, GuidedModel& model, const at::Tensor& t0, RunResult& result) {
-  if (session.cold_forward_s) return true;
+bool first_forward(const Session& session, SessionRecord& record, GuidedModel& model, const at::Tensor& t0,
+                   RunResult& result) {
+  if (record.cold_forward_s) return true;
   try {
-    session.cold_forward_s = cold_forward(session, model, result.spec, t0);
+    record.cold_forward_s = cold_forward(session, model, result.spec, t0);
   } catch (const ModelError& e) {
     result.status = RunStatus::failed;
     result.error = e.what();
     result.failed_step = 0;
     return false;
   }
-  result.cold_forward_s = session.cold_forward_s;
+  result.cold_forward_s = record.cold_forward_s;
   return true;
 }
 
@@ -179,16 +180,17 @@ void note_tiling(const Session& session, const RunSpec& spec, double overlap_rms
 
 }  // namespace
 
-RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress) {
+RunResult run(const Session& session, SessionRecord& record, const RunSpec& spec, const ProgressFn& progress) {
   c10::InferenceMode inference_guard;
   const SamplerInfo& sampler = find_sampler(spec.sampler);
   RunResult result;
   result.spec = spec;
+  result.process_id = record.process_id;
   const NoiseSchedule schedule(spec.config);
   result.plan = plan_for(sampler, schedule, spec.config, spec.steps);
   GuidedModel model(session, spec);
   const std::vector<at::Tensor> timesteps = timestep_tensors(result.plan, session.device);
-  if (!first_forward(session, model, timesteps[0], result)) return result;
+  if (!first_forward(session, record, model, timesteps[0], result)) return result;
 
   FiniteCheck finite(result.plan, session.device);
   int step_reached = -1;

@@ -167,7 +167,13 @@ static void add_document(Report& report, const nlohmann::json& doc, const std::s
   } else if (version != report.schema_version) {
     throw RuntimeError(fmt::format("'{}' mixes schema versions {} and {}", path, report.schema_version, version));
   }
-  for (const auto& run : doc["runs"]) report.runs.push_back(run);
+  size_t index = 0;
+  for (const auto& run : doc["runs"]) report.add_run(run, fmt::format("'{}'{} runs[{}]", path, where, index++));
+}
+
+void Report::add_run(nlohmann::json run, const std::string& where) {
+  recorded.push_back(read_recorded_run(run, where));
+  runs.push_back(std::move(run));
 }
 
 Report read_report(const std::string& path) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.h"
+#include "gate_reports.h"
 #include "diffbench/errors.h"
 #include "diffbench/io.h"
 #include "diffbench/runner.h"
@@ -41,6 +42,19 @@ TEST(Faults, DevFullIsWrittenInPlaceAndReported) {
   EXPECT_NE(r.out.find("ddim"), std::string::npos);  // the table was printed before the write failed
   EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
   EXPECT_EQ(std::system("test -c /dev/full"), 0);  // still the device, not a renamed-over file
+}
+
+TEST(Faults, AFailedOutputDoesNotStopTheOthersOfACommand) {
+  // compare writes --markdown before --json: one output path tries every file, then reports the
+  // first failure (before: the full disk stopped it at the Markdown and the JSON was never written).
+  const std::string dir = scratch_dir("other_outputs");
+  const std::string base = write(dir, "a.json", report_of({run_of(10, "p", kFive)}));
+  const std::string updated = write(dir, "b.json", report_of({run_of(10, "q", kFive)}));
+  CliResult r = run_cli("compare " + base + " " + updated + " --markdown /dev/full --json " + dir + "/c.json");
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("ddim"), std::string::npos);  // the table came first
+  EXPECT_TRUE(nlohmann::json::parse(slurp(dir + "/c.json"), nullptr, false).is_object());
 }
 
 TEST(Faults, ShapeTooLargeForMemoryIsRefusedUpFront) {

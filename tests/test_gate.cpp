@@ -89,8 +89,8 @@ TEST(Gate, SeveralProcessesPerSideAreTestedOnePerProcess) {
     updated.push_back(run_of(10, "new" + std::to_string(k), b));
   }
   Report rb, rn;
-  rb.runs = base;
-  rn.runs = updated;
+  for (const auto& run : base) rb.add_run(run, "base");
+  for (const auto& run : updated) rn.add_run(run, "new");
   Comparison c = compare_reports(rb, rn, CompareSettings{});
   ASSERT_EQ(c.matched.size(), 1u);
   EXPECT_TRUE(c.matched[0].per_process);
@@ -98,8 +98,9 @@ TEST(Gate, SeveralProcessesPerSideAreTestedOnePerProcess) {
   EXPECT_EQ(c.matched[0].metrics[0].verdict, Verdict::no_change);
   EXPECT_TRUE(c.notes.empty());
   // One process per side: tested on repeats, and the report says the between-process noise is unknown.
-  rb.runs = {base[0]};
-  rn.runs = {updated[0]};
+  rb = Report{}, rn = Report{};
+  rb.add_run(base[0], "base");
+  rn.add_run(updated[0], "new");
   Comparison single = compare_reports(rb, rn, CompareSettings{});
   EXPECT_FALSE(single.matched[0].per_process);
   ASSERT_EQ(single.notes.size(), 1u);
@@ -236,17 +237,17 @@ TEST(Gate, AbPairsCancelDriftThatHidesASlowdownFromUnpairedTests) {
     updated.push_back(b);
   }
   Report rb, rn;
-  rb.runs = base;
-  rn.runs = updated;
+  for (const auto& run : base) rb.add_run(run, "base");
+  for (const auto& run : updated) rn.add_run(run, "new");
   Comparison paired = compare_reports(rb, rn, CompareSettings{});
   ASSERT_TRUE(paired.matched[0].paired);
   EXPECT_EQ(paired.matched[0].metrics[0].verdict, Verdict::slower);
   EXPECT_NEAR(paired.matched[0].metrics[0].change, std::exp((std::log(1.10) + std::log(1.11)) / 2) - 1, 1e-9);
   EXPECT_DOUBLE_EQ(paired.matched[0].metrics[0].p_value, 1.0 / 64);  // one-sided: all six pairs agree
-  for (auto* side : {&rb, &rn}) {
-    for (auto& r : side->runs) r["process"].erase("pair");
-  }
-  Comparison unpaired = compare_reports(rb, rn, CompareSettings{});
+  Report ub, un;  // the same runs without their pair indices
+  for (auto& r : base) r["process"].erase("pair"), ub.add_run(r, "base");
+  for (auto& r : updated) r["process"].erase("pair"), un.add_run(r, "new");
+  Comparison unpaired = compare_reports(ub, un, CompareSettings{});
   EXPECT_FALSE(unpaired.matched[0].paired);
   EXPECT_NE(unpaired.matched[0].metrics[0].verdict, Verdict::slower);
 }

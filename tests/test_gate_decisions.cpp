@@ -30,8 +30,8 @@ Comparison compare_pairs(const std::vector<double>& ratio) {
         run_of(10, "new" + std::to_string(k), {level * ratio[k], level * ratio[k] * 1.001, level * ratio[k] * 0.999});
     a["process"]["pair"] = int(k);
     b["process"]["pair"] = int(k);
-    rb.runs.push_back(a);
-    rn.runs.push_back(b);
+    rb.add_run(a, "base");
+    rn.add_run(b, "new");
   }
   return compare_reports(rb, rn, CompareSettings{});
 }

@@ -82,7 +82,8 @@ TEST(Optimisations, ChannelsLastTheLatentsReachTheUnetInChannelsLastFormat) {
   spec.warmup = 0;
   spec.repeat = 1;
   spec.guidance = 0.0;
-  ASSERT_EQ(run(session, spec).status, RunStatus::ok);
+  SessionRecord record;
+  ASSERT_EQ(run(session, record, spec).status, RunStatus::ok);
   EXPECT_GT(seen->calls, 3);
   EXPECT_TRUE(seen->all_channels_last);
 }

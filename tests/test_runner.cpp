@@ -17,6 +17,7 @@ using testing::FakeModel;
 
 struct Fixture {
   Session session;
+  SessionRecord record;
   FakeModel* model;
   explicit Fixture(int arity = 2) {
     auto fake = std::make_unique<FakeModel>(arity);
@@ -39,7 +40,7 @@ RunSpec spec_of(int steps, int warmup, int repeat) {
 TEST(Runner, EachStepChargesTheModelsSleepToModelTimeAndTheColdForwardStandsApart) {
   Fixture f;
   f.model->sleep_s = 0.02;
-  RunResult r = run(f.session, spec_of(3, 1, 2));
+  RunResult r = run(f.session, f.record, spec_of(3, 1, 2));
   ASSERT_EQ(r.status, RunStatus::ok) << r.error;
   ASSERT_TRUE(r.cold_forward_s.has_value());
   EXPECT_GE(*r.cold_forward_s, 0.02);
@@ -56,20 +57,25 @@ TEST(Runner, EachStepChargesTheModelsSleepToModelTimeAndTheColdForwardStandsApar
     EXPECT_GE(rep.total_s + 1e-9, steps + rep.init_noise_s + rep.rest_s);
   }
   EXPECT_EQ(f.model->calls, 1 + 3 * 3);  // the cold forward, then one warm-up and two counted repeats
-  // A second run in the same session makes no second cold forward.
-  RunResult again = run(f.session, spec_of(3, 0, 1));
+  // The session's record keeps it; a second run in the same session makes no second cold forward.
+  EXPECT_EQ(f.record.cold_forward_s, r.cold_forward_s);
+  RunResult again = run(f.session, f.record, spec_of(3, 0, 1));
   EXPECT_FALSE(again.cold_forward_s.has_value());
+  EXPECT_EQ(f.model->calls, 1 + 3 * 3 + 3);
+  // A fresh record (a session opened again) times its own first forward.
+  SessionRecord reopened;
+  EXPECT_TRUE(run(f.session, reopened, spec_of(3, 0, 1)).cold_forward_s.has_value());
 }
 
 TEST(Runner, WarmupsAreNotCountedAndRepeatsShareTheSeedUnlessVaried) {
   Fixture f;
   RunSpec spec = spec_of(2, 2, 3);
-  RunResult r = run(f.session, spec);
+  RunResult r = run(f.session, f.record, spec);
   ASSERT_EQ(r.repeats.size(), 3u);
   for (const RepeatResult& rep : r.repeats) EXPECT_EQ(rep.seed, 0u);
   spec.vary_seed = true;
   spec.seed = 10;
-  RunResult varied = run(f.session, spec);
+  RunResult varied = run(f.session, f.record, spec);
   ASSERT_EQ(varied.repeats.size(), 3u);
   EXPECT_EQ(varied.repeats[0].seed, 10u);
   EXPECT_EQ(varied.repeats[2].seed, 12u);
@@ -79,7 +85,7 @@ TEST(Runner, NanAtAStepFailsTheRunAtThatStepAndKeepsFinishedRepeats) {
   Fixture f;
   // Calls: 0 is the cold forward, 1-4 the first counted repeat, 5-8 the second; NaN from its third step.
   f.model->nan_from_call = 7;
-  RunResult r = run(f.session, spec_of(4, 0, 3));
+  RunResult r = run(f.session, f.record, spec_of(4, 0, 3));
   EXPECT_EQ(r.status, RunStatus::failed);
   EXPECT_EQ(r.failed_step, 2);
   EXPECT_NE(r.error.find("step 2"), std::string::npos) << r.error;
@@ -91,7 +97,7 @@ TEST(Runner, ASignalStopsAfterTheCurrentStepAndKeepsFinishedRepeats) {
   f.model->on_call = [](int call) {
     if (call == 6) request_stop(SIGTERM);  // the second counted repeat's first step
   };
-  RunResult r = run(f.session, spec_of(5, 0, 3));
+  RunResult r = run(f.session, f.record, spec_of(5, 0, 3));
   request_stop(0);
   EXPECT_EQ(r.status, RunStatus::interrupted);
   EXPECT_NE(r.error.find("signal 15 at step 1"), std::string::npos) << r.error;

@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
     session.manifest = diffbench::parse_manifest(session.unet->metadata(), argv[1]);
     // Defaults filled (the request's, else the manifest's, else the sampler's), every check made.
     const diffbench::RunSpec spec = diffbench::resolve(session, request).spec;
-    diffbench::RunResult result = diffbench::run(session, spec);
+    diffbench::SessionRecord record;  // what this session measured: here, its cold first forward
+    diffbench::RunResult result = diffbench::run(session, record, spec);
     std::vector<double> totals;
     for (const auto& repeat : result.repeats) totals.push_back(repeat.total_s);
     std::printf("%s, %d steps: %s, median %.2f ms per run over %zu repeats\n", spec.sampler.c_str(),

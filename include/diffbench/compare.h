@@ -94,9 +94,6 @@ struct Comparison {
   bool decided = false;  ///< some total_s verdict is not "undecidable"
 };
 
-/// "ddim 50 steps 1x4x32x32 seed 0": a report run's cell as the tables name it.
-std::string run_label(const nlohmann::json& run);
-
 /// Compare two reports. Runs with the same cell_key (less `settings.ignore`) are matched; runs
 /// of one cell from several processes (process.id) are tested on one median per process.
 Comparison compare_reports(const Report& base, const Report& updated, const CompareSettings& settings);

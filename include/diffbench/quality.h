@@ -32,8 +32,8 @@ std::optional<FdFloor> floor_for(const ReferenceStats& stats, int64_t n);
 
 /// Generate `samples` images with `spec` (batch B = spec.shape[0]; batch k uses seed spec.seed + k),
 /// decode with the session's VAE, and measure FD. Needs session.vae. Interrupted (signals) and
-/// RuntimeError (NaN, model errors) propagate.
-FdQuality measure_fd(Session& session, const RunSpec& spec, const Model& features, const ReferenceStats& stats,
-                     int64_t samples);
+/// RuntimeError (NaN, model errors) propagate. `record`: the session's, as run() takes it.
+FdQuality measure_fd(const Session& session, SessionRecord& record, const RunSpec& spec, const Model& features,
+                     const ReferenceStats& stats, int64_t samples);
 
 }  // namespace diffbench

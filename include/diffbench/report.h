@@ -23,8 +23,9 @@ struct BuildInfo {
 };
 const BuildInfo& build_info();
 
-/// The machine and library facts that make a number comparable (JSON "context").
-nlohmann::json environment_context(const Session& session);
+/// The machine and library facts that make a number comparable (JSON "context"), with what opening
+/// `session` measured (`record`: load times, cold forward, process).
+nlohmann::json environment_context(const Session& session, const SessionRecord& record);
 
 /// A run's "config" object: what was measured, on which model (its identity for --resume,
 /// merge and compare comes from this, see cell_key).
@@ -40,8 +41,10 @@ nlohmann::json fd_json(const FdQuality& q);
 nlohmann::json run_to_json(const RunResult& result, const Session& session);
 
 /// The whole document: {"schema_version", "context", "runs"}. results[i] ran on *sessions[i] (runs
-/// may be made on several models); the context (machine, process) is the first session's.
-nlohmann::json report_json(const std::vector<const Session*>& sessions, const std::vector<RunResult>& results);
+/// may be made on several models); the context (machine, process) is the first session's, with its
+/// `record`.
+nlohmann::json report_json(const std::vector<const Session*>& sessions, const SessionRecord& record,
+                           const std::vector<RunResult>& results);
 
 /// One run reduced to the numbers every human-facing format shows.
 struct RunRow {

@@ -39,9 +39,15 @@ struct Session {
   at::Tensor cond;  ///< [B, L, D] conditioning for 3-input UNets
   at::Tensor uncond;  ///< [B, L, D] unconditional embedding (CFG)
   std::string cond_source, uncond_source;  ///< .npy path, "zeros" (timing only), or "" (none)
+};
+
+/// What opening a session and its first forward call measured, and the process it ran in: kept
+/// apart from the Session (models and settings), written once by whoever measured it, read by the
+/// reporters (the JSON context).
+struct SessionRecord {
   std::vector<std::string> from_manifest;  ///< "key=value" the manifest supplied (printed, in JSON)
   double unet_load_s = 0, vae_load_s = 0;  ///< model load times, never mixed into step times
-  std::optional<double> cold_forward_s;  ///< the first forward call after loading
+  std::optional<double> cold_forward_s;  ///< the first forward call after loading (run() times it)
   std::string process_id;  ///< unique per process: host, pid, start time
   double load_at_start = 0;  ///< 1-minute load average when the session opened
   std::vector<std::string> command_line;  ///< argv, recorded in the report's context
@@ -129,6 +135,7 @@ struct RunResult {
   std::string peak_rss_scope = "run";  ///< "run" (high-water mark reset at its start) or "process"
   int64_t device_peak_bytes = 0;  ///< CUDA caching allocator peak during this run (0 on CPU)
   std::optional<double> cold_forward_s;  ///< set in the one run that made the process's first forward call
+  std::string process_id;  ///< the process that measured it (SessionRecord::process_id)
   double cpu_user_s = 0, cpu_sys_s = 0;  ///< CPU time of the process during this run (all threads, warm-ups too)
   std::vector<std::string> warnings;  ///< noise the reader should know about (see timing_warnings)
   std::optional<Contention> contention;  ///< other processes on the cores during this run (contention.h)
@@ -175,7 +182,9 @@ std::string memory_refusal(const std::vector<int64_t>& shape, bool on_cpu, doubl
 
 /// Measure one spec. Non-finite latents mark the result failed (and stop it);
 /// a signal throws Interrupted after the finished repeats are kept in *partial.
-RunResult run(Session& session, const RunSpec& spec, const ProgressFn& progress = {});
+/// The session's first forward call is timed apart, once: the first run given a `record` without
+/// `cold_forward_s` measures it there (and in its result); later runs find it recorded.
+RunResult run(const Session& session, SessionRecord& record, const RunSpec& spec, const ProgressFn& progress = {});
 
 /// Hyperfine-style warnings on a run's counted totals: a first run much slower than the rest,
 /// statistical outliers (modified z-score above 3.5, Iglewicz & Hoaglin).

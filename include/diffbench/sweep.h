@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "diffbench/recorded_run.h"
+
 namespace diffbench {
 
 /// One point of a sweep grid.
@@ -58,10 +60,14 @@ struct Report {
   std::string path;
   int schema_version = 0;
   nlohmann::json context;  ///< the first document's context
-  std::vector<nlohmann::json> runs;  ///< every run, in file order
+  std::vector<nlohmann::json> runs;  ///< every run, in file order, as written (merge and --resume copy them)
+  std::vector<RecordedRun> recorded;  ///< the same runs typed (compare, history read these)
   bool truncated_tail = false;  ///< a JSONL file whose last line was cut off (a crash mid-write)
   int truncated_line = 0;  ///< that line's number (1-based), when truncated_tail
   size_t valid_bytes = 0;  ///< length of the file up to the cut-off line (all of it otherwise)
+
+  /// Append `run` in both forms; RuntimeError naming `where` and the field when it cannot be typed.
+  void add_run(nlohmann::json run, const std::string& where);
 };
 
 /// Read a report (JSON or JSONL). RuntimeError naming the file when it cannot be read or parsed.

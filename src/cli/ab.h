@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "diffbench/recorded_run.h"
 #include "diffbench/report.h"
 #include "diffbench/sequential.h"
 
@@ -16,8 +17,15 @@ namespace diffbench::cli {
 /// One side's runs so far, as report runs (each tagged with its block).
 struct AbSide {
   std::string name;  ///< "base" or "new"
-  std::vector<nlohmann::json> runs;
+  std::vector<nlohmann::json> runs;  ///< as written to --save-base/--save-new
+  std::vector<RecordedRun> recorded;  ///< the same runs typed: what the blocks are decided on
   nlohmann::json context;
+
+  /// Append one run (both forms).
+  void add(nlohmann::json run) {
+    recorded.push_back(read_recorded_run(run, name + " side, block " + std::to_string(run.value("ab_block", -1))));
+    runs.push_back(std::move(run));
+  }
 };
 
 /// Where blocks come from. Block k runs base then new when k is even, new then base when it is

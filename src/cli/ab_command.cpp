@@ -36,21 +36,28 @@ Report side_report(const AbSide& side) {
   r.schema_version = kSchemaVersion;
   r.context = side.context;
   r.runs = side.runs;
+  r.recorded = side.recorded;
   return r;
 }
 
-void save_side(const std::string& path, const AbSide& side, const std::string& mode, int blocks) {
-  if (path.empty()) return;
-  nlohmann::json doc = {{"schema_version", kSchemaVersion},
-                        {"context", side.context},
-                        {"runs", side.runs},
-                        {"ab", {{"side", side.name}, {"mode", mode}, {"blocks", blocks}}}};
-  write_output(path, doc.dump(2) + "\n");
+// --save-base / --save-new: a side's runs as a report `compare` reads.
+Output side_output(const std::string& path, const AbSide& side, const std::string& mode, int blocks) {
+  return text_output(path, [&side, mode, blocks] {
+    nlohmann::json doc = {{"schema_version", kSchemaVersion},
+                          {"context", side.context},
+                          {"runs", side.runs},
+                          {"ab", {{"side", side.name}, {"mode", mode}, {"blocks", blocks}}}};
+    return doc.dump(2) + "\n";
+  });
 }
 
-double figure(const nlohmann::json& run) {
-  return median(run["stats"]["total_s"].value("samples", std::vector<double>{}));
+// Both sides saved (what was measured is kept when ab stops early).
+void save_sides(const AbOptions& o, const AbSide& base, const AbSide& next, const std::string& mode, int blocks) {
+  write_outputs({side_output(o.save_base, base, mode, blocks), side_output(o.save_new, next, mode, blocks)},
+                o.gate.quiet);
 }
+
+double figure(const RecordedRun& run) { return median(run.figures("total_s")); }
 
 void check_ab_options(const AbOptions& o) {
   check_gate_options(o.gate);
@@ -86,9 +93,9 @@ std::unique_ptr<BlockSource> block_source(const AbOptions& o, const AbArgs& args
 }
 
 // The last `count` runs of a side (one block's).
-std::vector<const nlohmann::json*> last_runs(const AbSide& side, size_t count) {
-  std::vector<const nlohmann::json*> runs;
-  for (size_t i = side.runs.size() - count; i < side.runs.size(); ++i) runs.push_back(&side.runs[i]);
+std::vector<const RecordedRun*> last_runs(const AbSide& side, size_t count) {
+  std::vector<const RecordedRun*> runs;
+  for (size_t i = side.recorded.size() - count; i < side.recorded.size(); ++i) runs.push_back(&side.recorded[i]);
   return runs;
 }
 
@@ -97,13 +104,12 @@ std::vector<const nlohmann::json*> last_runs(const AbSide& side, size_t count) {
 std::optional<int> check_failures(const AbSide& base, const AbSide& next, size_t count, const AbOptions& o,
                                   const std::string& mode, int blocks) {
   for (const AbSide* side : {&next, &base}) {
-    for (const auto* run : last_runs(*side, count ? count : side->runs.size())) {
-      if (run->value("status", "ok") == "ok") continue;
-      save_side(o.save_base, base, mode, blocks);
-      save_side(o.save_new, next, mode, blocks);
+    for (const auto* run : last_runs(*side, count ? count : side->recorded.size())) {
+      if (run->ok()) continue;
+      save_sides(o, base, next, mode, blocks);
       const bool in_new = side == &next;
       std::fprintf(stderr, "error: ab: a run of the %s side failed: %s: %s (%s)%s\n", side->name.c_str(),
-                   run_label(*run).c_str(), run->value("error", "").c_str(), run->value("status", "?").c_str(),
+                   run->label.c_str(), run->error.c_str(), run->status_text.c_str(),
                    in_new ? "; a failed run never passes the gate (exit 5)" : "");
       return in_new ? kExitFailedRun : kExitFailure;
     }
@@ -146,13 +152,11 @@ int finish(AbResult& r, const AbOptions& o, const AbSide& base, const AbSide& ne
         "which costs blocks, not validity; a quiet machine decides sooner",
         r.contended, r.runs));
   }
-  FILE* human = (o.gate.json == "-" || o.gate.markdown == "-") ? stderr : stdout;
-  if (!o.gate.quiet) std::fputs(ab_console(r).c_str(), human);
-  std::fflush(human);
-  save_side(o.save_base, base, r.mode, r.blocks);
-  save_side(o.save_new, next, r.mode, r.blocks);
-  if (!o.gate.markdown.empty()) write_output(o.gate.markdown, ab_markdown(r));
-  if (!o.gate.json.empty()) write_output(o.gate.json, ab_json(r).dump(2) + "\n");
+  publish([&r](FILE* human) { std::fputs(ab_console(r).c_str(), human); },
+          {side_output(o.save_base, base, r.mode, r.blocks), side_output(o.save_new, next, r.mode, r.blocks),
+           text_output(o.gate.markdown, [&r] { return ab_markdown(r); }),
+           text_output(o.gate.json, [&r] { return ab_json(r).dump(2) + "\n"; })},
+          o.gate.quiet);
   return verdict_code(r, o.gate);
 }
 
@@ -202,7 +206,7 @@ namespace {
 std::optional<int> first_block(const AbSide& base, const AbSide& next, const AbOptions& o, AbResult& r) {
   if (auto code = check_cells(base, next, o, r)) return code;
   r.cells.resize(base.runs.size());
-  for (size_t i = 0; i < r.cells.size(); ++i) r.cells[i].label = run_label(base.runs[i]);
+  for (size_t i = 0; i < r.cells.size(); ++i) r.cells[i].label = base.recorded[i].label;
   r.settings.alpha = o.gate.alpha / double(r.cells.size());  // Bonferroni over the cells
   r.settings.first_look = std::max(6, smallest_first_look(r.settings.alpha));
   return std::nullopt;
@@ -223,10 +227,8 @@ std::optional<int> measure(BlockSource& source, const AbOptions& o, AbSide& base
       if (auto code = first_block(base, next, o, r)) return code;
       a = last_runs(base, r.cells.size()), b = last_runs(next, r.cells.size());
     }
-    for (const auto* run : a)
-      r.contended += run->contains("contention") && (*run)["contention"].value("suspect", false);
-    for (const auto* run : b)
-      r.contended += run->contains("contention") && (*run)["contention"].value("suspect", false);
+    for (const auto* run : a) r.contended += run->contention.has_value();
+    for (const auto* run : b) r.contended += run->contention.has_value();
     r.runs += static_cast<int>(a.size() + b.size());
     for (size_t i = 0; i < r.cells.size(); ++i) {
       r.cells[i].base_s.push_back(figure(*a[i]));
@@ -257,7 +259,7 @@ int run_ab(const AbOptions& o) {
   if (args.base == args.next && o.base_bin == o.new_bin && !o.gate.quiet)
     std::fprintf(stderr, "note: both sides are identical: an A/A test (it should find no change)\n");
   std::unique_ptr<BlockSource> source = block_source(o, args);
-  AbSide base{"base", {}, nullptr}, next{"new", {}, nullptr};
+  AbSide base{"base", {}, {}, nullptr}, next{"new", {}, {}, nullptr};
   AbResult r;
   r.mode = source->mode();
   r.budget_s = o.budget;
@@ -265,15 +267,14 @@ int run_ab(const AbOptions& o) {
   r.alpha = o.gate.alpha;
   r.settings.threshold = o.gate.threshold / 100;
   for (int k = 0; k < o.warmup_blocks; ++k) {  // uncounted, but a failure there ends ab too
-    AbSide warm_base{"base", {}, nullptr}, warm_next{"new", {}, nullptr};
+    AbSide warm_base{"base", {}, {}, nullptr}, warm_next{"new", {}, {}, nullptr};
     source->run_block(k, warm_base, warm_next);
     if (auto code = check_failures(warm_base, warm_next, 0, o, r.mode, 0)) return *code;
   }
   try {
     if (auto code = measure(*source, o, base, next, r, start)) return *code;
   } catch (const Interrupted&) {  // what was measured is kept
-    save_side(o.save_base, base, r.mode, r.blocks);
-    save_side(o.save_new, next, r.mode, r.blocks);
+    save_sides(o, base, next, r.mode, r.blocks);
     throw;
   }
   if (show_progress(o)) std::fprintf(stderr, "\r%40s\r", "");

@@ -81,16 +81,16 @@ class InProcessBlocks : public BlockSource {
       std::vector<RunResult> results;
       std::vector<const Session*> sessions;
       for (const RunSpec& spec : in.specs) {
-        Session& session = in.pool->session_for(spec);
-        results.push_back(run(session, spec));
+        const Session& session = in.pool->session_for(spec);
+        results.push_back(run(session, in.pool->record_for(spec), spec));
         sessions.push_back(&session);
         if (results.back().status == RunStatus::interrupted) throw Interrupted(stop_requested());
       }
-      nlohmann::json doc = report_json(sessions, results);
+      nlohmann::json doc = report_json(sessions, in.pool->main_record(), results);
       if (side.context.is_null()) side.context = doc["context"];
       for (auto& run : doc["runs"]) {
         run["ab_block"] = k;
-        side.runs.push_back(std::move(run));
+        side.add(std::move(run));
       }
     }
   }
@@ -103,7 +103,7 @@ class InProcessBlocks : public BlockSource {
     for (auto& side : sides_) {
       for (RunSpec spec : side.specs) {
         spec.repeat = 1;
-        run(side.pool->session_for(spec), spec);
+        run(side.pool->session_for(spec), side.pool->record_for(spec), spec);
         if (stop_requested()) throw Interrupted(stop_requested());
       }
     }

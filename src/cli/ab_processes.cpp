@@ -122,7 +122,7 @@ class ProcessBlocks : public BlockSource {
     for (auto& run : report.runs) {
       run["process"]["pair"] = k;  // `compare` on the saved sides tests each pair's ratio
       run["ab_block"] = k;
-      side.runs.push_back(std::move(run));
+      side.add(std::move(run));
     }
   }
 

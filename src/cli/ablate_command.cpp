@@ -94,7 +94,7 @@ Measured measure_config(const RunSetup& o, const OutputSetup& shown, const Ablat
   clear_progress(shown);
   const Session& session = pool.session_for(spec);
   m.run_json = run_to_json(m.result, session);
-  m.context = environment_context(session);
+  m.context = environment_context(session, pool.record_for(spec));
   m.row.status = m.result.status;
   m.row.error = m.result.error;
   for (const RepeatResult& rep : m.result.repeats) m.row.per_image_s.push_back(rep.total_s / double(spec.shape[0]));
@@ -130,22 +130,21 @@ int finish_and_report(const RunSetup& setup, Ablation& ablation, const std::vect
     if (m.row.status == RunStatus::failed) results.back().status = RunStatus::failed;
   }
   finish_ablation(ablation);
-  const bool stdout_taken = o.json == "-" || o.csv == "-" || o.markdown == "-";
-  if (!o.quiet) {
+  auto ladder = [&](FILE* human) {
     const AblationRow& b = ablation.rows.front();
-    std::fprintf(stdout_taken ? stderr : stdout,
-                 "optimisation ladder: %s %d steps, shape %s, %s; %d counted repeats each\n%s",
+    std::fprintf(human, "optimisation ladder: %s %d steps, shape %s, %s; %d counted repeats each\n%s",
                  b.config.sampler.c_str(), b.config.steps, fmt::format("{}", fmt::join(base.spec.shape, "x")).c_str(),
                  ablation.device.c_str(), setup.spec.repeat, ablation_console(ablation).c_str());
-  }
+  };
   const nlohmann::json doc = {{"schema_version", kSchemaVersion},
                               {"context", done.front().context},
                               {"ablation", ablation_json(ablation)},
                               {"runs", runs}};
-  write_outputs({text_output(o.json, [&] { return doc.dump(2) + "\n"; }),
-                 text_output(o.csv, [&] { return ablation_csv(ablation); }),
-                 text_output(o.markdown, [&] { return ablation_markdown(ablation); })},
-                o.quiet);
+  publish(ladder,
+          {text_output(o.json, [&] { return doc.dump(2) + "\n"; }),
+           text_output(o.csv, [&] { return ablation_csv(ablation); }),
+           text_output(o.markdown, [&] { return ablation_markdown(ablation); })},
+          o.quiet);
   return exit_code(results, "finished configurations were written");
 }
 

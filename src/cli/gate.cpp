@@ -58,11 +58,10 @@ void check_gate_options(const GateOptions& o) {
 int run_gate(const Report& base, const Report& updated, const GateOptions& o) {
   CompareSettings settings{o.threshold / 100, o.alpha, ignore_groups(o.ignore)};
   Comparison c = compare_reports(base, updated, settings);
-  FILE* human = (o.json == "-" || o.markdown == "-") ? stderr : stdout;
-  if (!o.quiet) std::fputs(compare_console(c, settings).c_str(), human);
-  std::fflush(human);
-  if (!o.markdown.empty()) write_output(o.markdown, compare_markdown(c, settings));
-  if (!o.json.empty()) write_output(o.json, compare_json(c, settings).dump(2) + "\n");
+  publish([&](FILE* human) { std::fputs(compare_console(c, settings).c_str(), human); },
+          {text_output(o.markdown, [&] { return compare_markdown(c, settings); }),
+           text_output(o.json, [&] { return compare_json(c, settings).dump(2) + "\n"; })},
+          o.quiet);
   if (c.failed) {  // before everything else, and whatever --allow-undecided says
     std::fprintf(stderr, "error: %zu run(s) of '%s' failed (%s%s); a failed run never passes the gate (exit 5)\n",
                  c.failed_in_new.size(), updated.path.c_str(), c.failed_in_new.front().c_str(),

@@ -54,15 +54,15 @@ std::vector<Series> read_series(const std::vector<std::string>& files, const std
     Report report = read_report(path);
     if (report.truncated_tail)
       throw RuntimeError(fmt::format("'{}' line {} is cut off; complete or drop it", path, report.truncated_line));
-    for (size_t k = 0; k < report.runs.size(); ++k) {
-      const auto& run = report.runs[k];
-      if (run.value("status", "ok") != "ok" || !run.contains("stats")) continue;
-      const std::string key = cell_key(run["config"], ignore);
+    for (size_t k = 0; k < report.recorded.size(); ++k) {
+      const RecordedRun& run = report.recorded[k];
+      if (!run.ok() || run.figures("total_s").empty()) continue;
+      const std::string key = cell_key(run.config, ignore);
       auto [it, added] = index.emplace(key, series.size());
-      if (added) series.push_back({run_label(run), {}, {}, {}, false, {}});
+      if (added) series.push_back({run.label, {}, {}, {}, false, {}});
       Series& s = series[it->second];
-      s.seconds.push_back(median(run["stats"]["total_s"].value("samples", std::vector<double>{})));
-      s.source.push_back(report.runs.size() > 1 ? fmt::format("{}#{}", path, k) : path);
+      s.seconds.push_back(median(run.figures("total_s")));
+      s.source.push_back(report.recorded.size() > 1 ? fmt::format("{}#{}", path, k) : path);
     }
   }
   return series;
@@ -146,8 +146,8 @@ int run_history(const HistoryOptions& o) {
   std::vector<Series> all = read_series(files, ignore_groups(o.ignore));
   if (all.empty()) throw UsageError("history: no finished run in the inputs");
   for (auto& s : all) detect(s, settings);
-  if (!o.quiet) std::fputs(console(all, files.size()).c_str(), o.json == "-" ? stderr : stdout);
-  if (!o.json.empty()) write_output(o.json, to_json(all, settings).dump(2) + "\n");
+  publish([&](FILE* human) { std::fputs(console(all, files.size()).c_str(), human); },
+          {text_output(o.json, [&] { return to_json(all, settings).dump(2) + "\n"; })}, o.quiet);
   for (const auto& s : all) {
     if (s.newest_step) {
       std::fprintf(stderr, "error: %s: the newest point starts a slowdown of %s (exit 3)\n", s.label.c_str(),

@@ -38,8 +38,8 @@ ModelPool::Slot& ModelPool::slot(const std::string& path) {
   }
   auto s = std::make_unique<Slot>();
   s->path = path;
-  s->session = open_session(setup_, path);
-  s->measurer = std::make_unique<Measurer>(setup_, s->session);
+  s->session = open_session(setup_, path, s->record);
+  s->measurer = std::make_unique<Measurer>(setup_, s->session, s->record);
   slots_.push_back(std::move(s));
   return *slots_.back();
 }
@@ -74,7 +74,7 @@ RunSpec ModelPool::spec(const std::string& sampler, std::optional<int> steps, co
   taken.insert(taken.end(), resolved.from_manifest.begin(), resolved.from_manifest.end());
   if (!taken.empty() && !s.noted) {  // once per model, on stderr and in the JSON context
     s.noted = true;
-    for (const auto& item : taken) s.session.from_manifest.push_back(item);
+    for (const auto& item : taken) s.record.from_manifest.push_back(item);
     if (!setup_.out.quiet) {
       std::fprintf(stderr, "note: %s: from its manifest: %s (flags override)\n", s.path.c_str(),
                    fmt::format("{}", fmt::join(taken, ", ")).c_str());

@@ -18,7 +18,8 @@ class ModelPool {
   /// `samplers_named`: the command line or grid named the samplers (else a note says a
   /// distilled model's manifest chose its sampler).
   ModelPool(const RunSetup& setup, bool samplers_named);
-  Session& main() { return slots_.front()->session; }
+  const Session& main() const { return slots_.front()->session; }
+  const SessionRecord& main_record() const { return slots_.front()->record; }
   Measurer& main_measurer() { return *slots_.front()->measurer; }
   const std::string& main_path() const { return slots_.front()->path; }
 
@@ -29,7 +30,8 @@ class ModelPool {
   /// the file its manifest names for the sampler (sampler_models); else the main UNet.
   std::string path_for(const std::string& sampler) const;
   /// The session and measurer a spec runs in (by its sampler), opened on first use.
-  Session& session_for(const RunSpec& spec) { return slot(path_for(spec.sampler)).session; }
+  const Session& session_for(const RunSpec& spec) { return slot(path_for(spec.sampler)).session; }
+  SessionRecord& record_for(const RunSpec& spec) { return slot(path_for(spec.sampler)).record; }
   Measurer& measurer_for(const RunSpec& spec) { return *slot(path_for(spec.sampler)).measurer; }
 
   /// The setup's spec request for `sampler` (with `steps` and `shape` when given: a sweep's cell),
@@ -41,6 +43,7 @@ class ModelPool {
   struct Slot {
     std::string path;
     Session session;
+    SessionRecord record;  ///< what opening it measured, and its cold forward
     std::unique_ptr<Measurer> measurer;
     bool noted = false;  ///< what the manifest supplied is said and recorded (JSON context)
   };

@@ -17,19 +17,19 @@
 
 namespace diffbench::cli {
 
-Measurer::Measurer(const RunSetup& setup, Session& session)
-    : session_(session), reference_(setup.quality.reference), quality_(setup, session) {}
+Measurer::Measurer(const RunSetup& setup, const Session& session, SessionRecord& record)
+    : session_(session), record_(record), reference_(setup.quality.reference), quality_(setup, session) {}
 
 RunResult Measurer::measure(const RunSpec& spec, const ProgressFn& progress, const std::string& profile_to) {
-  RunResult result = run(session_, spec, progress);
-  reference_.attach(session_, result);
-  quality_.attach(session_, result);
+  RunResult result = run(session_, record_, spec, progress);
+  reference_.attach(session_, record_, result);
+  quality_.attach(session_, record_, result);
   if (!profile_to.empty() && result.status == RunStatus::ok) {
     RunSpec once = spec;
     once.warmup = 0;
     once.repeat = 1;
     OpProfiler profiler;
-    const RunResult profiled = run(session_, once);
+    const RunResult profiled = run(session_, record_, once);
     profiler.stop();
     write_output(profile_to, profiler.chrome_trace());
     result.profile =
@@ -60,36 +60,17 @@ std::string profile_console(const RunResult& r) {
   return out;
 }
 
-Output text_output(const std::string& path, std::function<std::string()> text) {
-  return {path, [text = std::move(text)](const std::string& p) { write_output(p, text()); }};
-}
-
 void report(const RunSetup& setup, const Session& session, const Measurer& measurer,
-            const std::vector<RunResult>& results, const std::vector<RunRow>& rows, bool stdout_taken,
-            const std::vector<Output>& more) {
+            const std::vector<RunResult>& results, const std::vector<RunRow>& rows, const std::vector<Output>& more) {
   const OutputSetup& o = setup.out;
-  if (!o.quiet && !results.empty()) {
-    print_table(stdout_taken ? stderr : stdout, rows, results, setup, session, measurer.reference(),
-                measurer.quality());
-  }
   std::vector<Output> outputs = more;
   outputs.push_back(text_output(o.csv, [&] { return csv_table(rows); }));
   outputs.push_back(text_output(o.markdown, [&] { return markdown_table(rows, o.time_unit); }));
-  write_outputs(outputs, o.quiet);
-}
-
-void write_outputs(const std::vector<Output>& outputs, bool quiet) {
-  std::vector<std::string> errors;
-  for (const Output& out : outputs) {
-    if (out.path.empty()) continue;
-    try {
-      out.write(out.path);
-    } catch (const RuntimeError& e) {
-      errors.push_back(e.what());
-    }
-  }
-  if (!errors.empty())
-    throw RuntimeError(errors.front() + (quiet ? "" : " (the measured results are in the table above)"));
+  auto table = [&](FILE* human) {
+    if (!results.empty())
+      print_table(human, rows, results, setup, session, measurer.record(), measurer.reference(), measurer.quality());
+  };
+  publish(table, outputs, o.quiet);
 }
 
 int exit_code(const std::vector<RunResult>& results, const std::string& on_interrupt) {
@@ -146,8 +127,8 @@ std::string cold_forwards_text(const std::vector<RunResult>& results) {
 }
 
 void print_table(FILE* out, const std::vector<RunRow>& rows, const std::vector<RunResult>& results,
-                 const RunSetup& setup, const Session& session, const ReferenceRunner& reference,
-                 const QualityRunner& quality) {
+                 const RunSetup& setup, const Session& session, const SessionRecord& record,
+                 const ReferenceRunner& reference, const QualityRunner& quality) {
   const bool any_per_sample =
       std::any_of(rows.begin(), rows.end(), [](const RunRow& r) { return r.quality && r.quality->per_sample; });
   std::fprintf(out, "%s", console_table(rows, setup.out.time_unit).c_str());
@@ -157,12 +138,12 @@ void print_table(FILE* out, const std::vector<RunRow>& rows, const std::vector<R
                "IQR / median of Total (! when over 10%%: too noisy to trust; n=1: one run, no spread).\n"
                "Model load %s, first (cold) forward %s: not included above. %s, %d thread(s), %s.\n",
                setup.spec.repeat, session.vae ? " + VAE decode" : "", setup.spec.warmup,
-               session.vae ? " (VAE decode excluded)" : "", format_seconds(session.unet_load_s).c_str(),
+               session.vae ? " (VAE decode excluded)" : "", format_seconds(record.unet_load_s).c_str(),
                cold_forwards_text(results).c_str(), session.device.str().c_str(), session.threads,
                dtype_name(session.dtype).c_str());
   std::fputs(quality.legend().c_str(), out);
   // Noise the reader should know about, with the numbers it may have distorted (as hyperfine does).
-  for (const auto& w : machine_warnings(session.threads, std::thread::hardware_concurrency(), session.load_at_start)) {
+  for (const auto& w : machine_warnings(session.threads, std::thread::hardware_concurrency(), record.load_at_start)) {
     std::fprintf(out, "Warning: %s.\n", w.c_str());
   }
   if (std::any_of(rows.begin(), rows.end(), [](const RunRow& r) { return r.nfe != r.steps; })) {
@@ -180,15 +161,6 @@ void print_table(FILE* out, const std::vector<RunRow>& rows, const std::vector<R
         any_per_sample ? "; * = stochastic sampler: one sample against one sample, not a distributional metric" : "");
   }
   std::fflush(out);
-}
-
-void write_output(const std::string& path, const std::string& text) {
-  if (path == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
-  } else {
-    write_file_atomically(path, text);
-  }
 }
 
 }  // namespace diffbench::cli

@@ -6,21 +6,24 @@
 #include <string>
 #include <vector>
 
+#include "cli/outputs.h"
 #include "cli/session.h"
 
 namespace diffbench::cli {
 
 class Measurer {
  public:
-  Measurer(const RunSetup& setup, Session& session);
+  Measurer(const RunSetup& setup, const Session& session, SessionRecord& record);
   /// One spec measured, with --reference and --quality fd attached when asked for, and with
   /// --profile one extra, uncounted repeat under the operator profiler (trace written to `profile_to`).
   RunResult measure(const RunSpec& spec, const ProgressFn& progress, const std::string& profile_to = "");
   const ReferenceRunner& reference() const { return reference_; }
   const QualityRunner& quality() const { return quality_; }
+  const SessionRecord& record() const { return record_; }
 
  private:
-  Session& session_;
+  const Session& session_;
+  SessionRecord& record_;
   ReferenceRunner reference_;
   QualityRunner quality_;
 };
@@ -31,22 +34,9 @@ std::string profile_path(const std::string& file, const RunSpec& spec, size_t ru
 /// The profiled operators as a console block (after the table).
 std::string profile_console(const RunResult& result);
 
-/// An output file: where, and how to write it.
-struct Output {
-  std::string path;
-  std::function<void(const std::string& path)> write;
-};
-/// An output whose content is text (written atomically, or to stdout for "-").
-Output text_output(const std::string& path, std::function<std::string()> text);
-
-/// Try every output with a path; the first that failed is thrown as RuntimeError, saying the measured
-/// results are in the table above (unless `quiet`), so a full disk loses nothing a human can read.
-void write_outputs(const std::vector<Output>& outputs, bool quiet);
-
-/// The console table (to stderr when stdout carries an output), then `more`, --csv and --markdown
-/// through write_outputs.
+/// The console table, then `more`, --csv and --markdown: one publish (cli/outputs.h).
 void report(const RunSetup& setup, const Session& session, const Measurer& measurer,
-            const std::vector<RunResult>& results, const std::vector<RunRow>& rows, bool stdout_taken,
+            const std::vector<RunResult>& results, const std::vector<RunRow>& rows,
             const std::vector<Output>& more = {});
 
 /// The exit code for finished results: the signal's when interrupted (saying `on_interrupt` on

@@ -54,9 +54,9 @@ std::string floor_text(const ReferenceStats& stats, int64_t n) {
 
 }  // namespace
 
-void QualityRunner::attach(Session& session, RunResult& result) {
+void QualityRunner::attach(const Session& session, SessionRecord& record, RunResult& result) {
   if (!features_ || result.status != RunStatus::ok) return;
-  result.fd = measure_fd(session, result.spec, *features_, *stats_, samples_);
+  result.fd = measure_fd(session, record, result.spec, *features_, *stats_, samples_);
 }
 
 std::string QualityRunner::legend() const {
@@ -71,7 +71,7 @@ std::string ReferenceRunner::name() const {
   return reference_ ? fmt::format("{}:{}", reference_->first, reference_->second) : "";
 }
 
-void ReferenceRunner::attach(Session& session, RunResult& result) {
+void ReferenceRunner::attach(const Session& session, SessionRecord& record, RunResult& result) {
   if (!reference_ || result.status != RunStatus::ok) return;
   // The run's own settings (its resolved config and guidance), the reference's sampler and steps.
   const RunSpec& spec = result.spec;
@@ -87,7 +87,7 @@ void ReferenceRunner::attach(Session& session, RunResult& result) {
   ref.repeat = 1;
   std::string key = fmt::format("{}|{}|{}", name(), ref.seed, fmt::join(spec.shape, "x"));
   auto cached = runs_.find(key);
-  if (cached == runs_.end()) cached = runs_.emplace(key, run(session, resolve(session, ref).spec)).first;
+  if (cached == runs_.end()) cached = runs_.emplace(key, run(session, record, resolve(session, ref).spec)).first;
   attach_quality(result, cached->second, name(), is_stochastic(find_sampler(result.spec.sampler), result.spec.eta));
 }
 

@@ -113,7 +113,7 @@ ModelFiles model_files(const RunSetup& setup, const ModelManifest& m, std::vecto
 namespace {
 
 // The UNet in the dtype asked for, else the one its manifest says it was exported in, else fp32.
-void open_unet(Session& session, const SessionSettings& o, const std::string& path) {
+void open_unet(Session& session, SessionRecord& record, const SessionSettings& o, const std::string& path) {
   const double start = now_s();
   session.dtype = o.dtype.value_or(c10::kFloat);
   session.unet = std::make_unique<ScriptModel>(path, ModelRole::unet, std::vector<int>{2, 3}, session.device,
@@ -126,20 +126,21 @@ void open_unet(Session& session, const SessionSettings& o, const std::string& pa
       session.unet = std::make_unique<ScriptModel>(path, ModelRole::unet, std::vector<int>{2, 3}, session.device,
                                                    exported, session.load);
     }
-    session.from_manifest.push_back("dtype=" + dtype_name(exported));
+    record.from_manifest.push_back("dtype=" + dtype_name(exported));
   }
-  session.unet_load_s = now_s() - start;
+  record.unet_load_s = now_s() - start;
 }
 
 }  // namespace
 
-Session open_session(const RunSetup& setup, const std::string& unet_path) {
+Session open_session(const RunSetup& setup, const std::string& unet_path, SessionRecord& record) {
   const SessionSettings& o = setup.session;
   Session session;
-  session.process_id = new_process_id();
-  session.command_line = g_command_line;
+  record = SessionRecord{};
+  record.process_id = new_process_id();
+  record.command_line = g_command_line;
   double load[1] = {0};
-  if (getloadavg(load, 1) == 1) session.load_at_start = load[0];
+  if (getloadavg(load, 1) == 1) record.load_at_start = load[0];
   session.device = o.device;
   if (o.pin && pin_to_one_cpu() < 0) throw RuntimeError("--pin: the kernel refused to pin this process to one CPU");
   session.threads = o.pin ? 1 : o.threads.value_or(usable_cores());
@@ -147,14 +148,14 @@ Session open_session(const RunSetup& setup, const std::string& unet_path) {
   set_interop_threads(o.interop_threads);
   session.interop_threads = o.interop_threads;
   session.load = o.load;
-  open_unet(session, o, unet_path);
-  const ModelFiles files = model_files(setup, session.manifest, &session.from_manifest);
+  open_unet(session, record, o, unet_path);
+  const ModelFiles files = model_files(setup, session.manifest, &record.from_manifest);
   session.vae_scaling_factor = files.vae_scaling_factor;
   if (!files.vae.empty()) {
     const double start = now_s();
     session.vae = std::make_unique<ScriptModel>(files.vae, ModelRole::vae, std::vector<int>{1}, session.device,
                                                 session.dtype, session.load);
-    session.vae_load_s = now_s() - start;
+    record.vae_load_s = now_s() - start;
   }
   if (o.vae_tiling) {
     if (!session.vae) throw UsageError("--vae-tiling needs a VAE: give --vae, or a model whose manifest names one");
@@ -167,9 +168,9 @@ Session open_session(const RunSetup& setup, const std::string& unet_path) {
     session.cuda_graphs = true;
   }
   load_conditioning(session, o, files);
-  if (!setup.out.quiet && !session.from_manifest.empty()) {
+  if (!setup.out.quiet && !record.from_manifest.empty()) {
     std::string list;
-    for (const auto& item : session.from_manifest) list += (list.empty() ? "" : ", ") + item;
+    for (const auto& item : record.from_manifest) list += (list.empty() ? "" : ", ") + item;
     std::fprintf(stderr, "note: from the model's manifest (%s): %s\n", unet_path.c_str(), list.c_str());
   }
   return session;

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "cli/outputs.h"
 #include "cli/run_setup.h"
 #include "diffbench/report.h"
 #include "diffbench/quality.h"
@@ -27,8 +28,9 @@ struct ModelFiles {
 /// is appended to `taken` ("vae=...", and guidance_scale when no flag gave one).
 ModelFiles model_files(const RunSetup& setup, const ModelManifest& manifest, std::vector<std::string>* taken = nullptr);
 
-/// Device, dtype, threads, the UNet at `unet_path` (load timed) with its manifest, the VAE, conditioning.
-Session open_session(const RunSetup& setup, const std::string& unet_path);
+/// Device, dtype, threads, the UNet at `unet_path` with its manifest, the VAE, conditioning; what
+/// opening them measured (load times, the manifest's contributions, the process) goes to `record`.
+Session open_session(const RunSetup& setup, const std::string& unet_path, SessionRecord& record);
 
 /// A progress line on stderr when it is a terminal, not with --quiet and not in CI; else empty.
 ProgressFn progress_for(const OutputSetup& out, const std::string& label);
@@ -39,7 +41,7 @@ void clear_progress(const OutputSetup& out);
 class QualityRunner {
  public:
   QualityRunner(const RunSetup& setup, const Session& session);
-  void attach(Session& session, RunResult& result);
+  void attach(const Session& session, SessionRecord& record, RunResult& result);
   bool enabled() const { return features_ != nullptr; }
   /// The table's legend line for FD ("" when not enabled).
   std::string legend() const;
@@ -54,7 +56,7 @@ class QualityRunner {
 class ReferenceRunner {
  public:
   explicit ReferenceRunner(std::optional<std::pair<std::string, int>> reference) : reference_(std::move(reference)) {}
-  void attach(Session& session, RunResult& result);
+  void attach(const Session& session, SessionRecord& record, RunResult& result);
   bool enabled() const { return reference_.has_value(); }
   std::string name() const;
 
@@ -66,10 +68,7 @@ class ReferenceRunner {
 /// The console table and its legend (units, what each column is).
 /// The cold forward is each model's own: a run routed to a student names the student's.
 void print_table(FILE* out, const std::vector<RunRow>& rows, const std::vector<RunResult>& results,
-                 const RunSetup& setup, const Session& session, const ReferenceRunner& reference,
-                 const QualityRunner& quality);
-
-/// Write `text` to `path` atomically, or to stdout for "-".
-void write_output(const std::string& path, const std::string& text);
+                 const RunSetup& setup, const Session& session, const SessionRecord& record,
+                 const ReferenceRunner& reference, const QualityRunner& quality);
 
 }  // namespace diffbench::cli

@@ -75,13 +75,12 @@ void print_cell(const std::string& label, const RunResult& result) {
 
 // The table and the other outputs of the cells this process ran, then the exit code.
 int finish_sweep(const RunSetup& setup, const Session& session, const Measurer& measurer,
-                 const std::vector<RunResult>& results, bool jsonl_to_stdout) {
+                 const std::vector<RunResult>& results, const std::vector<Output>& journals) {
   // Speed-up against DDPM when the sweep has exactly one DDPM cell (the lecture's table); with
   // several (shapes, step counts) no single baseline would be right for every row.
   const auto ddpm =
       std::count_if(results.begin(), results.end(), [](const RunResult& r) { return r.spec.sampler == "ddpm"; });
-  report(setup, session, measurer, results, summarize_runs(results, ddpm == 1 ? "ddpm" : ""),
-         jsonl_to_stdout || setup.out.csv == "-" || setup.out.markdown == "-");
+  report(setup, session, measurer, results, summarize_runs(results, ddpm == 1 ? "ddpm" : ""), journals);
   return exit_code(results, fmt::format("{} finished cell(s) were written; --resume continues", results.size()));
 }
 
@@ -253,13 +252,14 @@ int run_sweep(const SweepOptions& s) {
   for (const auto& w : unique(warnings)) std::fprintf(stderr, "warning: %s\n", w.c_str());
 
   SweepWriter writer(out.json, out.jsonl, out.previous, setup.out.quiet, regrid);
-  writer.start([&models] { return environment_context(models.main()); });
+  writer.start([&models] { return environment_context(models.main(), models.main_record()); });
   size_t skipped = 0;
   std::vector<RunResult> results = run_cells(specs, g, grid, out.previous, models, setup, writer, &skipped);
   writer.finish();
   if (!setup.out.quiet && skipped)
     std::fprintf(stderr, "skipped %zu cell(s) already in '%s'\n", skipped, s.resume.c_str());
-  return finish_sweep(setup, models.main(), models.main_measurer(), results, out.jsonl == "-");
+  return finish_sweep(setup, models.main(), models.main_measurer(), results,
+                      {journal_output(out.json), journal_output(out.jsonl)});
 }
 
 }  // namespace diffbench::cli

@@ -127,7 +127,7 @@ int run_merge(const MergeOptions& o) {
                         {"merged_from", sources},
                         {"runs", runs}};
   if (!missing.empty()) doc["missing_cells"] = missing;
-  write_output(o.output, doc.dump(2) + "\n");
+  write_outputs({text_output(o.output, [&doc] { return doc.dump(2) + "\n"; })}, true);
   std::fprintf(stderr, "merged %zu run(s) from %zu file(s) into '%s'%s\n", runs.size(), reports.size(),
                o.output.c_str(), duplicates ? fmt::format(" ({} duplicate(s) dropped)", duplicates).c_str() : "");
   return kExitOk;

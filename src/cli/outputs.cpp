@@ -1,0 +1,55 @@
+#include "cli/outputs.h"
+
+#include <utility>
+
+#include "diffbench/errors.h"
+#include "diffbench/io.h"
+
+namespace diffbench::cli {
+
+Output text_output(const std::string& path, std::function<std::string()> text) {
+  return {path, [text = std::move(text)](const std::string& p) { write_output(p, text()); }};
+}
+
+Output journal_output(const std::string& path) { return {path, {}}; }
+
+FILE* console_stream(const std::vector<Output>& outputs) {
+  for (const Output& out : outputs) {
+    if (out.path == "-") return stderr;
+  }
+  return stdout;
+}
+
+void publish(const std::function<void(FILE*)>& console, const std::vector<Output>& outputs, bool quiet) {
+  if (!quiet && console) {
+    FILE* human = console_stream(outputs);
+    console(human);
+    std::fflush(human);
+  }
+  write_outputs(outputs, quiet);
+}
+
+void write_outputs(const std::vector<Output>& outputs, bool quiet) {
+  std::vector<std::string> errors;
+  for (const Output& out : outputs) {
+    if (out.path.empty() || !out.write) continue;
+    try {
+      out.write(out.path);
+    } catch (const RuntimeError& e) {
+      errors.push_back(e.what());
+    }
+  }
+  if (!errors.empty())
+    throw RuntimeError(errors.front() + (quiet ? "" : " (the measured results are in the table above)"));
+}
+
+void write_output(const std::string& path, const std::string& text) {
+  if (path == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+  } else {
+    write_file_atomically(path, text);
+  }
+}
+
+}  // namespace diffbench::cli

@@ -10,11 +10,13 @@
 #include <numeric>
 #include <thread>
 
-#include "clock.h"
-#include "diffbench/errors.h"
-#include "diffbench/model.h"
-#include "diffbench/runner.h"
-#include "diffbench/statistics.h"
+#include "core/clock.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/models/model.h"
+#include "diffbench/measure/runner.h"
+#include "diffbench/measure/session.h"
+#include "diffbench/measure/resolve.h"
+#include "diffbench/core/statistics.h"
 
 using namespace diffbench;
 

@@ -15,7 +15,7 @@ for entry in json.load(open(sys.argv[1])):
     for target in ("diffbench_core.dir", "/diffbench.dir/", "diffbench_tests.dir", "diffbench_overhead.dir"):
         if target in command:
             flags[target] = re.sub(r" -o \S+ -c \S+", " ", command)
-groups = [("diffbench_core.dir", "src/*.cpp"), ("diffbench_core.dir", "src/samplers/*.cpp"),
+groups = [("diffbench_core.dir", "src/[!c]*/*.cpp"), ("diffbench_core.dir", "src/core/*.cpp"),
           ("/diffbench.dir/", "src/cli/*.cpp"), ("diffbench_tests.dir", "tests/*.cpp"),
           ("diffbench_overhead.dir", "bench/*.cpp")]
 for target, pattern in groups:

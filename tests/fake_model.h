@@ -9,7 +9,7 @@
 
 #include <ATen/ATen.h>
 
-#include "diffbench/model.h"
+#include "diffbench/models/model.h"
 
 namespace diffbench::testing {
 

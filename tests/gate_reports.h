@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "diffbench/io.h"
+#include "diffbench/core/files.h"
 
 namespace diffbench::testing {
 

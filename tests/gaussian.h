@@ -6,7 +6,7 @@
 
 #include <ATen/ATen.h>
 
-#include "diffbench/sampler.h"
+#include "diffbench/schedule/sampler.h"
 
 namespace diffbench::testing {
 

@@ -7,7 +7,7 @@ build=$1 src=$2 torch_dir=$3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" > /dev/null
-test -f "$tmp/prefix/include/diffbench/runner.h"
+test -f "$tmp/prefix/include/diffbench/measure/runner.h"
 test -f "$tmp/prefix/share/diffbench/models/digits/unet.pt"
 cmake -S "$src/examples/embed" -B "$tmp/embed" -DCMAKE_PREFIX_PATH="$tmp/prefix" -DTorch_DIR="$torch_dir" \
   -DCMAKE_BUILD_TYPE=Release > "$tmp/configure.log" || { cat "$tmp/configure.log"; exit 1; }

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "cli_runner.h"
-#include "diffbench/vae_tiling.h"
+#include "diffbench/models/vae_tiling.h"
 
 namespace diffbench::testing {
 namespace {

@@ -5,8 +5,9 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
-#include "diffbench/ablation.h"
-#include "diffbench/errors.h"
+#include "diffbench/plans/ablation.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/plans/ablation_tables.h"
 
 namespace diffbench {
 namespace {
@@ -45,7 +46,8 @@ TEST(AblationPlan, BaselineEachToggleAloneAllTogetherThenTheFewStepRung) {
   EXPECT_EQ(plan[0].label, "baseline");
   EXPECT_TRUE(plan[0].toggles.empty());
   EXPECT_TRUE(plan[1].freeze);
-  EXPECT_EQ(plan[1].dtype, "");
+  EXPECT_FALSE(plan[1].dtype.has_value());  // unset: the baseline's
+  EXPECT_FALSE(plan[1].threads.has_value());
   EXPECT_EQ(plan[2].dtype, "bf16");
   EXPECT_FALSE(plan[2].freeze);
   ASSERT_TRUE(plan[3].vae_tiling.has_value());
@@ -54,6 +56,8 @@ TEST(AblationPlan, BaselineEachToggleAloneAllTogetherThenTheFewStepRung) {
   EXPECT_TRUE(plan[4].freeze && plan[4].dtype == "bf16" && plan[4].vae_tiling);
   EXPECT_TRUE(plan[5].few_step);
   EXPECT_EQ(plan[5].sampler, "lcm");
+  EXPECT_EQ(plan[5].steps, 4);
+  EXPECT_FALSE(plan[4].steps.has_value());  // the baseline's steps
   EXPECT_EQ(plan[5].toggles, plan[4].toggles);
   // One toggle: no "all" row (it would repeat that toggle's row).
   EXPECT_EQ(ablation_plan({"freeze"}, std::nullopt).size(), 2u);

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <random>
 
-#include "diffbench/change_points.h"
+#include "diffbench/gate/change_points.h"
 
 using namespace diffbench;
 

@@ -5,16 +5,14 @@
 #include <ATen/ATen.h>
 
 #include "cli_runner.h"
-#include "diffbench/io.h"
+#include "diffbench/core/files.h"
+#include "diffbench/core/npy.h"
+#include "diffbench/core/sha256.h"
 
 using namespace diffbench;
 using namespace diffbench::testing;
 
-namespace {
-
-at::Tensor read_npy(const std::string& path) { return from_npy(slurp(path), path); }
-
-}  // namespace
+static at::Tensor read_npy(const std::string& path) { return from_npy(slurp(path), path); }
 
 TEST(Cli, DdimWritesJsonWithTheRequiredFieldsAndReadableLatents) {
   std::string dir = scratch_dir("json");

@@ -12,8 +12,9 @@
 #include <ATen/ATen.h>
 
 #include "cli_runner.h"
-#include "diffbench/io.h"
-#include "diffbench/sweep.h"
+#include "diffbench/core/npy.h"
+#include "diffbench/core/sha256.h"
+#include "diffbench/plans/sweep.h"
 
 using namespace diffbench;
 using namespace diffbench::testing;

@@ -1,8 +1,8 @@
 // scheduler_config.json reading: SD 1.5's file as shipped, warnings, typed errors, presets.
 #include <gtest/gtest.h>
 
-#include "diffbench/errors.h"
-#include "diffbench/scheduler_config.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/schedule/scheduler_config.h"
 
 using namespace diffbench;
 

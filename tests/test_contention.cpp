@@ -10,7 +10,7 @@
 #include <string>
 
 #include "cli_runner.h"
-#include "diffbench/contention.h"
+#include "diffbench/measure/contention.h"
 
 using namespace diffbench;
 using namespace diffbench::testing;

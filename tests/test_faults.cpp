@@ -11,10 +11,12 @@
 
 #include "cli_runner.h"
 #include "gate_reports.h"
-#include "diffbench/errors.h"
-#include "diffbench/io.h"
-#include "diffbench/runner.h"
-#include "diffbench/scheduler_config.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/core/files.h"
+#include "diffbench/core/npy.h"
+#include "diffbench/core/sha256.h"
+#include "diffbench/measure/resolve.h"
+#include "diffbench/schedule/scheduler_config.h"
 
 using namespace diffbench;
 using namespace diffbench::testing;

@@ -8,9 +8,9 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
-#include "diffbench/errors.h"
-#include "diffbench/frechet.h"
-#include "diffbench/quality.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/core/frechet.h"
+#include "diffbench/quality/quality.h"
 
 using namespace diffbench;
 

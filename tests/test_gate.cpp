@@ -9,9 +9,10 @@
 
 #include "cli_runner.h"
 #include "gate_reports.h"
-#include "diffbench/compare.h"
-#include "diffbench/io.h"
-#include "diffbench/sweep.h"
+#include "diffbench/gate/compare.h"
+#include "diffbench/plans/sweep.h"
+#include "diffbench/gate/rank_tests.h"
+#include "diffbench/core/statistics.h"
 
 using namespace diffbench;
 using namespace diffbench::testing;

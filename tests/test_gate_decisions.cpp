@@ -10,9 +10,10 @@
 #include <vector>
 
 #include "cli_runner.h"
-#include "diffbench/compare.h"
-#include "diffbench/io.h"
-#include "diffbench/sweep.h"
+#include "diffbench/gate/compare.h"
+#include "diffbench/core/files.h"
+#include "diffbench/plans/sweep.h"
+#include "diffbench/gate/rank_tests.h"
 #include "gate_reports.h"
 
 using namespace diffbench;

@@ -11,8 +11,8 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "diffbench/sampler.h"
-#include "diffbench/schedule.h"
+#include "diffbench/schedule/sampler.h"
+#include "diffbench/schedule/schedule.h"
 #include "gaussian.h"
 
 using namespace diffbench;

@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "cli_runner.h"
-#include "diffbench/io.h"
+#include "diffbench/core/files.h"
 
 using namespace diffbench;
 using namespace diffbench::testing;

@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "diffbench/errors.h"
-#include "diffbench/manifest.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/models/manifest.h"
 
 namespace diffbench {
 namespace {

@@ -9,12 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include "fake_model.h"
-#include "process_info.h"
-#include "diffbench/errors.h"
-#include "diffbench/model.h"
-#include "diffbench/profiler.h"
-#include "diffbench/runner.h"
-#include "diffbench/vae_tiling.h"
+#include "diffbench/measure/process_info.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/models/model.h"
+#include "diffbench/measure/profiler.h"
+#include "diffbench/measure/runner.h"
+#include "diffbench/measure/session.h"
+#include "diffbench/models/vae_tiling.h"
 
 namespace diffbench {
 namespace {

@@ -8,10 +8,12 @@
 #include <ATen/ATen.h>
 
 #include "cli_runner.h"
-#include "diffbench/errors.h"
-#include "diffbench/io.h"
-#include "diffbench/model.h"
-#include "diffbench/quality.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/core/files.h"
+#include "diffbench/core/npy.h"
+#include "diffbench/core/sha256.h"
+#include "diffbench/models/model.h"
+#include "diffbench/quality/quality.h"
 
 using namespace diffbench;
 using namespace diffbench::testing;

@@ -2,11 +2,14 @@
 // an example of a defect found by trying diffbench as a new user would.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.h"
-#include "diffbench/io.h"
-#include "diffbench/runner.h"
+#include "diffbench/core/files.h"
+#include "diffbench/measure/process_info.h"
+#include "diffbench/schedule/sampler.h"
 
 using namespace diffbench;
 using namespace diffbench::testing;

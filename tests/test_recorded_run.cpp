@@ -7,9 +7,9 @@
 
 #include "cli_runner.h"
 #include "gate_reports.h"
-#include "diffbench/errors.h"
-#include "diffbench/recorded_run.h"
-#include "diffbench/sweep.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/plans/recorded_run.h"
+#include "diffbench/plans/sweep.h"
 
 using namespace diffbench;
 using namespace diffbench::testing;

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "cli_runner.h"
-#include "diffbench/report.h"
+#include "diffbench/report/tables.h"
 
 using namespace diffbench;
 using namespace diffbench::testing;

@@ -6,9 +6,11 @@
 
 #include <ATen/ATen.h>
 
-#include "diffbench/errors.h"
-#include "diffbench/runner.h"
-#include "diffbench/setting_names.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/measure/runner.h"
+#include "diffbench/measure/session.h"
+#include "diffbench/measure/resolve.h"
+#include "diffbench/core/setting_names.h"
 #include "fake_model.h"
 
 namespace diffbench {

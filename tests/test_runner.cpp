@@ -7,8 +7,11 @@
 #include <gtest/gtest.h>
 
 #include "fake_model.h"
-#include "guided_model.h"
-#include "diffbench/runner.h"
+#include "measure/guided_model.h"
+#include "diffbench/measure/runner.h"
+#include "diffbench/measure/session.h"
+#include "diffbench/measure/resolve.h"
+#include "diffbench/measure/stop.h"
 
 namespace diffbench {
 namespace {

@@ -4,7 +4,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 
-#include "diffbench/sampler.h"
+#include "diffbench/schedule/sampler.h"
 #include "gaussian.h"
 
 using namespace diffbench;

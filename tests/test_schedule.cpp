@@ -1,9 +1,9 @@
 // Golden timesteps, sigmas and init_noise_sigma from shared/REFERENCE.md (diffusers 0.40, SD 1.5 config).
 #include <gtest/gtest.h>
 
-#include "diffbench/errors.h"
-#include "diffbench/sampler.h"
-#include "diffbench/schedule.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/schedule/sampler.h"
+#include "diffbench/schedule/schedule.h"
 
 using namespace diffbench;
 

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <random>
 
-#include "diffbench/sequential.h"
+#include "diffbench/gate/sequential.h"
 
 using namespace diffbench;
 

@@ -4,10 +4,10 @@
 
 #include <string>
 
-#include "diffbench/errors.h"
-#include "diffbench/setting_names.h"
-#include "diffbench/sweep.h"
-#include "diffbench/vae_tiling.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/core/setting_names.h"
+#include "diffbench/plans/sweep.h"
+#include "diffbench/models/vae_tiling.h"
 
 using namespace diffbench;
 

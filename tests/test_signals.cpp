@@ -8,7 +8,7 @@
 #include <set>
 
 #include "cli_runner.h"
-#include "diffbench/sweep.h"
+#include "diffbench/plans/sweep.h"
 
 using namespace diffbench;
 using namespace diffbench::testing;

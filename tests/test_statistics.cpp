@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "diffbench/statistics.h"
+#include "diffbench/core/statistics.h"
 
 using namespace diffbench;
 

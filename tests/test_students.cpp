@@ -8,7 +8,7 @@
 #include <string>
 
 #include "cli_runner.h"
-#include "diffbench/report.h"
+#include "diffbench/report/tables.h"
 
 using namespace diffbench::testing;
 

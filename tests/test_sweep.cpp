@@ -7,10 +7,11 @@
 #include <set>
 
 #include "cli_runner.h"
-#include "diffbench/compare.h"
-#include "diffbench/errors.h"
-#include "diffbench/io.h"
-#include "diffbench/sweep.h"
+#include "diffbench/gate/compare.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/core/files.h"
+#include "diffbench/plans/sweep.h"
+#include "diffbench/gate/rank_tests.h"
 
 using namespace diffbench;
 using namespace diffbench::testing;

@@ -10,8 +10,8 @@
 #include <functional>
 
 #include "cli_runner.h"
-#include "diffbench/io.h"
-#include "diffbench/sweep.h"
+#include "diffbench/core/files.h"
+#include "diffbench/plans/sweep.h"
 
 using namespace diffbench;
 using namespace diffbench::testing;

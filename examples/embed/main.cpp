@@ -6,9 +6,11 @@
 #include <stdexcept>
 #include <string>
 
-#include <diffbench/model.h>
-#include <diffbench/runner.h>
-#include <diffbench/statistics.h>
+#include <diffbench/models/model.h>
+#include <diffbench/measure/runner.h>
+#include <diffbench/measure/session.h>
+#include <diffbench/measure/resolve.h>
+#include <diffbench/core/statistics.h>
 
 // A step count, or a one-line usage error (never std::stoi's bare "stoi").
 int steps_of(const std::string& text) {

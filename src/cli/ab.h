@@ -8,9 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "diffbench/recorded_run.h"
-#include "diffbench/report.h"
-#include "diffbench/sequential.h"
+#include "diffbench/plans/recorded_run.h"
+#include "diffbench/gate/sequential.h"
 
 namespace diffbench::cli {
 

@@ -16,10 +16,12 @@
 
 #include "cli/ab.h"
 #include "cli/session.h"
-#include "diffbench/compare.h"
-#include "diffbench/errors.h"
-#include "diffbench/io.h"
-#include "diffbench/statistics.h"
+#include "diffbench/gate/compare.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/core/files.h"
+#include "diffbench/report/json.h"
+#include "diffbench/core/statistics.h"
+#include "cli/outputs.h"
 
 namespace diffbench::cli {
 namespace {

@@ -8,7 +8,9 @@
 #include "cli/ab.h"
 #include "cli/model_pool.h"
 #include "cli/session.h"
-#include "diffbench/errors.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/measure/stop.h"
+#include "diffbench/report/json.h"
 
 namespace diffbench::cli {
 namespace {

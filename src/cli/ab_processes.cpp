@@ -13,9 +13,9 @@
 #include <fmt/format.h>
 
 #include "cli/ab.h"
-#include "diffbench/errors.h"
-#include "diffbench/io.h"
-#include "diffbench/runner.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/core/files.h"
+#include "diffbench/measure/stop.h"
 
 extern char** environ;
 

@@ -4,7 +4,8 @@
 #include <fmt/format.h>
 
 #include "cli/ab.h"
-#include "diffbench/statistics.h"
+#include "diffbench/core/statistics.h"
+#include "diffbench/report/tables.h"
 
 namespace diffbench::cli {
 namespace {

@@ -10,10 +10,14 @@
 #include "cli/model_pool.h"
 #include "cli/pipeline.h"
 #include "cli/session.h"
-#include "diffbench/ablation.h"
-#include "diffbench/errors.h"
-#include "diffbench/report.h"
-#include "diffbench/statistics.h"
+#include "diffbench/plans/ablation.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/report/environment.h"
+#include "diffbench/report/json.h"
+#include "diffbench/core/statistics.h"
+#include "diffbench/plans/ablation_tables.h"
+#include "cli/common_options.h"
+#include "cli/outputs.h"
 
 namespace diffbench::cli {
 namespace {
@@ -54,8 +58,8 @@ RunSetup setup_for(const RunSetup& base, const AblationConfig& c) {
   s.load.freeze = s.load.freeze || c.freeze;
   s.load.channels_last = s.load.channels_last || c.channels_last;
   s.cuda_graphs = s.cuda_graphs || c.cuda_graphs;
-  if (!c.dtype.empty()) s.dtype = parse_dtype(c.dtype);
-  if (c.threads > 0) s.threads = c.threads;
+  if (c.dtype) s.dtype = parse_dtype(*c.dtype);
+  if (c.threads) s.threads = c.threads;
   if (c.vae_tiling) s.vae_tiling = c.vae_tiling;
   if (!c.model.empty()) s.model_for = {{c.sampler, c.model}};
   r.out.json = r.out.csv = r.out.markdown = "";
@@ -76,12 +80,10 @@ Measured measure_config(const RunSetup& o, const OutputSetup& shown, const Ablat
   ModelPool pool(o, true);
   std::vector<std::string> warnings;
   const std::string sampler = !c.sampler.empty() ? c.sampler : !o.sampler.empty() ? o.sampler : "ddim";
-  const std::optional<int> steps = c.sampler.empty() ? o.spec.steps
-                                   : c.steps > 0     ? std::optional(c.steps)
-                                                     : std::nullopt;
+  const std::optional<int> steps = c.sampler.empty() ? o.spec.steps : c.steps;
   const RunSpec spec = pool.spec(sampler, steps, {}, &warnings);
-  m.row.config.sampler = spec.sampler;
-  m.row.config.steps = spec.steps;
+  m.row.sampler = spec.sampler;
+  m.row.steps = spec.steps;
   if (c.few_step) {
     m.row.config.label =
         fmt::format("{} + {}:{}", c.toggles.size() > 1 ? "all" : c.toggles.front(), spec.sampler, spec.steps);
@@ -133,7 +135,7 @@ int finish_and_report(const RunSetup& setup, Ablation& ablation, const std::vect
   auto ladder = [&](FILE* human) {
     const AblationRow& b = ablation.rows.front();
     std::fprintf(human, "optimisation ladder: %s %d steps, shape %s, %s; %d counted repeats each\n%s",
-                 b.config.sampler.c_str(), b.config.steps, fmt::format("{}", fmt::join(base.spec.shape, "x")).c_str(),
+                 b.sampler.c_str(), b.steps, fmt::format("{}", fmt::join(base.spec.shape, "x")).c_str(),
                  ablation.device.c_str(), setup.spec.repeat, ablation_console(ablation).c_str());
   };
   const nlohmann::json doc = {{"schema_version", kSchemaVersion},

@@ -7,8 +7,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "diffbench/scheduler_config.h"
-#include "diffbench/sweep.h"
+#include "diffbench/schedule/scheduler_config.h"
+#include "diffbench/plans/sweep.h"
 
 namespace diffbench::cli {
 

@@ -1,5 +1,5 @@
 // The options `run`, `sweep` and `ablate` share, registered once.
-#include "cli/session.h"
+#include "cli/common_options.h"
 
 namespace diffbench::cli {
 

@@ -3,7 +3,8 @@
 #include "cli/commands.h"
 #include "cli/run_setup.h"
 
-#include "diffbench/errors.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/schedule/scheduler_overrides.h"
 
 namespace diffbench::cli {
 

@@ -5,10 +5,12 @@
 #include <fmt/format.h>
 
 #include "cli/session.h"
-#include "diffbench/compare.h"
-#include "diffbench/errors.h"
-#include "diffbench/io.h"
-#include "diffbench/names.h"
+#include "diffbench/gate/compare.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/core/files.h"
+#include "diffbench/core/names.h"
+#include "diffbench/gate/compare_tables.h"
+#include "cli/outputs.h"
 
 namespace diffbench::cli {
 

@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "diffbench/errors.h"
-#include "diffbench/io.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/core/files.h"
 
 namespace diffbench::cli {
 

@@ -8,8 +8,8 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
-#include "diffbench/names.h"
-#include "diffbench/sampler.h"
+#include "diffbench/core/names.h"
+#include "diffbench/schedule/sampler.h"
 
 namespace diffbench::cli {
 

@@ -10,11 +10,13 @@
 
 #include "cli/commands.h"
 #include "cli/session.h"
-#include "diffbench/change_points.h"
-#include "diffbench/compare.h"
-#include "diffbench/errors.h"
-#include "diffbench/statistics.h"
-#include "diffbench/sweep.h"
+#include "diffbench/gate/change_points.h"
+#include "diffbench/gate/compare.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/core/statistics.h"
+#include "diffbench/plans/sweep.h"
+#include "diffbench/core/files.h"
+#include "cli/outputs.h"
 
 namespace diffbench::cli {
 namespace {

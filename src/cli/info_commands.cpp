@@ -7,8 +7,9 @@
 
 #include "cli/commands.h"
 #include "cli/run_setup.h"
-#include "diffbench/errors.h"
-#include "diffbench/sampler.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/schedule/sampler.h"
+#include "diffbench/schedule/scheduler_overrides.h"
 
 namespace diffbench::cli {
 

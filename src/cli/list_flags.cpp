@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "diffbench/errors.h"
+#include "diffbench/core/errors.h"
 
 namespace diffbench::cli {
 

@@ -10,11 +10,11 @@
 
 #include "cli/data_files.h"
 #include "cli/commands.h"
-#include "diffbench/errors.h"
-#include "diffbench/names.h"
-#include "diffbench/report.h"
-#include "diffbench/runner.h"
-#include "diffbench/setting_names.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/core/names.h"
+#include "diffbench/report/environment.h"
+#include "diffbench/measure/stop.h"
+#include "diffbench/core/setting_names.h"
 
 using namespace diffbench;
 

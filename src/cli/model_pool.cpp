@@ -8,7 +8,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "diffbench/errors.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/measure/resolve.h"
+#include "cli/session.h"
 
 namespace diffbench::cli {
 namespace {

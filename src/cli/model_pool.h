@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/pipeline.h"
+#include "diffbench/measure/session.h"
 
 namespace diffbench::cli {
 

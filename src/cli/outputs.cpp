@@ -2,8 +2,8 @@
 
 #include <utility>
 
-#include "diffbench/errors.h"
-#include "diffbench/io.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/core/files.h"
 
 namespace diffbench::cli {
 

@@ -11,9 +11,14 @@
 
 #include <fmt/format.h>
 
-#include "diffbench/errors.h"
-#include "diffbench/io.h"
-#include "diffbench/profiler.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/measure/profiler.h"
+#include "diffbench/measure/stop.h"
+#include "diffbench/measure/process_info.h"
+#include "diffbench/measure/session.h"
+#include "diffbench/report/tables.h"
+#include "cli/runners.h"
+#include "cli/outputs.h"
 
 namespace diffbench::cli {
 

@@ -7,9 +7,23 @@
 #include <vector>
 
 #include "cli/outputs.h"
+#include "cli/runners.h"
 #include "cli/session.h"
+#include "diffbench/report/tables.h"
+#include "diffbench/measure/session.h"
 
 namespace diffbench::cli {
+
+/// A progress line on stderr when it is a terminal, not with --quiet and not in CI; else empty.
+ProgressFn progress_for(const OutputSetup& out, const std::string& label);
+/// Erase the progress line (when one was drawn).
+void clear_progress(const OutputSetup& out);
+
+/// The console table and its legend (units, what each column is).
+/// The cold forward is each model's own: a run routed to a student names the student's.
+void print_table(FILE* out, const std::vector<RunRow>& rows, const std::vector<RunResult>& results,
+                 const RunSetup& setup, const Session& session, const SessionRecord& record,
+                 const ReferenceRunner& reference, const QualityRunner& quality);
 
 class Measurer {
  public:

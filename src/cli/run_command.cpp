@@ -11,8 +11,13 @@
 #include "cli/model_pool.h"
 #include "cli/pipeline.h"
 #include "cli/session.h"
-#include "diffbench/errors.h"
-#include "diffbench/io.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/core/npy.h"
+#include "diffbench/core/png.h"
+#include "diffbench/report/json.h"
+#include "diffbench/report/tables.h"
+#include "cli/common_options.h"
+#include "cli/outputs.h"
 
 namespace diffbench::cli {
 

@@ -10,10 +10,10 @@
 #include <fmt/format.h>
 
 #include "cli/data_files.h"
-#include "diffbench/errors.h"
-#include "diffbench/io.h"
-#include "diffbench/sampler.h"
-#include "process_info.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/core/files.h"
+#include "diffbench/schedule/sampler.h"
+#include "diffbench/measure/process_info.h"
 
 namespace diffbench::cli {
 namespace {

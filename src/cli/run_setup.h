@@ -12,10 +12,11 @@
 #include <c10/core/ScalarType.h>
 
 #include "cli/commands.h"
-#include "diffbench/model.h"
-#include "diffbench/report.h"
-#include "diffbench/runner.h"
-#include "diffbench/vae_tiling.h"
+#include "diffbench/models/model.h"
+#include "diffbench/report/tables.h"
+#include "diffbench/measure/resolve.h"
+#include "diffbench/models/vae_tiling.h"
+#include "diffbench/schedule/scheduler_overrides.h"
 
 namespace diffbench::cli {
 

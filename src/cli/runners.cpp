@@ -5,10 +5,14 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "cli/runners.h"
 #include "cli/session.h"
-#include "diffbench/errors.h"
-#include "diffbench/io.h"
-#include "diffbench/quality.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/core/sha256.h"
+#include "diffbench/quality/quality.h"
+#include "diffbench/quality/reference_quality.h"
+#include "diffbench/measure/resolve.h"
+#include "diffbench/measure/session.h"
 
 namespace diffbench::cli {
 

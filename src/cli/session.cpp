@@ -14,13 +14,15 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "clock.h"
-#include "device.h"
-#include "diffbench/errors.h"
-#include "diffbench/io.h"
-#include "diffbench/model.h"
-#include "diffbench/quality.h"
-#include "process_info.h"
+#include "core/clock.h"
+#include "models/device.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/core/files.h"
+#include "diffbench/core/npy.h"
+#include "diffbench/models/model.h"
+#include "diffbench/quality/quality.h"
+#include "diffbench/measure/process_info.h"
+#include "diffbench/measure/session.h"
 
 namespace diffbench::cli {
 namespace {

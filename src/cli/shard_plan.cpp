@@ -4,9 +4,10 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "diffbench/errors.h"
-#include "diffbench/sampler.h"
-#include "diffbench/sweep.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/schedule/sampler.h"
+#include "diffbench/plans/sweep.h"
+#include "diffbench/measure/resolve.h"
 
 namespace diffbench::cli {
 

@@ -3,8 +3,8 @@
 
 #include <cstdio>
 
-#include "diffbench/io.h"
-#include "diffbench/report.h"
+#include "diffbench/core/files.h"
+#include "diffbench/report/json.h"
 
 namespace diffbench::cli {
 

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "diffbench/sweep.h"
+#include "diffbench/plans/sweep.h"
 
 namespace diffbench::cli {
 

@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "diffbench/errors.h"
-#include "diffbench/report.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/report/environment.h"
 
 namespace diffbench::cli {
 namespace {

@@ -8,10 +8,11 @@
 #include <fmt/ranges.h>
 
 #include "cli/session.h"
-#include "diffbench/compare.h"
-#include "diffbench/errors.h"
-#include "diffbench/io.h"
-#include "diffbench/sweep.h"
+#include "diffbench/gate/compare.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/core/files.h"
+#include "diffbench/plans/sweep.h"
+#include "cli/outputs.h"
 
 namespace diffbench::cli {
 

@@ -5,8 +5,8 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 
-#include "diffbench/errors.h"
-#include "diffbench/setting_names.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/core/setting_names.h"
 
 namespace diffbench::samplers {
 

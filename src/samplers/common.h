@@ -3,7 +3,7 @@
 // (discrete timesteps for DDPM/DDIM, interpolated sigmas for the Euler family).
 #include <string>
 
-#include "diffbench/sampler.h"
+#include "diffbench/schedule/sampler.h"
 
 namespace diffbench::samplers {
 

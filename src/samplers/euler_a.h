@@ -1,6 +1,6 @@
 #pragma once
 // Euler Ancestral, shared by euler_a and turbo (the same loop on another grid).
-#include "diffbench/sampler.h"
+#include "diffbench/schedule/sampler.h"
 
 namespace diffbench::samplers {
 

@@ -6,6 +6,7 @@
     tests/python/check_code_shape.py suites ROOT       test suites named after their files
     tests/python/check_code_shape.py library-flags ROOT  no command-line flag in the library's messages
     tests/python/check_code_shape.py run-options ROOT  the raw run flags reach at most 5 functions past the parser
+    tests/python/check_code_shape.py layout ROOT       the library in layer folders, each header with its source
 
 Each prints what breaks its rule and exits 1 when anything does (or when it finds no files).
 
@@ -29,6 +30,11 @@ run-options: the run flags as CLI11 fills them (RunOptions) are typed once by th
 (src/cli/run_setup.cpp, and the setup_*/add_common_options functions that register them); every
 other function takes the typed RunSetup (issue #24). At most MAX_RUN_OPTIONS_FUNCTIONS function
 definitions outside the parser may take or return RunOptions: the commands' entry points.
+
+layout: the library lives in layer folders, src/LAYER/ beside include/diffbench/LAYER/ (LAYERS;
+src/ also holds cli/ and samplers/); each public header has its own source of the same name, and
+each library source has a header of its own (public, or private beside it in src/LAYER/), but for
+the backends of BACKEND_HEADERS; no file of a layer includes a later layer (issue #24).
 """
 import collections
 import glob
@@ -180,8 +186,58 @@ def check_run_options(root):
         "; ".join(f.split(": ", 1)[1] for f in found)
 
 
+# The library's layers (docs/architecture.md), each using only those before it: src/LAYER/ and
+# include/diffbench/LAYER/ side by side; src/samplers/ is the schedule layer's plug-ins.
+LAYERS = ["core", "schedule", "models", "measure", "quality", "report", "plans", "gate"]
+LAYER_INCLUDE = re.compile(r'#include "(?:diffbench/)?([a-z]+)/[a-z_]+\.(?:h|def)"')
+# A header implemented by one of several backends, one per build: device.h by device_cpu.cpp or
+# device_cuda.cpp (+ device_cuda_graphs.cpp).
+BACKEND_HEADERS = {"src/models/device.h"}
+
+
+def check_layout(root):
+    rel = lambda p: os.path.relpath(p, root)  # noqa: E731
+    problems, files = [], 0
+    for top in ("src", os.path.join("include", "diffbench")):
+        for entry in sorted(os.listdir(os.path.join(root, top))):
+            path = os.path.join(root, top, entry)
+            allowed = LAYERS + (["cli", "samplers"] if top == "src" else [])
+            if os.path.isfile(path) or entry not in allowed:
+                problems.append(f"{rel(path)}: not in a layer folder ({', '.join(allowed)})")
+    for layer in LAYERS:
+        public = {os.path.basename(p)[:-2]: p for p in glob.glob(os.path.join(root, "include", "diffbench", layer, "*.h"))}
+        private = {os.path.basename(p)[:-2]: p for p in glob.glob(os.path.join(root, "src", layer, "*.h"))}
+        sources = {os.path.basename(p)[:-4]: p for p in glob.glob(os.path.join(root, "src", layer, "*.cpp"))}
+        files += len(public) + len(private) + len(sources)
+        for stem, path in sorted(public.items()):
+            if stem not in sources:
+                problems.append(f"{rel(path)}: no src/{layer}/{stem}.cpp beside it (a header is implemented by its own source)")
+        for stem, path in sorted(sources.items()):
+            backend = any(stem.startswith(os.path.basename(h)[:-2] + "_") and h.startswith(f"src/{layer}/")
+                          for h in BACKEND_HEADERS)
+            if stem not in public and stem not in private and not backend:
+                problems.append(f"{rel(path)}: no header of its own (include/diffbench/{layer}/{stem}.h)")
+    problems += layer_order_problems(root)
+    return problems, files, f"{len(problems)} file(s) outside the layout or using a later layer"
+
+
+def layer_order_problems(root):
+    rank = {layer: i for i, layer in enumerate(LAYERS)}
+    rank["samplers"] = rank["schedule"]
+    problems = []
+    paths = glob.glob(os.path.join(root, "src", "*", "*.*")) + glob.glob(os.path.join(root, "include", "diffbench", "*", "*.h"))
+    for path in sorted(paths):
+        layer = os.path.basename(os.path.dirname(path))
+        if layer not in rank:
+            continue
+        for used in LAYER_INCLUDE.findall(open(path, encoding="utf-8").read()):
+            if used in rank and rank[used] > rank[layer]:
+                problems.append(f"{os.path.relpath(path, root)}: the {layer} layer includes the later {used} layer")
+    return problems
+
+
 CHECKS = {"sizes": check_sizes, "unity-names": check_unity_names, "suites": check_suites,
-          "library-flags": check_library_flags, "run-options": check_run_options}
+          "library-flags": check_library_flags, "run-options": check_run_options, "layout": check_layout}
 
 
 def main():

@@ -1,0 +1,32 @@
+#pragma once
+/// Files diffbench writes and reads: atomic writes, JSON-lines appends, output checks.
+#include <cstddef>
+#include <string>
+
+namespace diffbench {
+
+/// Write `data` to `path` through a temporary file in the same directory and a rename,
+/// so a failure (full disk, kill) never leaves a truncated file in place. RuntimeError on failure.
+void write_file_atomically(const std::string& path, const std::string& data);
+
+/// Fail early (UsageError) when `path` cannot be created: missing or unwritable directory.
+/// "-" (stdout) is always accepted.
+void check_writable(const std::string& path, const std::string& flag);
+
+/// Append one line (a newline is added) and fsync, so a JSON-lines file is valid after every line.
+void append_line(const std::string& path, const std::string& line);
+
+/// Cut a file to `length` bytes (drops a JSON-lines file's cut-off last line before appending).
+void truncate_file(const std::string& path, size_t length);
+
+/// A canonical name for an output path (links and ".." resolved; "-" and /dev/stdout are "-"),
+/// so that two flags naming the same file can be refused.
+std::string output_identity(const std::string& path);
+
+/// Fail early (UsageError) unless `dir` is a writable directory or can be created in one.
+void check_writable_dir(const std::string& dir, const std::string& flag);
+
+/// Read a whole file; RuntimeError naming it when it cannot be read.
+std::string read_file(const std::string& path, const std::string& what);
+
+}  // namespace diffbench

@@ -1,0 +1,36 @@
+#pragma once
+/// Results as the JSON report (docs/json-schema.md): each run's config (its identity), figures and
+/// statistics, and the whole document.
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "diffbench/measure/runner.h"
+#include "diffbench/measure/session.h"
+#include "diffbench/core/frechet.h"
+
+namespace diffbench {
+
+/// Version of the JSON layout (docs/json-schema.md); bump on incompatible change.
+constexpr int kSchemaVersion = 2;
+
+/// A run's "config" object: what was measured, on which model (its identity for --resume,
+/// merge and compare comes from this, see cell_key).
+nlohmann::json run_config_json(const RunSpec& spec, const Session& session);
+/// The config's "optimisations" object: --freeze, --channels-last, --vae-tiling, --cuda-graphs,
+/// --interop-threads as the session applied them.
+nlohmann::json optimisations_json(const Session& session);
+
+/// A run's --quality fd result as its JSON "fd" object.
+nlohmann::json fd_json(const FdQuality& q);
+
+/// One run as JSON (an element of "runs").
+nlohmann::json run_to_json(const RunResult& result, const Session& session);
+
+/// The whole document: {"schema_version", "context", "runs"}. results[i] ran on *sessions[i] (runs
+/// may be made on several models); the context (machine, process) is the first session's, with its
+/// `record`.
+nlohmann::json report_json(const std::vector<const Session*>& sessions, const SessionRecord& record,
+                           const std::vector<RunResult>& results);
+
+}  // namespace diffbench

@@ -1,0 +1,108 @@
+#pragma once
+/// The sampler interface and registry. A sampler is one file under src/samplers/
+/// that defines a `SamplerInfo` and one line in src/samplers/list.def.
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Generator.h>
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include "diffbench/schedule/denoiser.h"
+#include "diffbench/schedule/schedule.h"
+
+namespace diffbench {
+
+/// What a sampler does at a given step count: the data behind `diffbench schedule`.
+struct Plan {
+  std::vector<double> timesteps;  ///< the value handed to the model at each step
+  bool integer_timesteps = true;  ///< model gets int64 (ddpm, ddim, dpmpp_2m, lcm) or float32 (Euler family)
+  std::vector<double> sigmas;  ///< noise level at each step, then the final one (steps + 1 values)
+  std::vector<double> alphas_cumprod;  ///< alphas_cumprod at each step's timestep
+  double init_noise_sigma = 1.0;  ///< the initial N(0, I) draw is multiplied by this
+  std::vector<std::string> notes;  ///< choices the user should know about (printed, and in JSON)
+  std::optional<TimestepSpacing> timestep_spacing;  ///< set when the sampler used another spacing than the config's
+
+  int steps() const { return static_cast<int>(timesteps.size()); }
+};
+
+/// The model as a sampler sees it: raw output (epsilon, v or x0) for a scaled input
+/// at the step's timestep tensor, guidance already applied.
+using ModelFn = std::function<at::Tensor(const at::Tensor& x_in, const at::Tensor& timestep)>;
+
+/// Called after each step with the new latents (timing, NaN checks, cancellation).
+using StepCallback = std::function<void(int step, const at::Tensor& x)>;
+
+/// Everything a sampler loop needs; built once per run by the runner.
+struct SampleArgs {
+  const NoiseSchedule& schedule;
+  const SchedulerConfig& config;
+  const Plan& plan;
+  const ModelFn& model;
+  at::Generator generator;  ///< CPU generator, shared with the initial draw
+  double eta = 0.0;  ///< DDIM's eta
+  std::vector<at::Tensor> timestep_tensors;  ///< plan.timesteps as 0-d tensors on the model's device
+  StepCallback on_step_end;  ///< may be empty
+  Denoiser denoiser{config};  ///< model output -> x0 / eps for config's prediction type
+
+  /// Run the model at step `i` on `x_in`.
+  at::Tensor call_model(int i, const at::Tensor& x_in) const { return model(x_in, timestep_tensors[i]); }
+  /// A float32 N(0, I) draw shaped like `like` from the CPU generator, moved to like's device.
+  at::Tensor noise_like(const at::Tensor& like) const;
+  /// Report that step `i` finished with latents `x`.
+  void end_step(int i, const at::Tensor& x) const {
+    if (on_step_end) on_step_end(i, x);
+  }
+};
+
+/// A registered sampler.
+struct SamplerInfo {
+  std::string name;  ///< the --sampler name
+  std::string description;  ///< one line for `diffbench list`
+  std::string paper;  ///< the paper the maths comes from
+  int default_steps;  ///< steps when --steps is omitted
+  bool stochastic;  ///< draws noise during sampling (beyond the initial latents)
+  double default_guidance;  ///< guidance scale when --guidance-scale is omitted (3-input UNets)
+  /// Timesteps, sigmas and init_noise_sigma for `steps` (throws UsageError when impossible).
+  std::function<Plan(const NoiseSchedule&, const SchedulerConfig&, int steps)> plan;
+  /// The loop: from initial latents x (already scaled by init_noise_sigma) to the final latents.
+  std::function<at::Tensor(const SampleArgs&, at::Tensor x)> sample;
+  bool uses_eta = false;  ///< honours --eta (DDIM); eta > 0 makes it stochastic
+  /// Honours use_karras_sigmas (--karras). For the others it is noted and recorded as false: a
+  /// setting the sampler ignores never keys a cell nor claims to be effective.
+  bool uses_karras = false;
+  /// Model evaluations (NFE) for `steps` when not one a step (Heun: 2 x steps - 1); null: steps.
+  int (*evaluations)(int steps) = nullptr;
+};
+
+/// Whether `sampler` at this eta draws noise during sampling (beyond the initial latents): one
+/// sample against one reference sample is then not a distributional metric.
+bool is_stochastic(const SamplerInfo& sampler, double eta);
+
+/// The model evaluations (NFE) `sampler` makes in `steps` steps (a CFG batch is one).
+int model_evaluations(const SamplerInfo& sampler, int steps);
+
+/// The samplers that honour --eta, for the warning given when others are asked for with it.
+std::vector<std::string> eta_samplers();
+
+/// The lecture's Part 1 table: ddpm, ddim, dpmpp_2m, euler_a, lcm, turbo (runs and sweeps with no
+/// --sampler).
+const std::vector<std::string>& lecture_samplers();
+
+/// sampler.plan, plus a note when the first timestep is far below the schedule's last one (leading
+/// spacing at few steps: a 1-step DDIM starts at t=1, so its "sample" is almost pure noise).
+Plan plan_for(const SamplerInfo& sampler, const NoiseSchedule& schedule, const SchedulerConfig& config, int steps);
+
+/// plan.timesteps as the 0-d tensors the model is called with: int64 or float32 (plan.integer_timesteps),
+/// on `device`. The runner and the tests build them here, so both call the model alike.
+std::vector<at::Tensor> timestep_tensors(const Plan& plan, c10::Device device);
+
+/// Every registered sampler, in registration order.
+const std::vector<const SamplerInfo*>& all_samplers();
+
+/// The sampler called `name`; UsageError listing the valid names and the closest one.
+const SamplerInfo& find_sampler(const std::string& name);
+
+}  // namespace diffbench

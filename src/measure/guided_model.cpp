@@ -1,0 +1,61 @@
+#include "measure/guided_model.h"
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/clock.h"
+#include "models/device.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/measure/resolve.h"
+
+namespace diffbench {
+
+at::Tensor conditioning_context(const Session& session, int64_t batch, bool guided) {
+  if (session.unet->arity() != 3) return {};
+  auto rows = [&](const at::Tensor& c) { return c.size(0) == batch ? c : c.repeat({batch / c.size(0), 1, 1}); };
+  at::Tensor cond = rows(session.cond);
+  at::Tensor uncond = session.uncond.defined() ? rows(session.uncond) : at::zeros_like(cond);
+  return (guided ? at::cat({uncond, cond}) : cond).to(session.device, session.dtype).contiguous();
+}
+
+GuidedModel::GuidedModel(const Session& session, const RunSpec& spec)
+    : session_(session),
+      conditional_(session.unet->arity() == 3),
+      guided_(uses_guidance(session, spec)),
+      guidance_(spec.guidance.value_or(0.0)),
+      context_(conditioning_context(session, spec.shape[0], guided_)) {}
+
+at::Tensor GuidedModel::operator()(const at::Tensor& x_in, const at::Tensor& timestep) {
+  device::synchronize(session_.device);
+  const double start = now_s();
+  at::Tensor in = x_in.to(session_.dtype);
+  if (guided_) in = at::cat({in, in});
+  if (session_.load.channels_last) in = in.contiguous(at::MemoryFormat::ChannelsLast);
+  at::Tensor out =
+      conditional_ ? session_.unet->forward({in, timestep, context_}) : session_.unet->forward({in, timestep});
+  if (out.sizes() != in.sizes()) {
+    throw RuntimeError(fmt::format("UNet '{}' returned shape [{}]; expected [{}], the shape of its sample input",
+                                   session_.unet->path(), fmt::join(out.sizes(), ", "), fmt::join(in.sizes(), ", ")));
+  }
+  if (!at::isFloatingType(out.scalar_type())) {
+    throw RuntimeError(fmt::format("UNet '{}' returned dtype {}; expected a floating-point tensor",
+                                   session_.unet->path(), c10::toString(out.scalar_type())));
+  }
+  out = out.to(at::kFloat);
+  if (guided_) {
+    auto halves = out.chunk(2);
+    out = halves[0] + guidance_ * (halves[1] - halves[0]);
+  }
+  device::synchronize(session_.device);
+  time_ += now_s() - start;
+  return out;
+}
+
+double GuidedModel::take_time() {
+  double t = time_;
+  time_ = 0;
+  return t;
+}
+
+}  // namespace diffbench

@@ -1,0 +1,125 @@
+// --quality fd: images from the sampler, features from a TorchScript network, the distance to a
+// data set's statistics. Seeds: batch k of a run starts from seed + k, so N images are the same
+// images whatever else runs, and two samplers are compared on the same initial noise.
+#include "diffbench/quality/quality.h"
+
+#include <cmath>
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <fmt/format.h>
+
+#include "core/clock.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/core/files.h"
+#include "diffbench/core/sha256.h"
+#include "diffbench/core/setting_names.h"
+#include "diffbench/measure/stop.h"
+#include "diffbench/measure/session.h"
+
+namespace diffbench {
+namespace {
+
+at::Tensor tensor_from(const nlohmann::json& values, const std::string& path, const char* key) {
+  try {
+    std::vector<double> flat;
+    if (values.is_array() && !values.empty() && values[0].is_array()) {
+      for (const auto& row : values) {
+        for (const auto& v : row) flat.push_back(v.get<double>());
+      }
+      auto n = static_cast<int64_t>(values.size());
+      return at::tensor(flat, at::kDouble).reshape({n, static_cast<int64_t>(flat.size()) / n});
+    }
+    for (const auto& v : values) flat.push_back(v.get<double>());
+    return at::tensor(flat, at::kDouble);
+  } catch (const std::exception&) {
+    throw UsageError(fmt::format("reference statistics '{}': \"{}\" must be an array of numbers", path, key));
+  }
+}
+
+}  // namespace
+
+ReferenceStats load_reference_stats(const std::string& path) {
+  auto doc = nlohmann::json::parse(read_file(path, "reference statistics"), nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || doc.value("format", "") != "diffbench-fd-stats") {
+    throw UsageError(
+        fmt::format("reference statistics '{}' is not a diffbench-fd-stats JSON file; write one with "
+                    "scripts/fd_stats.py (docs/quality.md)",
+                    path));
+  }
+  ReferenceStats s;
+  s.path = path;
+  s.description = doc.value("description", "");
+  s.feature_model_sha256 = doc.value("feature_model_sha256", "");
+  s.moments.mean = tensor_from(doc.value("mean", nlohmann::json()), path, "mean");
+  s.moments.cov = tensor_from(doc.value("cov", nlohmann::json()), path, "cov");
+  s.moments.n = doc.value("n", int64_t{0});
+  const int64_t d = s.moments.mean.numel();
+  if (d == 0 || s.moments.cov.dim() != 2 || s.moments.cov.size(0) != d || s.moments.cov.size(1) != d) {
+    throw UsageError(
+        fmt::format("reference statistics '{}': mean has {} values but cov is not {} x {}", path, d, d, d));
+  }
+  for (const auto& f : doc.value("floor", nlohmann::json::array())) {
+    s.floor.emplace_back(f.value("n", int64_t{0}), f.value("fd", 0.0));
+  }
+  return s;
+}
+
+std::optional<FdFloor> floor_for(const ReferenceStats& stats, int64_t n) {
+  std::optional<std::pair<int64_t, double>> below, above;  // the nearest measured n on each side
+  for (const auto& f : stats.floor) {
+    if (f.first == n) return FdFloor{n, f.second};
+    if (f.first < n && (!below || f.first > below->first)) below = f;
+    if (f.first > n && (!above || f.first < above->first)) above = f;
+  }
+  if (!below || !above || below->first <= 0) return std::nullopt;
+  const double x = 1.0 / double(n), x0 = 1.0 / double(below->first), x1 = 1.0 / double(above->first);
+  const double fd = below->second + (above->second - below->second) * (x - x0) / (x1 - x0);
+  return FdFloor{n, fd, below->first, above->first};
+}
+
+FdQuality measure_fd(const Session& session, SessionRecord& record, const RunSpec& spec, const Model& features,
+                     const ReferenceStats& stats, int64_t samples) {
+  if (!session.vae)
+    throw UsageError(setting_name("quality") + " fd needs a VAE (" + setting_name("vae") +
+                     ", or a model manifest that names one)");
+  c10::InferenceMode guard;
+  FdQuality q;
+  q.samples = samples;
+  q.feature_model = features.path();
+  q.feature_model_sha256 = sha256_file(features.path());
+  q.reference_stats = stats.path;
+  const int64_t batch = spec.shape[0];
+  RunSpec one = spec;
+  one.warmup = 0;
+  one.repeat = 1;
+  one.vary_seed = false;
+  std::vector<at::Tensor> images;
+  double start = now_s();
+  for (int64_t k = 0, made = 0; made < samples; ++k, made += batch) {
+    one.seed = spec.seed + static_cast<uint64_t>(k);
+    RunResult r = run(session, record, one);
+    if (r.status == RunStatus::interrupted) throw Interrupted(stop_requested());
+    if (r.status != RunStatus::ok)
+      throw RuntimeError(fmt::format("{} fd: generating batch {} failed: {}", setting_name("quality"), k, r.error));
+    images.push_back(r.images.slice(0, 0, std::min(batch, samples - made)));
+  }
+  q.generation_s = now_s() - start;
+  start = now_s();
+  std::vector<at::Tensor> feats;
+  for (const auto& img : images)
+    feats.push_back(features.forward({img.to(session.device, features.dtype())}).to(at::kCPU, at::kDouble));
+  at::Tensor all = at::cat(feats).flatten(1);
+  if (all.size(1) != stats.moments.mean.numel()) {
+    throw UsageError(fmt::format(
+        "{} '{}' gives {} features but '{}' holds statistics of {}: use the "
+        "feature model the statistics were made with",
+        setting_name("feature_model"), features.path(), all.size(1), stats.path, stats.moments.mean.numel()));
+  }
+  q.fd = frechet_with_interval(all, stats.moments, 200, spec.seed);
+  q.features_s = now_s() - start;
+  q.floor = floor_for(stats, samples);
+  return q;
+}
+
+}  // namespace diffbench

@@ -1,0 +1,88 @@
+// The sampler registry, generated from src/samplers/list.def.
+#include <fmt/format.h>
+
+#include "diffbench/core/errors.h"
+#include "diffbench/core/names.h"
+#include "diffbench/schedule/sampler.h"
+#include "diffbench/core/setting_names.h"
+
+#include <ATen/ATen.h>
+
+namespace diffbench {
+
+#define DIFFBENCH_SAMPLER(name) extern const SamplerInfo name##_sampler;
+#include "samplers/list.def"
+#undef DIFFBENCH_SAMPLER
+
+const std::vector<const SamplerInfo*>& all_samplers() {
+  static const std::vector<const SamplerInfo*> samplers = {
+#define DIFFBENCH_SAMPLER(name) &name##_sampler,
+#include "samplers/list.def"
+#undef DIFFBENCH_SAMPLER
+  };
+  return samplers;
+}
+
+const SamplerInfo& find_sampler(const std::string& name) {
+  std::vector<std::string> names;
+  for (const SamplerInfo* s : all_samplers()) {
+    if (s->name == name) return *s;
+    names.push_back(s->name);
+  }
+  throw UsageError(unknown_name_message("sampler", name, names) + "; see 'diffbench list'");
+}
+
+Plan plan_for(const SamplerInfo& sampler, const NoiseSchedule& schedule, const SchedulerConfig& config, int steps) {
+  Plan plan = sampler.plan(schedule, config, steps);
+  if (config.use_karras_sigmas && !sampler.uses_karras) {
+    plan.notes.push_back(
+        fmt::format("{} ignores use_karras_sigmas (as its diffusers scheduler does): recorded as false", sampler.name));
+  }
+  const double last = schedule.size() - 1;
+  if (!plan.timesteps.empty() && plan.timesteps.front() < 0.9 * last) {
+    const double max_sigma = schedule.sigmas()[static_cast<size_t>(last)];
+    plan.notes.push_back(fmt::format(
+        "the first timestep is t={:g} of {:g} ({} spacing at {} step(s)): the initial noise is treated as if at "
+        "sigma {:.3g} instead of {:.3g}, so the result stays noisy; {} trailing starts at t={:g}",
+        plan.timesteps.front(), last, name_of(plan.timestep_spacing.value_or(config.timestep_spacing)), steps,
+        plan.sigmas.front(), max_sigma, setting_name("timestep_spacing"), last));
+  }
+  return plan;
+}
+
+bool is_stochastic(const SamplerInfo& sampler, double eta) {
+  return sampler.stochastic || (sampler.uses_eta && eta > 0);
+}
+
+int model_evaluations(const SamplerInfo& sampler, int steps) {
+  return sampler.evaluations ? sampler.evaluations(steps) : steps;
+}
+
+std::vector<std::string> eta_samplers() {
+  std::vector<std::string> names;
+  for (const SamplerInfo* s : all_samplers()) {
+    if (s->uses_eta) names.push_back(s->name);
+  }
+  return names;
+}
+
+const std::vector<std::string>& lecture_samplers() {
+  static const std::vector<std::string> names = {"ddpm", "ddim", "dpmpp_2m", "euler_a", "lcm", "turbo"};
+  return names;
+}
+
+std::vector<at::Tensor> timestep_tensors(const Plan& plan, c10::Device device) {
+  std::vector<at::Tensor> tensors;
+  for (double t : plan.timesteps) {
+    tensors.push_back(plan.integer_timesteps ? at::scalar_tensor(static_cast<int64_t>(t), at::kLong).to(device)
+                                             : at::scalar_tensor(t, at::kFloat).to(device));
+  }
+  return tensors;
+}
+
+at::Tensor SampleArgs::noise_like(const at::Tensor& like) const {
+  at::Tensor noise = at::randn(like.sizes(), generator, at::TensorOptions().dtype(at::kFloat));
+  return like.device().is_cpu() ? noise : noise.to(like.device());
+}
+
+}  // namespace diffbench

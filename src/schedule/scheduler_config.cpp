@@ -1,0 +1,251 @@
+// scheduler_config.json reading: diffusers' keys, types checked, foreign keys tolerated.
+#include "diffbench/schedule/scheduler_config.h"
+
+#include <array>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "diffbench/core/errors.h"
+#include "diffbench/core/files.h"
+#include "diffbench/core/names.h"
+
+namespace diffbench {
+namespace {
+
+using json = nlohmann::json;
+
+const char* type_name(const json& value) { return value.type_name(); }
+
+[[noreturn]] void wrong_type(const std::string& origin, const std::string& key, const char* want, const json& value) {
+  throw UsageError(
+      fmt::format("config {}: key '{}' must be {}, got {} ({})", origin, key, want, type_name(value), value.dump()));
+}
+
+double as_number(const std::string& origin, const std::string& key, const json& v) {
+  if (!v.is_number()) wrong_type(origin, key, "a number", v);
+  return v.get<double>();
+}
+
+int as_int(const std::string& origin, const std::string& key, const json& v) {
+  if (!v.is_number_integer() && !(v.is_number_float() && v.get<double>() == std::floor(v.get<double>()))) {
+    wrong_type(origin, key, "an integer", v);
+  }
+  double value = v.get<double>();
+  if (std::abs(value) > 1e9) wrong_type(origin, key, "an integer of reasonable size", v);
+  return static_cast<int>(value);
+}
+
+bool as_bool(const std::string& origin, const std::string& key, const json& v) {
+  if (!v.is_boolean()) wrong_type(origin, key, "true or false", v);
+  return v.get<bool>();
+}
+
+std::string as_string(const std::string& origin, const std::string& key, const json& v) {
+  if (!v.is_string()) wrong_type(origin, key, "a string", v);
+  return v.get<std::string>();
+}
+
+using Setter = void (*)(SchedulerConfig&, const std::string& origin, const std::string& key, const json&);
+
+struct Field {
+  const char* key;
+  Setter set;
+};
+
+// The options diffbench's samplers read (see SchedulerConfig).
+const Field kFields[] = {
+    {"num_train_timesteps",
+     [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.num_train_timesteps = as_int(o, k, v); }},
+    {"beta_start", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.beta_start = as_number(o, k, v); }},
+    {"beta_end", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.beta_end = as_number(o, k, v); }},
+    {"beta_schedule",
+     [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.beta_schedule = parse_beta_schedule(as_string(o, k, v)); }},
+    {"trained_betas",
+     [](SchedulerConfig& c, auto& o, auto& k, auto& v) {
+       if (!v.is_array()) wrong_type(o, k, "an array of numbers", v);
+       std::vector<double> betas;
+       for (const auto& b : v) betas.push_back(as_number(o, k, b));
+       c.trained_betas = betas;
+     }},
+    {"rescale_betas_zero_snr",
+     [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.rescale_betas_zero_snr = as_bool(o, k, v); }},
+    {"timestep_spacing", [](SchedulerConfig& c, auto& o, auto& k,
+                            auto& v) { c.timestep_spacing = parse_timestep_spacing(as_string(o, k, v)); }},
+    {"steps_offset", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.steps_offset = as_int(o, k, v); }},
+    {"prediction_type", [](SchedulerConfig& c, auto& o, auto& k,
+                           auto& v) { c.prediction_type = parse_prediction_type(as_string(o, k, v)); }},
+    {"clip_sample", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.clip_sample = as_bool(o, k, v); }},
+    {"clip_sample_range",
+     [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.clip_sample_range = as_number(o, k, v); }},
+    {"set_alpha_to_one", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.set_alpha_to_one = as_bool(o, k, v); }},
+    {"use_karras_sigmas",
+     [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.use_karras_sigmas = as_bool(o, k, v); }},
+    {"original_inference_steps",
+     [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.original_inference_steps = as_int(o, k, v); }},
+    {"timestep_scaling",
+     [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.timestep_scaling = as_number(o, k, v); }},
+};
+
+// Keys other diffusers schedulers define. They are not errors and not warned about:
+// a config written for PNDM or DPM-Solver loads as-is.
+const char* const kForeignKeys[] = {"skip_prk_steps",
+                                    "variance_type",
+                                    "solver_order",
+                                    "algorithm_type",
+                                    "solver_type",
+                                    "lower_order_final",
+                                    "euler_at_final",
+                                    "final_sigmas_type",
+                                    "lambda_min_clipped",
+                                    "interpolation_type",
+                                    "use_exponential_sigmas",
+                                    "use_beta_sigmas",
+                                    "use_lu_lambdas",
+                                    "use_flow_sigmas",
+                                    "flow_shift",
+                                    "sigma_min",
+                                    "sigma_max",
+                                    "timestep_type",
+                                    "thresholding",
+                                    "dynamic_thresholding_ratio",
+                                    "sample_max_value",
+                                    "shift",
+                                    "use_dynamic_shifting",
+                                    "time_shift_type",
+                                    "beta_sigmas",
+                                    "sigma_data",
+                                    "rho",
+                                    "s_noise",
+                                    "s_churn",
+                                    "s_tmin",
+                                    "s_tmax"};
+
+std::string line_and_column(const std::string& text, size_t byte) {
+  size_t line = 1, column = 1;
+  for (size_t i = 0; i < byte && i < text.size(); ++i) {
+    if (text[i] == '\n')
+      ++line, column = 1;
+    else
+      ++column;
+  }
+  return fmt::format("line {}, column {}", line, column);
+}
+
+// An enum's diffusers spellings, in declaration order, converted at the JSON and CLI edges only.
+template <typename Enum, size_t N>
+Enum parse_name(const char* what, const std::string& text, const std::array<const char*, N>& names) {
+  for (size_t i = 0; i < N; ++i) {
+    if (text == names[i]) return static_cast<Enum>(i);
+  }
+  throw UsageError(unknown_name_message(what, text, std::vector<std::string>(names.begin(), names.end())));
+}
+
+constexpr std::array<const char*, 3> kBetaSchedules = {"linear", "scaled_linear", "squaredcos_cap_v2"};
+constexpr std::array<const char*, 3> kSpacings = {"leading", "trailing", "linspace"};
+constexpr std::array<const char*, 3> kPredictionTypes = {"epsilon", "v_prediction", "sample"};
+
+}  // namespace
+
+const char* name_of(BetaSchedule v) { return kBetaSchedules[static_cast<size_t>(v)]; }
+const char* name_of(TimestepSpacing v) { return kSpacings[static_cast<size_t>(v)]; }
+const char* name_of(PredictionType v) { return kPredictionTypes[static_cast<size_t>(v)]; }
+BetaSchedule parse_beta_schedule(const std::string& t) {
+  return parse_name<BetaSchedule>("beta schedule", t, kBetaSchedules);
+}
+TimestepSpacing parse_timestep_spacing(const std::string& t) {
+  return parse_name<TimestepSpacing>("timestep spacing", t, kSpacings);
+}
+PredictionType parse_prediction_type(const std::string& t) {
+  return parse_name<PredictionType>("prediction type", t, kPredictionTypes);
+}
+
+SchedulerConfig parse_scheduler_config(const std::string& text, const std::string& origin,
+                                       std::vector<std::string>* warnings, SchedulerConfig config) {
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    throw UsageError(fmt::format("config {} is empty; expected a JSON object such as configs/sd15.json", origin));
+  }
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    std::string reason = e.what();
+    size_t colon = reason.rfind(": ");
+    reason = colon == std::string::npos ? reason : reason.substr(colon + 2);
+    throw UsageError(fmt::format("config {} is not valid JSON at {}: {}", origin,
+                                 line_and_column(text, e.byte ? e.byte - 1 : 0), reason));
+  }
+  if (!doc.is_object()) {
+    throw UsageError(fmt::format("config {} must be a JSON object, got {}", origin, doc.type_name()));
+  }
+  for (const auto& [key, value] : doc.items()) {
+    if (key.empty() || key[0] == '_') continue;  // _class_name, _diffusers_version: metadata
+    const Field* field = nullptr;
+    for (const auto& f : kFields) {
+      if (key == f.key) field = &f;
+    }
+    if (field) {
+      if (value.is_null()) continue;  // null means "not set"
+      field->set(config, origin, key, value);
+      continue;
+    }
+    bool foreign = std::find(std::begin(kForeignKeys), std::end(kForeignKeys), key) != std::end(kForeignKeys);
+    if (key == "thresholding" && value.is_boolean() && value.get<bool>() && warnings) {
+      warnings->push_back(fmt::format("config {}: thresholding is not supported and is ignored", origin));
+    } else if (!foreign && warnings) {
+      warnings->push_back(fmt::format("config {}: unknown key '{}' ignored", origin, key));
+    }
+  }
+  validate(config);
+  return config;
+}
+
+SchedulerConfig load_scheduler_config(const std::string& path, std::vector<std::string>* warnings) {
+  return parse_scheduler_config(read_file(path, "config"), "'" + path + "'", warnings);
+}
+
+void validate(const SchedulerConfig& c) {
+  if (c.trained_betas && c.trained_betas->empty()) throw UsageError("trained_betas is empty");
+  int length = c.trained_betas ? static_cast<int>(c.trained_betas->size()) : c.num_train_timesteps;
+  if (length < 2 || length > 100000) {
+    throw UsageError(fmt::format("num_train_timesteps must be between 2 and 100000, got {}", length));
+  }
+  if (c.trained_betas) {
+    for (double b : *c.trained_betas) {
+      if (!(b > 0 && b < 1)) throw UsageError(fmt::format("trained_betas must lie in (0, 1), got {}", b));
+    }
+  } else if (!(c.beta_start > 0 && c.beta_end > 0 && c.beta_start < 1 && c.beta_end < 1)) {
+    throw UsageError(
+        fmt::format("beta_start and beta_end must lie in (0, 1), got {} and {}", c.beta_start, c.beta_end));
+  } else if (c.beta_start > c.beta_end && c.beta_schedule != BetaSchedule::squaredcos_cap_v2) {
+    // Betas rise over a schedule; reversed, the signal is destroyed first and sampling ends in NaN.
+    throw UsageError(fmt::format("beta_start ({}) must not exceed beta_end ({}): betas rise over the schedule",
+                                 c.beta_start, c.beta_end));
+  }
+  if (c.steps_offset < 0) throw UsageError(fmt::format("steps_offset must be >= 0, got {}", c.steps_offset));
+  if (c.original_inference_steps < 1) {
+    throw UsageError(fmt::format("original_inference_steps must be >= 1, got {}", c.original_inference_steps));
+  }
+}
+
+nlohmann::json to_json(const SchedulerConfig& c) {
+  json j = {{"num_train_timesteps", c.num_train_timesteps},
+            {"beta_start", c.beta_start},
+            {"beta_end", c.beta_end},
+            {"beta_schedule", name_of(c.beta_schedule)},
+            {"trained_betas", nullptr},
+            {"rescale_betas_zero_snr", c.rescale_betas_zero_snr},
+            {"timestep_spacing", name_of(c.timestep_spacing)},
+            {"steps_offset", c.steps_offset},
+            {"prediction_type", name_of(c.prediction_type)},
+            {"clip_sample", c.clip_sample},
+            {"clip_sample_range", c.clip_sample_range},
+            {"set_alpha_to_one", c.set_alpha_to_one},
+            {"use_karras_sigmas", c.use_karras_sigmas},
+            {"original_inference_steps", c.original_inference_steps},
+            {"timestep_scaling", c.timestep_scaling}};
+  if (c.trained_betas) j["trained_betas"] = *c.trained_betas;
+  return j;
+}
+
+}  // namespace diffbench

@@ -122,14 +122,16 @@ TEST(AblationVerdict, FasterSlowerUndecidedAndChangedResults) {
   failed.status = RunStatus::failed;
   a.rows.push_back(failed);
   finish_ablation(a);
-  EXPECT_EQ(a.rows[0].verdict, "baseline");
-  EXPECT_EQ(a.rows[1].verdict, "faster");
+  EXPECT_EQ(verdict_text(a.rows[0]), "baseline");
+  EXPECT_EQ(verdict_text(a.rows[1]), "faster");
   EXPECT_DOUBLE_EQ(a.rows[1].memory_ratio, 0.5);
   EXPECT_DOUBLE_EQ(a.rows[1].time_per_image_s, 0.5);
-  EXPECT_EQ(a.rows[2].verdict, "slower, changes results");
-  EXPECT_EQ(a.rows[3].verdict, "no clear change");  // identical output is no change of results
+  EXPECT_EQ(verdict_text(a.rows[2]), "slower, changes results");
+  EXPECT_EQ(a.rows[2].verdict, AblationVerdict::slower);  // typed: the speed verdict and the drift apart
+  EXPECT_TRUE(a.rows[2].changes_results);
+  EXPECT_EQ(verdict_text(a.rows[3]), "no clear change");  // identical output is no change of results
   EXPECT_DOUBLE_EQ(a.rows[3].memory_ratio, 2.0);
-  EXPECT_EQ(a.rows[4].verdict, "failed");
+  EXPECT_EQ(verdict_text(a.rows[4]), "failed");
   const std::string table = ablation_console(a);
   EXPECT_NE(table.find("combined impact"), std::string::npos);
   EXPECT_NE(table.find("identical"), std::string::npos);
@@ -147,8 +149,9 @@ TEST(AblationVerdict, TooFewFiguresForAnIntervalGiveNoVerdictAndARangeNotACi) {
   a.rows.push_back(row_of("cut shorter", {0.5}, 100, std::nullopt));
   finish_ablation(a);
   EXPECT_EQ(a.rows[1].speedup.level, 0);
-  EXPECT_EQ(a.rows[1].verdict, "no verdict: 5 vs 2 figures give no 95% interval");
-  EXPECT_EQ(a.rows[2].verdict, "no verdict: 5 vs 1 figures give no 95% interval");
+  EXPECT_EQ(verdict_text(a.rows[1]), "no verdict: 5 vs 2 figures give no 95% interval");
+  EXPECT_EQ(a.rows[1].verdict, AblationVerdict::no_interval);
+  EXPECT_EQ(verdict_text(a.rows[2]), "no verdict: 5 vs 1 figures give no 95% interval");
   const std::string table = ablation_console(a);
   EXPECT_NE(table.find("1.98x range 1.92-2.04"), std::string::npos) << table;
   EXPECT_EQ(table.find("faster"), std::string::npos) << table;

@@ -188,7 +188,7 @@ void finish_ablation(Ablation& a) {
   const double base_memory = static_cast<double>(on_device ? base.device_peak_bytes : base.run_memory_bytes);
   for (AblationRow& r : a.rows) {
     if (r.status != RunStatus::ok || r.per_image_s.empty()) {
-      r.verdict = r.status == RunStatus::ok ? "no figures" : status_name(r.status);
+      r.verdict = AblationVerdict::no_figures;
       continue;
     }
     r.time_per_image_s = median(r.per_image_s);
@@ -196,17 +196,35 @@ void finish_ablation(Ablation& a) {
     const double memory = static_cast<double>(on_device ? r.device_peak_bytes : r.run_memory_bytes);
     r.memory_ratio = base_memory > 0 ? memory / base_memory : 1;
     if (&r == &base) {
-      r.verdict = "baseline";
+      r.verdict = AblationVerdict::baseline;
       continue;
     }
     if (r.speedup.level <= 0) {
-      r.verdict = fmt::format("no verdict: {} vs {} figures give no 95% interval", base.per_image_s.size(),
-                              r.per_image_s.size());
+      r.verdict = AblationVerdict::no_interval;
+      r.verdict_note =
+          fmt::format("{} vs {} figures give no 95% interval", base.per_image_s.size(), r.per_image_s.size());
       continue;
     }
-    r.verdict = r.speedup.low > 1 ? "faster" : r.speedup.high < 1 ? "slower" : "no clear change";
-    if (r.drift_psnr_db && !(*r.drift_psnr_db >= a.max_drift_db)) r.verdict += ", changes results";
+    r.verdict = r.speedup.low > 1    ? AblationVerdict::faster
+                : r.speedup.high < 1 ? AblationVerdict::slower
+                                     : AblationVerdict::no_clear_change;
+    r.changes_results = r.drift_psnr_db && !(*r.drift_psnr_db >= a.max_drift_db);
   }
+}
+
+std::string verdict_text(const AblationRow& row) {
+  switch (row.verdict) {
+    case AblationVerdict::baseline: return "baseline";
+    case AblationVerdict::no_interval: return "no verdict: " + row.verdict_note;
+    case AblationVerdict::no_figures: return row.status == RunStatus::ok ? "no figures" : status_name(row.status);
+    case AblationVerdict::faster:
+    case AblationVerdict::slower:
+    case AblationVerdict::no_clear_change: break;
+  }
+  const char* name = row.verdict == AblationVerdict::faster   ? "faster"
+                     : row.verdict == AblationVerdict::slower ? "slower"
+                                                              : "no clear change";
+  return std::string(name) + (row.changes_results ? ", changes results" : "");
 }
 
 }  // namespace diffbench

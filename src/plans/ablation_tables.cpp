@@ -41,12 +41,13 @@ struct Cells {
 
 Cells cells(const Ablation& a, const AblationRow& r) {
   const bool base = &r == &a.rows.front();
-  if (r.status != RunStatus::ok) return {r.config.label, "-", "-", "-", "-", "-", "-", r.verdict + ": " + r.error};
+  if (r.status != RunStatus::ok)
+    return {r.config.label, "-", "-", "-", "-", "-", "-", verdict_text(r) + ": " + r.error};
   const bool device = a.rows.front().device_peak_bytes > 0;
   return {r.config.label,          time_text(r.time_per_image_s),
           speedup_text(r, base),   mib(device ? r.device_peak_bytes : r.peak_rss_bytes),
           mib(r.run_memory_bytes), fmt::format("{:.2f}x", r.memory_ratio),
-          drift_text(r, base),     r.verdict};
+          drift_text(r, base),     verdict_text(r)};
 }
 
 // "baseline 13.1 ms -> all 6.0 ms (2.2x) -> all + lcm:4 1.2 ms (11x)": the lecture's "combined impact",
@@ -127,7 +128,7 @@ std::string ablation_csv(const Ablation& a) {
     out += fmt::format("\"{}\",\"{}\",{},{},{},{},{},{},{},{},{},{},{},{},{},\"{}\"\n", r.config.label,
                        fmt::join(r.config.toggles, " "), r.sampler, r.steps, status_name(r.status), r.time_per_image_s,
                        r.speedup.estimate, r.speedup.low, r.speedup.high, r.peak_rss_bytes, r.run_memory_bytes,
-                       r.device_peak_bytes, r.memory_ratio, drift, r.drift_on, r.verdict);
+                       r.device_peak_bytes, r.memory_ratio, drift, r.drift_on, verdict_text(r));
   }
   return out;
 }
@@ -161,7 +162,7 @@ nlohmann::json ablation_json(const Ablation& a) {
                       {"device_peak_bytes", r.device_peak_bytes},
                       {"ratio", r.memory_ratio}}},
                     {"drift", drift},
-                    {"verdict", r.verdict}});
+                    {"verdict", verdict_text(r)}});
   }
   nlohmann::json again = nullptr;
   if (a.baseline_drift) again = {{"time_per_image_s", *a.baseline_again_s}, {"change", *a.baseline_drift}};

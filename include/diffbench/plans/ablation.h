@@ -54,6 +54,10 @@ struct SpeedUp {
 };
 SpeedUp speedup(const std::vector<double>& base, const std::vector<double>& other, double level = 0.95);
 
+/// What a row's figures say against the baseline: its speed-up interval above 1 (faster), below 1
+/// (slower), or containing 1; no interval at these sizes; no figures (failed, interrupted, empty).
+enum class AblationVerdict { baseline, faster, slower, no_clear_change, no_interval, no_figures };
+
 /// One measured configuration.
 struct AblationRow {
   AblationConfig config;  ///< what the row changes
@@ -70,8 +74,15 @@ struct AblationRow {
   double memory_ratio = 1;  ///< run memory (device peak on CUDA) / the baseline's
   std::optional<double> drift_psnr_db;  ///< against the baseline's output, same seed (infinite: equal)
   std::string drift_on;  ///< "images" or "latents"
-  std::string verdict;  ///< "faster", "slower", "no clear change", plus ", changes results"
+  AblationVerdict verdict = AblationVerdict::no_figures;
+  bool changes_results = false;  ///< drift_psnr_db below the ladder's max_drift_db
+  std::string verdict_note;  ///< why there is no verdict ("5 vs 2 figures give no 95% interval")
 };
+
+/// The verdict as the tables and the JSON spell it: "baseline", "faster", "slower", "no clear
+/// change", each with ", changes results" when it does; "no verdict: WHY"; the run's status
+/// ("failed", "interrupted") or "no figures".
+std::string verdict_text(const AblationRow& row);
 
 struct Ablation {
   std::vector<AblationRow> rows;  ///< rows[0] is the baseline

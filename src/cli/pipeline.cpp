@@ -65,8 +65,8 @@ std::string profile_console(const RunResult& r) {
   return out;
 }
 
-void report(const RunSetup& setup, const Session& session, const Measurer& measurer,
-            const std::vector<RunResult>& results, const std::vector<RunRow>& rows, const std::vector<Output>& more) {
+FILE* report(const RunSetup& setup, const Session& session, const Measurer& measurer,
+             const std::vector<RunResult>& results, const std::vector<RunRow>& rows, const std::vector<Output>& more) {
   const OutputSetup& o = setup.out;
   std::vector<Output> outputs = more;
   outputs.push_back(text_output(o.csv, [&] { return csv_table(rows); }));
@@ -76,6 +76,7 @@ void report(const RunSetup& setup, const Session& session, const Measurer& measu
       print_table(human, rows, results, setup, session, measurer.record(), measurer.reference(), measurer.quality());
   };
   publish(table, outputs, o.quiet);
+  return console_stream(outputs);
 }
 
 int exit_code(const std::vector<RunResult>& results, const std::string& on_interrupt) {

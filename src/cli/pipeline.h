@@ -48,10 +48,11 @@ std::string profile_path(const std::string& file, const RunSpec& spec, size_t ru
 /// The profiled operators as a console block (after the table).
 std::string profile_console(const RunResult& result);
 
-/// The console table, then `more`, --csv and --markdown: one publish (cli/outputs.h).
-void report(const RunSetup& setup, const Session& session, const Measurer& measurer,
-            const std::vector<RunResult>& results, const std::vector<RunRow>& rows,
-            const std::vector<Output>& more = {});
+/// The console table, then `more`, --csv and --markdown: one publish (cli/outputs.h). Returns the
+/// stream the human report went to (stderr when an output took stdout), for what follows it.
+FILE* report(const RunSetup& setup, const Session& session, const Measurer& measurer,
+             const std::vector<RunResult>& results, const std::vector<RunRow>& rows,
+             const std::vector<Output>& more = {});
 
 /// The exit code for finished results: the signal's when interrupted (saying `on_interrupt` on
 /// stderr), kExitFailure when a run failed, else kExitOk.

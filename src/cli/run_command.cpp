@@ -122,16 +122,15 @@ int run_run(const RunOptions& flags) {
   // Report everything measured, even after a failure or an interruption: the table first, so a
   // file that cannot be written (full disk) loses nothing a human can read.
   const std::vector<RunRow> rows = summarize_runs(results, samplers.size() > 1 ? "ddpm" : "");
-  const bool stdout_taken = o.json == "-" || o.csv == "-" || o.markdown == "-";
   const RunResult& last = results.back();
   std::vector<Output> files = {
       text_output(o.json, [&] { return report_json(sessions, models.main_record(), results).dump(2) + "\n"; })};
   if (last.latents.defined()) files.push_back(text_output(o.save_latents, [&] { return to_npy(last.latents); }));
   if (last.images.defined())
     files.push_back({o.save_images, [&](const std::string& dir) { write_pngs(last.images, dir); }});
-  report(setup, models.main(), models.main_measurer(), results, rows, files);
+  FILE* human = report(setup, models.main(), models.main_measurer(), results, rows, files);
   for (const RunResult& r : results) {
-    if (r.profile && !o.quiet) std::fprintf(stdout_taken ? stderr : stdout, "%s", profile_console(r).c_str());
+    if (r.profile && !o.quiet) std::fprintf(human, "%s", profile_console(r).c_str());
   }
   for (const RunResult& r : results) {
     if (r.status == RunStatus::failed) std::fprintf(stderr, "error: %s: %s\n", r.spec.sampler.c_str(), r.error.c_str());

@@ -25,7 +25,12 @@ TEST(GateAbInProcess, ATenfoldSlowdownIsSlowerAndExits3) {
   EXPECT_EQ(c["ab"]["mode"], "in-process");
   const auto& d = c["cells"][0]["decision"];
   EXPECT_EQ(d["verdict"], "slower");
-  EXPECT_GT(d["low"].get<double>(), 2.0);  // at least 3x: ten steps against two, plus fixed costs
+  // Ten steps against two, plus fixed costs: about 5x. The estimate (the blocks' median) says so
+  // even on a loaded machine; the interval's low end is the sign test's order statistic of only 6
+  // blocks, which one disturbed block drags down (a run beside training: 0.18), so it must only
+  // exclude "no change", as "slower" requires.
+  EXPECT_GT(d["change"].get<double>(), 2.0);
+  EXPECT_GT(d["low"].get<double>(), 0.0);
   EXPECT_GE(d["n"].get<int>(), 6);  // the first look, or a later one when a block was disturbed
   auto saved = nlohmann::json::parse(slurp(dir + "/new.json"));
   EXPECT_EQ(saved["runs"].size(), c["ab"]["blocks"].get<size_t>());

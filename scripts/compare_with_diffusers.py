@@ -18,6 +18,7 @@ covers every sampler, spacing, beta schedule, prediction type, Karras, eta, batc
 """
 import argparse
 import inspect
+import json
 import os
 import subprocess
 import sys
@@ -28,7 +29,7 @@ import torch
 
 from diffbench_tools import ROOT
 from diffbench_tools.cli import fail
-from diffbench_tools.reference import SAMPLERS, SD15, SKIP, import_diffusers
+from diffbench_tools.reference import FLOW_SAMPLERS, SAMPLERS, SD15, SKIP, import_diffusers
 
 
 def diffusers_latents(diffusers, case, unet):
@@ -52,16 +53,62 @@ def diffusers_latents(diffusers, case, unet):
     return (result.denoised if case["sampler"] == "lcm" else latents).numpy()
 
 
+def flow_scheduler_config(case):
+    """The case's FlowMatch*Scheduler config (FlowMatchHeun takes only num_train_timesteps and shift)."""
+    config = {"num_train_timesteps": 1000, "shift": case["shift"]}
+    if case["sampler"] == "flow_euler":
+        config.update(use_dynamic_shifting=case["mu"] is not None, use_karras_sigmas=case["karras"],
+                      use_exponential_sigmas=case["exponential"], shift_terminal=case["shift_terminal"])
+    return config
+
+
+def diffusers_flow_latents(diffusers, case, unet):
+    """diffusers' flow-matching loop as the SD3 pipeline runs it (the Flux pipeline hands it
+    sigmas linspace(1, 1/n, n)): unscaled latents in, the velocity out, float timesteps."""
+    n = case["steps"]
+    scheduler = getattr(diffusers, FLOW_SAMPLERS[case["sampler"]]).from_config(flow_scheduler_config(case))
+    kwargs = {} if case["mu"] is None else {"mu": case["mu"]}
+    if case["mu"] == "shape":  # Flux's calculate_shift of its packed latents' token count (the pipeline
+        h, w = case["shape"][2:]  # module imports transformers, which Debian 12 lacks)
+        c = scheduler.config
+        m = (c.max_shift - c.base_shift) / (c.max_image_seq_len - c.base_image_seq_len)
+        kwargs["mu"] = (h // 2) * (w // 2) * m + c.base_shift - m * c.base_image_seq_len
+    if case["flux_sigmas"]:
+        kwargs["sigmas"] = np.linspace(1.0, 1 / n, n)
+    scheduler.set_timesteps(n, **kwargs)
+    latents = torch.randn(case["shape"], generator=torch.Generator().manual_seed(case["seed"]), dtype=torch.float32)
+    for t in scheduler.timesteps:
+        out = unet(latents, t)
+        latents = scheduler.step(out[0] if isinstance(out, tuple) else out, t, latents).prev_sample
+    return latents.numpy()
+
+
+def with_manifest(unet_path, keys, out):
+    """A copy of the TorchScript UNet at `out` whose diffbench.json manifest also has `keys`."""
+    extra = {"diffbench.json": ""}
+    module = torch.jit.load(unet_path, _extra_files=extra)
+    manifest = json.loads(extra["diffbench.json"] or "{}")
+    torch.jit.save(module, out, _extra_files={"diffbench.json": json.dumps({**manifest, **keys})})
+    return out
+
+
 def diffbench_latents(binary, unet_path, case):
     """diffbench's final latents, or None when it reported non-finite latents (exit 1, NaN error)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "x.npy")
         cmd = [binary, "--unet", unet_path, "--sampler", case["sampler"], "--steps", str(case["steps"]),
                "--seed", str(case["seed"]), "--shape", ",".join(map(str, case["shape"])), "--warmup", "0",
-               "--repeat", "1", "--threads", "1", "-q", "--timestep-spacing", case["spacing"], "--eta", str(case["eta"]),
-               "--beta-schedule", case["schedule"], "--prediction-type", case["prediction"], "--save-latents", out]
-        if case["karras"]:
-            cmd.append("--karras")
+               "--repeat", "1", "--threads", "1", "-q", "--save-latents", out]
+        if case["sampler"] in FLOW_SAMPLERS:
+            config = os.path.join(tmp, "scheduler_config.json")
+            with open(config, "w") as f:
+                json.dump({"_class_name": FLOW_SAMPLERS[case["sampler"]], **flow_scheduler_config(case)}, f)
+            cmd += ["--config", config] + ([] if case["mu"] in (None, "shape") else ["--mu", str(case["mu"])])
+            if case["flux_sigmas"]:  # the pipeline's sigmas come from the model's manifest
+                cmd[2] = with_manifest(unet_path, {"flow_sigmas": "linspace"}, os.path.join(tmp, "unet.pt"))
+        else:
+            cmd += ["--timestep-spacing", case["spacing"], "--eta", str(case["eta"]), "--beta-schedule",
+                    case["schedule"], "--prediction-type", case["prediction"]] + (["--karras"] if case["karras"] else [])
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode == 1 and "NaN/Inf" in r.stderr:
             return None
@@ -76,6 +123,24 @@ def case(sampler, steps, spacing="leading", schedule="scaled_linear", prediction
         spacing = "trailing"  # turbo is trailing unless a flag says otherwise
     return {"sampler": sampler, "steps": steps, "spacing": spacing, "schedule": schedule, "prediction": prediction,
             "karras": karras, "eta": eta, "shape": [batch, 4, hw, hw], "seed": seed}
+
+
+def flow_case(sampler, steps, shift=1.0, mu=None, karras=False, exponential=False, shift_terminal=None,
+              flux_sigmas=False, batch=1, seed=0, hw=16):
+    return {"sampler": sampler, "steps": steps, "shift": shift, "mu": mu, "karras": karras, "exponential": exponential,
+            "shift_terminal": shift_terminal, "flux_sigmas": flux_sigmas, "shape": [batch, 4, hw, hw], "seed": seed}
+
+
+def flow_matrix():
+    """Each flow sampler at 1, 4 and 20 steps and SD3's shift; flow_euler's options one at a time."""
+    cases = [flow_case(s, n, shift=sh) for s in FLOW_SAMPLERS for sh in (1.0, 3.0) for n in (1, 4, 20)]
+    cases += [flow_case("flow_euler", n, mu=0.8, flux_sigmas=True) for n in (1, 4, 20)]  # Flux
+    cases += [flow_case("flow_euler", 8, mu="shape", flux_sigmas=True, hw=48)]  # diffbench's mu from the shape
+    cases += [flow_case("flow_euler", 10, mu=1.15), flow_case("flow_euler", 10, shift=3.0, karras=True),
+              flow_case("flow_euler", 10, shift=3.0, exponential=True),
+              flow_case("flow_euler", 10, shift=3.0, shift_terminal=0.1)]
+    cases += [flow_case(s, 4, shift=3.0, batch=2, seed=7) for s in FLOW_SAMPLERS]
+    return cases
 
 
 def supported(c):
@@ -98,7 +163,7 @@ def reduced_matrix():
     for c in cases:
         if supported(c) and c not in unique:
             unique.append(c)
-    return unique
+    return unique + flow_matrix()
 
 
 def full_matrix(steps, schedules, predictions):
@@ -112,7 +177,7 @@ def full_matrix(steps, schedules, predictions):
                             c = case(s, n, spacing=sp, schedule=schedule, prediction=prediction, eta=eta)
                             if supported(c) and c not in cases:
                                 cases.append(c)
-    return cases
+    return cases + flow_matrix()
 
 
 def main():
@@ -144,10 +209,14 @@ def main():
     worst, failures, both_nan, diffusers_errors = 0.0, 0, 0, 0
     with torch.no_grad():
         for c in cases:
-            label = (f"{c['schedule']:17} {c['prediction']:12} {c['sampler']:9} {c['spacing']:9} steps={c['steps']:<4} "
+            flow = c["sampler"] in FLOW_SAMPLERS
+            label = (f"flow {c['sampler']:10} shift={c['shift']:<3} mu={c['mu']} karras={int(c['karras'])} "
+                     f"exponential={int(c['exponential'])} shift_terminal={c['shift_terminal']} "
+                     f"flux_sigmas={int(c['flux_sigmas'])} steps={c['steps']:<3} batch={c['shape'][0]}" if flow else
+                     f"{c['schedule']:17} {c['prediction']:12} {c['sampler']:9} {c['spacing']:9} steps={c['steps']:<4} "
                      f"eta={c['eta']:<3} karras={int(c['karras'])} batch={c['shape'][0]}")
             try:
-                ref = diffusers_latents(diffusers, c, unet)
+                ref = diffusers_flow_latents(diffusers, c, unet) if flow else diffusers_latents(diffusers, c, unet)
             except Exception as e:  # diffusers' own failure: nothing to compare against, reported and counted
                 diffusers_errors += 1
                 print(f"{label} diffusers raised {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}", flush=True)

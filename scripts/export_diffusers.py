@@ -15,6 +15,14 @@ machine can download) to what diffbench runs, in one folder:
     python3 scripts/export_diffusers.py PIPELINE_DIR --out DIR [--height 512 --width 512] [--dtype fp16]
     build/diffbench --model DIR --sampler ddim --steps 20
 
+A flow-matching pipeline (transformer/ instead of unet/: SD3's SD3Transformer2DModel or Flux's
+FluxTransformer2DModel) exports to the same contract: unet.pt takes (sample [B,C,H,W], timestep,
+encoder_hidden_states) and returns the velocity, with the pooled text projection (zeros), Flux's
+2x2 packing, position ids, timestep / 1000 and distilled guidance (--flux-guidance) baked in; the
+manifest names flow_prediction, flow_euler, the patch size and, for Flux, the pipeline's
+linspace sigmas (diffbench computes mu from the latent shape); the VAE decoder adds the VAE's
+shift_factor (diffbench_tools/flow_export.py).
+
 diffusers is imported from ../shared/diffusers (with its shim for torch 1.13) when present, else
 from the Python path. Without a loadable text encoder (this project's machines have no
 `transformers`), the manifest gives `cond_shape` (zeros of the right shape: timing only) and the
@@ -29,29 +37,10 @@ import warnings
 import numpy as np
 import torch
 
+from diffbench_tools import flow_export
 from diffbench_tools.cli import fail
+from diffbench_tools.pipeline_folder import DTYPES, load, pipeline_class, read_scheduler_config, write_export
 from diffbench_tools.reference import import_diffusers
-DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
-
-
-
-def load(cls, source, sub):
-    """A model from PIPELINE/sub (a folder) or a hub id's subfolder; .bin weights where safetensors
-    cannot be read."""
-    path = os.path.join(source, sub)
-    if os.path.isdir(source) and not os.path.isdir(path):
-        fail(f"'{source}' has no {sub}/ folder; a pipeline folder has unet/, vae/ and scheduler/")
-    where = (path,) if os.path.isdir(source) else (source,)
-    kwargs = {} if os.path.isdir(source) else {"subfolder": sub}
-    if os.path.isdir(path) and not any(f.endswith(".safetensors") for f in os.listdir(path)):
-        kwargs["use_safetensors"] = False  # only .bin here: asking for safetensors first logs an error
-    try:
-        return cls.from_pretrained(*where, **kwargs)
-    except Exception:  # noqa: BLE001  (no safetensors here: fall back to the .bin weights)
-        try:
-            return cls.from_pretrained(*where, **{**kwargs, "use_safetensors": False})
-        except Exception as e:  # noqa: BLE001  (a hub id without network, a broken folder)
-            fail(f"cannot load {sub} from '{source}': {type(e).__name__}: {str(e).splitlines()[0]}")
 
 
 class UNetContract(torch.nn.Module):
@@ -137,6 +126,8 @@ def main():
                    help="classic: diffusers' AttnProcessor (plain matmul-softmax), e.g. for older torch")
     p.add_argument("--prompt", default="a photograph of an astronaut riding a horse")
     p.add_argument("--negative-prompt", default="")
+    p.add_argument("--flux-guidance", type=float, default=3.5,
+                   help="Flux: the distilled guidance its transformer embeds (baked in; where its config has guidance_embeds)")
     p.add_argument("--diffusers", help="a diffusers source folder (default: ../shared/diffusers)")
     p.add_argument("--verbose", action="store_true",
                    help="show diffusers' log and every tracer warning (by default: one summary line)")
@@ -168,6 +159,9 @@ def export(args):
     dtype = DTYPES[args.dtype]
     if dtype == torch.float16 and not args.device.startswith("cuda"):
         fail("--dtype fp16 needs --device cuda (CPU torch has no fp16 kernels for these layers); use bf16 or fp32 on CPU")
+    if flow_export.is_transformer_pipeline(diffusers, args.pipeline):  # SD3, Flux: a flow-matching transformer
+        flow_export.export(args, diffusers, dtype)
+        return
     unet = load(diffusers.UNet2DConditionModel, args.pipeline, "unet").eval().to(args.device, dtype)
     vae = load(diffusers.AutoencoderKL, args.pipeline, "vae").eval().to(args.device, dtype)
     scheduler_text = read_scheduler_config(diffusers, args.pipeline)
@@ -207,38 +201,9 @@ def export(args):
     d = args.device
     example = (torch.randn(shape, dtype=dtype, device=d), torch.tensor(999, device=d),
                torch.randn(cond_shape, dtype=dtype, device=d))
-    extra = {"diffbench.json": json.dumps(manifest, sort_keys=True)}
-    with torch.no_grad():
-        torch.jit.save(torch.jit.trace(wrapper, example, check_trace=False), os.path.join(args.out, "unet.pt"),
-                       _extra_files=extra)
-        decoder = torch.jit.trace(VaeDecoder(vae).eval(), (torch.randn(shape, dtype=dtype, device=d),),
-                                  check_trace=False)
-        torch.jit.save(decoder, os.path.join(args.out, "vae_decoder.pt"))
-    with open(os.path.join(args.out, "scheduler_config.json"), "w") as f:
-        f.write(scheduler_text)
-    with open(os.path.join(args.out, "diffbench.json"), "w") as f:
-        json.dump(manifest, f, indent=2, sort_keys=True)
+    write_export(args.out, wrapper, VaeDecoder(vae), example, scheduler_text, manifest)
     print(f"wrote {args.out}: unet.pt, vae_decoder.pt, scheduler_config.json, diffbench.json"
           f"{', cond.npy, uncond.npy' if embeddings else ''}; run: diffbench --model {args.out}")
-
-
-def read_scheduler_config(diffusers, source):
-    """The pipeline's scheduler_config.json text, unchanged (from the hub: as diffusers reads it)."""
-    if not os.path.isdir(source):
-        return json.dumps(diffusers.DDIMScheduler.load_config(source, subfolder="scheduler"), indent=2)
-    path = os.path.join(source, "scheduler", "scheduler_config.json")
-    if not os.path.exists(path):
-        fail(f"'{source}' has no scheduler/scheduler_config.json; a pipeline folder has unet/, vae/ and scheduler/")
-    with open(path) as f:
-        return f.read()
-
-
-def pipeline_class(source):
-    try:
-        with open(os.path.join(source, "model_index.json")) as f:
-            return json.load(f).get("_class_name")
-    except (OSError, ValueError):
-        return None
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ Stages, in the order they depend on each other:
   classifier  the feature network and reference statistics for --quality fd
   lcm         the latent consistency student (4 steps)
   turbo       the adversarially distilled one-step student
+  flow        the rectified-flow (velocity) model on the teacher's latents (models/digits/flow.pt)
   retrace     re-trace shipped models with this torch, checking their outputs are unchanged
 
 --quick runs a few iterations on the committed sample (what the tests do); set
@@ -20,7 +21,7 @@ import sys
 
 from diffbench_tools.cli import fail, run
 
-STAGES = ("data", "vae", "teacher", "classifier", "lcm", "turbo", "retrace")
+STAGES = ("data", "vae", "teacher", "classifier", "lcm", "turbo", "flow", "retrace")
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):

@@ -29,6 +29,22 @@ struct Gaussian {
     if (type == PredictionType::sample) return x0;
     return eps;
   }
+  /// The exact model output on the flow-matching path x = (1 - sigma) x0 + sigma noise: the velocity
+  /// noise - x0 (flow_prediction) or x0 (sample).
+  at::Tensor flow_output(const at::Tensor& x, double sigma, PredictionType type) const {
+    const double alpha = 1 - sigma;
+    at::Tensor x0 = mu + (alpha * s * s / (alpha * alpha * s * s + sigma * sigma)) * (x - alpha * mu);
+    if (type == PredictionType::sample) return x0;
+    return (x - x0) / sigma;  // noise - x0, with noise = (x - alpha x0) / sigma
+  }
+  /// The exact answer of the flow ODE from sigma_from to sigma_to on the flow path: x - mu alpha
+  /// scales with the path's standard deviation sqrt(alpha^2 s^2 + sigma^2).
+  at::Tensor flow_path(const at::Tensor& x, double sigma_from, double sigma_to) const {
+    const double a0 = 1 - sigma_from, a1 = 1 - sigma_to;
+    const double sd0 = std::sqrt(a0 * a0 * s * s + sigma_from * sigma_from);
+    const double sd1 = std::sqrt(a1 * a1 * s * s + sigma_to * sigma_to);
+    return a1 * mu + (x - a0 * mu) * (sd1 / sd0);
+  }
   /// A ModelFn evaluated at the exact noise level of the step whose timestep it is handed
   /// (plan.sigmas[i] for plan.timesteps[i], a = 1 / (1 + sigma^2)). Calls come in step order, so
   /// the step is the next one with that timestep (grids may repeat one), or the same step again
@@ -44,6 +60,7 @@ struct Gaussian {
       if (step == n) step = std::max(*last, 0);  // the same step's timestep again
       *last = step;
       const double sigma = plan.sigmas[step];
+      if (plan.flow_matching) return flow_output(x, sigma, type);
       return output(x, 1.0 / (1.0 + sigma * sigma), type);
     };
   }

@@ -72,6 +72,31 @@ void expect_order(const std::string& name, double low, double high, SchedulerCon
   }
 }
 
+// The flow samplers on the flow path x = (1 - sigma) x0 + sigma noise end with an Euler step to
+// sigma 0, which returns the exact x0 prediction at the last nonzero sigma: the exact answer is
+// E[x0 | x] at the flow ODE's solution there.
+double flow_error_vs_exact(const std::string& name, int steps, double shift = 1.0) {
+  SchedulerConfig config;
+  config.prediction_type = PredictionType::flow_prediction;
+  config.shift = shift;
+  Sampled r = run(name, steps, {1, 4, 16, 16}, 5, config);
+  Gaussian g;
+  const double s_last = r.plan.sigmas[r.plan.steps() - 1];
+  at::Tensor there = g.flow_path(r.x_init.to(at::kDouble), r.plan.sigmas.front(), s_last);
+  at::Tensor exact = g.flow_output(there, s_last, PredictionType::sample);
+  return (r.x_final.to(at::kDouble) - exact).abs().max().item<double>();
+}
+
+void expect_flow_order(const std::string& name, double low, double high, double shift, int from = 20) {
+  double previous = flow_error_vs_exact(name, from, shift);
+  for (int steps : {2 * from, 4 * from}) {
+    double e = flow_error_vs_exact(name, steps, shift);
+    EXPECT_GT(previous / e, low) << name << " at " << steps << " steps: error " << e << ", before " << previous;
+    EXPECT_LT(previous / e, high) << name << " at " << steps << " steps: error " << e << ", before " << previous;
+    previous = e;
+  }
+}
+
 SchedulerConfig karras() {
   SchedulerConfig c;
   c.use_karras_sigmas = true;
@@ -141,6 +166,22 @@ TEST(Gaussian, EulerIsFirstOrder) { expect_order("euler", 1.7, 2.4); }
 TEST(Gaussian, EulerKarrasIsFirstOrder) { expect_order("euler", 1.7, 2.4, karras()); }
 TEST(Gaussian, DpmSolverPlusPlus2MIsSecondOrder) { expect_order("dpmpp_2m", 3.3, 5.0, karras()); }
 TEST(Gaussian, HeunIsSecondOrder) { expect_order("heun", 3.3, 5.0, karras()); }
+
+TEST(Gaussian, FlowEulerIsFirstOrder) {
+  expect_flow_order("flow_euler", 1.7, 2.4, 1.0);
+  expect_flow_order("flow_euler", 1.7, 2.4, 3.0);  // SD3's shift
+}
+TEST(Gaussian, FlowHeunIsSecondOrder) {
+  expect_flow_order("flow_heun", 3.3, 5.0, 1.0);
+  // SD3's shift makes the steps near sigma 0 long: the ratio reaches 4 from above more slowly
+  // (6.5, 5.8, 5.0 from 20 to 160 steps), still far from first order's 2 and third order's 8.
+  expect_flow_order("flow_heun", 3.3, 6.0, 3.0, 40);
+}
+
+TEST(Gaussian, FlowSamplersApproachTheExactAnswer) {
+  EXPECT_LT(flow_error_vs_exact("flow_euler", 320), 0.01);
+  EXPECT_LT(flow_error_vs_exact("flow_heun", 80, 3.0), 2e-4);
+}
 
 TEST(Gaussian, DeterministicSamplersApproachTheExactAnswer) {
   EXPECT_LT(error_vs_exact("ddim", 320), 0.02);

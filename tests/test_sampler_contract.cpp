@@ -4,6 +4,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "diffbench/schedule/sampler.h"
 #include "gaussian.h"
 
@@ -17,12 +19,22 @@ struct Outcome {
   std::vector<int> steps_seen;
 };
 
-Outcome sample(const SamplerInfo& sampler, int steps, uint64_t seed, SchedulerConfig config = {}, double eta = 0) {
+// The config a sampler's models come with: a flow sampler's predict the flow velocity.
+SchedulerConfig native_config(const SamplerInfo& sampler) {
+  SchedulerConfig config;
+  if (sampler.flow) config.prediction_type = PredictionType::flow_prediction;
+  return config;
+}
+
+Outcome sample(const SamplerInfo& sampler, int steps, uint64_t seed, std::optional<SchedulerConfig> given = {},
+               double eta = 0) {
+  const SchedulerConfig config = given.value_or(native_config(sampler));
   NoiseSchedule schedule(config);
   Plan plan = sampler.plan(schedule, config, steps);
   Outcome out;
   diffbench::testing::Gaussian g;
-  ModelFn model = g.model(schedule, config.prediction_type, &out.calls);
+  ModelFn model = plan.flow_matching ? g.model_for_plan(plan, config.prediction_type, &out.calls)
+                                     : g.model(schedule, config.prediction_type, &out.calls);
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   at::Tensor x = at::randn({2, 4, 8, 8}, gen) * static_cast<float>(plan.init_noise_sigma);
   std::vector<at::Tensor> ts = timestep_tensors(plan, c10::Device(c10::kCPU));
@@ -79,7 +91,10 @@ TEST_P(SamplerContract, OtherSeedOtherResultWhenStochastic) {
 
 TEST_P(SamplerContract, EveryPredictionTypeGivesTheSameSamples) {
   const SamplerInfo& s = find_sampler(GetParam());
-  for (PredictionType type : {PredictionType::v_prediction, PredictionType::sample}) {
+  const std::vector<PredictionType> types =
+      s.flow ? std::vector<PredictionType>{PredictionType::sample}
+             : std::vector<PredictionType>{PredictionType::v_prediction, PredictionType::sample};
+  for (PredictionType type : types) {
     SchedulerConfig c;
     c.prediction_type = type;
     EXPECT_TRUE(at::allclose(sample(s, 8, 3).x, sample(s, 8, 3, c).x, 1e-4, 1e-4)) << name_of(type);
@@ -89,14 +104,15 @@ TEST_P(SamplerContract, EveryPredictionTypeGivesTheSameSamples) {
 TEST_P(SamplerContract, PlanIsConsistent) {
   const SamplerInfo& s = find_sampler(GetParam());
   NoiseSchedule schedule{SchedulerConfig{}};
-  Plan plan = s.plan(schedule, SchedulerConfig{}, s.default_steps);
+  Plan plan = s.plan(schedule, native_config(s), s.default_steps);
   EXPECT_EQ(plan.steps(), s.default_steps);
+  EXPECT_EQ(plan.flow_matching, s.flow);
   EXPECT_EQ(plan.sigmas.size(), plan.timesteps.size() + 1);
   EXPECT_EQ(plan.alphas_cumprod.size(), plan.timesteps.size());
   EXPECT_GE(plan.init_noise_sigma, 1.0);
   for (double t : plan.timesteps) {
     EXPECT_GE(t, 0);
-    EXPECT_LE(t, 999);
+    EXPECT_LE(t, s.flow ? 1000 : 999);  // flow timesteps are sigma x 1000, from sigma 1
   }
   EXPECT_FALSE(s.description.empty());
   EXPECT_FALSE(s.paper.empty());

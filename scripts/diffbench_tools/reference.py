@@ -23,6 +23,12 @@ SAMPLERS = {
     "turbo": ("EulerAncestralDiscreteScheduler", {"timestep_spacing": "trailing"}),
 }
 
+# Flow-matching samplers: name -> diffusers scheduler class (their configs are the case's own).
+FLOW_SAMPLERS = {
+    "flow_euler": "FlowMatchEulerDiscreteScheduler",
+    "flow_heun": "FlowMatchHeunDiscreteScheduler",
+}
+
 
 def import_diffusers(folder):
     """diffusers from the pinned source tree (its shim first), else from the Python path; None if absent."""

@@ -16,7 +16,7 @@ namespace diffbench::cli {
 struct ConfigFlags {
   std::string config_file;
   std::optional<std::string> beta_schedule, timestep_spacing, prediction_type;
-  std::optional<double> beta_start, beta_end;
+  std::optional<double> beta_start, beta_end, shift, mu;
   std::optional<int> num_train_timesteps, steps_offset;
   bool karras = false;
 };

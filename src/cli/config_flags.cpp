@@ -17,8 +17,10 @@ void add_config_flags(CLI::App& app, ConfigFlags& f) {
   app.add_option("--num-train-timesteps", f.num_train_timesteps, "training schedule length");
   app.add_option("--timestep-spacing", f.timestep_spacing, "leading | trailing | linspace");
   app.add_option("--steps-offset", f.steps_offset, "offset added to leading timesteps");
-  app.add_option("--prediction-type", f.prediction_type, "epsilon | v_prediction | sample");
-  app.add_flag("--karras", f.karras, "Karras sigmas (euler, dpmpp_2m)");
+  app.add_option("--prediction-type", f.prediction_type, "epsilon | v_prediction | sample | flow_prediction");
+  app.add_flag("--karras", f.karras, "Karras sigmas (euler, dpmpp_2m, flow_euler)");
+  app.add_option("--shift", f.shift, "flow matching: static sigma shift (SD3: 3.0)");
+  app.add_option("--mu", f.mu, "flow matching: dynamic-shift mu (default: from the latent shape, as the pipelines)");
 }
 
 SchedulerOverrides parse_config_flags(const ConfigFlags& f, std::vector<std::string>* warnings) {
@@ -35,6 +37,8 @@ SchedulerOverrides parse_config_flags(const ConfigFlags& f, std::vector<std::str
   o.num_train_timesteps = f.num_train_timesteps;
   o.steps_offset = f.steps_offset;
   o.karras = f.karras;
+  o.shift = f.shift;
+  o.mu = f.mu;
   apply_overrides(SchedulerConfig{}, o);  // keys that contradict each other, before any model loads
   return o;
 }

@@ -52,9 +52,11 @@ void setup_schedule(CLI::App& app, ScheduleOptions& o) {
 
 int run_schedule(const ScheduleOptions& o) {
   std::vector<std::string> warnings;
-  SchedulerConfig config = apply_overrides(SchedulerConfig{}, parse_config_flags(o.config, &warnings));
-  for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   const SamplerInfo& sampler = find_sampler(o.sampler);
+  SchedulerConfig base;  // no model here: a flow sampler's schedule is shown for a flow model
+  if (sampler.flow) base.prediction_type = PredictionType::flow_prediction;
+  SchedulerConfig config = apply_overrides(base, parse_config_flags(o.config, &warnings));
+  for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   int steps = o.steps.value_or(sampler.default_steps);
   NoiseSchedule schedule(config);
   Plan plan = plan_for(sampler, schedule, config, steps);

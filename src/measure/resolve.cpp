@@ -10,6 +10,7 @@
 #include "diffbench/measure/runner.h"
 #include "diffbench/measure/session.h"
 #include "diffbench/measure/resolve.h"
+#include "diffbench/schedule/flow.h"
 #include "diffbench/schedule/sampler.h"
 #include "diffbench/schedule/schedule.h"
 #include "diffbench/core/setting_names.h"
@@ -116,6 +117,16 @@ void check_against_model(const Session& session, const SchedulerOverrides& o, co
   }
 }
 
+// What a flow pipeline hands its scheduler: the manifest's sigmas, and the dynamic shift's mu from
+// the image's token count (latent H x W in patches), unless a mu was asked for.
+void settle_flow(const ModelManifest& m, RunSpec& spec) {
+  if (m.flow_sigmas) spec.config.flow_sigmas = *m.flow_sigmas;
+  if (spec.config.use_dynamic_shifting && !spec.config.mu) {
+    const int64_t tokens = image_seq_len(spec.shape[2], spec.shape[3], m.patch_size.value_or(2));
+    spec.config.mu = flow_mu(spec.config, static_cast<double>(tokens));
+  }
+}
+
 void check_numbers(const RunSpec& spec) {
   if (spec.steps < 1) throw UsageError(fmt::format("{} must be at least 1, got {}", setting_name("steps"), spec.steps));
   // DDIM's eta interpolates between the deterministic ODE (0) and DDPM's posterior variance (1);
@@ -168,6 +179,7 @@ Resolution resolve(const Session& session, const SpecRequest& r) {
   }
   check_against_model(session, r.scheduler, spec.config);
   spec.shape = shape_for(session, r);
+  settle_flow(m, spec);
   spec.seed = r.seed;
   spec.eta = r.eta;
   spec.warmup = r.warmup;
@@ -176,7 +188,7 @@ Resolution resolve(const Session& session, const SpecRequest& r) {
   check_numbers(spec);
   // The plan checks the step count against the schedule (e.g. LCM's original_inference_steps) now,
   // before any work, and may fix config values the sampler always uses (turbo: trailing spacing).
-  Plan plan = sampler.plan(NoiseSchedule(spec.config), spec.config, spec.steps);
+  Plan plan = plan_for(sampler, NoiseSchedule(spec.config), spec.config, spec.steps);
   if (plan.timestep_spacing) spec.config.timestep_spacing = *plan.timestep_spacing;
   settle_guidance(session, sampler, r, spec);
   return out;

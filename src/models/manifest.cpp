@@ -75,6 +75,13 @@ ModelManifest parse_manifest(const nlohmann::json& meta, const std::string& mode
     m.steps = meta["steps"].get<int>();
   }
   read_scheduler_config(r, m);
+  if (r.has("patch_size")) {
+    if (!meta["patch_size"].is_number_integer() || meta["patch_size"].get<int>() < 1) {
+      r.wrong("patch_size", "an integer >= 1");
+    }
+    m.patch_size = meta["patch_size"].get<int>();
+  }
+  if (r.has("flow_sigmas")) m.flow_sigmas = parse_flow_sigmas(r.text("flow_sigmas"));
   if (r.has("sampler_models")) {
     if (!meta["sampler_models"].is_object()) r.wrong("sampler_models", "an object");
     for (const auto& [sampler, file] : meta["sampler_models"].items()) {

@@ -118,4 +118,22 @@ Plan dpm_plan(const std::string& sampler, const NoiseSchedule& schedule, const S
   return plan;
 }
 
+Plan flow_plan(const std::string& sampler, const NoiseSchedule& schedule, const SchedulerConfig& config, int steps,
+               std::vector<float> (*grid)(const SchedulerConfig&, int)) {
+  check_steps(sampler, steps, schedule);
+  const std::vector<float> sigmas = grid(config, steps);
+  Plan plan;
+  plan.flow_matching = true;
+  plan.integer_timesteps = false;
+  const auto n = static_cast<float>(config.num_train_timesteps);
+  for (float s : sigmas) {
+    plan.timesteps.push_back(s * n);  // float32, as diffusers multiplies
+    plan.sigmas.push_back(s);
+    const double alpha = 1.0 - s;
+    plan.alphas_cumprod.push_back(alpha * alpha / (alpha * alpha + double(s) * s));
+  }
+  plan.sigmas.push_back(0.0);
+  return plan;
+}
+
 }  // namespace diffbench::samplers

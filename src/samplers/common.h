@@ -2,6 +2,7 @@
 // Helpers the samplers share: step-count checks and the two kinds of plan
 // (discrete timesteps for DDPM/DDIM, interpolated sigmas for the Euler family).
 #include <string>
+#include <vector>
 
 #include "diffbench/schedule/sampler.h"
 
@@ -52,5 +53,10 @@ struct DpmStep {
   at::Tensor x0;
 };
 DpmStep dpm_step(const SampleArgs& a, int i, const at::Tensor& x);
+
+/// A flow-matching plan from the step sigmas `grid` makes (schedule/flow.h): float timesteps sigma x
+/// num_train_timesteps (in float32, as diffusers multiplies), a final sigma 0, init_noise_sigma 1.
+Plan flow_plan(const std::string& sampler, const NoiseSchedule& schedule, const SchedulerConfig& config, int steps,
+               std::vector<float> (*grid)(const SchedulerConfig&, int));
 
 }  // namespace diffbench::samplers

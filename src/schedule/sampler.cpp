@@ -1,5 +1,6 @@
 // The sampler registry, generated from src/samplers/list.def.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "diffbench/core/errors.h"
 #include "diffbench/core/names.h"
@@ -32,14 +33,46 @@ const SamplerInfo& find_sampler(const std::string& name) {
   throw UsageError(unknown_name_message("sampler", name, names) + "; see 'diffbench list'");
 }
 
+namespace {
+
+// A model is trained on one path: a velocity on the flow path, or epsilon/v/x0 on a beta schedule.
+// (x0 reads on both.) Sampled on the other, it gives latents that mean nothing.
+void check_dialect(const SamplerInfo& sampler, const SchedulerConfig& config) {
+  const PredictionType type = config.prediction_type;
+  if (!sampler.flow && type == PredictionType::flow_prediction) {
+    throw UsageError(
+        fmt::format("{} samples models trained on a beta schedule, but this model predicts a flow-matching velocity "
+                    "(prediction_type flow_prediction): use a flow sampler ({})",
+                    sampler.name, fmt::join(flow_samplers(), ", ")));
+  }
+  if (sampler.flow && type != PredictionType::flow_prediction && type != PredictionType::sample) {
+    throw UsageError(fmt::format(
+        "{} samples flow-matching models (x = (1 - sigma) x0 + sigma noise), but prediction_type is {}, a "
+        "beta-schedule model's: use another sampler, or {} flow_prediction (a FlowMatch scheduler config implies "
+        "it) if the model predicts the flow velocity",
+        sampler.name, name_of(type), setting_name("prediction_type")));
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> flow_samplers() {
+  std::vector<std::string> names;
+  for (const SamplerInfo* s : all_samplers()) {
+    if (s->flow) names.push_back(s->name);
+  }
+  return names;
+}
+
 Plan plan_for(const SamplerInfo& sampler, const NoiseSchedule& schedule, const SchedulerConfig& config, int steps) {
+  check_dialect(sampler, config);
   Plan plan = sampler.plan(schedule, config, steps);
   if (config.use_karras_sigmas && !sampler.uses_karras) {
     plan.notes.push_back(
         fmt::format("{} ignores use_karras_sigmas (as its diffusers scheduler does): recorded as false", sampler.name));
   }
   const double last = schedule.size() - 1;
-  if (!plan.timesteps.empty() && plan.timesteps.front() < 0.9 * last) {
+  if (!plan.flow_matching && !plan.timesteps.empty() && plan.timesteps.front() < 0.9 * last) {
     const double max_sigma = schedule.sigmas()[static_cast<size_t>(last)];
     plan.notes.push_back(fmt::format(
         "the first timestep is t={:g} of {:g} ({} spacing at {} step(s)): the initial noise is treated as if at "

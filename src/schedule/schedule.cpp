@@ -53,7 +53,8 @@ std::vector<double> numpy_arange_down(double start, double stop, double step) {
   return v;
 }
 
-// numpy.linspace(start, stop, n) with the endpoint.
+}  // namespace
+
 std::vector<double> numpy_linspace(double start, double stop, int n) {
   std::vector<double> v(n);
   double step = n > 1 ? (stop - start) / (n - 1) : 0.0;
@@ -61,8 +62,6 @@ std::vector<double> numpy_linspace(double start, double stop, int n) {
   if (n > 1) v[n - 1] = stop;
   return v;
 }
-
-}  // namespace
 
 NoiseSchedule::NoiseSchedule(const SchedulerConfig& config) {
   validate(config);

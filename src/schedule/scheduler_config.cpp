@@ -2,6 +2,7 @@
 #include "diffbench/schedule/scheduler_config.h"
 
 #include <array>
+#include <cmath>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -85,6 +86,23 @@ const Field kFields[] = {
      [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.original_inference_steps = as_int(o, k, v); }},
     {"timestep_scaling",
      [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.timestep_scaling = as_number(o, k, v); }},
+    {"use_exponential_sigmas",
+     [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.use_exponential_sigmas = as_bool(o, k, v); }},
+    {"use_beta_sigmas", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.use_beta_sigmas = as_bool(o, k, v); }},
+    {"shift", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.shift = as_number(o, k, v); }},
+    {"use_dynamic_shifting",
+     [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.use_dynamic_shifting = as_bool(o, k, v); }},
+    {"base_shift", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.base_shift = as_number(o, k, v); }},
+    {"max_shift", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.max_shift = as_number(o, k, v); }},
+    {"base_image_seq_len",
+     [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.base_image_seq_len = as_int(o, k, v); }},
+    {"max_image_seq_len", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.max_image_seq_len = as_int(o, k, v); }},
+    {"time_shift_type", [](SchedulerConfig& c, auto& o, auto& k,
+                           auto& v) { c.time_shift_type = parse_time_shift_type(as_string(o, k, v)); }},
+    {"shift_terminal", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.shift_terminal = as_number(o, k, v); }},
+    {"invert_sigmas", [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.invert_sigmas = as_bool(o, k, v); }},
+    {"stochastic_sampling",
+     [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.stochastic_sampling = as_bool(o, k, v); }},
 };
 
 // Keys other diffusers schedulers define. They are not errors and not warned about:
@@ -99,8 +117,6 @@ const char* const kForeignKeys[] = {"skip_prk_steps",
                                     "final_sigmas_type",
                                     "lambda_min_clipped",
                                     "interpolation_type",
-                                    "use_exponential_sigmas",
-                                    "use_beta_sigmas",
                                     "use_lu_lambdas",
                                     "use_flow_sigmas",
                                     "flow_shift",
@@ -110,9 +126,6 @@ const char* const kForeignKeys[] = {"skip_prk_steps",
                                     "thresholding",
                                     "dynamic_thresholding_ratio",
                                     "sample_max_value",
-                                    "shift",
-                                    "use_dynamic_shifting",
-                                    "time_shift_type",
                                     "beta_sigmas",
                                     "sigma_data",
                                     "rho",
@@ -143,13 +156,17 @@ Enum parse_name(const char* what, const std::string& text, const std::array<cons
 
 constexpr std::array<const char*, 3> kBetaSchedules = {"linear", "scaled_linear", "squaredcos_cap_v2"};
 constexpr std::array<const char*, 3> kSpacings = {"leading", "trailing", "linspace"};
-constexpr std::array<const char*, 3> kPredictionTypes = {"epsilon", "v_prediction", "sample"};
+constexpr std::array<const char*, 4> kPredictionTypes = {"epsilon", "v_prediction", "sample", "flow_prediction"};
+constexpr std::array<const char*, 2> kTimeShiftTypes = {"exponential", "linear"};
+constexpr std::array<const char*, 2> kFlowSigmas = {"scheduler", "linspace"};
 
 }  // namespace
 
 const char* name_of(BetaSchedule v) { return kBetaSchedules[static_cast<size_t>(v)]; }
 const char* name_of(TimestepSpacing v) { return kSpacings[static_cast<size_t>(v)]; }
 const char* name_of(PredictionType v) { return kPredictionTypes[static_cast<size_t>(v)]; }
+const char* name_of(TimeShiftType v) { return kTimeShiftTypes[static_cast<size_t>(v)]; }
+const char* name_of(FlowSigmas v) { return kFlowSigmas[static_cast<size_t>(v)]; }
 BetaSchedule parse_beta_schedule(const std::string& t) {
   return parse_name<BetaSchedule>("beta schedule", t, kBetaSchedules);
 }
@@ -159,6 +176,10 @@ TimestepSpacing parse_timestep_spacing(const std::string& t) {
 PredictionType parse_prediction_type(const std::string& t) {
   return parse_name<PredictionType>("prediction type", t, kPredictionTypes);
 }
+TimeShiftType parse_time_shift_type(const std::string& t) {
+  return parse_name<TimeShiftType>("time shift type", t, kTimeShiftTypes);
+}
+FlowSigmas parse_flow_sigmas(const std::string& t) { return parse_name<FlowSigmas>("flow sigmas", t, kFlowSigmas); }
 
 SchedulerConfig parse_scheduler_config(const std::string& text, const std::string& origin,
                                        std::vector<std::string>* warnings, SchedulerConfig config) {
@@ -177,6 +198,12 @@ SchedulerConfig parse_scheduler_config(const std::string& text, const std::strin
   }
   if (!doc.is_object()) {
     throw UsageError(fmt::format("config {} must be a JSON object, got {}", origin, doc.type_name()));
+  }
+  // A flow-matching scheduler's config names no prediction type: its model predicts the velocity.
+  const auto class_name = doc.find("_class_name");
+  if (class_name != doc.end() && class_name->is_string() && class_name->get<std::string>().rfind("FlowMatch", 0) == 0 &&
+      !doc.contains("prediction_type")) {
+    config.prediction_type = PredictionType::flow_prediction;
   }
   for (const auto& [key, value] : doc.items()) {
     if (key.empty() || key[0] == '_') continue;  // _class_name, _diffusers_version: metadata
@@ -223,6 +250,14 @@ void validate(const SchedulerConfig& c) {
                                  c.beta_start, c.beta_end));
   }
   if (c.steps_offset < 0) throw UsageError(fmt::format("steps_offset must be >= 0, got {}", c.steps_offset));
+  if (!(std::isfinite(c.shift) && c.shift > 0)) throw UsageError(fmt::format("shift must be > 0, got {}", c.shift));
+  if (c.base_image_seq_len == c.max_image_seq_len) {  // mu is the line through both
+    throw UsageError(fmt::format("base_image_seq_len and max_image_seq_len must differ, got {}", c.max_image_seq_len));
+  }
+  if (c.shift_terminal && !(*c.shift_terminal >= 0 && *c.shift_terminal < 1)) {
+    throw UsageError(fmt::format("shift_terminal must lie in [0, 1), got {}", *c.shift_terminal));
+  }
+  if (c.mu && !std::isfinite(*c.mu)) throw UsageError(fmt::format("mu must be a finite number, got {}", *c.mu));
   if (c.original_inference_steps < 1) {
     throw UsageError(fmt::format("original_inference_steps must be >= 1, got {}", c.original_inference_steps));
   }
@@ -243,8 +278,21 @@ nlohmann::json to_json(const SchedulerConfig& c) {
             {"set_alpha_to_one", c.set_alpha_to_one},
             {"use_karras_sigmas", c.use_karras_sigmas},
             {"original_inference_steps", c.original_inference_steps},
-            {"timestep_scaling", c.timestep_scaling}};
+            {"timestep_scaling", c.timestep_scaling},
+            {"use_exponential_sigmas", c.use_exponential_sigmas}};
   if (c.trained_betas) j["trained_betas"] = *c.trained_betas;
+  if (c.prediction_type == PredictionType::flow_prediction) {  // the flow-matching keys, where they apply
+    j.update({{"shift", c.shift},
+              {"use_dynamic_shifting", c.use_dynamic_shifting},
+              {"base_shift", c.base_shift},
+              {"max_shift", c.max_shift},
+              {"base_image_seq_len", c.base_image_seq_len},
+              {"max_image_seq_len", c.max_image_seq_len},
+              {"time_shift_type", name_of(c.time_shift_type)},
+              {"shift_terminal", c.shift_terminal ? json(*c.shift_terminal) : json(nullptr)},
+              {"mu", c.mu ? json(*c.mu) : json(nullptr)},
+              {"flow_sigmas", name_of(c.flow_sigmas)}});
+  }
   return j;
 }
 

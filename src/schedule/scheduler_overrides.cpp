@@ -23,6 +23,8 @@ SchedulerConfig apply_overrides(const SchedulerConfig& base, const SchedulerOver
   set("timestep_spacing", c.timestep_spacing, f.timestep_spacing);
   set("steps_offset", c.steps_offset, f.steps_offset);
   set("prediction_type", c.prediction_type, f.prediction_type);
+  set("shift", c.shift, f.shift);
+  set("mu", c.mu, f.mu);
   if (f.karras) {
     c.use_karras_sigmas = true;
     c.explicit_keys.insert("use_karras_sigmas");

@@ -26,6 +26,8 @@ struct ModelManifest {
   std::string scheduler_config_source;  ///< where it came from (a file, or the manifest)
   std::vector<std::string> warnings;  ///< keys of the scheduler config diffbench does not read
   std::map<std::string, std::string> sampler_models;  ///< sampler -> UNet file (a teacher's students)
+  std::optional<int> patch_size;  ///< a flow transformer's patch size, for the dynamic shift's token count
+  std::optional<FlowSigmas> flow_sigmas;  ///< the sigmas its pipeline hands the scheduler (Flux: linspace)
 };
 
 /// The manifest `meta` (a model's metadata object) of the model file `model_path`. UsageError naming

@@ -2,7 +2,7 @@
 /// The denoiser adapter (k-diffusion's external.py, stable-diffusion.cpp's Denoiser): the one place
 /// where a model's raw output (epsilon, v or x0, per the config's prediction_type) becomes the x0
 /// and epsilon predictions, where the Euler family's input scaling lives and where x0 is clipped.
-/// Two forms: alpha-based (x = alpha x0 + sigma eps; DDPM, DDIM, LCM, DPM++) and sigma-based on
+/// Three forms: flow (x = (1 - sigma) x0 + sigma noise; the flow samplers), alpha-based (x = alpha x0 + sigma eps; DDPM, DDIM, LCM, DPM++) and sigma-based on
 /// unscaled latents (x = x0 + sigma eps; the Euler family). No sampler looks at the type itself.
 #include <string>
 
@@ -32,6 +32,11 @@ class Denoiser {
   at::Tensor x0_from_alpha_prod(const at::Tensor& model_output, const at::Tensor& x, float alpha_prod) const;
   /// Sigma form on unscaled latents x = x0 + sigma eps: the x0 prediction.
   at::Tensor x0_from_sigma(const at::Tensor& model_output, const at::Tensor& x, float sigma) const;
+  /// Flow form, x = (1 - sigma) x0 + sigma noise (flow matching): the x0 prediction, x - sigma v for
+  /// flow_prediction (v = noise - x0), the output itself for sample. Other types: RuntimeError.
+  at::Tensor x0_from_flow(const at::Tensor& model_output, const at::Tensor& x, float sigma) const;
+  /// Flow form: the velocity noise - x0, the output itself for flow_prediction, (x - x0) / sigma for sample.
+  at::Tensor velocity_from_flow(const at::Tensor& model_output, const at::Tensor& x, float sigma) const;
   /// The model's input in the sigma form: x / sqrt(sigma^2 + 1), the variance-preserving sample.
   static at::Tensor scale_input(const at::Tensor& x, float sigma);
   /// x0 clamped to [-clip_sample_range, clip_sample_range] when the config asks (clip_sample).

@@ -24,6 +24,10 @@ struct Plan {
   double init_noise_sigma = 1.0;  ///< the initial N(0, I) draw is multiplied by this
   std::vector<std::string> notes;  ///< choices the user should know about (printed, and in JSON)
   std::optional<TimestepSpacing> timestep_spacing;  ///< set when the sampler used another spacing than the config's
+  /// Flow matching: sigmas are on the path x = (1 - sigma) x0 + sigma noise (falling from 1) and the
+  /// timesteps are sigma x num_train_timesteps; alphas_cumprod is then the VP level of equal
+  /// signal-to-noise ratio, (1 - sigma)^2 / ((1 - sigma)^2 + sigma^2).
+  bool flow_matching = false;
 
   int steps() const { return static_cast<int>(timesteps.size()); }
 };
@@ -75,6 +79,9 @@ struct SamplerInfo {
   bool uses_karras = false;
   /// Model evaluations (NFE) for `steps` when not one a step (Heun: 2 x steps - 1); null: steps.
   int (*evaluations)(int steps) = nullptr;
+  /// Samples flow-matching models (flow_prediction, the path x = (1 - sigma) x0 + sigma noise);
+  /// the others sample models trained on a beta schedule.
+  bool flow = false;
 };
 
 /// Whether `sampler` at this eta draws noise during sampling (beyond the initial latents): one
@@ -83,6 +90,9 @@ bool is_stochastic(const SamplerInfo& sampler, double eta);
 
 /// The model evaluations (NFE) `sampler` makes in `steps` steps (a CFG batch is one).
 int model_evaluations(const SamplerInfo& sampler, int steps);
+
+/// The flow-matching samplers (SamplerInfo::flow), for messages and defaults.
+std::vector<std::string> flow_samplers();
 
 /// The samplers that honour --eta, for the warning given when others are asked for with it.
 std::vector<std::string> eta_samplers();
@@ -93,6 +103,8 @@ const std::vector<std::string>& lecture_samplers();
 
 /// sampler.plan, plus a note when the first timestep is far below the schedule's last one (leading
 /// spacing at few steps: a 1-step DDIM starts at t=1, so its "sample" is almost pure noise).
+/// UsageError when the sampler cannot read the config's prediction type: a flow_prediction model
+/// with a beta-schedule sampler, or an epsilon or v model with a flow sampler.
 Plan plan_for(const SamplerInfo& sampler, const NoiseSchedule& schedule, const SchedulerConfig& config, int steps);
 
 /// plan.timesteps as the 0-d tensors the model is called with: int64 or float32 (plan.integer_timesteps),

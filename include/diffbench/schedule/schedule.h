@@ -33,6 +33,9 @@ class NoiseSchedule {
   std::vector<float> betas_, alphas_cumprod_, sigmas_, log_sigmas_;
 };
 
+/// numpy.linspace(start, stop, n) with the endpoint, in float64 (start + i * step, the last exactly stop).
+std::vector<double> numpy_linspace(double start, double stop, int n);
+
 /// numpy's round: halves go to the even neighbour.
 double round_half_even(double x);
 

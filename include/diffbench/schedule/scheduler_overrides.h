@@ -19,6 +19,8 @@ struct SchedulerOverrides {
   std::optional<double> beta_start, beta_end;
   std::optional<int> num_train_timesteps, steps_offset;
   bool karras = false;  ///< use_karras_sigmas
+  std::optional<double> shift;  ///< flow matching's static shift
+  std::optional<double> mu;  ///< flow matching's dynamic-shift mu (else from the latent shape)
 };
 
 /// `file` (when given), else `base`, with each key of `overrides` set and recorded in explicit_keys;

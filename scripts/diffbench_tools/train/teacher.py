@@ -111,6 +111,29 @@ class Teacher(nn.Module):
         self.classes = nn.Embedding(11, CONTEXT_DIM)  # ten digits and the null class
 
 
+def optimise(model, ema, opt, sched, loss, it):
+    """One optimiser step (gradients clipped to norm 1), then the weights' exponential moving
+    average (0.999; a plain copy for the first 200 iterations)."""
+    opt.zero_grad()
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    sched.step()
+    with torch.no_grad():
+        for pe, pm in zip(ema.parameters(), model.parameters()):
+            pe.mul_(0.999 if it > 200 else 0.0).add_(pm, alpha=0.001 if it > 200 else 1.0)
+
+
+def save_class_table(model, out, prefix=""):
+    """The learned class table as conditioning files: PREFIXcond.npy (the ten digits, 10 x 1 x D)
+    and PREFIXuncond.npy (the null class, 1 x 1 x D)."""
+    with torch.no_grad():
+        table = model.classes.weight.detach().float().numpy()
+    os.makedirs(out, exist_ok=True)
+    np.save(os.path.join(out, f"{prefix}cond.npy"), table[:10, None, :].astype(np.float32))
+    np.save(os.path.join(out, f"{prefix}uncond.npy"), table[NULL_CLASS:NULL_CLASS + 1, None, :].astype(np.float32))
+
+
 def encode_latents(vae_path, x):
     state = torch.load(vae_path)
     ae = vae_module.Autoencoder()
@@ -155,23 +178,12 @@ def main():
         zt = a.sqrt() * z0 + (1 - a).sqrt() * noise
         pred = model.unet(zt, t, model.classes(labels)[:, None, :])
         loss = F.mse_loss(pred, noise)
-        opt.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), model.parameters()):
-                pe.mul_(0.999 if it > 200 else 0.0).add_(pm, alpha=0.001 if it > 200 else 1.0)
+        optimise(model, ema, opt, sched, loss, it)
         log.add(it, loss.item())
         if it % 250 == 0:
             print(f"teacher: iteration {it}/{iterations} loss {loss.item():.4f} ({log.elapsed():.0f} s)", file=sys.stderr)
     ema.eval()
-    with torch.no_grad():
-        table = ema.classes.weight.detach().float().numpy()
-    os.makedirs(out, exist_ok=True)
-    np.save(os.path.join(out, "cond.npy"), table[:10, None, :].astype(np.float32))
-    np.save(os.path.join(out, "uncond.npy"), table[NULL_CLASS:NULL_CLASS + 1, None, :].astype(np.float32))
+    save_class_table(ema, out)
     # The manifest diffbench honours (docs/models.md): files are relative to this one.
     meta = {"role": "unet", "sample_shape": [10, 4, 8, 8], "cond_shape": [10, 1, CONTEXT_DIM],
             "prediction_type": "epsilon", "scheduler": "SD 1.5 (scaled_linear 0.00085-0.012, 1000 steps)",

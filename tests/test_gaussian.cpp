@@ -224,6 +224,24 @@ TEST(Gaussian, DpmSolverPlusPlus2MSdeSamplesTheDataDistribution) {
   EXPECT_LT(var_error[1], var_error[0]);
 }
 
+TEST(Gaussian, DpmSolverPlusPlus3MSdeConvergesToTheDataDistribution) {
+  // The third-order multistep SDE solver (diffusers' formula, equal to diffusers to 2e-6): mean of
+  // N(mu, s^2) within 4 standard errors, variance converging with the steps. Measured: 18.6% high
+  // at 25 Karras steps (2M SDE: 4.2%: the second difference of x0 predictions that each carry fresh
+  // noise amplifies it), 3.0% at 100.
+  Gaussian g;
+  const double v = g.s * g.s;
+  std::vector<double> var_error;
+  for (int steps : {25, 100}) {
+    Sampled r = run("dpmpp_3m_sde", steps, {64, 4, 32, 32}, 3, karras());
+    const double n = double(r.x_final.numel()), se = 4 * v * std::sqrt(2 / (n - 1));
+    EXPECT_NEAR(r.x_final.mean().item<double>(), g.mu, 4 * std::sqrt(v / n) + 0.02 * g.s) << steps;
+    var_error.push_back(std::abs(r.x_final.var().item<double>() - v));
+    EXPECT_LT(var_error.back(), se + (steps == 25 ? 0.22 : 0.04) * v) << steps;
+  }
+  EXPECT_LT(var_error[1], var_error[0] / 4);
+}
+
 TEST(Gaussian, TurboOneStepIsTheExactDenoiserOfItsInitialNoise) {
   Sampled r = run("turbo", 1, {1, 4, 8, 8}, 9);
   Gaussian g;

@@ -54,7 +54,11 @@ def diffusers_latents(diffusers, case, unet):
 
 
 def flow_scheduler_config(case):
-    """The case's FlowMatch*Scheduler config (FlowMatchHeun takes only num_train_timesteps and shift)."""
+    """The case's FlowMatch*Scheduler config (FlowMatchHeun takes only num_train_timesteps and shift), or
+    UniPC's flow config (flow_prediction, use_flow_sigmas, flow_shift)."""
+    if case["sampler"] == "unipc":
+        return {"num_train_timesteps": 1000, "prediction_type": "flow_prediction", "use_flow_sigmas": True,
+                "flow_shift": case["shift"], "use_dynamic_shifting": case["mu"] is not None}
     config = {"num_train_timesteps": 1000, "shift": case["shift"]}
     if case["sampler"] == "flow_euler":
         config.update(use_dynamic_shifting=case["mu"] is not None, use_karras_sigmas=case["karras"],
@@ -99,7 +103,7 @@ def diffbench_latents(binary, unet_path, case):
         cmd = [binary, "--unet", unet_path, "--sampler", case["sampler"], "--steps", str(case["steps"]),
                "--seed", str(case["seed"]), "--shape", ",".join(map(str, case["shape"])), "--warmup", "0",
                "--repeat", "1", "--threads", "1", "-q", "--save-latents", out]
-        if case["sampler"] in FLOW_SAMPLERS:
+        if case.get("flow"):
             config = os.path.join(tmp, "scheduler_config.json")
             with open(config, "w") as f:
                 json.dump({"_class_name": FLOW_SAMPLERS[case["sampler"]], **flow_scheduler_config(case)}, f)
@@ -127,8 +131,9 @@ def case(sampler, steps, spacing="leading", schedule="scaled_linear", prediction
 
 def flow_case(sampler, steps, shift=1.0, mu=None, karras=False, exponential=False, shift_terminal=None,
               flux_sigmas=False, batch=1, seed=0, hw=16):
-    return {"sampler": sampler, "steps": steps, "shift": shift, "mu": mu, "karras": karras, "exponential": exponential,
-            "shift_terminal": shift_terminal, "flux_sigmas": flux_sigmas, "shape": [batch, 4, hw, hw], "seed": seed}
+    return {"flow": True, "sampler": sampler, "steps": steps, "shift": shift, "mu": mu, "karras": karras,
+            "exponential": exponential, "shift_terminal": shift_terminal, "flux_sigmas": flux_sigmas,
+            "shape": [batch, 4, hw, hw], "seed": seed}
 
 
 def flow_matrix():
@@ -136,7 +141,8 @@ def flow_matrix():
     cases = [flow_case(s, n, shift=sh) for s in FLOW_SAMPLERS for sh in (1.0, 3.0) for n in (1, 4, 20)]
     cases += [flow_case("flow_euler", n, mu=0.8, flux_sigmas=True) for n in (1, 4, 20)]  # Flux
     cases += [flow_case("flow_euler", 8, mu="shape", flux_sigmas=True, hw=48)]  # diffbench's mu from the shape
-    cases += [flow_case("flow_euler", 10, mu=1.15), flow_case("flow_euler", 10, shift=3.0, karras=True),
+    cases += [flow_case("flow_euler", 10, mu=1.15), flow_case("unipc", 10, mu=1.15),
+              flow_case("flow_euler", 10, shift=3.0, karras=True),
               flow_case("flow_euler", 10, shift=3.0, exponential=True),
               flow_case("flow_euler", 10, shift=3.0, shift_terminal=0.1)]
     cases += [flow_case(s, 4, shift=3.0, batch=2, seed=7) for s in FLOW_SAMPLERS]
@@ -153,7 +159,7 @@ def reduced_matrix():
     cases = [case(s, n, spacing=sp) for s in SAMPLERS for sp in ("leading", "trailing", "linspace") for n in (1, 4, 20)]
     cases += [case(s, 10, schedule=b) for s in ("ddim", "euler", "dpmpp_2m", "ddpm") for b in ("linear", "squaredcos_cap_v2")]
     cases += [case(s, 10, prediction=p) for s in SAMPLERS for p in ("v_prediction", "sample")]
-    cases += [case(s, 10, karras=True) for s in ("euler", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_3m_sde", "heun")]
+    cases += [case(s, 10, karras=True) for s in ("euler", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_3m_sde", "heun", "unipc")]
     cases += [case("dpmpp_3m_sde", n, karras=True) for n in (3, 16)]  # lower_order_final below 15 steps, not above
     cases += [case("ddim", n, eta=1.0) for n in (4, 20)]
     cases += [case(s, 4, batch=2, seed=7) for s in SAMPLERS]
@@ -210,7 +216,7 @@ def main():
     worst, failures, both_nan, diffusers_errors = 0.0, 0, 0, 0
     with torch.no_grad():
         for c in cases:
-            flow = c["sampler"] in FLOW_SAMPLERS
+            flow = c.get("flow", False)
             label = (f"flow {c['sampler']:10} shift={c['shift']:<3} mu={c['mu']} karras={int(c['karras'])} "
                      f"exponential={int(c['exponential'])} shift_terminal={c['shift_terminal']} "
                      f"flux_sigmas={int(c['flux_sigmas'])} steps={c['steps']:<3} batch={c['shape'][0]}" if flow else

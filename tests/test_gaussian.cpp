@@ -178,6 +178,14 @@ TEST(Gaussian, FlowHeunIsSecondOrder) {
   expect_flow_order("flow_heun", 3.3, 6.0, 3.0, 40);
 }
 
+TEST(Gaussian, UniPcConvergesAtThirdOrderOnKarrasSigmasAndSecondOnFlowSigmas) {
+  // UniC raises the order-2 predictor's order by one (Zhao et al. 2023, Theorem 3.1): error ratios
+  // 9.0 and 8.5 per doubling on Karras sigmas. On UniPC's flow sigmas (uniform in sigma, the last
+  // at about 1/steps: long steps in log-SNR at the end) 3.8 and 4.2 from 20 to 80 steps.
+  expect_order("unipc", 6.5, 10.0, karras());
+  expect_flow_order("unipc", 3.3, 5.0, 1.0);  // prediction_type flow_prediction
+}
+
 TEST(Gaussian, FlowSamplersApproachTheExactAnswer) {
   EXPECT_LT(flow_error_vs_exact("flow_euler", 320), 0.01);
   EXPECT_LT(flow_error_vs_exact("flow_heun", 80, 3.0), 2e-4);

@@ -22,12 +22,14 @@ SAMPLERS = {
     "heun": ("HeunDiscreteScheduler", {}),
     "lcm": ("LCMScheduler", {}),
     "turbo": ("EulerAncestralDiscreteScheduler", {"timestep_spacing": "trailing"}),
+    "unipc": ("UniPCMultistepScheduler", {}),
 }
 
 # Flow-matching samplers: name -> diffusers scheduler class (their configs are the case's own).
 FLOW_SAMPLERS = {
     "flow_euler": "FlowMatchEulerDiscreteScheduler",
     "flow_heun": "FlowMatchHeunDiscreteScheduler",
+    "unipc": "UniPCMultistepScheduler",  # with use_flow_sigmas, as Wan's pipeline
 }
 
 

@@ -100,6 +100,17 @@ std::vector<float> flow_sigmas_static(const SchedulerConfig& c, int steps) {
   return {sigmas.begin(), sigmas.end()};
 }
 
+std::vector<double> unipc_flow_sigmas(const SchedulerConfig& c, int steps) {
+  if (c.use_dynamic_shifting && !c.mu) refuse_unsupported(c);  // says what mu needs
+  std::vector<double> sigmas = numpy_linspace(1.0, 1.0 / c.num_train_timesteps, steps + 1);
+  sigmas.pop_back();
+  SchedulerConfig shift = c;
+  shift.shift = c.flow_shift.value_or(c.shift);
+  sigmas = shifted(sigmas, shift);
+  if (std::fabs(sigmas[0] - 1) < 1e-6) sigmas[0] -= 1e-6;  // lambda stays finite at the first step
+  return sigmas;
+}
+
 double flow_mu(const SchedulerConfig& c, double image_seq_len) {
   const double m = (c.max_shift - c.base_shift) / (c.max_image_seq_len - c.base_image_seq_len);
   const double b = c.base_shift - m * c.base_image_seq_len;

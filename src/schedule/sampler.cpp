@@ -38,6 +38,7 @@ namespace {
 // A model is trained on one path: a velocity on the flow path, or epsilon/v/x0 on a beta schedule.
 // (x0 reads on both.) Sampled on the other, it gives latents that mean nothing.
 void check_dialect(const SamplerInfo& sampler, const SchedulerConfig& config) {
+  if (sampler.both_paths) return;
   const PredictionType type = config.prediction_type;
   if (!sampler.flow && type == PredictionType::flow_prediction) {
     throw UsageError(
@@ -59,7 +60,7 @@ void check_dialect(const SamplerInfo& sampler, const SchedulerConfig& config) {
 std::vector<std::string> flow_samplers() {
   std::vector<std::string> names;
   for (const SamplerInfo* s : all_samplers()) {
-    if (s->flow) names.push_back(s->name);
+    if (s->flow || s->both_paths) names.push_back(s->name);
   }
   return names;
 }

@@ -20,6 +20,11 @@ std::vector<float> flow_sigmas(const SchedulerConfig& config, int steps);
 /// The static-shift grid alone (FlowMatchHeunDiscreteScheduler: num_train_timesteps and shift).
 std::vector<float> flow_sigmas_static(const SchedulerConfig& config, int steps);
 
+/// UniPC's flow sigmas (UniPCMultistepScheduler with use_flow_sigmas), in float64 before the
+/// float32 rounding: linspace(1, 1/N, steps + 1) without its last point, shifted (flow_shift, else
+/// shift; or by mu), stretched to shift_terminal, the first nudged to 1 - 1e-6.
+std::vector<double> unipc_flow_sigmas(const SchedulerConfig& config, int steps);
+
 /// The dynamic shift's mu for an image of `image_seq_len` tokens, as the SD3 and Flux pipelines
 /// compute it: the line through (base_image_seq_len, base_shift) and (max_image_seq_len, max_shift).
 double flow_mu(const SchedulerConfig& config, double image_seq_len);

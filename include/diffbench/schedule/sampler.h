@@ -82,6 +82,8 @@ struct SamplerInfo {
   /// Samples flow-matching models (flow_prediction, the path x = (1 - sigma) x0 + sigma noise);
   /// the others sample models trained on a beta schedule.
   bool flow = false;
+  /// Samples either kind, choosing its path from the config (UniPC: use_flow_sigmas or flow_prediction).
+  bool both_paths = false;
 };
 
 /// Whether `sampler` at this eta draws noise during sampling (beyond the initial latents): one
@@ -91,7 +93,7 @@ bool is_stochastic(const SamplerInfo& sampler, double eta);
 /// The model evaluations (NFE) `sampler` makes in `steps` steps (a CFG batch is one).
 int model_evaluations(const SamplerInfo& sampler, int steps);
 
-/// The flow-matching samplers (SamplerInfo::flow), for messages and defaults.
+/// The samplers of flow-matching models (SamplerInfo::flow or both_paths), for messages.
 std::vector<std::string> flow_samplers();
 
 /// The samplers that honour --eta, for the warning given when others are asked for with it.

@@ -64,6 +64,8 @@ struct SchedulerConfig {
   std::optional<double> shift_terminal;  ///< stretch the shifted sigmas to end at this value
   bool invert_sigmas = false;  ///< not supported, refused by the flow samplers
   bool stochastic_sampling = false;  ///< not supported, refused by the flow samplers
+  bool use_flow_sigmas = false;  ///< UniPC on a flow model (also implied by prediction_type flow_prediction)
+  std::optional<double> flow_shift;  ///< UniPC's name for the static shift (unset: `shift`)
 
   // Not diffusers config keys: what a flow pipeline hands set_timesteps.
   std::optional<double> mu;  ///< the dynamic shift's mu; unset: computed from the latent shape (resolve())

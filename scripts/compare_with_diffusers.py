@@ -159,7 +159,8 @@ def reduced_matrix():
     cases = [case(s, n, spacing=sp) for s in SAMPLERS for sp in ("leading", "trailing", "linspace") for n in (1, 4, 20)]
     cases += [case(s, 10, schedule=b) for s in ("ddim", "euler", "dpmpp_2m", "ddpm") for b in ("linear", "squaredcos_cap_v2")]
     cases += [case(s, 10, prediction=p) for s in SAMPLERS for p in ("v_prediction", "sample")]
-    cases += [case(s, 10, karras=True) for s in ("euler", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_3m_sde", "heun", "unipc")]
+    cases += [case(s, 10, karras=True) for s in ("euler", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_3m_sde", "heun", "unipc", "deis")]
+    cases += [case("deis", n, karras=True) for n in (3, 16)]  # lower_order_final below 15 steps, not above
     cases += [case("dpmpp_3m_sde", n, karras=True) for n in (3, 16)]  # lower_order_final below 15 steps, not above
     cases += [case("ddim", n, eta=1.0) for n in (4, 20)]
     cases += [case(s, 4, batch=2, seed=7) for s in SAMPLERS]

@@ -51,7 +51,7 @@ double error_vs_exact(const std::string& name, int steps, SchedulerConfig config
   double s0 = r.plan.sigmas.front();
   at::Tensor y = ve ? r.x_init.to(at::kDouble) : r.x_init.to(at::kDouble) * std::sqrt(1 + s0 * s0);
   at::Tensor exact;
-  if (name == "ddim") {
+  if (name == "ddim" || name == "deis") {  // both end at alphas_cumprod[0], not at sigma 0
     double a_end = NoiseSchedule(config).alphas_cumprod()[0];  // set_alpha_to_one false
     exact = g.flow(y, s0, std::sqrt((1 - a_end) / a_end)) * std::sqrt(a_end);
   } else {
@@ -185,6 +185,8 @@ TEST(Gaussian, UniPcConvergesAtThirdOrderOnKarrasSigmasAndSecondOnFlowSigmas) {
   expect_order("unipc", 6.5, 10.0, karras());
   expect_flow_order("unipc", 3.3, 5.0, 1.0);  // prediction_type flow_prediction
 }
+
+TEST(Gaussian, DeisIsSecondOrder) { expect_order("deis", 3.3, 5.0, karras()); }  // measured 4.3, 4.1
 
 TEST(Gaussian, FlowSamplersApproachTheExactAnswer) {
   EXPECT_LT(flow_error_vs_exact("flow_euler", 320), 0.01);

@@ -23,6 +23,7 @@ SAMPLERS = {
     "lcm": ("LCMScheduler", {}),
     "turbo": ("EulerAncestralDiscreteScheduler", {"timestep_spacing": "trailing"}),
     "unipc": ("UniPCMultistepScheduler", {}),
+    "deis": ("DEISMultistepScheduler", {}),
 }
 
 # Flow-matching samplers: name -> diffusers scheduler class (their configs are the case's own).

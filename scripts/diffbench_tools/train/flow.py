@@ -1,6 +1,6 @@
 """Train the flow-matching digit model: a rectified-flow (velocity) model on the teacher's latents.
 
-    /usr/bin/python3 scripts/train.py flow            # ~30-40 minutes on 2 cores (docs/models.md)
+    /usr/bin/python3 scripts/train.py flow            # ~20-30 minutes on 2 cores (docs/models.md)
     /usr/bin/python3 scripts/train.py flow --quick    # a few iterations (tests; run vae --quick first)
 
 Same data, latent autoencoder, architecture and class conditioning as the teacher (teacher.py), but
@@ -56,7 +56,7 @@ def fit_encoder(decoder_path, x_train, x_held, iterations, seed):
 
 
 def main():
-    p = common.training_parser(__doc__, quick="a few iterations on a few hundred digits (tests)", iterations=8000)
+    p = common.training_parser(__doc__, quick="a few iterations on a few hundred digits (tests)", iterations=4000)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--encoder-iterations", type=int, default=1500)

@@ -121,6 +121,18 @@ TEST(FlowDialect, EachSamplerReadsOnlyTheModelsItsPathFits) {
   EXPECT_NO_THROW(plan_for(find_sampler("ddim"), NoiseSchedule(x0), x0, 4));
 }
 
+TEST(FlowDialect, SigmaSpacingsDiffbenchDoesNotRunAreRefusedNotIgnored) {
+  SchedulerConfig c;
+  c.use_exponential_sigmas = true;  // EulerDiscreteScheduler honours it; diffbench's euler does not
+  EXPECT_THROW(plan_for(find_sampler("euler"), NoiseSchedule(c), c, 4), UsageError);
+  c.use_exponential_sigmas = false;
+  c.use_beta_sigmas = true;
+  EXPECT_THROW(plan_for(find_sampler("dpmpp_2m"), NoiseSchedule(c), c, 4), UsageError);
+  SchedulerConfig flow = flow_config();
+  flow.use_exponential_sigmas = true;
+  EXPECT_NO_THROW(plan_for(find_sampler("flow_euler"), NoiseSchedule(flow), flow, 4));
+}
+
 TEST(FlowCli, AFlowRunRecordsItsShiftAndNfeAndRefusesTheWrongDialect) {
   const std::string dir = scratch_dir("flow");
   auto r = run_cli(diffbench::testing::kTiny + "--sampler flow_euler");

@@ -2,6 +2,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <string>
+#include <utility>
+
 #include "diffbench/core/errors.h"
 #include "diffbench/core/names.h"
 #include "diffbench/schedule/sampler.h"
@@ -55,6 +58,20 @@ void check_dialect(const SamplerInfo& sampler, const SchedulerConfig& config) {
   }
 }
 
+// Sigma spacings diffbench runs for flow_euler only: elsewhere a run would silently differ from
+// the diffusers class that honours them, so it is refused instead.
+void check_spacing(const SamplerInfo& sampler, const SchedulerConfig& config) {
+  for (const auto& [set, key] : {std::pair{config.use_exponential_sigmas, "use_exponential_sigmas"},
+                                 std::pair{config.use_beta_sigmas, "use_beta_sigmas"}}) {
+    if (set && (sampler.name != "flow_euler" || std::string(key) == "use_beta_sigmas")) {
+      throw UsageError(
+          fmt::format("{} is not run by diffbench's {} (exponential sigmas: flow_euler only); set it "
+                      "false, or use {} for Karras sigmas",
+                      key, sampler.name, setting_name("karras")));
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> flow_samplers() {
@@ -67,6 +84,7 @@ std::vector<std::string> flow_samplers() {
 
 Plan plan_for(const SamplerInfo& sampler, const NoiseSchedule& schedule, const SchedulerConfig& config, int steps) {
   check_dialect(sampler, config);
+  check_spacing(sampler, config);
   Plan plan = sampler.plan(schedule, config, steps);
   if (config.use_karras_sigmas && !sampler.uses_karras) {
     plan.notes.push_back(

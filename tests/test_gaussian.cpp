@@ -173,19 +173,14 @@ TEST(Gaussian, FlowEulerIsFirstOrder) {
 }
 TEST(Gaussian, FlowHeunIsSecondOrder) {
   expect_flow_order("flow_heun", 3.3, 5.0, 1.0);
-  // SD3's shift makes the steps near sigma 0 long: the ratio reaches 4 from above more slowly
-  // (6.5, 5.8, 5.0 from 20 to 160 steps), still far from first order's 2 and third order's 8.
+  // SD3's shift: 6.5, 5.8, 5.0 from 20 to 160 steps, reaching 4 from above (docs/samplers.md)
   expect_flow_order("flow_heun", 3.3, 6.0, 3.0, 40);
 }
-
 TEST(Gaussian, UniPcConvergesAtThirdOrderOnKarrasSigmasAndSecondOnFlowSigmas) {
-  // UniC raises the order-2 predictor's order by one (Zhao et al. 2023, Theorem 3.1): error ratios
-  // 9.0 and 8.5 per doubling on Karras sigmas. On UniPC's flow sigmas (uniform in sigma, the last
-  // at about 1/steps: long steps in log-SNR at the end) 3.8 and 4.2 from 20 to 80 steps.
+  // UniC adds an order (Zhao et al. 2023): 9.0, 8.5 on Karras; 3.8, 4.2 on flow sigmas (docs/samplers.md)
   expect_order("unipc", 6.5, 10.0, karras());
   expect_flow_order("unipc", 3.3, 5.0, 1.0);  // prediction_type flow_prediction
 }
-
 TEST(Gaussian, DeisIsSecondOrder) { expect_order("deis", 3.3, 5.0, karras()); }  // measured 4.3, 4.1
 
 TEST(Gaussian, FlowSamplersApproachTheExactAnswer) {
@@ -235,10 +230,8 @@ TEST(Gaussian, DpmSolverPlusPlus2MSdeSamplesTheDataDistribution) {
 }
 
 TEST(Gaussian, DpmSolverPlusPlus3MSdeConvergesToTheDataDistribution) {
-  // The third-order multistep SDE solver (diffusers' formula, equal to diffusers to 2e-6): mean of
-  // N(mu, s^2) within 4 standard errors, variance converging with the steps. Measured: 18.6% high
-  // at 25 Karras steps (2M SDE: 4.2%: the second difference of x0 predictions that each carry fresh
-  // noise amplifies it), 3.0% at 100.
+  // Mean within 4 standard errors; variance 18.6% high at 25 Karras steps (2M SDE: 4.2%), 3.0% at
+  // 100: the second difference of noisy x0 predictions amplifies the noise (docs/samplers.md).
   Gaussian g;
   const double v = g.s * g.s;
   std::vector<double> var_error;

@@ -80,7 +80,10 @@ AncestralStep ancestral_step(float sigma, float next) {
 
 void alphas_from_sigmas(Plan& plan) {
   plan.alphas_cumprod.clear();
-  for (int i = 0; i < plan.steps(); ++i) plan.alphas_cumprod.push_back(1.0 / (plan.sigmas[i] * plan.sigmas[i] + 1.0));
+  for (int i = 0; i < plan.steps(); ++i) {
+    const double s = plan.sigmas[i], alpha = plan.flow_matching ? 1.0 - s : 1.0;  // flow: x = (1 - s) x0 + s noise
+    plan.alphas_cumprod.push_back(alpha * alpha / (alpha * alpha + s * s));
+  }
 }
 
 AlphaSigma alpha_sigma(double sigma_k) {
@@ -129,10 +132,9 @@ Plan flow_plan(const std::string& sampler, const NoiseSchedule& schedule, const 
   for (float s : sigmas) {
     plan.timesteps.push_back(s * n);  // float32, as diffusers multiplies
     plan.sigmas.push_back(s);
-    const double alpha = 1.0 - s;
-    plan.alphas_cumprod.push_back(alpha * alpha / (alpha * alpha + double(s) * s));
   }
   plan.sigmas.push_back(0.0);
+  alphas_from_sigmas(plan);
   return plan;
 }
 

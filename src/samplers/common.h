@@ -31,7 +31,8 @@ struct AncestralStep {
 };
 AncestralStep ancestral_step(float sigma, float next);
 
-/// Fill plan.alphas_cumprod from plan.sigmas (a = 1 / (sigma^2 + 1)).
+/// Fill plan.alphas_cumprod from plan.sigmas: VP a = 1 / (sigma^2 + 1); on the flow path the VP
+/// level of equal signal-to-noise ratio, (1 - sigma)^2 / ((1 - sigma)^2 + sigma^2).
 void alphas_from_sigmas(Plan& plan);
 
 /// The DPM-Solver family's plan (DPMSolverMultistepScheduler): integer timesteps on the DPM grid

@@ -110,10 +110,9 @@ Plan unipc_plan(const NoiseSchedule& schedule, const SchedulerConfig& c, int ste
   for (double s : unipc_flow_sigmas(c, steps)) {
     plan.timesteps.push_back(std::trunc(s * c.num_train_timesteps));  // diffusers' int64 cast
     plan.sigmas.push_back(static_cast<float>(s));
-    const double alpha = 1.0 - plan.sigmas.back();
-    plan.alphas_cumprod.push_back(alpha * alpha / (alpha * alpha + plan.sigmas.back() * plan.sigmas.back()));
   }
   plan.sigmas.push_back(0.0);
+  samplers::alphas_from_sigmas(plan);
   return plan;
 }
 

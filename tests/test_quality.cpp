@@ -138,7 +138,7 @@ TEST(Quality, UnknownMetricsAndMissingInputsAreUsageErrors) {
   // Each refusal with its own reason, not only its exit code.
   const std::pair<std::string, std::string> cases[] = {
       {"--quality fd", "--quality fd needs --feature-model FILE.pt and --reference-stats FILE.json"},
-      {"--quality fid", "--quality 'fid': the one quality metric is fd"},
+      {"--quality fid", "--quality 'fid': the quality figures are fd (Frechet distance), kid"},
       {"--samples 1", "--samples must be at least 2 (a covariance needs two), got 1"}};
   for (const auto& [flags, message] : cases) {
     CliResult r = run_cli(kTiny + "--sampler ddim " + flags);

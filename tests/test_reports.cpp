@@ -64,19 +64,21 @@ TEST(Reports, ModelColumnAppearsOnlyWhenRowsRunOnDifferentModels) {
   EXPECT_EQ(markdown_table(summarize_runs(results)).find("Model"), std::string::npos);
   EXPECT_EQ(console_table(summarize_runs(results)).find("Model"), std::string::npos);
   results[1].spec.model_name = "a,b\".pt";  // RFC 4180 quoting of the model field
-  EXPECT_NE(csv_table(summarize_runs(results)).find(",\"a,b\"\".pt\",4\n"), std::string::npos);
+  EXPECT_NE(csv_table(summarize_runs(results)).find(",\"a,b\"\".pt\",4,,,,,,\n"), std::string::npos);
 }
 
 TEST(Reports, CsvIsPinned) {
-  EXPECT_EQ(csv_table(fixed_rows()),
-            "sampler,steps,shape,seed,status,repeats,total_median_s,total_iqr_s,total_ci_low_s,total_ci_high_s,"
-            "step_median_s,model_median_s,sampler_median_s,steps_per_s,images_per_s,outside_model_fraction,speedup,"
-            "reference,rmse,max_abs,psnr_db,fd,fd_ci_low,fd_ci_high,fd_samples,fd_per_image_s,model,nfe\n"
-            "ddpm,4,2x4x8x8,7,ok,3,0.5,0.1,0.4,0.6,0.125,0.25,0.25,8,4,0.5,1,,,,,,,,,,,4\n"
-            "ddim,2,2x4x8x8,7,ok,3,0.1,0,0.1,0.1,0.05,0.05,0.05,20,20,0.5,5,dpmpp_2m:200,0.25,1.5,20.0,,,,,,,2\n");
+  EXPECT_EQ(
+      csv_table(fixed_rows()),
+      "sampler,steps,shape,seed,status,repeats,total_median_s,total_iqr_s,total_ci_low_s,total_ci_high_s,"
+      "step_median_s,model_median_s,sampler_median_s,steps_per_s,images_per_s,outside_model_fraction,speedup,"
+      "reference,rmse,max_abs,psnr_db,fd,fd_ci_low,fd_ci_high,fd_samples,fd_per_image_s,model,nfe,"
+      "kid,kid_ci_low,kid_ci_high,fd_inf,fd_inf_ci_low,fd_inf_ci_high\n"
+      "ddpm,4,2x4x8x8,7,ok,3,0.5,0.1,0.4,0.6,0.125,0.25,0.25,8,4,0.5,1,,,,,,,,,,,4,,,,,,\n"
+      "ddim,2,2x4x8x8,7,ok,3,0.1,0,0.1,0.1,0.05,0.05,0.05,20,20,0.5,5,dpmpp_2m:200,0.25,1.5,20.0,,,,,,,2,,,,,,\n");
   auto rows = fixed_rows();
   rows[1].nfe = 3;  // model evaluations, last (a column appended: earlier columns keep their places)
-  EXPECT_NE(csv_table(rows).find(",20.0,,,,,,,3\n"), std::string::npos) << csv_table(rows);
+  EXPECT_NE(csv_table(rows).find(",20.0,,,,,,,3,,,,,,\n"), std::string::npos) << csv_table(rows);
   rows[0].speedup = 0;  // no baseline: the field is empty, never a speed-up of 0 (issue #22)
   EXPECT_NE(csv_table(rows).find("\nddpm,4,2x4x8x8,7,ok,3,0.5,0.1,0.4,0.6,0.125,0.25,0.25,8,4,0.5,,,"),
             std::string::npos)

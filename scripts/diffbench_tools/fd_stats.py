@@ -11,7 +11,8 @@ what the extractor expects first.
 The file (docs/quality.md): JSON {"format": "diffbench-fd-stats", "version": 1, "description",
 "feature_model_sha256", "n", "dim", "mean": [D], "cov": [D][D] (unbiased, N - 1), "floor":
 [{"n", "fd"}] (optional: the FD between two real samples of n images, the best a generator can
-hope for)}.
+hope for), "features_file": the reference images' own features as float32 .npy [N, D] beside the
+JSON (KID compares samples, not moments)}.
 """
 import argparse
 import hashlib
@@ -50,11 +51,27 @@ def sha256(path):
     return h.hexdigest()
 
 
+def features_file_for(path):
+    """The .npy beside a statistics file that holds its images' features: STEM-features.npy."""
+    return os.path.splitext(os.path.basename(path))[0] + "-features.npy"
+
+
+def write_features(path, features):
+    """The reference features beside the statistics file `path`; returns the file's name."""
+    name = features_file_for(path)
+    target = os.path.join(os.path.dirname(os.path.abspath(path)), name)
+    with open(target + ".tmp", "wb") as f:
+        np.save(f, np.asarray(features, dtype=np.float32))
+    os.replace(target + ".tmp", target)
+    return name
+
+
 def write(path, features, feature_model, description, floor=()):
     mu, cov = moments(features)
     doc = {"format": "diffbench-fd-stats", "version": 1, "description": description,
            "feature_model_sha256": sha256(feature_model), "n": int(len(features)), "dim": int(mu.size),
-           "mean": mu.tolist(), "cov": cov.tolist(), "floor": list(floor)}
+           "mean": mu.tolist(), "cov": cov.tolist(), "floor": list(floor),
+           "features_file": write_features(path, features)}
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         json.dump(doc, f)

@@ -7,6 +7,16 @@ from diffbench_tools.cli import fail, program
 
 
 def read_runs(path):
+    return read_report(path)[0]
+
+
+def read_quality_pairs(path):
+    """A sweep's paired quality differences ("quality_pairs" of its --json report; JSONL has none)."""
+    return read_report(path)[1]
+
+
+def read_report(path):
+    """(runs, quality_pairs) of a JSON report or JSON-lines sweep file."""
     try:
         with open(path) as f:
             text = f.read()
@@ -27,7 +37,7 @@ def read_runs(path):
                           file=sys.stderr)
                     continue
                 fail(f"'{path}' line {number} is not valid JSON: is it a diffbench result file?")
-    runs = []
+    runs, pairs = [], []
     for doc in docs:
         if isinstance(doc, dict) and "ab" in doc and "cells" in doc:
             fail(f"'{path}' is the output of ab (its verdicts), not a result file; plot the reports it measured "
@@ -40,4 +50,5 @@ def read_runs(path):
         if any(not isinstance(r, dict) or "config" not in r for r in doc["runs"]):
             fail(f"'{path}' is not a diffbench result file (a run without \"config\")")
         runs.extend(doc["runs"])
-    return runs
+        pairs.extend(doc.get("quality_pairs") or [])
+    return runs, pairs

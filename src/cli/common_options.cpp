@@ -17,7 +17,9 @@ void add_common_options(CLI::App& app, RunOptions& o) {
   app.add_option("--vae", o.vae, "TorchScript VAE decoder: forward(latents) -> images in [-1, 1]");
   app.add_option("--vae-scaling-factor", o.vae_scaling_factor,
                  "latents are divided by this before decoding (default: the model manifest's, else SD's 0.18215)");
-  app.add_option("--quality", o.quality, "fd: also generate --samples images and report their Frechet distance");
+  app.add_option("--quality", o.quality,
+                 "fd[,kid][,fd_inf]: also generate --samples images and report their Frechet distance (and KID, FD at "
+                 "infinite n)");
   app.add_option("--samples", o.samples, "images generated for --quality fd (batched by the shape's B)")
       ->capture_default_str();
   app.add_option("--feature-model", o.feature_model,

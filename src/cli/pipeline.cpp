@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "diffbench/report/quality_pairs.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/measure/profiler.h"
 #include "diffbench/measure/stop.h"
@@ -66,14 +67,20 @@ std::string profile_console(const RunResult& r) {
 }
 
 FILE* report(const RunSetup& setup, const Session& session, const Measurer& measurer,
-             const std::vector<RunResult>& results, const std::vector<RunRow>& rows, const std::vector<Output>& more) {
+             const std::vector<RunResult>& results, const std::vector<RunRow>& rows, const std::vector<Output>& more,
+             const std::vector<CellPair>& pairs) {
   const OutputSetup& o = setup.out;
   std::vector<Output> outputs = more;
   outputs.push_back(text_output(o.csv, [&] { return csv_table(rows); }));
-  outputs.push_back(text_output(o.markdown, [&] { return markdown_table(rows, o.time_unit); }));
+  outputs.push_back(text_output(o.markdown, [&] {
+    const std::string paired = quality_pairs_table(pairs, results, true);
+    return markdown_table(rows, o.time_unit) + (paired.empty() ? "" : "\n" + paired);
+  }));
   auto table = [&](FILE* human) {
-    if (!results.empty())
-      print_table(human, rows, results, setup, session, measurer.record(), measurer.reference(), measurer.quality());
+    if (results.empty()) return;
+    print_table(human, rows, results, setup, session, measurer.record(), measurer.reference(), measurer.quality());
+    const std::string paired = quality_pairs_table(pairs, results, false);
+    if (!paired.empty()) std::fprintf(human, "\n%s", paired.c_str());
   };
   publish(table, outputs, o.quiet);
   return console_stream(outputs);

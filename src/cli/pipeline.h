@@ -9,6 +9,7 @@
 #include "cli/outputs.h"
 #include "cli/runners.h"
 #include "cli/session.h"
+#include "diffbench/quality/cell_pairs.h"
 #include "diffbench/report/tables.h"
 #include "diffbench/measure/session.h"
 
@@ -50,9 +51,10 @@ std::string profile_console(const RunResult& result);
 
 /// The console table, then `more`, --csv and --markdown: one publish (cli/outputs.h). Returns the
 /// stream the human report went to (stderr when an output took stdout), for what follows it.
+/// `pairs`: a sweep's paired quality differences, shown after the table and in --markdown.
 FILE* report(const RunSetup& setup, const Session& session, const Measurer& measurer,
              const std::vector<RunResult>& results, const std::vector<RunRow>& rows,
-             const std::vector<Output>& more = {});
+             const std::vector<Output>& more = {}, const std::vector<CellPair>& pairs = {});
 
 /// The exit code for finished results: the signal's when interrupted (saying `on_interrupt` on
 /// stderr), kExitFailure when a run failed, else kExitOk.

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "cli/data_files.h"
+#include "cli/list_flags.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/core/files.h"
 #include "diffbench/schedule/sampler.h"
@@ -73,12 +74,21 @@ SessionSettings parse_session(const RunOptions& o) {
 }
 
 QualitySetup parse_quality(const RunOptions& o) {
-  if (!o.quality.empty() && o.quality != "fd") {
-    throw UsageError(fmt::format("--quality '{}': the one quality metric is fd (Frechet distance)", o.quality));
+  QualitySetup q{!o.quality.empty(), {}, o.samples, o.feature_model, o.reference_stats, std::nullopt};
+  for (const auto& metric : split_flag_list(o.quality, "--quality")) {
+    if (metric == "kid") {
+      q.metrics.kid = true;
+    } else if (metric == "fd_inf") {
+      q.metrics.fd_infinity = true;
+    } else if (metric != "fd") {
+      throw UsageError(
+          fmt::format("--quality '{}': the quality figures are fd (Frechet distance), kid (kernel distance) and fd_inf "
+                      "(FD extrapolated to infinite n), comma-separated",
+                      metric));
+    }
   }
   if (o.samples < 2)
     throw UsageError(fmt::format("--samples must be at least 2 (a covariance needs two), got {}", o.samples));
-  QualitySetup q{o.quality == "fd", o.samples, o.feature_model, o.reference_stats, std::nullopt};
   if (!o.reference.empty()) q.reference = parse_reference(o.reference);
   return q;
 }

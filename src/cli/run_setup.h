@@ -12,6 +12,7 @@
 #include <c10/core/ScalarType.h>
 
 #include "cli/commands.h"
+#include "diffbench/core/frechet.h"
 #include "diffbench/models/model.h"
 #include "diffbench/report/tables.h"
 #include "diffbench/measure/resolve.h"
@@ -40,7 +41,8 @@ struct SessionSettings {
 
 /// The extra measurements of a run: --quality fd and --reference.
 struct QualitySetup {
-  bool fd = false;
+  bool fd = false;  ///< any quality figure (FD is always measured with KID or FD at infinite n)
+  QualityMetrics metrics;  ///< the figures beyond FD
   int64_t samples = 1000;
   std::string feature_model, reference_stats;  ///< flags; "" : the manifest's
   std::optional<std::pair<std::string, int>> reference;  ///< SAMPLER:STEPS

@@ -16,7 +16,8 @@
 
 namespace diffbench::cli {
 
-QualityRunner::QualityRunner(const RunSetup& setup, const Session& session) : samples_(setup.quality.samples) {
+QualityRunner::QualityRunner(const RunSetup& setup, const Session& session)
+    : samples_(setup.quality.samples), metrics_(setup.quality.metrics) {
   if (!setup.quality.fd) return;
   const ModelFiles files = model_files(setup, session.manifest);
   if (files.features.empty() || files.fd_stats.empty()) {
@@ -34,6 +35,19 @@ QualityRunner::QualityRunner(const RunSetup& setup, const Session& session) : sa
         fmt::format("--reference-stats '{}' was made with another feature model than '{}' (sha256 "
                     "differs): the distance would mean nothing; use the pair that belongs together",
                     files.fd_stats, files.features));
+  }
+  const int64_t dim = stats_->moments.mean.numel();
+  if (metrics_.fd_infinity && samples_ < min_samples_for_infinity(dim)) {
+    throw UsageError(
+        fmt::format("--quality fd_inf fits FD on subsets from max(n/5, 2D) to n: with {} features it "
+                    "needs --samples >= {}, got {}",
+                    dim, min_samples_for_infinity(dim), samples_));
+  }
+  if (metrics_.kid && !stats_->features.defined()) {
+    throw UsageError(
+        fmt::format("--quality kid needs the reference images' features, and '{}' names no "
+                    "\"features_file\"; write one with scripts/fd_stats.py (docs/quality.md)",
+                    files.fd_stats));
   }
 }
 
@@ -60,15 +74,22 @@ std::string floor_text(const ReferenceStats& stats, int64_t n) {
 
 void QualityRunner::attach(const Session& session, SessionRecord& record, RunResult& result) {
   if (!features_ || result.status != RunStatus::ok) return;
-  result.fd = measure_fd(session, record, result.spec, *features_, *stats_, samples_);
+  result.fd = measure_fd(session, record, result.spec, *features_, *stats_, samples_, metrics_);
 }
 
 std::string QualityRunner::legend() const {
   if (!features_) return "";
   return fmt::format(
       "FD: Frechet distance of {} generated images' features ({}) to '{}' ({}), bootstrap 95% CI{}; "
-      "s/image: sampling + decode per image, timed apart from the repeats above.\n",
-      samples_, features_->path(), stats_->path, stats_->description, floor_text(*stats_, samples_));
+      "s/image: sampling + decode per image, timed apart from the repeats above.\n{}{}",
+      samples_, features_->path(), stats_->path, stats_->description, floor_text(*stats_, samples_),
+      metrics_.kid ? "KID: unbiased kernel distance (cubic polynomial kernel) to the reference images' features, "
+                     "bootstrap 95% CI; its expectation for real data is 0 at any n, so it needs no floor.\n"
+                   : "",
+      metrics_.fd_infinity
+          ? "FD(inf): FD on subsets from max(n/5, 2D) to n fitted linearly in 1/n (Chong & Forsyth 2020), "
+            "comparable across n and models; bootstrap 95% CI.\n"
+          : "");
 }
 
 std::string ReferenceRunner::name() const {

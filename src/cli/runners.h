@@ -24,9 +24,12 @@ class QualityRunner {
   bool enabled() const { return features_ != nullptr; }
   /// The table's legend line for FD ("" when not enabled).
   std::string legend() const;
+  /// The reference statistics (enabled() only).
+  const ReferenceStats& stats() const { return *stats_; }
 
  private:
   int64_t samples_;
+  QualityMetrics metrics_;
   std::unique_ptr<ScriptModel> features_;
   std::optional<ReferenceStats> stats_;
 };

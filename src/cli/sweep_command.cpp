@@ -19,6 +19,7 @@
 #include "cli/pipeline.h"
 #include "cli/session.h"
 #include "cli/sweep_output.h"
+#include "cli/sweep_quality.h"
 #include "cli/sweep_resume.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/core/files.h"
@@ -26,6 +27,7 @@
 #include "diffbench/core/names.h"
 #include "diffbench/report/environment.h"
 #include "diffbench/report/json.h"
+#include "diffbench/report/quality_pairs.h"
 #include "diffbench/report/tables.h"
 #include "diffbench/measure/run_stats.h"
 #include "diffbench/plans/sweep.h"
@@ -82,12 +84,13 @@ void print_cell(const std::string& label, const RunResult& result) {
 
 // The table and the other outputs of the cells this process ran, then the exit code.
 int finish_sweep(const RunSetup& setup, const Session& session, const Measurer& measurer,
-                 const std::vector<RunResult>& results, const std::vector<Output>& journals) {
+                 const std::vector<RunResult>& results, const std::vector<Output>& journals,
+                 const std::vector<CellPair>& pairs) {
   // Speed-up against DDPM when the sweep has exactly one DDPM cell (the lecture's table); with
   // several (shapes, step counts) no single baseline would be right for every row.
   const auto ddpm =
       std::count_if(results.begin(), results.end(), [](const RunResult& r) { return r.spec.sampler == "ddpm"; });
-  report(setup, session, measurer, results, summarize_runs(results, ddpm == 1 ? "ddpm" : ""), journals);
+  report(setup, session, measurer, results, summarize_runs(results, ddpm == 1 ? "ddpm" : ""), journals, pairs);
   return exit_code(results, fmt::format("{} finished cell(s) were written; --resume continues", results.size()));
 }
 
@@ -111,6 +114,14 @@ void setup_sweep(CLI::App& app, SweepOptions& o) {
                  "run only shard I of N (I/N, 0-based); cells are balanced across shards by estimated cost");
   app.add_option("--shard-plan", o.shard_plan,
                  "print which cells each of N shards runs and its estimated work; run nothing");
+  app.add_option("--quality-baseline", o.quality_baseline,
+                 "with --quality: compare every cell's figures with these cells' (SAMPLER:STEPS, comma-separated), "
+                 "paired on the same images")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->delimiter(',');
+  app.add_option("--quality-margin", o.quality_margin,
+                 "an FD difference whose paired 95% interval lies within +-this is reported as no difference")
+      ->capture_default_str();
   add_common_options(app, o.run);
 }
 
@@ -251,6 +262,7 @@ int run_sweep(const SweepOptions& s) {
   std::vector<std::string> warnings;
   const std::vector<RunSpec> specs = grid_specs(g, s, models, &warnings);
   if (plan_only) return print_shard_plan(specs, models, setup.quality, *s.shard_plan);
+  check_quality_baseline(s, setup, specs);
   Destinations out = *dest;
   const std::string grid = grid_identity(specs, models);
   const bool regrid = !out.previous.path.empty() &&
@@ -262,11 +274,13 @@ int run_sweep(const SweepOptions& s) {
   writer.start([&models] { return environment_context(models.main(), models.main_record()); });
   size_t skipped = 0;
   std::vector<RunResult> results = run_cells(specs, g, grid, out.previous, models, setup, writer, &skipped);
+  const std::vector<CellPair> pairs = quality_pairs(s, setup, models, results);
+  if (!pairs.empty()) writer.set_extra("quality_pairs", quality_pairs_json(pairs, results));
   writer.finish();
   if (!setup.out.quiet && skipped)
     std::fprintf(stderr, "skipped %zu cell(s) already in '%s'\n", skipped, s.resume.c_str());
   return finish_sweep(setup, models.main(), models.main_measurer(), results,
-                      {journal_output(out.json), journal_output(out.jsonl)});
+                      {journal_output(out.json), journal_output(out.jsonl)}, pairs);
 }
 
 }  // namespace diffbench::cli

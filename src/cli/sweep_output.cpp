@@ -54,11 +54,16 @@ void SweepWriter::finish() {
   if (!json_written_) write_json();
 }
 
+void SweepWriter::set_extra(const std::string& key, nlohmann::json value) {
+  extra_[key] = std::move(value);
+  write_json();
+}
+
 void SweepWriter::write_json() {
   if (json_path_.empty()) return;
-  write_file_atomically(
-      json_path_,
-      nlohmann::json{{"schema_version", kSchemaVersion}, {"context", context_()}, {"runs", runs_}}.dump(2) + "\n");
+  nlohmann::json doc{{"schema_version", kSchemaVersion}, {"context", context_()}, {"runs", runs_}};
+  doc.update(extra_);
+  write_file_atomically(json_path_, doc.dump(2) + "\n");
   json_written_ = true;
 }
 

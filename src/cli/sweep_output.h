@@ -23,6 +23,8 @@ class SweepWriter {
   void add(const nlohmann::json& run);
   /// Write --json even when no cell ran (every cell was already in the --resume file).
   void finish();
+  /// A top-level key of --json beside "runs" (a sweep's "quality_pairs"), written at once.
+  void set_extra(const std::string& key, nlohmann::json value);
 
  private:
   void write_json();
@@ -31,6 +33,7 @@ class SweepWriter {
   bool quiet_, rewrite_, json_written_ = false;
   std::function<nlohmann::json()> context_;
   std::vector<nlohmann::json> runs_;
+  nlohmann::json extra_ = nlohmann::json::object();
 };
 
 }  // namespace diffbench::cli

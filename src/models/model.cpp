@@ -11,6 +11,7 @@
 #include <torch/version.h>
 
 #include "models/device.h"
+#include "models/torch_runtime.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/models/model.h"
 #include "diffbench/core/names.h"
@@ -80,7 +81,7 @@ void apply_load_options(torch::jit::Module& module, const LoadOptions& load, con
   if (!load.freeze) return;
   try {
     module = torch::jit::freeze(module);
-    torch::jit::optimize_for_inference(module);
+    if (inference_rewrite_safe()) torch::jit::optimize_for_inference(module);
   } catch (const std::exception& e) {
     throw RuntimeError(fmt::format("cannot freeze {} '{}' ({}): {}; run without {}", role, path, setting_name("freeze"),
                                    one_line(e), setting_name("freeze")));
@@ -91,6 +92,7 @@ void apply_load_options(torch::jit::Module& module, const LoadOptions& load, con
 torch::jit::Module load_script_module(const std::string& path, const std::string& role, const c10::Device& device,
                                       torch::jit::ExtraFilesMap& extra) {
   try {
+    configure_torch_runtime();
     return torch::jit::load(path, device, extra);
   } catch (const std::exception& e) {
     const std::string why = one_line(e);

@@ -4,6 +4,7 @@
 #include "diffbench/quality/quality.h"
 
 #include <cmath>
+#include <filesystem>
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
@@ -12,6 +13,7 @@
 #include "core/clock.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/core/files.h"
+#include "diffbench/core/npy.h"
 #include "diffbench/core/sha256.h"
 #include "diffbench/core/setting_names.h"
 #include "diffbench/measure/stop.h"
@@ -34,6 +36,20 @@ at::Tensor tensor_from(const nlohmann::json& values, const std::string& path, co
     return at::tensor(flat, at::kDouble);
   } catch (const std::exception&) {
     throw UsageError(fmt::format("reference statistics '{}': \"{}\" must be an array of numbers", path, key));
+  }
+}
+
+// The reference images' features beside the statistics: an .npy [M, D] with the statistics' D.
+void load_reference_features(ReferenceStats& s, const nlohmann::json& name) {
+  if (!name.is_string() || name.get<std::string>().empty()) {
+    throw UsageError(fmt::format("reference statistics '{}': \"features_file\" must be a file name", s.path));
+  }
+  const std::filesystem::path file = std::filesystem::path(s.path).parent_path() / name.get<std::string>();
+  s.features_file = file.string();
+  s.features = from_npy(read_file(s.features_file, "reference features"), s.features_file).to(at::kDouble);
+  if (s.features.dim() != 2 || s.features.size(0) < 2 || s.features.size(1) != s.moments.mean.numel()) {
+    throw UsageError(fmt::format("reference features '{}' must be [M >= 2, {}] (the statistics' dimension), got {}",
+                                 s.features_file, s.moments.mean.numel(), s.features.sizes()));
   }
 }
 
@@ -62,6 +78,7 @@ ReferenceStats load_reference_stats(const std::string& path) {
   for (const auto& f : doc.value("floor", nlohmann::json::array())) {
     s.floor.emplace_back(f.value("n", int64_t{0}), f.value("fd", 0.0));
   }
+  if (doc.contains("features_file")) load_reference_features(s, doc["features_file"]);
   return s;
 }
 
@@ -78,17 +95,39 @@ std::optional<FdFloor> floor_for(const ReferenceStats& stats, int64_t n) {
   return FdFloor{n, fd, below->first, above->first};
 }
 
+FdQuality quality_of_features(const at::Tensor& features, const ReferenceStats& stats, const QualityMetrics& metrics,
+                              uint64_t seed) {
+  FdQuality q;
+  q.features = features.to(at::kCPU, at::kDouble).flatten(1);
+  q.samples = q.features.size(0);
+  q.reference_stats = stats.path;
+  if (q.features.size(1) != stats.moments.mean.numel()) {
+    throw UsageError(
+        fmt::format("features of dimension {} but '{}' holds statistics of {}: use the feature model "
+                    "the statistics were made with",
+                    q.features.size(1), stats.path, stats.moments.mean.numel()));
+  }
+  q.fd = frechet_with_interval(q.features, stats.moments, 200, seed);
+  if (metrics.kid) {
+    if (!stats.features.defined()) {
+      throw UsageError(
+          fmt::format("KID needs the reference images' features, and '{}' names no \"features_file\"; "
+                      "write one with scripts/fd_stats.py (docs/quality.md)",
+                      stats.path));
+    }
+    q.kid = kid_with_interval(q.features, stats.features, 200, 100, 1000, seed);
+  }
+  if (metrics.fd_infinity) q.fd_infinity = frechet_at_infinity(q.features, stats.moments, 8, 50, seed);
+  q.floor = floor_for(stats, q.samples);
+  return q;
+}
+
 FdQuality measure_fd(const Session& session, SessionRecord& record, const RunSpec& spec, const Model& features,
-                     const ReferenceStats& stats, int64_t samples) {
+                     const ReferenceStats& stats, int64_t samples, const QualityMetrics& metrics) {
   if (!session.vae)
     throw UsageError(setting_name("quality") + " fd needs a VAE (" + setting_name("vae") +
                      ", or a model manifest that names one)");
   c10::InferenceMode guard;
-  FdQuality q;
-  q.samples = samples;
-  q.feature_model = features.path();
-  q.feature_model_sha256 = sha256_file(features.path());
-  q.reference_stats = stats.path;
   const int64_t batch = spec.shape[0];
   RunSpec one = spec;
   one.warmup = 0;
@@ -104,7 +143,7 @@ FdQuality measure_fd(const Session& session, SessionRecord& record, const RunSpe
       throw RuntimeError(fmt::format("{} fd: generating batch {} failed: {}", setting_name("quality"), k, r.error));
     images.push_back(r.images.slice(0, 0, std::min(batch, samples - made)));
   }
-  q.generation_s = now_s() - start;
+  const double generation_s = now_s() - start;
   start = now_s();
   std::vector<at::Tensor> feats;
   for (const auto& img : images)
@@ -116,9 +155,11 @@ FdQuality measure_fd(const Session& session, SessionRecord& record, const RunSpe
         "feature model the statistics were made with",
         setting_name("feature_model"), features.path(), all.size(1), stats.path, stats.moments.mean.numel()));
   }
-  q.fd = frechet_with_interval(all, stats.moments, 200, spec.seed);
+  FdQuality q = quality_of_features(all, stats, metrics, spec.seed);
+  q.generation_s = generation_s;
   q.features_s = now_s() - start;
-  q.floor = floor_for(stats, samples);
+  q.feature_model = features.path();
+  q.feature_model_sha256 = sha256_file(features.path());
   return q;
 }
 

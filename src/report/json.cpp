@@ -73,6 +73,27 @@ nlohmann::json floor_json(const FdFloor& f) {
           {"interpolated_between", f.interpolated() ? nlohmann::json{f.from_n, f.to_n} : nlohmann::json(nullptr)}};
 }
 
+nlohmann::json kid_json(const KidResult& k) {
+  return {{"value", k.value},
+          {"ci_low", k.ci_low},
+          {"ci_high", k.ci_high},
+          {"ci_level", 0.95},
+          {"bootstrap_resamples", k.resamples},
+          {"reference_n", k.reference_n},
+          {"subset_mean", k.subset_mean},
+          {"subset_std", k.subset_std},
+          {"subset_size", k.subset_size},
+          {"subsets", k.subsets}};
+}
+
+nlohmann::json fd_infinity_json(const FrechetInfinity& f) {
+  nlohmann::json points = nlohmann::json::array();
+  for (const auto& [n, fd] : f.points) points.push_back({{"n", n}, {"fd", fd}});
+  return {{"value", f.value}, {"ci_low", f.ci_low}, {"ci_high", f.ci_high},
+          {"ci_level", 0.95}, {"slope", f.slope},   {"bootstrap_resamples", f.resamples},
+          {"points", points}};
+}
+
 nlohmann::json fd_json(const FdQuality& q) {
   return {{"value", q.fd.fd},
           {"ci_low", q.fd.ci_low},
@@ -86,7 +107,10 @@ nlohmann::json fd_json(const FdQuality& q) {
           {"feature_model", q.feature_model},
           {"feature_model_sha256", q.feature_model_sha256},
           {"reference_stats", q.reference_stats},
-          {"floor", q.floor ? floor_json(*q.floor) : nlohmann::json(nullptr)}};
+          {"floor", q.floor ? floor_json(*q.floor) : nlohmann::json(nullptr)},
+          {"resolvable", q.resolvable()},
+          {"kid", q.kid ? kid_json(*q.kid) : nlohmann::json(nullptr)},
+          {"fd_infinity", q.fd_infinity ? fd_infinity_json(*q.fd_infinity) : nlohmann::json(nullptr)}};
 }
 
 nlohmann::json optimisations_json(const Session& session) {

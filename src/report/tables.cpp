@@ -62,6 +62,28 @@ std::string fd_text(const RunRow& r) {
   return fmt::format("{:.2f} [{:.2f}, {:.2f}]", r.fd->fd.fd, r.fd->fd.ci_low, r.fd->fd.ci_high);
 }
 
+// The figures --quality adds to FD: KID and FD at infinite n, when any row has them.
+struct ExtraFigures {
+  bool kid = false, fd_inf = false;
+  explicit ExtraFigures(const std::vector<RunRow>& rows) {
+    for (const auto& r : rows) {
+      kid = kid || (r.fd && r.fd->kid);
+      fd_inf = fd_inf || (r.fd && r.fd->fd_infinity);
+    }
+  }
+};
+
+std::string kid_text(const RunRow& r) {
+  if (!r.fd || !r.fd->kid) return "-";
+  return fmt::format("{:.4g} [{:.4g}, {:.4g}]", r.fd->kid->value, r.fd->kid->ci_low, r.fd->kid->ci_high);
+}
+
+std::string fd_inf_text(const RunRow& r) {
+  if (!r.fd || !r.fd->fd_infinity) return "-";
+  const FrechetInfinity& f = *r.fd->fd_infinity;
+  return fmt::format("{:.2f} [{:.2f}, {:.2f}]", f.value, f.ci_low, f.ci_high);
+}
+
 bool any_speedup(const std::vector<RunRow>& rows) {
   for (const auto& r : rows) {
     if (r.speedup > 0) return true;
@@ -151,7 +173,10 @@ std::string console_table(const std::vector<RunRow>& rows, TimeUnit unit) {
   if (shapes) out += fmt::format(" {:>14}", "Shape");
   out += fmt::format(" {:>11} {:>11} {:>9} {:>8}", "Time/Step", "Total", "it/s", "Spread");
   if (speed) out += fmt::format(" {:>9}", "Speed-up");
+  const ExtraFigures extra(rows);
   if (fd) out += fmt::format(" {:>22} {:>10}", "FD [95% CI]", "s/image");
+  if (extra.kid) out += fmt::format(" {:>26}", "KID [95% CI]");
+  if (extra.fd_inf) out += fmt::format(" {:>22}", "FD(inf) [95% CI]");
   if (quality) out += fmt::format("  {}", "RMSE / PSNR vs reference");
   out += "\n";
   for (const RunRow& r : rows) {
@@ -170,6 +195,8 @@ std::string console_table(const std::vector<RunRow>& rows, TimeUnit unit) {
     if (fd)
       out += fmt::format(" {:>22} {:>10}", fd_text(r),
                          r.fd ? format_seconds(r.fd->generation_s / double(r.fd->samples), unit) : "-");
+    if (extra.kid) out += fmt::format(" {:>26}", kid_text(r));
+    if (extra.fd_inf) out += fmt::format(" {:>22}", fd_inf_text(r));
     if (quality) out += "  " + quality_text(r);
     if (r.status != "ok") out += "  (" + r.status + ")";
     out += "\n";
@@ -185,7 +212,10 @@ std::string markdown_table(const std::vector<RunRow>& rows, TimeUnit unit) {
   std::string rule = std::string("|---|") + (models ? "---|" : "") + "---:|" + (nfe ? "---:|" : "") +
                      (shapes ? "---|" : "") + "---:|---:|---:|---:|";
   if (speed) out += " Speed-up |", rule += "---:|";
+  const ExtraFigures extra(rows);
   if (fd) out += " FD [95% CI] | s/image |", rule += "---:|---:|";
+  if (extra.kid) out += " KID [95% CI] |", rule += "---:|";
+  if (extra.fd_inf) out += " FD(inf) [95% CI] |", rule += "---:|";
   if (quality) out += " RMSE / PSNR vs reference |", rule += "---:|";
   out += "\n" + rule + "\n";
   for (const RunRow& r : rows) {
@@ -198,6 +228,8 @@ std::string markdown_table(const std::vector<RunRow>& rows, TimeUnit unit) {
     if (fd)
       out += " " + fd_text(r) + " | " +
              (r.fd ? format_seconds(r.fd->generation_s / double(r.fd->samples), unit) : "-") + " |";
+    if (extra.kid) out += " " + kid_text(r) + " |";
+    if (extra.fd_inf) out += " " + fd_inf_text(r) + " |";
     if (quality) out += " " + quality_text(r) + " |";
     out += "\n";
   }
@@ -208,7 +240,8 @@ std::string csv_table(const std::vector<RunRow>& rows) {
   std::string out =
       "sampler,steps,shape,seed,status,repeats,total_median_s,total_iqr_s,total_ci_low_s,total_ci_high_s,"
       "step_median_s,model_median_s,sampler_median_s,steps_per_s,images_per_s,outside_model_fraction,speedup,"
-      "reference,rmse,max_abs,psnr_db,fd,fd_ci_low,fd_ci_high,fd_samples,fd_per_image_s,model,nfe\n";
+      "reference,rmse,max_abs,psnr_db,fd,fd_ci_low,fd_ci_high,fd_samples,fd_per_image_s,model,nfe,"
+      "kid,kid_ci_low,kid_ci_high,fd_inf,fd_inf_ci_low,fd_inf_ci_high\n";
   for (const RunRow& r : rows) {
     std::string shape = shape_with_x(r.shape);
     out += fmt::format("{},{},{},{},{},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.6g},{},",
@@ -228,7 +261,11 @@ std::string csv_table(const std::vector<RunRow>& rows) {
     } else {
       out += ",,,,,";
     }
-    out += csv_field(r.model_name) + "," + (r.nfe ? std::to_string(r.nfe) : "") + "\n";
+    out += csv_field(r.model_name) + "," + (r.nfe ? std::to_string(r.nfe) : "") + ",";
+    const auto* kid = r.fd && r.fd->kid ? &*r.fd->kid : nullptr;
+    const auto* inf = r.fd && r.fd->fd_infinity ? &*r.fd->fd_infinity : nullptr;
+    out += kid ? fmt::format("{:.9g},{:.9g},{:.9g},", kid->value, kid->ci_low, kid->ci_high) : std::string(",,,");
+    out += inf ? fmt::format("{:.9g},{:.9g},{:.9g}\n", inf->value, inf->ci_low, inf->ci_high) : std::string(",,\n");
   }
   return out;
 }

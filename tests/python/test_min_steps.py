@@ -1,7 +1,7 @@
 """The minimum-steps rule on synthetic quality curves with known answers."""
 import unittest
 
-from diffbench_tools.min_steps import minimum_steps  # PYTHONPATH=scripts (ctest sets it)
+from diffbench_tools.min_steps import minimum_steps, minimum_steps_paired, neighbours  # PYTHONPATH=scripts
 
 
 def curve(values, width=2.0):
@@ -40,6 +40,29 @@ class MinimumSteps(unittest.TestCase):
         r = minimum_steps([(1, 618, 598, 647), (2, 67, 58, 85), (4, 39, 28, 56), (8, 37, 26, 55), (20, 43, 32, 63),
                            (50, 47, 36, 68)], 0.10)
         self.assertEqual(r["min_steps"], 4)
+
+
+
+class PairedMinimumSteps(unittest.TestCase):
+    def test_walks_down_while_pairs_say_same(self):
+        r = minimum_steps_paired([(1, 2, "higher", None), (2, 4, "higher", None), (4, 8, "same", None),
+                                  (8, 20, "same", None), (20, 50, "lower", None)])
+        self.assertEqual(r["min_steps"], 4)
+        self.assertEqual(r["why"], "4 steps are better than 2; from 4 up no pair differs")
+
+    def test_more_steps_still_better_at_the_top_is_not_determined(self):
+        r = minimum_steps_paired([(4, 8, "same", None), (8, 20, "higher", None)])
+        self.assertIsNone(r["min_steps"])
+        self.assertIn("more steps are needed", r["why"])
+
+    def test_an_undecided_pair_stops_the_walk_and_says_how_many_images(self):
+        r = minimum_steps_paired([(2, 4, "undecided", 4200), (4, 8, "same", None)])
+        self.assertEqual(r["min_steps"], 4)
+        self.assertIn("about 4200 images", r["why"])
+
+    def test_neighbours_keep_the_next_step_count_only(self):
+        pairs = [(4, 50, "higher", None), (4, 8, "same", None), (8, 50, "same", None)]
+        self.assertEqual(neighbours(pairs), [(4, 8, "same", None), (8, 50, "same", None)])
 
 
 if __name__ == "__main__":

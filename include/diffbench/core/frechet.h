@@ -6,8 +6,11 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <ATen/core/Tensor.h>
+
+#include "diffbench/core/kid.h"
 
 namespace diffbench {
 
@@ -36,12 +39,35 @@ struct FrechetResult {
 FrechetResult frechet_with_interval(const at::Tensor& features, const Moments& reference, int resamples = 200,
                                     uint64_t seed = 0);
 
+/// FD extrapolated to infinitely many generated images (Chong & Forsyth, CVPR 2020): FD's bias
+/// falls as 1/n with a slope that depends on the model, so FDs at different n, or of two models at
+/// equal n, are not comparable; FD on random subsets of `points` sizes evenly spaced from
+/// max(N/5, 2D) to N (drawn without replacement; below about 2D images the covariance of D
+/// features is too poorly determined for the 1/n law), fitted by least squares as
+/// FD(n) = value + slope / n, gives the intercept. Interval: `resamples` bootstrap draws of the N images, refitted, spread around their
+/// median placed around the estimate (as frechet_with_interval).
+struct FrechetInfinity {
+  double value = 0, ci_low = 0, ci_high = 0, slope = 0;
+  std::vector<std::pair<int64_t, double>> points;  ///< (n, FD of a subset of n) the fit used
+  int resamples = 0;
+};
+FrechetInfinity frechet_at_infinity(const at::Tensor& features, const Moments& reference, int points = 8,
+                                    int resamples = 50, uint64_t seed = 0);
+/// The fewest images frechet_at_infinity takes for features of dimension `dim`: 4D (at least 50).
+int64_t min_samples_for_infinity(int64_t dim);
+
 /// The FD between two real samples of `n` images: what a perfect model would score at that n.
 struct FdFloor {
   int64_t n = 0;
   double fd = 0;
   int64_t from_n = 0, to_n = 0;  ///< when interpolated: the two measured n it lies between (else 0)
   bool interpolated() const { return from_n != 0; }
+};
+
+/// Which figures beyond FD a quality measurement adds.
+struct QualityMetrics {
+  bool kid = false;  ///< KID against the reference features (needs ReferenceStats::features)
+  bool fd_infinity = false;  ///< FD extrapolated to infinite n
 };
 
 /// What --quality fd measured for one run (see quality.h).
@@ -52,6 +78,13 @@ struct FdQuality {
   double features_s = 0;  ///< feature extraction and the distance with its interval
   std::string feature_model, feature_model_sha256, reference_stats;
   std::optional<FdFloor> floor;  ///< the real-data floor at `samples`, when the statistics allow it
+  std::optional<KidResult> kid;  ///< --quality ...,kid
+  std::optional<FrechetInfinity> fd_infinity;  ///< --quality ...,fd_inf
+  /// The generated images' features [N, D] (float64, CPU), image i from seed + i / B: kept in
+  /// memory for paired differences between cells; never written to a report.
+  at::Tensor features;
+  /// The smallest difference from another figure this one's interval could resolve: its half-width.
+  double resolvable() const { return (fd.ci_high - fd.ci_low) / 2; }
 };
 
 }  // namespace diffbench

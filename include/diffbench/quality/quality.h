@@ -21,9 +21,15 @@ struct ReferenceStats {
   std::string path, description, feature_model_sha256;
   Moments moments;
   std::vector<std::pair<int64_t, double>> floor;  ///< (n, FD between two real samples of n images)
+  /// The reference images' own features [M, D] (float64), read from the file the statistics name
+  /// as "features_file" (relative to the statistics file): KID needs samples, not moments. Undefined
+  /// when the file names none.
+  at::Tensor features;
+  std::string features_file;
 };
 
-/// Read a statistics file; UsageError naming the file and what is wrong.
+/// Read a statistics file (and its features file, when it names one); UsageError naming the file
+/// and what is wrong.
 ReferenceStats load_reference_stats(const std::string& path);
 
 /// The real-data floor at exactly `n` images: the entry measured at n, else the two measured n around
@@ -35,6 +41,11 @@ std::optional<FdFloor> floor_for(const ReferenceStats& stats, int64_t n);
 /// decode with the session's VAE, and measure FD. Needs session.vae. Interrupted (signals) and
 /// RuntimeError (NaN, model errors) propagate. `record`: the session's, as run() takes it.
 FdQuality measure_fd(const Session& session, SessionRecord& record, const RunSpec& spec, const Model& features,
-                     const ReferenceStats& stats, int64_t samples);
+                     const ReferenceStats& stats, int64_t samples, const QualityMetrics& metrics = {});
+
+/// The figures of already extracted features [N, D] against `stats`: FD with its interval, and KID
+/// and FD at infinite n when asked (seeded by `seed`). measure_fd's second half.
+FdQuality quality_of_features(const at::Tensor& features, const ReferenceStats& stats, const QualityMetrics& metrics,
+                              uint64_t seed);
 
 }  // namespace diffbench

@@ -21,8 +21,10 @@ nlohmann::json run_config_json(const RunSpec& spec, const Session& session);
 /// --interop-threads as the session applied them.
 nlohmann::json optimisations_json(const Session& session);
 
-/// A run's --quality fd result as its JSON "fd" object.
+/// A run's --quality fd result as its JSON "fd" object (with "kid" and "fd_infinity" when measured).
 nlohmann::json fd_json(const FdQuality& q);
+nlohmann::json kid_json(const KidResult& k);
+nlohmann::json fd_infinity_json(const FrechetInfinity& f);
 
 /// One run as JSON (an element of "runs").
 nlohmann::json run_to_json(const RunResult& result, const Session& session);

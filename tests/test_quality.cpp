@@ -115,6 +115,17 @@ void check_refusals() {
                         dir + "/other.json");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("another feature model"), std::string::npos) << r.err;
+  // Copied without its features file, the statistics still serve FD; KID names the missing file.
+  write_file_atomically(dir + "/copy.json", slurp(kQuick + "fd_stats.json"));
+  ReferenceStats copy = load_reference_stats(dir + "/copy.json");
+  EXPECT_FALSE(copy.features.defined());
+  EXPECT_EQ(copy.moments.mean.numel(), load_reference_stats(kQuick + "fd_stats.json").moments.mean.numel());
+  r = run_cli("--unet " + kQuick +
+              "unet.pt --warmup 0 --repeat 1 --threads 1 --sampler ddim --steps 2 "
+              "--quality fd,kid --samples 10 --reference-stats " +
+              dir + "/copy.json");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("fd_stats-features.npy' (named by"), std::string::npos) << r.err;
   write_file_atomically(dir + "/bad.json", R"({"format": "something else"})");
   EXPECT_THROW(load_reference_stats(dir + "/bad.json"), UsageError);
 }

@@ -50,8 +50,9 @@ TEST(QualityPairs, SweepPairsCellsOnTheSameImages) {
   EXPECT_NEAR(fd["difference"].get<double>(), fd["a"].get<double>() - fd["b"].get<double>(), 1e-9);
   // Each side's figure is the cell's own FD in "runs".
   for (const auto& run : doc["runs"]) {
-    if (run["config"]["sampler"] == "ddim" && run["config"]["steps"] == 4)
+    if (run["config"]["sampler"] == "ddim" && run["config"]["steps"] == 4) {
       EXPECT_DOUBLE_EQ(run["fd"]["value"].get<double>(), fd["b"].get<double>());
+    }
   }
   EXPECT_FALSE((*two)["kid"].is_null());
   EXPECT_GT((*two)["unpaired_half_width"].get<double>(), 0.0);

@@ -43,12 +43,7 @@ QualityRunner::QualityRunner(const RunSetup& setup, const Session& session)
                     "needs --samples >= {}, got {}",
                     dim, min_samples_for_infinity(dim), samples_));
   }
-  if (metrics_.kid && !stats_->features.defined()) {
-    throw UsageError(
-        fmt::format("--quality kid needs the reference images' features, and '{}' names no "
-                    "\"features_file\"; write one with scripts/fd_stats.py (docs/quality.md)",
-                    files.fd_stats));
-  }
+  if (metrics_.kid && !stats_->features.defined()) throw UsageError("--quality kid " + kid_needs_features(*stats_));
 }
 
 namespace {

@@ -46,6 +46,9 @@ void load_reference_features(ReferenceStats& s, const nlohmann::json& name) {
   }
   const std::filesystem::path file = std::filesystem::path(s.path).parent_path() / name.get<std::string>();
   s.features_file = file.string();
+  // A statistics file copied without its features still serves FD (the moments suffice); KID, which
+  // needs the features, says which file is missing (kid_needs_features).
+  if (!std::filesystem::exists(file)) return;
   s.features = from_npy(read_file(s.features_file, "reference features"), s.features_file).to(at::kDouble);
   if (s.features.dim() != 2 || s.features.size(0) < 2 || s.features.size(1) != s.moments.mean.numel()) {
     throw UsageError(fmt::format("reference features '{}' must be [M >= 2, {}] (the statistics' dimension), got {}",
@@ -54,6 +57,19 @@ void load_reference_features(ReferenceStats& s, const nlohmann::json& name) {
 }
 
 }  // namespace
+
+std::string kid_needs_features(const ReferenceStats& stats) {
+  if (stats.features_file.empty()) {
+    return fmt::format(
+        "needs the reference images' features, and '{}' names no \"features_file\"; write "
+        "one with scripts/fd_stats.py (docs/quality.md)",
+        stats.path);
+  }
+  return fmt::format(
+      "needs the reference images' features, and '{}' (named by '{}') does not exist; copy it "
+      "beside the statistics or write both again with scripts/fd_stats.py (docs/quality.md)",
+      stats.features_file, stats.path);
+}
 
 ReferenceStats load_reference_stats(const std::string& path) {
   auto doc = nlohmann::json::parse(read_file(path, "reference statistics"), nullptr, false);
@@ -109,12 +125,7 @@ FdQuality quality_of_features(const at::Tensor& features, const ReferenceStats& 
   }
   q.fd = frechet_with_interval(q.features, stats.moments, 200, seed);
   if (metrics.kid) {
-    if (!stats.features.defined()) {
-      throw UsageError(
-          fmt::format("KID needs the reference images' features, and '{}' names no \"features_file\"; "
-                      "write one with scripts/fd_stats.py (docs/quality.md)",
-                      stats.path));
-    }
+    if (!stats.features.defined()) throw UsageError("KID " + kid_needs_features(stats));
     q.kid = kid_with_interval(q.features, stats.features, 200, 100, 1000, seed);
   }
   if (metrics.fd_infinity) q.fd_infinity = frechet_at_infinity(q.features, stats.moments, 8, 50, seed);

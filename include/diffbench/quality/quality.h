@@ -23,7 +23,7 @@ struct ReferenceStats {
   std::vector<std::pair<int64_t, double>> floor;  ///< (n, FD between two real samples of n images)
   /// The reference images' own features [M, D] (float64), read from the file the statistics name
   /// as "features_file" (relative to the statistics file): KID needs samples, not moments. Undefined
-  /// when the file names none.
+  /// when the file names none or the named file is absent (FD needs only the moments).
   at::Tensor features;
   std::string features_file;
 };
@@ -31,6 +31,10 @@ struct ReferenceStats {
 /// Read a statistics file (and its features file, when it names one); UsageError naming the file
 /// and what is wrong.
 ReferenceStats load_reference_stats(const std::string& path);
+
+/// Why KID cannot run on `stats` (no features file named, or the named one absent), as the end of a
+/// sentence that starts with what needs it.
+std::string kid_needs_features(const ReferenceStats& stats);
 
 /// The real-data floor at exactly `n` images: the entry measured at n, else the two measured n around
 /// it interpolated linearly in 1/n (FD's small-sample bias falls roughly as 1/n). Outside the

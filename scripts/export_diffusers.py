@@ -15,6 +15,12 @@ machine can download) to what diffbench runs, in one folder:
     python3 scripts/export_diffusers.py PIPELINE_DIR --out DIR [--height 512 --width 512] [--dtype fp16]
     build/diffbench --model DIR --sampler ddim --steps 20
 
+A trace keeps the dtype it was made in (diffusers casts the timestep embedding to the weights'
+dtype, and the trace records that cast), so `diffbench --dtype bf16` cannot cast an fp32 export.
+`--dtype fp32,bf16` writes every dtype named: the first as unet.pt and vae_decoder.pt, each other
+as unet-DTYPE.pt and vae_decoder-DTYPE.pt with its own manifest, and every manifest lists them
+(`dtype_models`), so `diffbench --dtype bf16` and `diffbench ablate` load the bf16 trace.
+
 A flow-matching pipeline (transformer/ instead of unet/: SD3's SD3Transformer2DModel or Flux's
 FluxTransformer2DModel) exports to the same contract: unet.pt takes (sample [B,C,H,W], timestep,
 encoder_hidden_states) and returns the velocity, with the pooled text projection (zeros), Flux's
@@ -29,6 +35,7 @@ from the Python path. Without a loadable text encoder (this project's machines h
 script says so; give --cond/--uncond to diffbench, or export on a machine with transformers.
 """
 import argparse
+import copy
 import json
 import os
 import sys
@@ -116,7 +123,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("pipeline", help="a diffusers pipeline folder (unet/, vae/, scheduler/) or a hub id")
     p.add_argument("--out", required=True, help="folder to write (created)")
-    p.add_argument("--dtype", choices=sorted(DTYPES), default="fp32")
+    p.add_argument("--dtype", default="fp32",
+                   help="fp32, bf16 or fp16, or several comma-separated (fp32,bf16): the first is unet.pt, "
+                        "each other unet-DTYPE.pt, and the manifests name them all")
     p.add_argument("--height", type=int, help="image height (default: the UNet's sample_size x the VAE factor)")
     p.add_argument("--width", type=int)
     p.add_argument("--batch", type=int, default=1)
@@ -156,14 +165,21 @@ def export(args):
     diffusers = import_diffusers(args.diffusers)  # from the fidelity check: the same search, the same message
     if diffusers is None:
         fail("diffusers is needed to export (pip install diffusers, or ../shared/diffusers beside this clone)")
-    dtype = DTYPES[args.dtype]
-    if dtype == torch.float16 and not args.device.startswith("cuda"):
-        fail("--dtype fp16 needs --device cuda (CPU torch has no fp16 kernels for these layers); use bf16 or fp32 on CPU")
+    names = args.dtype.split(",")
+    for name in names:
+        if name not in DTYPES:
+            fail(f"--dtype: unknown dtype '{name}'; use {', '.join(sorted(DTYPES))}, or several comma-separated")
+        if name == "fp16" and not args.device.startswith("cuda"):
+            fail("--dtype fp16 needs --device cuda (CPU torch has no fp16 kernels for these layers); use bf16 or fp32 on CPU")
+    if len(set(names)) != len(names):
+        fail(f"--dtype names a dtype twice: {args.dtype}")
     if flow_export.is_transformer_pipeline(diffusers, args.pipeline):  # SD3, Flux: a flow-matching transformer
-        flow_export.export(args, diffusers, dtype)
+        if len(names) > 1:
+            fail("--dtype: a transformer pipeline is exported in one dtype at a time (give one, and --out per dtype)")
+        flow_export.export(args, diffusers, DTYPES[names[0]])
         return
-    unet = load(diffusers.UNet2DConditionModel, args.pipeline, "unet").eval().to(args.device, dtype)
-    vae = load(diffusers.AutoencoderKL, args.pipeline, "vae").eval().to(args.device, dtype)
+    unet = load(diffusers.UNet2DConditionModel, args.pipeline, "unet").eval().to(args.device)
+    vae = load(diffusers.AutoencoderKL, args.pipeline, "vae").eval().to(args.device)
     scheduler_text = read_scheduler_config(diffusers, args.pipeline)
     scheduler_config = json.loads(scheduler_text)
     if args.attention == "classic":
@@ -179,10 +195,10 @@ def export(args):
     cond_shape = [args.batch, 77, context]
     os.makedirs(args.out, exist_ok=True)
     embeddings = prompt_embeddings(diffusers, args.pipeline, args.prompt, args.negative_prompt, args.batch)
-    manifest = {"role": "unet", "sample_shape": shape, "vae": "vae_decoder.pt",
+    manifest = {"role": "unet", "sample_shape": shape,
                 "vae_scaling_factor": float(vae.config.scaling_factor),
                 "prediction_type": scheduler_config.get("prediction_type", "epsilon"),
-                "scheduler_config": "scheduler_config.json", "dtype": args.dtype,
+                "scheduler_config": "scheduler_config.json",
                 "source": {"pipeline": args.pipeline, "pipeline_class": pipeline_class(args.pipeline),
                            "diffusers": diffusers.__version__, "torch": torch.__version__,
                            "attention": args.attention, "height": height, "width": width,
@@ -194,15 +210,25 @@ def export(args):
         manifest.update(cond="cond.npy", uncond="uncond.npy")
     else:
         manifest["cond_shape"] = cond_shape
-    text_embeds, time_ids = sdxl_constants(unet, height, width, dtype)
-    if text_embeds is not None:
-        text_embeds, time_ids = text_embeds.to(args.device), time_ids.to(args.device)
-    wrapper = UNetContract(unet, text_embeds, time_ids).eval()
-    d = args.device
-    example = (torch.randn(shape, dtype=dtype, device=d), torch.tensor(999, device=d),
-               torch.randn(cond_shape, dtype=dtype, device=d))
-    write_export(args.out, wrapper, VaeDecoder(vae), example, scheduler_text, manifest)
-    print(f"wrote {args.out}: unet.pt, vae_decoder.pt, scheduler_config.json, diffbench.json"
+    files = {name: (f"unet-{name}.pt", f"vae_decoder-{name}.pt") for name in names}
+    files[names[0]] = ("unet.pt", "vae_decoder.pt")
+    if len(names) > 1:
+        manifest["dtype_models"] = {name: files[name][0] for name in names}
+    for name in names:  # each dtype traced from the fp32 weights, never from another low-precision copy
+        dtype = DTYPES[name]
+        unet_d, vae_d = unet, vae
+        if dtype != torch.float32:
+            unet_d, vae_d = copy.deepcopy(unet).to(dtype), copy.deepcopy(vae).to(dtype)
+        text_embeds, time_ids = sdxl_constants(unet_d, height, width, dtype)
+        if text_embeds is not None:
+            text_embeds, time_ids = text_embeds.to(args.device), time_ids.to(args.device)
+        d = args.device
+        example = (torch.randn(shape, dtype=dtype, device=d), torch.tensor(999, device=d),
+                   torch.randn(cond_shape, dtype=dtype, device=d))
+        write_export(args.out, UNetContract(unet_d, text_embeds, time_ids).eval(), VaeDecoder(vae_d), example,
+                     scheduler_text, {**manifest, "dtype": name, "vae": files[name][1]}, files[name], name == names[0])
+    written = ", ".join(f for name in names for f in files[name])
+    print(f"wrote {args.out}: {written}, scheduler_config.json, diffbench.json"
           f"{', cond.npy, uncond.npy' if embeddings else ''}; run: diffbench --model {args.out}")
 
 

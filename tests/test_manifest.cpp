@@ -30,7 +30,8 @@ TEST(Manifest, FilesAreResolvedAgainstTheModelsFolderAndValuesTyped) {
                                {"sampler", "lcm"},
                                {"steps", 4},
                                {"prediction_type", "v_prediction"},
-                               {"sampler_models", {{"turbo", "turbo.pt"}}}};
+                               {"sampler_models", {{"turbo", "turbo.pt"}}},
+                               {"dtype_models", {{"fp32", "unet.pt"}, {"bf16", "unet-bf16.pt"}}}};
   const ModelManifest m = parse_manifest(meta, "models/x/unet.pt");
   EXPECT_EQ(m.vae, "models/x/vae.pt");
   EXPECT_EQ(m.cond, "models/x/c.npy");
@@ -42,6 +43,8 @@ TEST(Manifest, FilesAreResolvedAgainstTheModelsFolderAndValuesTyped) {
   EXPECT_EQ(*m.steps, 4);
   EXPECT_EQ(*m.prediction_type, PredictionType::v_prediction);
   EXPECT_EQ(m.sampler_models.at("turbo"), "models/x/turbo.pt");
+  EXPECT_EQ(m.dtype_models.at(at::kBFloat16), "models/x/unet-bf16.pt");
+  EXPECT_EQ(m.dtype_models.at(at::kFloat), "models/x/unet.pt");
   EXPECT_EQ(parse_manifest(meta, "unet.pt").vae, "./vae.pt");  // a bare file name: this folder
 }
 
@@ -76,6 +79,10 @@ TEST(Manifest, AValueOfTheWrongKindIsAnErrorNamingItsKey) {
   EXPECT_NE(parse_error({{"dtype", "fp8"}}).find("fp8"), std::string::npos);
   EXPECT_NE(parse_error({{"sampler_models", {{"lcm", 3}}}}).find("sampler_models.lcm must be a file name"),
             std::string::npos);
+  EXPECT_NE(parse_error({{"dtype_models", {{"fp8", "u.pt"}}}}).find("fp8"), std::string::npos);
+  EXPECT_NE(parse_error({{"dtype_models", {{"bf16", 1}}}}).find("dtype_models.bf16 must be a file name"),
+            std::string::npos);
+  EXPECT_NE(parse_error({{"dtype_models", "unet-bf16.pt"}}).find("dtype_models must be an object"), std::string::npos);
 }
 
 TEST(Manifest, NoManifestIsAnEmptyOne) {

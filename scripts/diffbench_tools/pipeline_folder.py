@@ -48,15 +48,19 @@ def pipeline_class(source):
         return None
 
 
-def write_export(out, model, decoder, example, scheduler_text, manifest):
+def write_export(out, model, decoder, example, scheduler_text, manifest, names=("unet.pt", "vae_decoder.pt"),
+                 main=True):
     """Trace `model` on `example` (sample, timestep, conditioning) and `decoder` on its sample, and
-    write unet.pt (the manifest inside), vae_decoder.pt, scheduler_config.json and diffbench.json."""
+    write them as `names` (the manifest inside the first); the main export also writes
+    scheduler_config.json and diffbench.json."""
     os.makedirs(out, exist_ok=True)
     with torch.no_grad():
-        torch.jit.save(torch.jit.trace(model.eval(), example, check_trace=False), os.path.join(out, "unet.pt"),
+        torch.jit.save(torch.jit.trace(model.eval(), example, check_trace=False), os.path.join(out, names[0]),
                        _extra_files={"diffbench.json": json.dumps(manifest, sort_keys=True)})
         torch.jit.save(torch.jit.trace(decoder.eval(), (example[0],), check_trace=False),
-                       os.path.join(out, "vae_decoder.pt"))
+                       os.path.join(out, names[1]))
+    if not main:
+        return
     with open(os.path.join(out, "scheduler_config.json"), "w") as f:
         f.write(scheduler_text)
     with open(os.path.join(out, "diffbench.json"), "w") as f:

@@ -121,6 +121,15 @@ void open_unet(Session& session, SessionRecord& record, const SessionSettings& o
   session.unet = std::make_unique<ScriptModel>(path, ModelRole::unet, std::vector<int>{2, 3}, session.device,
                                                session.dtype, session.load);
   session.manifest = parse_manifest(session.unet->metadata(), path);
+  const auto& variants = session.manifest.dtype_models;
+  if (o.dtype && variants.count(*o.dtype) && session.manifest.dtype != *o.dtype) {
+    // The export in the dtype asked for: its trace computes in that dtype, a cast trace would not.
+    const std::string variant = variants.at(*o.dtype);
+    session.unet = std::make_unique<ScriptModel>(variant, ModelRole::unet, std::vector<int>{2, 3}, session.device,
+                                                 *o.dtype, session.load);
+    session.manifest = parse_manifest(session.unet->metadata(), variant);
+    record.from_manifest.push_back(fmt::format("unet={} (its {} export)", variant, dtype_name(*o.dtype)));
+  }
   if (!o.dtype && session.manifest.dtype) {  // an exported fp16/bf16 model
     const c10::ScalarType exported = *session.manifest.dtype;
     if (exported != session.dtype) {

@@ -36,6 +36,14 @@ double cold_forward(const Session& session, GuidedModel& model, const RunSpec& s
                                    what.substr(what.rfind(": ") + 2), setting_name("dtype"),
                                    session.device.is_cpu() ? " or bf16" : ""));
     }
+    if (session.dtype != at::kFloat && what.find("must have the same dtype") != std::string::npos) {
+      const std::string traced = session.manifest.dtype ? dtype_name(*session.manifest.dtype) : "another dtype";
+      throw UsageError(
+          fmt::format("{} {}: '{}' was traced in {}, which its trace keeps ({}); export it with a {} "
+                      "variant (scripts/export_diffusers.py, docs/optimisations.md) or run it in {}",
+                      setting_name("dtype"), dtype_name(session.dtype), session.unet->path(), traced,
+                      what.substr(what.rfind(": ") + 2), dtype_name(session.dtype), traced));
+    }
     throw;
   }
   model.take_time();

@@ -82,6 +82,13 @@ ModelManifest parse_manifest(const nlohmann::json& meta, const std::string& mode
     m.patch_size = meta["patch_size"].get<int>();
   }
   if (r.has("flow_sigmas")) m.flow_sigmas = parse_flow_sigmas(r.text("flow_sigmas"));
+  if (r.has("dtype_models")) {
+    if (!meta["dtype_models"].is_object()) r.wrong("dtype_models", "an object");
+    for (const auto& [dtype, file] : meta["dtype_models"].items()) {
+      if (!file.is_string()) throw UsageError(fmt::format("{}: dtype_models.{} must be a file name", r.origin, dtype));
+      m.dtype_models[parse_dtype(dtype)] = dir + "/" + file.get<std::string>();
+    }
+  }
   if (r.has("sampler_models")) {
     if (!meta["sampler_models"].is_object()) r.wrong("sampler_models", "an object");
     for (const auto& [sampler, file] : meta["sampler_models"].items()) {

@@ -6,8 +6,8 @@ diffbench's final latents must equal diffusers' own denoising loop on the same u
 makes from them (diffbench's own images.npy, decoded at the manifest's scaling factor, and again at
 twice it with --vae-scaling-factor) must equal diffusers' decode of diffusers' latents within 1e-4, for ddim, dpmpp_2m
 and euler_a. The same for an SDXL-shaped UNet (added text_time conditioning, which the export bakes
-in as constants for its --height/--width), for ddim and euler_a. Exits 77 (skipped) where diffusers
-is absent.
+in as constants for its --height/--width), for ddim and euler_a. Then the dtype variants
+(dtype_variants). Exits 77 (skipped) where diffusers is absent.
 
     DIFFBENCH_BIN=build/diffbench /usr/bin/python3 tests/python/test_export_roundtrip.py
 """
@@ -132,18 +132,43 @@ def round_trip(diffusers, binary, tmp, sdxl, samplers):
     return worst
 
 
-def bf16_export_runs_as_bf16(binary, tmp):
-    """A --dtype bf16 export runs with no --dtype flag: the manifest's dtype is used and recorded."""
-    out = os.path.join(tmp, "bf16-out")
-    subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "export_diffusers.py"), os.path.join(tmp, "sd15"),
-                    "--out", out, "--batch", str(BATCH), "--attention", "classic", "--dtype", "bf16"], check=True)
-    report = os.path.join(tmp, "bf16.json")
-    subprocess.run([binary, "--model", out, "--sampler", "ddim", "--steps", "2", "--warmup", "0", "--repeat", "1",
-                    "--threads", "1", "-q", "--json", report], check=True)
-    with open(report) as f:
-        dtype = json.load(f)["context"]["dtype"]
-    print(f"bf16 export: diffbench ran it as {dtype} {'ok' if dtype == 'bf16' else 'FAIL'}")
-    return dtype == "bf16"
+def run_ddim(binary, folder, extra, saved):
+    """diffbench --model FOLDER, DDIM 4 steps, the final latents to `saved`; (exit code, stderr)."""
+    run = subprocess.run([binary, "--model", folder, "--sampler", "ddim", "--steps", "4", "--timestep-spacing",
+                          "trailing", "--warmup", "0", "--repeat", "1", "--threads", "1", "-q", "--save-latents",
+                          saved] + extra, capture_output=True, text=True)
+    return run.returncode, run.stderr
+
+
+def dtype_variants(binary, tmp):
+    """A trace keeps its dtype: --dtype bf16 on the fp32 export is one line naming the fix (exit 2);
+    an fp32,bf16 export runs --dtype bf16 on its bf16 files, near the fp32 result; a bf16-only
+    export runs as bf16 with no flag (the manifest's dtype)."""
+    export = os.path.join(ROOT, "scripts", "export_diffusers.py")
+    fp32, both, bf16 = (os.path.join(tmp, name) for name in ("sd15-out", "both-out", "bf16-out"))
+    code, err = run_ddim(binary, fp32, ["--dtype", "bf16"], os.path.join(tmp, "x.npy"))
+    refused = code == 2 and err.startswith("error: ") and err.count("\n") == 1 and "bf16 variant" in err
+    print(f"fp32 export, --dtype bf16: exit {code}, {err.strip()} {'ok' if refused else 'FAIL'}")
+    for out, dtypes in ((both, "fp32,bf16"), (bf16, "bf16")):
+        subprocess.run([sys.executable, export, os.path.join(tmp, "sd15"), "--out", out, "--batch", str(BATCH),
+                        "--attention", "classic", "--dtype", dtypes], check=True, capture_output=True)
+    files = all(os.path.exists(os.path.join(both, f)) for f in ("unet-bf16.pt", "vae_decoder-bf16.pt"))
+    report = os.path.join(tmp, "both.json")
+    code32, _ = run_ddim(binary, both, [], os.path.join(tmp, "fp32.npy"))
+    code16, err = run_ddim(binary, both, ["--dtype", "bf16", "--json", report], os.path.join(tmp, "bf16.npy"))
+    ours, theirs = (0, 1)
+    if code16 == code32 == 0:
+        ours, theirs = (np.load(os.path.join(tmp, f)) for f in ("bf16.npy", "fp32.npy"))
+    rel = float(np.linalg.norm(ours - theirs) / np.linalg.norm(theirs))
+    context = json.load(open(report))["context"] if code16 == 0 else {}
+    picked = context.get("dtype") == "bf16" and any("unet-bf16.pt" in m for m in context.get("from_manifest", []))
+    variants = files and picked and rel < 0.05
+    print(f"fp32,bf16 export, --dtype bf16: ran {context.get('dtype')} from {context.get('from_manifest')}, "
+          f"latents {rel:.2e} relative to fp32 {'ok' if variants else 'FAIL ' + err}")
+    code, _ = run_ddim(binary, bf16, ["--json", report], os.path.join(tmp, "x.npy"))
+    alone = code == 0 and json.load(open(report))["context"]["dtype"] == "bf16"
+    print(f"bf16 export: diffbench ran it as bf16 with no --dtype {'ok' if alone else 'FAIL'}")
+    return refused and variants and alone
 
 
 def main():
@@ -154,7 +179,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="diffbench-export-") as tmp:
         worst = [round_trip(diffusers, binary, tmp, False, ("ddim", "dpmpp_2m", "euler_a")),
                  round_trip(diffusers, binary, tmp, True, ("ddim", "euler_a"))]
-        bf16 = bf16_export_runs_as_bf16(binary, tmp)
+        bf16 = dtype_variants(binary, tmp)
     if None in worst or not bf16:
         return 1
     print(f"export round trip: SD 1.5- and SDXL-shaped pipelines with CFG {GUIDANCE}, worst {max(worst):.2e} "

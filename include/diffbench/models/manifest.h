@@ -19,6 +19,9 @@ struct ModelManifest {
   std::string features, fd_stats;  ///< the quality metric's feature model and reference statistics
   std::optional<double> vae_scaling_factor, guidance_scale;
   std::optional<c10::ScalarType> dtype;  ///< the dtype the model was exported in
+  /// The same model exported in other dtypes (dtype -> UNet file, each with its own manifest and
+  /// VAE): a trace fixes its dtype inside, so `--dtype bf16` on an fp32 export needs its bf16 file.
+  std::map<c10::ScalarType, std::string> dtype_models;
   std::optional<PredictionType> prediction_type;
   std::string sampler;  ///< the sampler a distilled model is made for ("" for none)
   std::optional<int> steps;  ///< that sampler's steps

@@ -1,0 +1,39 @@
+"""An SD-1.5-shaped diffusers pipeline folder with random weights: UNet2DConditionModel with
+Stable Diffusion 1.5's configuration (859.5M parameters, context 768), its AutoencoderKL
+(83.7M) and its DDIM scheduler config; what the ladder at a real size is measured on
+(bench/sd15_ladder.sh). Random weights time like trained ones; the pictures mean nothing.
+
+    PYTHONPATH=scripts /usr/bin/python3 bench/sd15_pipeline.py FOLDER
+"""
+import json
+import os
+import sys
+
+import torch
+
+from diffbench_tools import reference
+
+
+def main(folder):
+    diffusers = reference.import_diffusers(None)
+    if diffusers is None:
+        print("error: diffusers is needed (../shared/diffusers beside this clone)", file=sys.stderr)
+        return 1
+    torch.manual_seed(0)
+    unet = diffusers.UNet2DConditionModel(sample_size=64, cross_attention_dim=768, attention_head_dim=8)
+    vae = diffusers.AutoencoderKL(
+        in_channels=3, out_channels=3, latent_channels=4, layers_per_block=2, sample_size=512,
+        block_out_channels=(128, 256, 512, 512), down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4, scaling_factor=0.18215)
+    unet.save_pretrained(os.path.join(folder, "unet"), safe_serialization=False)
+    vae.save_pretrained(os.path.join(folder, "vae"), safe_serialization=False)
+    diffusers.DDIMScheduler.from_config(reference.SD15).save_pretrained(os.path.join(folder, "scheduler"))
+    with open(os.path.join(folder, "model_index.json"), "w") as f:
+        json.dump({"_class_name": "StableDiffusionPipeline"}, f)
+    count = sum(p.numel() for p in unet.parameters()) / 1e6
+    print(f"wrote {folder}: SD-1.5-shaped UNet ({count:.1f}M parameters), VAE, DDIM scheduler")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

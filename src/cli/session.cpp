@@ -114,31 +114,23 @@ ModelFiles model_files(const RunSetup& setup, const ModelManifest& m, std::vecto
 
 namespace {
 
-// The UNet in the dtype asked for, else the one its manifest says it was exported in, else fp32.
+// The UNet in the dtype asked for, else the one its manifest says it was exported in, else fp32; from
+// the manifest's export in the dtype asked for where it names one (a trace keeps its dtype). The
+// manifest is read first, so the model is loaded once, in its final dtype.
 void open_unet(Session& session, SessionRecord& record, const SessionSettings& o, const std::string& path) {
   const double start = now_s();
-  session.dtype = o.dtype.value_or(c10::kFloat);
-  session.unet = std::make_unique<ScriptModel>(path, ModelRole::unet, std::vector<int>{2, 3}, session.device,
-                                               session.dtype, session.load);
-  session.manifest = parse_manifest(session.unet->metadata(), path);
+  std::string file = path;
+  session.manifest = parse_manifest(model_metadata(path), path);
   const auto& variants = session.manifest.dtype_models;
   if (o.dtype && variants.count(*o.dtype) && session.manifest.dtype != *o.dtype) {
-    // The export in the dtype asked for: its trace computes in that dtype, a cast trace would not.
-    const std::string variant = variants.at(*o.dtype);
-    session.unet = std::make_unique<ScriptModel>(variant, ModelRole::unet, std::vector<int>{2, 3}, session.device,
-                                                 *o.dtype, session.load);
-    session.manifest = parse_manifest(session.unet->metadata(), variant);
-    record.from_manifest.push_back(fmt::format("unet={} (its {} export)", variant, dtype_name(*o.dtype)));
+    file = variants.at(*o.dtype);
+    session.manifest = parse_manifest(model_metadata(file), file);
+    record.from_manifest.push_back(fmt::format("unet={} (its {} export)", file, dtype_name(*o.dtype)));
   }
-  if (!o.dtype && session.manifest.dtype) {  // an exported fp16/bf16 model
-    const c10::ScalarType exported = *session.manifest.dtype;
-    if (exported != session.dtype) {
-      session.dtype = exported;
-      session.unet = std::make_unique<ScriptModel>(path, ModelRole::unet, std::vector<int>{2, 3}, session.device,
-                                                   exported, session.load);
-    }
-    record.from_manifest.push_back("dtype=" + dtype_name(exported));
-  }
+  session.dtype = o.dtype.value_or(session.manifest.dtype.value_or(c10::kFloat));
+  if (!o.dtype && session.manifest.dtype) record.from_manifest.push_back("dtype=" + dtype_name(session.dtype));
+  session.unet = std::make_unique<ScriptModel>(file, ModelRole::unet, std::vector<int>{2, 3}, session.device,
+                                               session.dtype, session.load);
   record.unet_load_s = now_s() - start;
 }
 

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <caffe2/serialize/inline_container.h>
 #include <nlohmann/json.hpp>
 #include <torch/script.h>
 #include <torch/version.h>
@@ -88,6 +89,18 @@ void apply_load_options(torch::jit::Module& module, const LoadOptions& load, con
   }
 }
 
+// A model's manifest from the text embedded in its file, else (a UNet's) DIR/diffbench.json beside
+// DIR/unet.pt; an empty object when neither holds a JSON object.
+nlohmann::json manifest_json(std::string text, const std::string& path, bool look_beside) {
+  if (text.empty() && look_beside) {
+    const size_t slash = path.rfind('/');
+    std::ifstream beside((slash == std::string::npos ? std::string(".") : path.substr(0, slash)) + "/diffbench.json");
+    text.assign(std::istreambuf_iterator<char>(beside), std::istreambuf_iterator<char>());
+  }
+  auto meta = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return meta.is_object() ? meta : nlohmann::json::object();
+}
+
 // torch::jit::load, its failures said in one line (a file saved by a newer torch is named as such).
 torch::jit::Module load_script_module(const std::string& path, const std::string& role, const c10::Device& device,
                                       torch::jit::ExtraFilesMap& extra) {
@@ -161,21 +174,22 @@ ScriptModel::ScriptModel(const std::string& path, ModelRole model_role, std::vec
   for (const auto& p : impl_->module.parameters()) param_bytes_ += p.numel() * p.element_size();
   for (const auto& b : impl_->module.buffers()) param_bytes_ += b.numel() * b.element_size();
   apply_load_options(impl_->module, load, role, path);
-  std::string manifest = extra["diffbench.json"];
-  // A UNet's manifest may also sit beside the file: DIR/diffbench.json for DIR/unet.pt.
-  if (manifest.empty() && model_role == ModelRole::unet) {
-    const size_t slash = path.rfind('/');
-    std::ifstream beside((slash == std::string::npos ? std::string(".") : path.substr(0, slash)) + "/diffbench.json");
-    manifest.assign(std::istreambuf_iterator<char>(beside), std::istreambuf_iterator<char>());
-  }
-  if (!manifest.empty()) {
-    auto meta = nlohmann::json::parse(manifest, nullptr, /*allow_exceptions=*/false);
-    if (meta.is_object()) {
-      metadata_ = meta;
-      sample_shape_ = shape_from(meta, "sample_shape");
-      cond_shape_ = shape_from(meta, "cond_shape");
+  metadata_ = manifest_json(extra["diffbench.json"], path, model_role == ModelRole::unet);
+  sample_shape_ = shape_from(metadata_, "sample_shape");
+  cond_shape_ = shape_from(metadata_, "cond_shape");
+}
+
+nlohmann::json model_metadata(const std::string& path) {
+  std::string embedded;
+  try {  // the one record inside the file's zip archive, without loading the module
+    caffe2::serialize::PyTorchStreamReader reader(path);
+    if (reader.hasRecord("extra/diffbench.json")) {
+      auto [data, size] = reader.getRecord("extra/diffbench.json");
+      embedded.assign(static_cast<const char*>(data.get()), size);
     }
+  } catch (const std::exception&) {  // not a TorchScript archive: loading it says why
   }
+  return manifest_json(embedded, path, true);
 }
 
 ScriptModel::~ScriptModel() = default;

@@ -85,6 +85,10 @@ class ScriptModel : public Model {
 c10::Device parse_device(const std::string& text);
 /// Parse "fp32", "fp16" or "bf16"; UsageError otherwise.
 c10::ScalarType parse_dtype(const std::string& text);
+
+/// A UNet file's manifest (docs/models.md): the diffbench.json record inside the TorchScript archive,
+/// read without loading the module, else DIR/diffbench.json beside it; an empty object when neither.
+nlohmann::json model_metadata(const std::string& path);
 /// "fp32", "fp16" or "bf16".
 std::string dtype_name(c10::ScalarType dtype);
 

@@ -12,14 +12,14 @@ using namespace diffbench::testing;
 
 namespace {
 
-const std::string kRun = " -- --unet " + kModels + "tiny.pt --threads 1 --sampler ddim --repeat 1 --shape 1,4,8,8";
+const std::string kInProcessRun = " -- --unet " + kModels + "tiny.pt --threads 1 --sampler ddim --repeat 1 --shape 1,4,8,8";
 
 }  // namespace
 
 TEST(GateAbInProcess, ATenfoldSlowdownIsSlowerAndExits3) {
   std::string dir = scratch_dir("ab_inproc_slow");
   CliResult r = run_cli("ab -q --ignore steps --json " + dir + "/c.json --save-new " + dir +
-                        "/new.json --base-args \"--steps 2\" --new-args \"--steps 20\"" + kRun);
+                        "/new.json --base-args \"--steps 2\" --new-args \"--steps 20\"" + kInProcessRun);
   ASSERT_EQ(r.code, 3) << r.err;
   auto c = nlohmann::json::parse(slurp(dir + "/c.json"));
   EXPECT_EQ(c["ab"]["mode"], "in-process");
@@ -41,7 +41,7 @@ TEST(GateAbInProcess, AnATestIsNeverSlowerAtATinyAlpha) {
   // At alpha 0.001 a false "slower" has probability below 0.001 even on a loaded machine: the
   // interleaved blocks share the load.
   std::string dir = scratch_dir("ab_inproc_aa");
-  CliResult r = run_cli("ab -q --alpha 0.001 --max-blocks 40 --json " + dir + "/c.json" + kRun + " --steps 2");
+  CliResult r = run_cli("ab -q --alpha 0.001 --max-blocks 40 --json " + dir + "/c.json" + kInProcessRun + " --steps 2");
   EXPECT_TRUE(r.code == 0 || r.code == 4) << r.err;
   auto c = nlohmann::json::parse(slurp(dir + "/c.json"));
   EXPECT_EQ(c["ab"]["first_look"], 11);  // 2^-11 <= 0.001 / 2 < 2^-10
@@ -64,7 +64,7 @@ TEST(GateAbInProcess, AFailedRunOnTheNewSideExits5AndKeepsWhatWasMeasured) {
 
 TEST(GateAbInProcess, ABudgetTooShortIsUndecidedExit4) {
   std::string dir = scratch_dir("ab_inproc_budget");
-  CliResult r = run_cli("ab -q --budget 0.001 --json " + dir + "/c.json" + kRun + " --steps 2");
+  CliResult r = run_cli("ab -q --budget 0.001 --json " + dir + "/c.json" + kInProcessRun + " --steps 2");
   EXPECT_EQ(r.code, 4) << r.err;
   EXPECT_NE(r.err.find("undecided"), std::string::npos) << r.err;
   auto c = nlohmann::json::parse(slurp(dir + "/c.json"));
@@ -88,7 +88,7 @@ TEST(GateAbInProcess, SidesWithDifferentThreadCountsRunAsProcesses) {
 
 TEST(GateAbInProcess, MeasurementsBeyondTimeAreRefused) {
   for (const std::string flag : {"--quality fd", "--save-latents x.npy", "--reference ddim:50"}) {
-    CliResult r = run_cli("ab" + kRun + " " + flag);
+    CliResult r = run_cli("ab" + kInProcessRun + " " + flag);
     EXPECT_EQ(r.code, 2) << flag;
     EXPECT_NE(r.err.find("error: ab measures time only; drop --"), std::string::npos) << r.err;
   }

@@ -90,7 +90,7 @@ TEST(Signals, SigtermStopsTheLectureTableAtOnceAndExits143) {
 
 namespace {
 
-std::set<std::string> cell_keys(const std::string& path) {
+std::set<std::string> jsonl_cell_keys(const std::string& path) {
   std::set<std::string> keys;
   for (const auto& run : read_report(path).runs) keys.insert(cell_key(run["config"]));
   return keys;
@@ -127,7 +127,7 @@ TEST(Signals, InterruptedSweepKeepsFinishedCellsAndResumeCompletesIt) {
   ASSERT_EQ(r.code, 0) << r.err;
   Report full = read_report(dir + "/s.jsonl");
   EXPECT_EQ(full.runs.size(), 9u);
-  EXPECT_EQ(cell_keys(dir + "/s.jsonl").size(), 9u);  // no cell twice
+  EXPECT_EQ(jsonl_cell_keys(dir + "/s.jsonl").size(), 9u);  // no cell twice
   for (size_t i = 0; i < first_totals.size(); ++i) {
     EXPECT_EQ(full.runs[i]["repeats"][0]["total_s"].get<double>(), first_totals[i]);  // not re-measured
   }

@@ -73,7 +73,7 @@ def functions(lines):
 
 
 def local_names(text):
-    """Names a file defines with internal linkage: in `namespace {` blocks, or `static` at file scope."""
+    """Names a file defines with internal linkage: in `namespace {` blocks, `static`, or a const variable at namespace scope."""
     names = set()
     depth_anon = 0
     for line in text.split("\n"):
@@ -85,8 +85,10 @@ def local_names(text):
             continue
         if not line or line[0].isspace() or line.startswith(("//", "#", "}", "using", "template")):
             continue
-        if depth_anon or line.startswith("static "):
-            for pattern in (NAME, DEFINITION, VARIABLE):
+        # A namespace-scope const/constexpr variable has internal linkage too (kRun twice broke a unit).
+        constant = line.startswith(("const ", "constexpr ")) and not depth_anon
+        if depth_anon or line.startswith("static ") or constant:
+            for pattern in (VARIABLE,) if constant else (NAME, DEFINITION, VARIABLE):
                 match = pattern.match(line)
                 if match and match.group(1) not in ("operator", "main"):
                     names.add(match.group(1))

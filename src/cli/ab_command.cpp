@@ -14,7 +14,11 @@
 
 #include <fmt/format.h>
 
-#include "cli/ab.h"
+#include "cli/gate.h"
+#include "cli/ab_command.h"
+#include "cli/ab_processes.h"
+#include "cli/ab_inprocess.h"
+#include "cli/ab_report.h"
 #include "cli/session.h"
 #include "diffbench/gate/compare.h"
 #include "diffbench/core/errors.h"

@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 
-#include "cli/ab.h"
+#include "cli/run_command.h"
+#include "cli/ab_processes.h"
+#include "cli/ab_inprocess.h"
 #include "cli/model_pool.h"
 #include "cli/session.h"
 #include "diffbench/core/errors.h"

@@ -3,7 +3,7 @@
 
 #include <fmt/format.h>
 
-#include "cli/ab.h"
+#include "cli/ab_report.h"
 #include "diffbench/core/statistics.h"
 #include "diffbench/report/tables.h"
 

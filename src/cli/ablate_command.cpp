@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "cli/ablate_command.h"
 #include "cli/model_pool.h"
 #include "cli/pipeline.h"
 #include "cli/session.h"

@@ -2,7 +2,7 @@
 // The options run, sweep, ablate and ab share, registered once.
 #include <CLI/CLI.hpp>
 
-#include "cli/commands.h"
+#include "cli/run_command.h"
 
 namespace diffbench::cli {
 

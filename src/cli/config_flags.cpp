@@ -1,6 +1,6 @@
 // --config and the per-key scheduler overrides, shared by `run` and `schedule`.
 #include "cli/data_files.h"
-#include "cli/commands.h"
+#include "cli/config_flags.h"
 #include "cli/run_setup.h"
 
 #include "diffbench/core/errors.h"

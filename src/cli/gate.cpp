@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/gate.h"
 #include "cli/session.h"
 #include "diffbench/gate/compare.h"
 #include "diffbench/core/errors.h"

@@ -6,7 +6,8 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
-#include "cli/commands.h"
+#include "cli/grid_file.h"
+#include "cli/help_commands.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/core/files.h"
 

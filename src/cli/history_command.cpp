@@ -8,7 +8,8 @@
 
 #include <fmt/format.h>
 
-#include "cli/commands.h"
+#include "cli/gate.h"
+#include "cli/history_command.h"
 #include "cli/session.h"
 #include "diffbench/gate/change_points.h"
 #include "diffbench/gate/compare.h"

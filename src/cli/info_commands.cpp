@@ -5,7 +5,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "cli/commands.h"
+#include "cli/config_flags.h"
+#include "cli/info_commands.h"
 #include "cli/run_setup.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/schedule/sampler.h"

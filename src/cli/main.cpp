@@ -9,7 +9,15 @@
 #include <fmt/format.h>
 
 #include "cli/data_files.h"
-#include "cli/commands.h"
+#include "cli/run_command.h"
+#include "cli/sweep_command.h"
+#include "cli/grid_file.h"
+#include "cli/ablate_command.h"
+#include "cli/tools_command.h"
+#include "cli/ab_command.h"
+#include "cli/history_command.h"
+#include "cli/info_commands.h"
+#include "cli/help_commands.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/core/names.h"
 #include "diffbench/report/environment.h"

@@ -11,7 +11,8 @@
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
 
-#include "cli/commands.h"
+#include "cli/config_flags.h"
+#include "cli/run_command.h"
 #include "diffbench/core/frechet.h"
 #include "diffbench/models/model.h"
 #include "diffbench/report/tables.h"

@@ -2,7 +2,7 @@
 // A sweep's paired quality differences (quality/cell_pairs.h) from its flags.
 #include <vector>
 
-#include "cli/commands.h"
+#include "cli/sweep_command.h"
 #include "cli/model_pool.h"
 #include "cli/run_setup.h"
 #include "diffbench/measure/runner.h"

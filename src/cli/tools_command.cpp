@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "cli/tools_command.h"
 #include "cli/session.h"
 #include "diffbench/gate/compare.h"
 #include "diffbench/core/errors.h"

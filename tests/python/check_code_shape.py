@@ -6,7 +6,7 @@
     tests/python/check_code_shape.py suites ROOT       test suites named after their files
     tests/python/check_code_shape.py library-flags ROOT  no command-line flag in the library's messages
     tests/python/check_code_shape.py run-options ROOT  the raw run flags reach at most 5 functions past the parser
-    tests/python/check_code_shape.py layout ROOT       the library in layer folders, each header with its source
+    tests/python/check_code_shape.py layout ROOT       the library in layer folders, each header (CLI too) with its source
 
 Each prints what breaks its rule and exits 1 when anything does (or when it finds no files).
 
@@ -34,7 +34,8 @@ definitions outside the parser may take or return RunOptions: the commands' entr
 layout: the library lives in layer folders, src/LAYER/ beside include/diffbench/LAYER/ (LAYERS;
 src/ also holds cli/ and samplers/); each public header has its own source of the same name, and
 each library source has a header of its own (public, or private beside it in src/LAYER/), but for
-the backends of BACKEND_HEADERS; no file of a layer includes a later layer (issue #24).
+the backends of BACKEND_HEADERS; in src/cli/ too, each header has its source and each source its
+header (main.cpp apart); no file of a layer includes a later layer (issue #24).
 """
 import collections
 import glob
@@ -219,6 +220,13 @@ def check_layout(root):
                           for h in BACKEND_HEADERS)
             if stem not in public and stem not in private and not backend:
                 problems.append(f"{rel(path)}: no header of its own (include/diffbench/{layer}/{stem}.h)")
+    cli = os.path.join(root, "src", "cli")
+    headers = {os.path.basename(p)[:-2] for p in glob.glob(os.path.join(cli, "*.h"))}
+    cli_sources = {os.path.basename(p)[:-4] for p in glob.glob(os.path.join(cli, "*.cpp"))}
+    files += len(headers) + len(cli_sources)
+    problems += [f"src/cli/{stem}.h: no src/cli/{stem}.cpp beside it" for stem in sorted(headers - cli_sources)]
+    problems += [f"src/cli/{stem}.cpp: no header of its own (src/cli/{stem}.h)"
+                 for stem in sorted(cli_sources - headers - {"main"})]
     problems += layer_order_problems(root)
     return problems, files, f"{len(problems)} file(s) outside the layout or using a later layer"
 

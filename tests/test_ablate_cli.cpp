@@ -118,7 +118,9 @@ TEST(AblateCli, TableJsonMarkdownAndCsvFromARealRun) {
     EXPECT_EQ(row["status"], "ok") << row.dump();
     EXPECT_GT(row["time_per_image_s"].get<double>(), 0);
     EXPECT_EQ(row["per_image_s"].size(), 4u);
-    if (row["label"] != "baseline") EXPECT_EQ(row["speedup"]["level"], 0.95);  // 4 against 4 reach it
+    if (row["label"] != "baseline") {
+      EXPECT_EQ(row["speedup"]["level"], 0.95);  // 4 against 4 reach it
+    }
   }
   // Freezing and channels-last reorder arithmetic only: the images stay within rounding.
   for (int i : {1, 2}) {

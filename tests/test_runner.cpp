@@ -1,13 +1,16 @@
 // The runner's protocol on a fake model: what is timed, what is counted, and what is kept when a
 // step goes NaN or a signal arrives. The real-model behaviour is covered by the CLI tests.
+#include <chrono>
 #include <csignal>
 #include <memory>
+#include <thread>
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
 #include "fake_model.h"
 #include "measure/guided_model.h"
+#include "models/device.h"
 #include "diffbench/measure/runner.h"
 #include "diffbench/measure/session.h"
 #include "diffbench/measure/resolve.h"
@@ -124,8 +127,25 @@ TEST(Runner, GuidanceIsUncondPlusScaleTimesTheDifferenceInOneBatchedCall) {
   EXPECT_FALSE(uses_guidance(f.session, spec));
   GuidedModel plain(f.session, spec);
   EXPECT_TRUE(at::allclose(plain(at::zeros({2, 4, 8, 8}), at::scalar_tensor(999, at::kLong)), at::ones({2, 4, 8, 8})));
-  EXPECT_GT(guided.take_time(), 0.0);
-  EXPECT_EQ(guided.take_time(), 0.0);  // taken
+  const auto marks = guided.take_marks();  // one call of `guided`: its two marks on the run's clock
+  ASSERT_EQ(marks.size(), 1u);
+  const std::vector<double> t = guided.clock().read();
+  EXPECT_GT(t[marks[0].second], t[marks[0].first]);
+  EXPECT_TRUE(guided.take_marks().empty());  // taken
+}
+
+TEST(Runner, TheHostClockGivesIncreasingSecondsFromItsFirstMark) {
+  auto clock = device::stream_clock(c10::Device(c10::kCPU), /*events=*/true);  // no CUDA: the host clock
+  EXPECT_STREQ(clock->kind(), "host");
+  EXPECT_EQ(clock->mark(), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(clock->mark(), 1);
+  const std::vector<double> t = clock->read();
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[0], 0.0);
+  EXPECT_GE(t[1], 0.019);
+  clock->clear();
+  EXPECT_EQ(clock->mark(), 0);
 }
 
 }  // namespace

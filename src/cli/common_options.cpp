@@ -2,6 +2,32 @@
 #include "cli/common_options.h"
 
 namespace diffbench::cli {
+namespace {
+
+// Where and how the models run: device, dtype, threads and the optimisation flags.
+void setup_device_flags(CLI::App& app, RunOptions& o) {
+  app.add_option("--device", o.device, "cpu | cuda | cuda:N")->capture_default_str();
+  app.add_option("--dtype", o.dtype,
+                 "fp32 | fp16 | bf16 (model weights and inputs; sampler arithmetic stays fp32; default: the "
+                 "manifest's dtype, else fp32)");
+  app.add_option("--threads", o.threads, "LibTorch intra-op threads (default: all cores)");
+  app.add_flag("--pin", o.pin,
+               "one thread pinned to one CPU (the last this process may use): the least noisy timing here "
+               "(docs/measurement.md)");
+  app.add_option("--interop-threads", o.interop_threads,
+                 "LibTorch inter-op threads (default: LibTorch's; set once per process)");
+  app.add_flag("--freeze", o.freeze, "torch::jit::freeze then optimize_for_inference on the UNet and VAE");
+  app.add_flag("--channels-last", o.channels_last, "model weights and latents in channels-last memory format");
+  app.add_option("--vae-tiling", o.vae_tiling,
+                 "TILE[:OVERLAP]: decode in overlapping tiles of TILE latent pixels (overlap default: TILE/4)");
+  app.add_flag("--cuda-graphs", o.cuda_graphs, "capture the UNet call as a CUDA graph and replay it (CUDA builds)");
+  app.add_option("--cuda-timing", o.cuda_timing,
+                 "events: CUDA events on the stream, read once per repeat (no step waits for the GPU); sync: "
+                 "synchronise the device at every clock read (CUDA only)")
+      ->capture_default_str();
+}
+
+}  // namespace
 
 void add_common_options(CLI::App& app, RunOptions& o) {
   app.add_option("--unet", o.unet,
@@ -33,21 +59,7 @@ void add_common_options(CLI::App& app, RunOptions& o) {
   app.add_option("--cond", o.cond, "conditioning [B,L,D] as .npy (float32/float64)");
   app.add_option("--uncond", o.uncond, "unconditional embedding [B,L,D] as .npy (default: zeros)");
   app.add_option("--cond-shape", o.cond_shape, "zeros of this shape B,L,D as conditioning (timing-only runs)");
-  app.add_option("--device", o.device, "cpu | cuda | cuda:N")->capture_default_str();
-  app.add_option("--dtype", o.dtype,
-                 "fp32 | fp16 | bf16 (model weights and inputs; sampler arithmetic stays fp32; default: the "
-                 "manifest's dtype, else fp32)");
-  app.add_option("--threads", o.threads, "LibTorch intra-op threads (default: all cores)");
-  app.add_flag("--pin", o.pin,
-               "one thread pinned to one CPU (the last this process may use): the least noisy timing here "
-               "(docs/measurement.md)");
-  app.add_option("--interop-threads", o.interop_threads,
-                 "LibTorch inter-op threads (default: LibTorch's; set once per process)");
-  app.add_flag("--freeze", o.freeze, "torch::jit::freeze then optimize_for_inference on the UNet and VAE");
-  app.add_flag("--channels-last", o.channels_last, "model weights and latents in channels-last memory format");
-  app.add_option("--vae-tiling", o.vae_tiling,
-                 "TILE[:OVERLAP]: decode in overlapping tiles of TILE latent pixels (overlap default: TILE/4)");
-  app.add_flag("--cuda-graphs", o.cuda_graphs, "capture the UNet call as a CUDA graph and replay it (CUDA builds)");
+  setup_device_flags(app, o);
   app.add_option("--warmup", o.warmup, "full runs before the counted ones")->capture_default_str();
   app.add_option("--repeat", o.repeat, "counted runs")->capture_default_str();
   app.add_flag("--vary-seed", o.vary_seed, "repeat k uses seed + k");

@@ -32,6 +32,7 @@ struct RunOptions {
   bool pin = false;  ///< one intra-op thread on one CPU (the least noisy timing on a shared machine)
   // The optimisation flags (docs/optimisations.md); each is recorded in the config's "optimisations".
   bool freeze = false, channels_last = false, cuda_graphs = false;
+  std::string cuda_timing = "events";  ///< --cuda-timing events | sync
   int interop_threads = 0;  ///< 0: LibTorch's default
   std::string vae_tiling;  ///< TILE[:OVERLAP], "" for none
   std::string profile;  ///< --profile FILE.json (run only): one extra repeat under the operator profiler

@@ -68,6 +68,9 @@ SessionSettings parse_session(const RunOptions& o) {
   s.load = {o.freeze, o.channels_last};
   if (!o.vae_tiling.empty()) s.vae_tiling = parse_vae_tiling(o.vae_tiling);
   s.cuda_graphs = o.cuda_graphs;
+  if (o.cuda_timing != "events" && o.cuda_timing != "sync")
+    throw UsageError(fmt::format("--cuda-timing must be events or sync, got '{}'", o.cuda_timing));
+  s.cuda_events = o.cuda_timing == "events";
   if (o.vae_scaling_factor && !(*o.vae_scaling_factor > 0)) throw UsageError("--vae-scaling-factor must be > 0");
   s.vae_scaling_factor = o.vae_scaling_factor;
   return s;
@@ -122,6 +125,18 @@ uint64_t parse_seed(const std::string& text) {
 }
 
 }  // namespace
+
+bool operator==(const SessionSettings& a, const SessionSettings& b) {
+  const auto tiling = [](const std::optional<VaeTiling>& t) {
+    return t ? std::make_pair(t->tile, t->overlap) : std::make_pair(int64_t{-1}, int64_t{-1});
+  };
+  return a.unet == b.unet && a.default_model == b.default_model && a.model_for == b.model_for && a.vae == b.vae &&
+         a.cond == b.cond && a.uncond == b.uncond && a.cond_shape == b.cond_shape && a.device == b.device &&
+         a.dtype == b.dtype && a.threads == b.threads && a.pin == b.pin && a.interop_threads == b.interop_threads &&
+         a.load.freeze == b.load.freeze && a.load.channels_last == b.load.channels_last &&
+         tiling(a.vae_tiling) == tiling(b.vae_tiling) && a.cuda_graphs == b.cuda_graphs &&
+         a.cuda_events == b.cuda_events && a.vae_scaling_factor == b.vae_scaling_factor;
+}
 
 RunSetup parse_run_setup(const RunOptions& o) {
   RunSetup setup;

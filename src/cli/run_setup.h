@@ -22,7 +22,8 @@
 
 namespace diffbench::cli {
 
-/// How models are opened: files, device, dtype, threads and load-time optimisations.
+/// How models are opened: files, device, dtype, threads and load-time optimisations. (operator==
+/// below compares every field: a new field goes there too.)
 struct SessionSettings {
   std::string unet;  ///< the main UNet (--unet, --model DIR/unet.pt, else the default model)
   bool default_model = true;  ///< no --unet or --model: the default model, whose students apply
@@ -37,8 +38,12 @@ struct SessionSettings {
   LoadOptions load;
   std::optional<VaeTiling> vae_tiling;
   bool cuda_graphs = false;
+  bool cuda_events = true;  ///< --cuda-timing events (true) or sync
   std::optional<double> vae_scaling_factor;  ///< unset: the manifest's, else SD's 0.18215
 };
+
+/// Every field equal: two setups that open the same models the same way (ab's sides then share them).
+bool operator==(const SessionSettings& a, const SessionSettings& b);
 
 /// The extra measurements of a run: --quality fd and --reference.
 struct QualitySetup {

@@ -151,6 +151,7 @@ Session open_session(const RunSetup& setup, const std::string& unet_path, Sessio
   set_interop_threads(o.interop_threads);
   session.interop_threads = o.interop_threads;
   session.load = o.load;
+  session.cuda_events = o.cuda_events;
   open_unet(session, record, o, unet_path);
   const ModelFiles files = model_files(setup, session.manifest, &record.from_manifest);
   session.vae_scaling_factor = files.vae_scaling_factor;

@@ -4,8 +4,6 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "core/clock.h"
-#include "models/device.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/measure/resolve.h"
 
@@ -24,11 +22,11 @@ GuidedModel::GuidedModel(const Session& session, const RunSpec& spec)
       conditional_(session.unet->arity() == 3),
       guided_(uses_guidance(session, spec)),
       guidance_(spec.guidance.value_or(0.0)),
-      context_(conditioning_context(session, spec.shape[0], guided_)) {}
+      context_(conditioning_context(session, spec.shape[0], guided_)),
+      clock_(device::stream_clock(session.device, session.cuda_events)) {}
 
 at::Tensor GuidedModel::operator()(const at::Tensor& x_in, const at::Tensor& timestep) {
-  device::synchronize(session_.device);
-  const double start = now_s();
+  const int start = clock_->mark();
   at::Tensor in = x_in.to(session_.dtype);
   if (guided_) in = at::cat({in, in});
   if (session_.load.channels_last) in = in.contiguous(at::MemoryFormat::ChannelsLast);
@@ -47,15 +45,10 @@ at::Tensor GuidedModel::operator()(const at::Tensor& x_in, const at::Tensor& tim
     auto halves = out.chunk(2);
     out = halves[0] + guidance_ * (halves[1] - halves[0]);
   }
-  device::synchronize(session_.device);
-  time_ += now_s() - start;
+  marks_.emplace_back(start, clock_->mark());
   return out;
 }
 
-double GuidedModel::take_time() {
-  double t = time_;
-  time_ = 0;
-  return t;
-}
+std::vector<GuidedModel::Marks> GuidedModel::take_marks() { return std::exchange(marks_, {}); }
 
 }  // namespace diffbench

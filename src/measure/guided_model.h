@@ -1,13 +1,17 @@
 #pragma once
 // The UNet as a sampler sees it: classifier-free guidance applied in one batched forward, each
-// call timed between two device synchronisations, its output's shape and dtype checked.
+// call timed between two marks of the run's stream clock, its output's shape and dtype checked.
 #include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
 
 #include <ATen/core/Tensor.h>
 
 #include "diffbench/measure/runner.h"
 #include "diffbench/measure/session.h"
 #include "diffbench/measure/resolve.h"
+#include "models/device.h"
 
 namespace diffbench {
 
@@ -18,19 +22,25 @@ at::Tensor conditioning_context(const Session& session, int64_t batch, bool guid
 
 class GuidedModel {
  public:
+  /// A pair of the clock's marks: before and after one forward call.
+  using Marks = std::pair<int, int>;
   /// Guidance applies when the run uses it (uses_guidance: a conditional UNet and a scale above 1).
+  /// The clock: CUDA events when the session asks for them on a CUDA device, else the host clock.
   GuidedModel(const Session& session, const RunSpec& spec);
-  /// One guided forward (float32 out); its synchronised wall time is added to the running total.
+  /// One guided forward (float32 out), marked on the clock before and after.
   at::Tensor operator()(const at::Tensor& x_in, const at::Tensor& timestep);
-  /// Model time accumulated since the last call, and start a new total.
-  double take_time();
+  /// The marks of the calls since the last take, and start a new list.
+  std::vector<Marks> take_marks();
+  /// The run's clock: the runner marks steps on it and reads it once per repeat.
+  device::StreamClock& clock() { return *clock_; }
 
  private:
   const Session& session_;
   bool conditional_, guided_;
   double guidance_;
   at::Tensor context_;
-  double time_ = 0;
+  std::unique_ptr<device::StreamClock> clock_;
+  std::vector<Marks> marks_;
 };
 
 }  // namespace diffbench

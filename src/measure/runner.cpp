@@ -1,5 +1,5 @@
 // One measured run, as a protocol: the cold forward apart, warm-up repeats not counted, counted
-// repeats from the same seed, each step's time read only after the device is synchronised, NaN/Inf
+// repeats from the same seed, each step's time from marks on the device's stream (device.h), NaN/Inf
 // and signals checked after each step, finished repeats kept when a later one fails or is stopped.
 #include "diffbench/measure/runner.h"
 #include "diffbench/measure/session.h"
@@ -46,7 +46,9 @@ double cold_forward(const Session& session, GuidedModel& model, const RunSpec& s
     }
     throw;
   }
-  model.take_time();
+  model.take_marks();
+  model.clock().read();  // waits for the device's work (CUDA events): the cold call is host wall time
+  model.clock().clear();
   return now_s() - start;
 }
 
@@ -84,49 +86,68 @@ struct RepeatOutput {
   double overlap_rmse = 0;  // --vae-tiling only
 };
 
+// The marks one repeat took on the run's clock, turned into its times once it is over.
+struct RepeatMarks {
+  int begin = 0, noise = 0, sampled = 0, decoded = 0;
+  std::vector<int> step_start, step_end;
+  std::vector<std::vector<GuidedModel::Marks>> model;  // each step's forward calls
+};
+
+void fill_times(const RepeatMarks& m, const std::vector<double>& t, RepeatResult& rep) {
+  rep.init_noise_s = t[m.noise] - t[m.begin];
+  for (size_t i = 0; i < m.step_end.size(); ++i) {
+    rep.step_s[i] = t[m.step_end[i]] - t[m.step_start[i]];
+    for (const auto& [a, b] : m.model[i]) rep.model_s[i] += t[b] - t[a];
+  }
+  rep.vae_s = t[m.decoded] - t[m.sampled];
+  rep.total_s = t[m.decoded] - t[m.begin];
+  rep.rest_s = std::max(0.0, rep.total_s - rep.init_noise_s - sum(rep.step_s) - rep.vae_s);
+}
+
 // One repeat from `seed`: draw the initial noise, run every step with its time split into model and
-// the rest, decode with the VAE. The checks after a step are not charged to the next one.
+// the rest, decode with the VAE. Times come from marks on the run's clock (device::StreamClock: on
+// CUDA, events on the stream, so no step waits for the GPU), read once at the end. The checks after
+// a step are not charged to the next one.
 RepeatResult one_repeat(const RepeatContext& c, int k, uint64_t seed, RepeatOutput* output) {
   RepeatResult rep;
   rep.seed = seed;
   rep.step_s.assign(c.plan.steps(), 0.0);
   rep.model_s.assign(c.plan.steps(), 0.0);
+  device::StreamClock& clock = c.model.clock();
+  clock.clear();
+  c.model.take_marks();
+  RepeatMarks m;
+  m.step_start.assign(c.plan.steps(), 0);
+  m.step_end.assign(c.plan.steps(), 0);
+  m.model.assign(c.plan.steps(), {});
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
-  device::synchronize(c.session.device);
-  const double start = now_s();
+  m.begin = clock.mark();
   at::Tensor x = at::randn(c.spec.shape, generator, at::TensorOptions().dtype(at::kFloat));
   x = (x * static_cast<float>(c.plan.init_noise_sigma)).to(c.session.device);
-  device::synchronize(c.session.device);
-  double last = now_s();
-  rep.init_noise_s = last - start;
-  c.model.take_time();
+  int last = m.noise = clock.mark();
 
   const ModelFn model = [&](const at::Tensor& x_in, const at::Tensor& t) { return c.model(x_in, t); };
   SampleArgs args{c.schedule, c.spec.config, c.plan, model, generator, c.spec.eta, c.timesteps, nullptr};
   args.on_step_end = [&](int i, const at::Tensor& latents) {
-    device::synchronize(c.session.device);
-    const double now = now_s();
-    rep.step_s[i] = now - last;
-    rep.model_s[i] = c.model.take_time();
+    m.step_start[i] = last;
+    m.step_end[i] = clock.mark();
+    m.model[i] = c.model.take_marks();
     *c.step_reached = i;
     c.finite.after_step(i, latents);
     if (int sig = stop_requested()) throw Interrupted(sig);
-    if (c.progress) c.progress({k, c.repeats, i + 1, c.plan.steps(), now - c.run_start});
-    last = now_s();
+    if (c.progress) c.progress({k, c.repeats, i + 1, c.plan.steps(), now_s() - c.run_start});
+    last = clock.mark();
   };
   *c.step_reached = -1;
   c.finite.start();
   x = c.sampler.sample(args, x);
   c.finite.after_repeat();
-  const double sampled = now_s();
-
+  m.sampled = m.decoded = clock.mark();
   if (c.session.vae) {
     output->images = decode_latents(c.session, x, &output->overlap_rmse);
-    device::synchronize(c.session.device);
-    rep.vae_s = now_s() - sampled;
+    m.decoded = clock.mark();
   }
-  rep.total_s = now_s() - start;
-  rep.rest_s = std::max(0.0, rep.total_s - rep.init_noise_s - sum(rep.step_s) - rep.vae_s);
+  fill_times(m, clock.read(), rep);
   output->latents = x;
   return rep;
 }
@@ -208,6 +229,7 @@ RunResult run(const Session& session, SessionRecord& record, const RunSpec& spec
   const NoiseSchedule schedule(spec.config);
   result.plan = plan_for(sampler, schedule, spec.config, spec.steps);
   GuidedModel model(session, spec);
+  result.timing = model.clock().kind();
   const std::vector<at::Tensor> timesteps = timestep_tensors(result.plan, session.device);
   if (!first_forward(session, record, model, timesteps[0], result)) return result;
 

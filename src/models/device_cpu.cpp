@@ -16,6 +16,7 @@ int64_t peak_memory_bytes(const c10::Device&) { return 0; }
 std::string name(const c10::Device&) { return ""; }
 std::string cuda_version() { return ""; }
 std::string cudnn_version() { return ""; }
+std::unique_ptr<StreamClock> stream_clock(const c10::Device& device, bool) { return host_clock(device); }
 std::unique_ptr<Model> with_cuda_graphs(std::unique_ptr<Model>) {
   throw UsageError(
       fmt::format("{} needs a CUDA build of diffbench (README: Building against CUDA) and {} cuda; "

@@ -3,11 +3,44 @@
 
 #include <ATen/Context.h>
 #include <ATen/cuda/CUDAContext.h>
+#include <ATen/cuda/CUDAEvent.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
 #include <fmt/format.h>
 
 namespace diffbench::device {
+namespace {
+
+// Marks as CUDA events with timing on the current stream: recording one never blocks the host.
+class EventClock final : public StreamClock {
+ public:
+  explicit EventClock(c10::DeviceIndex index) : index_(index) { events_.reserve(512); }
+  int mark() override {
+    events_.emplace_back(cudaEventDefault);  // at::cuda::CUDAEvent's own default disables timing
+    events_.back().record(at::cuda::getCurrentCUDAStream(index_));
+    return static_cast<int>(events_.size()) - 1;
+  }
+  std::vector<double> read() override {
+    std::vector<double> seconds;
+    if (events_.empty()) return seconds;
+    events_.back().synchronize();
+    for (const auto& e : events_) seconds.push_back(events_.front().elapsed_time(e) / 1000.0);
+    return seconds;
+  }
+  void clear() override { events_.clear(); }
+  const char* kind() const override { return "cuda events"; }
+
+ private:
+  c10::DeviceIndex index_;
+  std::vector<at::cuda::CUDAEvent> events_;
+};
+
+}  // namespace
+
+std::unique_ptr<StreamClock> stream_clock(const c10::Device& device, bool events) {
+  if (events && device.is_cuda()) return std::make_unique<EventClock>(device.index() < 0 ? 0 : device.index());
+  return host_clock(device);
+}
 
 bool cuda_available() { return at::hasCUDA() && c10::cuda::device_count() > 0; }
 int cuda_device_count() { return at::hasCUDA() ? static_cast<int>(c10::cuda::device_count()) : 0; }
@@ -23,7 +56,9 @@ void reset_peak_memory(const c10::Device& device) {
 int64_t peak_memory_bytes(const c10::Device& device) {
   if (!device.is_cuda()) return 0;
   auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index() < 0 ? 0 : device.index());
-  return stats.allocated_bytes[static_cast<size_t>(c10::cuda::CUDACachingAllocator::StatType::AGGREGATE)].peak;
+  // Index 0 is StatType::AGGREGATE, which LibTorch 1.13 declares in CUDACachingAllocator and 2.x in
+  // c10::CachingDeviceAllocator (not aliased there): the index compiles against both.
+  return stats.allocated_bytes[0].peak;
 }
 
 std::string name(const c10::Device& device) {

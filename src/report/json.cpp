@@ -226,6 +226,7 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
         {"vae_s", summary_json(stats.vae)},
         {"rest_s", summary_json(stats.rest)}}},
       {"outside_model_fraction", stats.outside_model_fraction},
+      {"timing", r.timing},
       {"throughput", {{"steps_per_s", stats.steps_per_s}, {"images_per_s", stats.images_per_s}}},
       {"memory",
        {{"parameter_bytes", session.unet->parameter_bytes() + (session.vae ? session.vae->parameter_bytes() : 0)},

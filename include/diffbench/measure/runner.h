@@ -91,6 +91,7 @@ struct RunResult {
   std::string peak_rss_scope = "run";  ///< "run" (high-water mark reset at its start) or "process"
   int64_t device_peak_bytes = 0;  ///< CUDA caching allocator peak during this run (0 on CPU)
   std::optional<double> cold_forward_s;  ///< set in the one run that made the process's first forward call
+  std::string timing = "host";  ///< the clock of its step times: "host", "cuda events" or "cuda sync" (device.h)
   std::string process_id;  ///< the process that measured it (SessionRecord::process_id)
   double cpu_user_s = 0, cpu_sys_s = 0;  ///< CPU time of the process during this run (all threads, warm-ups too)
   std::vector<std::string> warnings;  ///< noise the reader should know about (see timing_warnings)

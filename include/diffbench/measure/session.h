@@ -27,6 +27,7 @@ struct Session {
   LoadOptions load;  ///< --freeze, --channels-last: applied to the UNet and the VAE
   std::optional<VaeTiling> vae_tiling;  ///< --vae-tiling
   bool cuda_graphs = false;  ///< --cuda-graphs: the UNet call is a replayed CUDA graph
+  bool cuda_events = true;  ///< on CUDA, time with events on the stream (false: synchronise at every mark)
   double vae_scaling_factor = 0.18215;  ///< latents are divided by this before decoding
   at::Tensor cond;  ///< [B, L, D] conditioning for 3-input UNets
   at::Tensor uncond;  ///< [B, L, D] unconditional embedding (CFG)

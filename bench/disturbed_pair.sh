@@ -23,7 +23,7 @@ trap 'rm -rf "$DISTURBED_PAIR_DIR"' EXIT
 for n in 6 10; do
   rm -f "$DISTURBED_PAIR_DIR/count"
   code=0
-  "$build/diffbench" ab --max-blocks "$n" --warmup-blocks 0 -q --base-bin "$(realpath "$0")" --ignore shape \
+  "$build/diffbench" ab --alpha 0.05 --max-blocks "$n" --warmup-blocks 0 -q --base-bin "$(realpath "$0")" --ignore shape \
     --new-args "--shape 1,4,64,64" --save-base "$DISTURBED_PAIR_DIR/b.json" --save-new "$DISTURBED_PAIR_DIR/n.json" \
     --json "$DISTURBED_PAIR_DIR/c.json" -- --unet models/tiny.pt --threads 1 --sampler ddim --steps 4 --warmup 0 \
     --repeat 2 >/dev/null 2>&1 || code=$?

@@ -39,20 +39,20 @@ TEST(GateAb, TwoBinariesInterleavedABBAWithUncountedWarmupPairs) {
   std::string dir = scratch_dir("ab_bins");
   const std::string log = dir + "/order.log";
   const std::string a = wrapper(dir, "A", log), b = wrapper(dir, "B", log);
-  CliResult r = run_cli("ab --max-blocks 6 --warmup-blocks 1 -q --base-bin " + a + " --new-bin " + b + " --save-base " +
+  CliResult r = run_cli("ab --max-blocks 7 --warmup-blocks 1 -q --base-bin " + a + " --new-bin " + b + " --save-base " +
                         dir + "/base.json --save-new " + dir + "/new.json --json " + dir + "/c.json" + kAbRun);
   EXPECT_NE(r.code, 1) << r.err;  // identical work: the verdict is the test's business
   // Block k runs A B when k is even and B A when it is odd: drift that rises over time hits both alike.
-  // The first look is at 6 blocks; --max-blocks 6 stops there whatever it says.
-  EXPECT_EQ(slurp(log), "ABBAABBAABBAAB");
-  // The warm-up block is not counted: six processes per side in the reports and the test.
+  // The first look is at 7 blocks (ab's alpha 0.02: 2^-7 <= 0.01); --max-blocks 7 stops there whatever it says.
+  EXPECT_EQ(slurp(log), "ABBAABBAABBAABBA");
+  // The warm-up block is not counted: seven processes per side in the reports and the test.
   auto base = nlohmann::json::parse(slurp(dir + "/base.json"));
-  EXPECT_EQ(base["runs"].size(), 6u);
+  EXPECT_EQ(base["runs"].size(), 7u);
   EXPECT_EQ(base["ab"]["mode"], "processes");
   auto c = nlohmann::json::parse(slurp(dir + "/c.json"));
   EXPECT_EQ(c["ab"]["mode"], "processes");
-  EXPECT_EQ(c["cells"][0]["decision"]["n"], 6);
-  EXPECT_EQ(c["cells"][0]["log_ratios"].size(), 6u);
+  EXPECT_EQ(c["cells"][0]["decision"]["n"], 7);
+  EXPECT_EQ(c["cells"][0]["log_ratios"].size(), 7u);
 }
 
 TEST(GateAb, AFailingChildStopsAbWithItsOwnErrorAndExitCode) {
@@ -61,7 +61,7 @@ TEST(GateAb, AFailingChildStopsAbWithItsOwnErrorAndExitCode) {
   const std::string a = wrapper(dir, "A", log);
   for (int code : {1, 2}) {
     const std::string b = wrapper(dir, "B" + std::to_string(code), log, code);
-    CliResult r = run_cli("ab --max-blocks 6 --warmup-blocks 0 -q --base-bin " + a + " --new-bin " + b + kAbRun);
+    CliResult r = run_cli("ab --max-blocks 7 --warmup-blocks 0 -q --base-bin " + a + " --new-bin " + b + kAbRun);
     EXPECT_EQ(r.code, code) << r.err;
     EXPECT_NE(r.err.find("exited with code " + std::to_string(code) + ": error: deliberate failure of the B"),
               std::string::npos)

@@ -12,7 +12,8 @@ using namespace diffbench::testing;
 
 namespace {
 
-const std::string kInProcessRun = " -- --unet " + kModels + "tiny.pt --threads 1 --sampler ddim --repeat 1 --shape 1,4,8,8";
+const std::string kInProcessRun =
+    " -- --unet " + kModels + "tiny.pt --threads 1 --sampler ddim --repeat 1 --shape 1,4,8,8";
 
 }  // namespace
 
@@ -23,15 +24,16 @@ TEST(GateAbInProcess, ATenfoldSlowdownIsSlowerAndExits3) {
   ASSERT_EQ(r.code, 3) << r.err;
   auto c = nlohmann::json::parse(slurp(dir + "/c.json"));
   EXPECT_EQ(c["ab"]["mode"], "in-process");
+  EXPECT_TRUE(c["ab"]["shared_models"]);  // one model, two step counts: one copy runs both sides
   const auto& d = c["cells"][0]["decision"];
   EXPECT_EQ(d["verdict"], "slower");
   // Ten steps against two, plus fixed costs: about 5x. The estimate (the blocks' median) says so
-  // even on a loaded machine; the interval's low end is the sign test's order statistic of only 6
+  // even on a loaded machine; the interval's low end is the sign test's order statistic of only 7
   // blocks, which one disturbed block drags down (a run beside training: 0.18), so it must only
   // exclude "no change", as "slower" requires.
   EXPECT_GT(d["change"].get<double>(), 2.0);
   EXPECT_GT(d["low"].get<double>(), 0.0);
-  EXPECT_GE(d["n"].get<int>(), 6);  // the first look, or a later one when a block was disturbed
+  EXPECT_GE(d["n"].get<int>(), 7);  // the first look (alpha 0.02), or a later one when a block was disturbed
   auto saved = nlohmann::json::parse(slurp(dir + "/new.json"));
   EXPECT_EQ(saved["runs"].size(), c["ab"]["blocks"].get<size_t>());
   EXPECT_EQ(saved["runs"][0]["config"]["steps"], 20);
@@ -70,13 +72,14 @@ TEST(GateAbInProcess, ABudgetTooShortIsUndecidedExit4) {
   auto c = nlohmann::json::parse(slurp(dir + "/c.json"));
   EXPECT_EQ(c["ab"]["budget_out"], true);
   EXPECT_EQ(c["ab"]["blocks"], 1);
+  EXPECT_TRUE(c["ab"]["shared_models"]);  // the same model and settings on both sides: one copy
   EXPECT_EQ(c["cells"][0]["decision"]["verdict"], "undecided");
   EXPECT_TRUE(c["cells"][0]["decision"]["high"].is_null());  // no bound before the first look
 }
 
 TEST(GateAbInProcess, SidesWithDifferentThreadCountsRunAsProcesses) {
   std::string dir = scratch_dir("ab_inproc_threads");
-  CliResult r = run_cli("ab --max-blocks 6 --ignore threads --json " + dir +
+  CliResult r = run_cli("ab --max-blocks 7 --ignore threads --json " + dir +
                         "/c.json --base-args \"--threads 1\" --new-args \"--threads 2\" -- --unet " + kModels +
                         "tiny.pt --sampler ddim --steps 2 --repeat 1 --warmup 0 --shape 1,4,8,8");
   EXPECT_NE(r.code, 1) << r.err;
@@ -92,4 +95,14 @@ TEST(GateAbInProcess, MeasurementsBeyondTimeAreRefused) {
     EXPECT_EQ(r.code, 2) << flag;
     EXPECT_NE(r.err.find("error: ab measures time only; drop --"), std::string::npos) << r.err;
   }
+}
+
+TEST(GateAbInProcess, SidesOnDifferentModelsKeepACopyEach) {
+  std::string dir = scratch_dir("ab_inproc_two_models");
+  CliResult r = run_cli("ab -q --budget 0.001 --ignore model --json " + dir + "/c.json --new-args \"--unet " + kModels +
+                        "small.pt\"" + kInProcessRun + " --steps 2");
+  EXPECT_EQ(r.code, 4) << r.err;
+  auto c = nlohmann::json::parse(slurp(dir + "/c.json"));
+  EXPECT_EQ(c["ab"]["mode"], "in-process");
+  EXPECT_FALSE(c["ab"]["shared_models"]);
 }

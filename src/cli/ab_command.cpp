@@ -203,6 +203,8 @@ void setup_ab(CLI::App& app, AbOptions& o) {
   app.add_option("--save-base", o.save_base, "write the base side's runs (every block) as a report here");
   app.add_option("--save-new", o.save_new, "write the new side's runs (every block) as a report here");
   app.add_option("args", o.args, "after --: the run's flags, given to both sides (e.g. -- --sampler ddim --steps 20)");
+  // 0.02, not compare's 0.05: false alarms at most 2% (issue #21; docs/compare.md has the simulation).
+  o.gate.alpha = 0.02;
   add_gate_options(app, o.gate, /*paired=*/true);
 }
 
@@ -268,6 +270,7 @@ int run_ab(const AbOptions& o) {
   AbSide base{"base", {}, {}, nullptr}, next{"new", {}, {}, nullptr};
   AbResult r;
   r.mode = source->mode();
+  r.shared_models = source->shared_models();
   r.budget_s = o.budget;
   r.max_blocks = o.max_blocks;
   r.alpha = o.gate.alpha;

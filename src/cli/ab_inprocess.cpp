@@ -46,20 +46,23 @@ RunSetup parse_side(const std::vector<std::string>& words, const std::string& si
 
 struct InSide {
   RunSetup setup;
-  std::unique_ptr<ModelPool> pool;
+  std::unique_ptr<ModelPool> own;  ///< null when the side runs on the other side's models
+  ModelPool* pool = nullptr;  ///< `own`, or the shared pool
   std::vector<RunSpec> specs;
 };
 
-void open_side(InSide& side) {
+// Opens the side's models, or, given `shared`, runs the side's own specs on those.
+void open_side(InSide& side, ModelPool* shared) {
   const RunSetup& o = side.setup;
-  side.pool.reset();  // the previous models are freed first: the new ones land where memory is now
+  side.own.reset();  // the previous models are freed first: the new ones land where memory is now
   side.specs.clear();
-  side.pool = std::make_unique<ModelPool>(o, !o.sampler.empty());
+  if (!shared) side.own = std::make_unique<ModelPool>(o, !o.sampler.empty());
+  side.pool = shared ? shared : side.own.get();
   const std::vector<std::string> samplers =
       o.sampler.empty() ? side.pool->default_samplers() : std::vector<std::string>{o.sampler};
   std::vector<std::string> warnings;
   for (const auto& name : samplers) {
-    RunSpec spec = side.pool->spec(name, std::nullopt, {}, &warnings);
+    RunSpec spec = side.pool->spec_for(o.spec, name, &warnings);
     spec.warmup = 0;  // the uncounted first block(s) warm both sides up
     side.specs.push_back(spec);
   }
@@ -67,14 +70,19 @@ void open_side(InSide& side) {
 
 class InProcessBlocks : public BlockSource {
  public:
-  InProcessBlocks(std::array<InSide, 2> sides, int reload) : sides_(std::move(sides)), reload_(reload) {
-    for (auto& side : sides_) open_side(side);
+  // Sides that open the same models the same way share one copy (the base side's): two copies of
+  // one model sit at different addresses, and their speeds differed by up to 2-4% for a whole
+  // process here (A/A decisions, 2026-12-07), a difference the gate would report as the change.
+  InProcessBlocks(std::array<InSide, 2> sides, int reload)
+      : sides_(std::move(sides)), reload_(reload), shared_(sides_[0].setup.session == sides_[1].setup.session) {
+    open_both(0);
     if (sides_[0].specs.size() != sides_[1].specs.size()) {
       throw UsageError(fmt::format("ab: the sides run {} and {} samplers; give both the same --sampler",
                                    sides_[0].specs.size(), sides_[1].specs.size()));
     }
   }
   std::string mode() const override { return "in-process"; }
+  bool shared_models() const override { return shared_; }
 
   void run_block(int k, AbSide& base, AbSide& next) override {
     if (reload_ > 0 && blocks_++ % reload_ == 0) reload_and_warm(k);
@@ -103,7 +111,7 @@ class InProcessBlocks : public BlockSource {
   // Both sides' models loaded again (in block order), then one uncounted run each: the first
   // forward calls of a new module are slow (TorchScript's profiling executor).
   void reload_and_warm(int k) {
-    for (int i = 0; i < 2; ++i) open_side(sides_[(k % 2 == 0) == (i == 0) ? 0 : 1]);
+    open_both(k);
     for (auto& side : sides_) {
       for (RunSpec spec : side.specs) {
         spec.repeat = 1;
@@ -113,8 +121,19 @@ class InProcessBlocks : public BlockSource {
     }
   }
 
+  // Both sides' models in block k's order, or the base side's once when they share them.
+  void open_both(int k) {
+    if (shared_) {
+      open_side(sides_[0], nullptr);
+      open_side(sides_[1], sides_[0].pool);
+      return;
+    }
+    for (int i = 0; i < 2; ++i) open_side(sides_[(k % 2 == 0) == (i == 0) ? 0 : 1], nullptr);
+  }
+
   std::array<InSide, 2> sides_;
   int reload_ = 0;  ///< load both sides' models again every this many blocks (0: never)
+  bool shared_ = false;  ///< one copy of the models for both sides
   int blocks_ = 0;
 };
 

@@ -33,6 +33,8 @@ class BlockSource {
   virtual ~BlockSource() = default;
   /// "in-process" or "processes".
   virtual std::string mode() const = 0;
+  /// Both sides run on one copy of the models (in one process, when they open the same ones).
+  virtual bool shared_models() const { return false; }
   /// Run block k and append each side's runs (with "ab_block": k) to `base` / `next` (a warm-up
   /// block's go to sides the caller checks for failures and then drops).
   virtual void run_block(int k, AbSide& base, AbSide& next) = 0;

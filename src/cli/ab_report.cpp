@@ -23,8 +23,9 @@ std::string shown_verdict(const SequentialLook& l) {
 }
 
 std::string header(const AbResult& r) {
-  return fmt::format("ab ({}): {} blocks in {:.1f} s (budget {:.0f} s, at most {} blocks){}", r.mode, r.blocks,
-                     r.elapsed_s, r.budget_s, r.max_blocks, r.budget_out ? "; the budget ran out" : "");
+  return fmt::format("ab ({}{}): {} blocks in {:.1f} s (budget {:.0f} s, at most {} blocks){}", r.mode,
+                     r.shared_models ? ", both sides on one copy of the models" : "", r.blocks, r.elapsed_s, r.budget_s,
+                     r.max_blocks, r.budget_out ? "; the budget ran out" : "");
 }
 
 std::string legend(const AbResult& r) {
@@ -92,6 +93,7 @@ nlohmann::json ab_json(const AbResult& r) {
   }
   return {{"ab",
            {{"mode", r.mode},
+            {"shared_models", r.shared_models},
             {"blocks", r.blocks},
             {"elapsed_s", r.elapsed_s},
             {"budget_s", r.budget_s},

@@ -21,6 +21,7 @@ struct AbCell {
 /// The whole verdict of one `ab`.
 struct AbResult {
   std::string mode;
+  bool shared_models = false;  ///< both sides on one copy of the models (BlockSource::shared_models)
   int blocks = 0;
   double elapsed_s = 0, budget_s = 0;
   int max_blocks = 0;

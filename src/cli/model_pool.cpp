@@ -62,12 +62,16 @@ std::string ModelPool::path_for(const std::string& sampler) const {
 
 RunSpec ModelPool::spec(const std::string& sampler, std::optional<int> steps, const std::vector<int64_t>& shape,
                         std::vector<std::string>* warnings) {
-  Slot& s = slot(path_for(sampler));
   SpecRequest request = setup_.spec;
-  request.sampler = sampler;
   if (steps) request.steps = steps;
   if (shape.size() == 1) request.batch = shape[0];  // a batch alone: the rest from the setup or the model
   if (shape.size() == 4) request.shape = shape;
+  return spec_for(request, sampler, warnings);
+}
+
+RunSpec ModelPool::spec_for(SpecRequest request, const std::string& sampler, std::vector<std::string>* warnings) {
+  Slot& s = slot(path_for(sampler));
+  request.sampler = sampler;
   Resolution resolved = resolve(s.session, request);
   resolved.spec.model_name = file_name(s.path);
   warnings->insert(warnings->end(), resolved.warnings.begin(), resolved.warnings.end());

@@ -39,6 +39,8 @@ class ModelPool {
   /// resolved on the model `sampler` runs on (resolve(): flag, else manifest, else sampler default).
   RunSpec spec(const std::string& sampler, std::optional<int> steps, const std::vector<int64_t>& shape,
                std::vector<std::string>* warnings);
+  /// `request` (another setup's: ab's side that shares these models) for `sampler`, resolved the same way.
+  RunSpec spec_for(SpecRequest request, const std::string& sampler, std::vector<std::string>* warnings);
 
  private:
   struct Slot {

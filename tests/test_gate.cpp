@@ -199,18 +199,18 @@ TEST(Gate, AbSeparateProcessesTestOneFigurePerProcess) {
   EXPECT_EQ(slow.code, 3) << slow.err << slurp(dir + "/c.json");
   auto c = nlohmann::json::parse(slurp(dir + "/c.json"));
   EXPECT_EQ(c["ab"]["mode"], "processes");
-  // Decided at the first look (6 blocks) unless a neighbour disturbed a block (then at a later one).
+  // Decided at the first look (7 blocks at ab's alpha 0.02) unless a neighbour disturbed a block.
   const int blocks = c["ab"]["blocks"].get<int>();
-  EXPECT_GE(blocks, 6);
+  EXPECT_GE(blocks, 7);
   std::set<std::string> processes;
   for (const auto& r : read_report(dir + "/base.json").runs) processes.insert(r["process"]["id"].get<std::string>());
   EXPECT_EQ(processes.size(), static_cast<size_t>(blocks));  // one process per block, each with its own id
   // The saved sides are ordinary reports: compare tests them pair by pair.
   EXPECT_EQ(run_cli("compare -q --ignore shape " + dir + "/base.json " + dir + "/new.json").code, 3);
-  // Five blocks can never reach the first look's level (2^-5 > 0.05 / 2): refused before anything runs.
-  CliResult few = run_cli("ab --max-blocks 5 -q" + run);
+  // Six blocks can never reach the first look's level (2^-6 > 0.02 / 2): refused before anything runs.
+  CliResult few = run_cli("ab --max-blocks 6 -q" + run);
   EXPECT_EQ(few.code, 2) << few.err;
-  EXPECT_NE(few.err.find("fewer than 6 blocks can never reach alpha"), std::string::npos) << few.err;
+  EXPECT_NE(few.err.find("fewer than 7 blocks can never reach alpha 0.02"), std::string::npos) << few.err;
   EXPECT_EQ(run_cli("ab --budget 0" + run).code, 2);
   EXPECT_EQ(run_cli("ab" + run + " --json x.json").code, 2);  // ab writes the reports itself
 }

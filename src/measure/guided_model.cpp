@@ -49,6 +49,4 @@ at::Tensor GuidedModel::operator()(const at::Tensor& x_in, const at::Tensor& tim
   return out;
 }
 
-std::vector<GuidedModel::Marks> GuidedModel::take_marks() { return std::exchange(marks_, {}); }
-
 }  // namespace diffbench

@@ -29,8 +29,10 @@ class GuidedModel {
   GuidedModel(const Session& session, const RunSpec& spec);
   /// One guided forward (float32 out), marked on the clock before and after.
   at::Tensor operator()(const at::Tensor& x_in, const at::Tensor& timestep);
-  /// The marks of the calls since the last take, and start a new list.
-  std::vector<Marks> take_marks();
+  /// The marks of every call since the last clear_marks(), in call order.
+  const std::vector<Marks>& marks() const { return marks_; }
+  /// Forget the marks (their storage is kept: no allocation per repeat).
+  void clear_marks() { marks_.clear(); }
   /// The run's clock: the runner marks steps on it and reads it once per repeat.
   device::StreamClock& clock() { return *clock_; }
 

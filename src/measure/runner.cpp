@@ -46,7 +46,7 @@ double cold_forward(const Session& session, GuidedModel& model, const RunSpec& s
     }
     throw;
   }
-  model.take_marks();
+  model.clear_marks();
   model.clock().read();  // waits for the device's work (CUDA events): the cold call is host wall time
   model.clock().clear();
   return now_s() - start;
@@ -90,14 +90,15 @@ struct RepeatOutput {
 struct RepeatMarks {
   int begin = 0, noise = 0, sampled = 0, decoded = 0;
   std::vector<int> step_start, step_end;
-  std::vector<std::vector<GuidedModel::Marks>> model;  // each step's forward calls
+  std::vector<size_t> calls_end;  // the model's calls (GuidedModel::marks) made up to the end of each step
 };
 
-void fill_times(const RepeatMarks& m, const std::vector<double>& t, RepeatResult& rep) {
+void fill_times(const RepeatMarks& m, const std::vector<GuidedModel::Marks>& calls, const std::vector<double>& t,
+                RepeatResult& rep) {
   rep.init_noise_s = t[m.noise] - t[m.begin];
-  for (size_t i = 0; i < m.step_end.size(); ++i) {
+  for (size_t i = 0, call = 0; i < m.step_end.size(); ++i) {
     rep.step_s[i] = t[m.step_end[i]] - t[m.step_start[i]];
-    for (const auto& [a, b] : m.model[i]) rep.model_s[i] += t[b] - t[a];
+    for (; call < m.calls_end[i]; ++call) rep.model_s[i] += t[calls[call].second] - t[calls[call].first];
   }
   rep.vae_s = t[m.decoded] - t[m.sampled];
   rep.total_s = t[m.decoded] - t[m.begin];
@@ -115,11 +116,11 @@ RepeatResult one_repeat(const RepeatContext& c, int k, uint64_t seed, RepeatOutp
   rep.model_s.assign(c.plan.steps(), 0.0);
   device::StreamClock& clock = c.model.clock();
   clock.clear();
-  c.model.take_marks();
+  c.model.clear_marks();
   RepeatMarks m;
   m.step_start.assign(c.plan.steps(), 0);
   m.step_end.assign(c.plan.steps(), 0);
-  m.model.assign(c.plan.steps(), {});
+  m.calls_end.assign(c.plan.steps(), 0);
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
   m.begin = clock.mark();
   at::Tensor x = at::randn(c.spec.shape, generator, at::TensorOptions().dtype(at::kFloat));
@@ -131,7 +132,7 @@ RepeatResult one_repeat(const RepeatContext& c, int k, uint64_t seed, RepeatOutp
   args.on_step_end = [&](int i, const at::Tensor& latents) {
     m.step_start[i] = last;
     m.step_end[i] = clock.mark();
-    m.model[i] = c.model.take_marks();
+    m.calls_end[i] = c.model.marks().size();
     *c.step_reached = i;
     c.finite.after_step(i, latents);
     if (int sig = stop_requested()) throw Interrupted(sig);
@@ -147,7 +148,7 @@ RepeatResult one_repeat(const RepeatContext& c, int k, uint64_t seed, RepeatOutp
     output->images = decode_latents(c.session, x, &output->overlap_rmse);
     m.decoded = clock.mark();
   }
-  fill_times(m, clock.read(), rep);
+  fill_times(m, c.model.marks(), clock.read(), rep);
   output->latents = x;
   return rep;
 }

@@ -1,5 +1,7 @@
-// Device layer for CUDA LibTorch builds (1.13 and 2.x): stream sync and allocator statistics.
+// Device layer for CUDA LibTorch builds (1.13 and 2.x): event timing, stream sync and allocator statistics.
 #include "models/device.h"
+
+#include <deque>
 
 #include <ATen/Context.h>
 #include <ATen/cuda/CUDAContext.h>
@@ -14,25 +16,28 @@ namespace {
 // Marks as CUDA events with timing on the current stream: recording one never blocks the host.
 class EventClock final : public StreamClock {
  public:
-  explicit EventClock(c10::DeviceIndex index) : index_(index) { events_.reserve(512); }
+  // Events are created once and recorded again after clear(): none is created per step after the
+  // first repeat. A deque keeps them in place as it grows (CUDAEvent holds a CUDA handle).
+  explicit EventClock(c10::DeviceIndex index) : index_(index) {}
   int mark() override {
-    events_.emplace_back(cudaEventDefault);  // at::cuda::CUDAEvent's own default disables timing
-    events_.back().record(at::cuda::getCurrentCUDAStream(index_));
-    return static_cast<int>(events_.size()) - 1;
+    if (used_ == events_.size()) events_.emplace_back(cudaEventDefault);  // CUDAEvent's own default: no timing
+    events_[used_].record(at::cuda::getCurrentCUDAStream(index_));
+    return static_cast<int>(used_++);
   }
   std::vector<double> read() override {
     std::vector<double> seconds;
-    if (events_.empty()) return seconds;
-    events_.back().synchronize();
-    for (const auto& e : events_) seconds.push_back(events_.front().elapsed_time(e) / 1000.0);
+    if (used_ == 0) return seconds;
+    events_[used_ - 1].synchronize();
+    for (size_t i = 0; i < used_; ++i) seconds.push_back(events_[0].elapsed_time(events_[i]) / 1000.0);
     return seconds;
   }
-  void clear() override { events_.clear(); }
+  void clear() override { used_ = 0; }
   const char* kind() const override { return "cuda events"; }
 
  private:
   c10::DeviceIndex index_;
-  std::vector<at::cuda::CUDAEvent> events_;
+  std::deque<at::cuda::CUDAEvent> events_;
+  size_t used_ = 0;
 };
 
 }  // namespace

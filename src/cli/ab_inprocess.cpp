@@ -70,9 +70,9 @@ void open_side(InSide& side, ModelPool* shared) {
 
 class InProcessBlocks : public BlockSource {
  public:
-  // Sides that open the same models the same way share one copy (the base side's): two copies of
-  // one model sit at different addresses, and their speeds differed by up to 2-4% for a whole
-  // process here (A/A decisions, 2026-12-07), a difference the gate would report as the change.
+  // Sides that open the same models the same way share one copy (the base side's): a difference
+  // between two copies of one model (where each sits in memory) is not the change asked about.
+  // It did not remove every per-process offset between the sides (docs/compare.md).
   InProcessBlocks(std::array<InSide, 2> sides, int reload)
       : sides_(std::move(sides)), reload_(reload), shared_(sides_[0].setup.session == sides_[1].setup.session) {
     open_both(0);

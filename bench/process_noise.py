@@ -2,7 +2,7 @@
 """How much a whole process's speed moves from one process to the next, under each noise mitigation
 within reach on this machine (issue #21's table in docs/measurement.md).
 
-    /usr/bin/python3 bench/process_noise.py [--processes 10] [--only NAME,...]
+    /usr/bin/python3 bench/process_noise.py [--processes 10] [--only "NAME;..."]
 
 For each setting, runs --processes separate `diffbench` processes one after another (small.pt,
 DDIM 20 steps, `--warmup 1 --repeat 5`) and reports the coefficient of variation of the
@@ -25,11 +25,12 @@ THP = "/sys/kernel/mm/transparent_hugepage/enabled"
 # name -> (extra flags, environment additions, command prefix, THP mode or None)
 SETTINGS = {
     "2 threads (default)": (["--threads", "2"], {}, [], None),
+    "2 threads, --heap release": (["--threads", "2", "--heap", "release"], {}, [], None),
     "1 thread": (["--threads", "1"], {}, [], None),
     "--pin (1 thread, 1 CPU)": (["--pin"], {}, [], None),
+    "--pin, --heap release": (["--pin", "--heap", "release"], {}, [], None),
     "--pin, OMP_WAIT_POLICY=PASSIVE": (["--pin"], {"OMP_WAIT_POLICY": "PASSIVE"}, [], None),
     "2 threads, OMP_WAIT_POLICY=ACTIVE": (["--threads", "2"], {"OMP_WAIT_POLICY": "ACTIVE"}, [], None),
-    "--pin, heap kept (MALLOC_TOP_PAD_=512 MiB)": (["--pin"], {"MALLOC_TOP_PAD_": str(512 << 20)}, [], None),
     "--pin, transparent huge pages always": (["--pin"], {}, [], "always"),
     "--pin, transparent huge pages never": (["--pin"], {}, [], "never"),
     "--pin, nice -n -10": (["--pin"], {}, ["nice", "-n", "-10"], None),
@@ -59,13 +60,13 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--binary", default=os.environ.get("DIFFBENCH", os.path.join(here, "..", "build", "diffbench")))
     p.add_argument("--processes", type=int, default=10)
-    p.add_argument("--only", default="", help="comma-separated setting names (default: all)")
+    p.add_argument("--only", default="", help="semicolon-separated setting names (default: all)")
     p.add_argument("--run", default=f"--unet {os.path.join(here, '..', 'models', 'small.pt')} --sampler ddim "
                                     "--steps 20 --warmup 1 --repeat 5")
     a = p.parse_args()
     if a.processes < 3:
         sys.exit("process_noise.py: --processes >= 3")
-    chosen = [n for n in SETTINGS if not a.only or n in a.only.split(",")]
+    chosen = [n for n in SETTINGS if not a.only or n in a.only.split(";")]
     thp_before = open(THP).read().split("[")[1].split("]")[0] if os.path.exists(THP) else None
     print("| setting | median time | CV between processes | range between processes | CV within a process |")
     print("|---|---:|---:|---:|---:|")

@@ -41,6 +41,7 @@ RunSetup parse_side(const std::vector<std::string>& words, const std::string& si
   }
   RunSetup setup = parse_run_setup(o);
   setup.out.quiet = true;
+  setup.session.trim_before_runs = false;  // a block's runs have no warm-up to fault given-back memory in again
   return setup;
 }
 
@@ -148,6 +149,7 @@ std::unique_ptr<BlockSource> inprocess_blocks(const AbArgs& args, int reload, st
   if (a.interop_threads != b.interop_threads) *why = "the sides ask for different --interop-threads";
   if (a.device != b.device) *why = "the sides ask for different --device";
   if (a.pin != b.pin) *why = "one side asks for --pin";
+  if (a.keep_heap != b.keep_heap) *why = "the sides ask for different --heap";
   if (!why->empty()) return nullptr;
   return std::make_unique<InProcessBlocks>(std::move(sides), reload);
 }

@@ -14,6 +14,11 @@ void setup_device_flags(CLI::App& app, RunOptions& o) {
   app.add_flag("--pin", o.pin,
                "one thread pinned to one CPU (the last this process may use): the least noisy timing here "
                "(docs/measurement.md)");
+  app.add_option("--heap", o.heap,
+                 "keep: freed memory stays in the process, so repeats reuse pages already faulted in (the "
+                 "steady state of a long-lived process); release: the allocator's default, which gives large "
+                 "blocks back and faults them in again every step (docs/measurement.md)")
+      ->capture_default_str();
   app.add_option("--interop-threads", o.interop_threads,
                  "LibTorch inter-op threads (default: LibTorch's; set once per process)");
   app.add_flag("--freeze", o.freeze, "torch::jit::freeze then optimize_for_inference on the UNet and VAE");

@@ -33,6 +33,7 @@ struct RunOptions {
   // The optimisation flags (docs/optimisations.md); each is recorded in the config's "optimisations".
   bool freeze = false, channels_last = false, cuda_graphs = false;
   std::string cuda_timing = "events";  ///< --cuda-timing events | sync
+  std::string heap = "keep";  ///< --heap keep | release: freed memory stays in the process, or glibc's default
   int interop_threads = 0;  ///< 0: LibTorch's default
   std::string vae_tiling;  ///< TILE[:OVERLAP], "" for none
   std::string profile;  ///< --profile FILE.json (run only): one extra repeat under the operator profiler

@@ -63,6 +63,9 @@ SessionSettings parse_session(const RunOptions& o) {
   check_threads(o.threads);
   s.threads = o.threads;
   s.pin = o.pin;
+  if (o.heap != "keep" && o.heap != "release")
+    throw UsageError(fmt::format("--heap must be keep or release, got '{}'", o.heap));
+  s.keep_heap = o.heap == "keep";
   if (o.interop_threads < 0) throw UsageError(fmt::format("--interop-threads must be >= 1, got {}", o.interop_threads));
   s.interop_threads = o.interop_threads;
   s.load = {o.freeze, o.channels_last};
@@ -132,7 +135,8 @@ bool operator==(const SessionSettings& a, const SessionSettings& b) {
   };
   return a.unet == b.unet && a.default_model == b.default_model && a.model_for == b.model_for && a.vae == b.vae &&
          a.cond == b.cond && a.uncond == b.uncond && a.cond_shape == b.cond_shape && a.device == b.device &&
-         a.dtype == b.dtype && a.threads == b.threads && a.pin == b.pin && a.interop_threads == b.interop_threads &&
+         a.dtype == b.dtype && a.threads == b.threads && a.pin == b.pin && a.keep_heap == b.keep_heap &&
+         a.trim_before_runs == b.trim_before_runs && a.interop_threads == b.interop_threads &&
          a.load.freeze == b.load.freeze && a.load.channels_last == b.load.channels_last &&
          tiling(a.vae_tiling) == tiling(b.vae_tiling) && a.cuda_graphs == b.cuda_graphs &&
          a.cuda_events == b.cuda_events && a.vae_scaling_factor == b.vae_scaling_factor;

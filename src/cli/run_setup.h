@@ -34,6 +34,8 @@ struct SessionSettings {
   std::optional<c10::ScalarType> dtype;  ///< unset: the manifest's, else fp32
   std::optional<int> threads;  ///< unset: every core this process may use
   bool pin = false;
+  bool keep_heap = true;  ///< --heap keep (true) or release
+  bool trim_before_runs = true;  ///< Session::trim_before_runs (no flag: ab's blocks set it false)
   int interop_threads = 0;  ///< 0: LibTorch's default
   LoadOptions load;
   std::optional<VaeTiling> vae_tiling;

@@ -81,6 +81,24 @@ void release_free_memory() {
 #endif
 }
 
+int64_t page_faults() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return int64_t(usage.ru_minflt) + int64_t(usage.ru_majflt);
+}
+
+// glibc returns a freed block above its mmap threshold (128 KiB at first, raised as such blocks
+// are freed) to the kernel and trims the heap's top past twice that, so a fresh process faults its
+// activations in again at every step, and how often depends on the order its first allocations
+// came in: on a VM each fault is slow, and a process's level moved by 20-30% (docs/measurement.md).
+bool keep_freed_memory() {
+#ifdef __GLIBC__
+  return mallopt(M_MMAP_MAX, 0) == 1 && mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max()) == 1;
+#else
+  return false;
+#endif
+}
+
 int64_t current_rss_bytes() { return std::max<int64_t>(0, status_bytes("VmRSS:")); }
 
 int64_t peak_rss_bytes(bool after_reset) {

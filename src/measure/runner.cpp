@@ -157,14 +157,17 @@ RepeatResult one_repeat(const RepeatContext& c, int k, uint64_t seed, RepeatOutp
 // the CUDA allocator's peak.
 class ResourceWatch {
  public:
-  ResourceWatch(c10::Device device, int threads) : device_(device), threads_(threads) {
-    release_free_memory();  // freed heap of earlier runs would hide this run's growth in resident memory
+  // `trim`: give freed heap back first, so earlier runs' pages do not hide this run's growth in
+  // resident memory (Session::trim_before_runs).
+  ResourceWatch(c10::Device device, int threads, bool trim) : device_(device), threads_(threads) {
+    if (trim) release_free_memory();
     device::reset_peak_memory(device_);
     rss_reset_ = reset_peak_rss();
     rss_start_ = current_rss_bytes();
     cpu_ = cpu_times();
     probe_ = contention_probe();
   }
+  void counted_repeats_start() { faults_start_ = page_faults(); }
   void finish(RunResult& result) const {
     const CpuTimes end = cpu_times();
     result.cpu_user_s = end.user - cpu_.user;
@@ -173,6 +176,8 @@ class ResourceWatch {
     result.rss_start_bytes = rss_start_;
     result.peak_rss_scope = rss_reset_ ? "run" : "process";
     result.device_peak_bytes = device::peak_memory_bytes(device_);
+    if (!result.repeats.empty())
+      result.page_faults_per_repeat = double(page_faults() - faults_start_) / double(result.repeats.size());
     result.contention = contention_between(probe_, contention_probe(), threads_, usable_cores(), load_average_now());
   }
 
@@ -180,6 +185,7 @@ class ResourceWatch {
   c10::Device device_;
   bool rss_reset_ = false;
   int64_t rss_start_ = 0;
+  int64_t faults_start_ = 0;  ///< page faults when the first counted repeat began
   CpuTimes cpu_;
   int threads_ = 1;
   ContentionProbe probe_;
@@ -237,12 +243,13 @@ RunResult run(const Session& session, SessionRecord& record, const RunSpec& spec
   FiniteCheck finite(result.plan, session.device);
   int step_reached = -1;
   const int repeats = spec.warmup + spec.repeat;
-  const ResourceWatch resources(session.device, session.threads);
+  ResourceWatch resources(session.device, session.threads, session.trim_before_runs);
   const RepeatContext context{session, spec,      sampler,  schedule, result.plan, model,
                               finite,  timesteps, progress, now_s(),  repeats,     &step_reached};
   try {
     for (int k = 0; k < repeats; ++k) {
       const bool counted = k >= spec.warmup;
+      if (k == spec.warmup) resources.counted_repeats_start();
       RepeatOutput output;
       RepeatResult rep =
           one_repeat(context, k, spec.seed + (spec.vary_seed && counted ? uint64_t(k - spec.warmup) : 0), &output);

@@ -99,6 +99,7 @@ nlohmann::json environment_context(const Session& session, const SessionRecord& 
       {"cpu_model", cpu_model()},
       {"cores", std::thread::hardware_concurrency()},
       {"threads", session.threads},
+      {"heap", session.heap_kept ? "keep" : "release"},
       {"load_average", {load[0], load[1], load[2]}},
       {"cpu_governor", governor},
       {"blas", loaded_blas()},

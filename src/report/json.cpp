@@ -233,6 +233,7 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
         {"peak_rss_bytes", r.peak_rss_bytes},
         {"rss_start_bytes", r.rss_start_bytes},
         {"peak_rss_scope", r.peak_rss_scope},
+        {"page_faults_per_repeat", r.page_faults_per_repeat},
         {"device_peak_bytes", r.device_peak_bytes}}},
       {"quality", nullptr},
       {"fd", r.fd ? fd_json(*r.fd) : nlohmann::json(nullptr)},

@@ -24,6 +24,15 @@ void release_free_memory();
 /// The CPUs this process may run on (its affinity mask: taskset and cpusets count), at least 1.
 int usable_cores();
 
+/// Page faults of this process so far (minor and major, every thread): a fault is the kernel
+/// handing the process a page, which a repeated run that reuses its memory does not need.
+int64_t page_faults();
+
+/// Keep freed heap memory in the process (glibc: no allocation served by mmap, the heap's top never
+/// trimmed), so that a repeated run reuses pages already faulted in instead of asking the kernel
+/// for them at every step. False where the allocator is not glibc's (nothing changed).
+bool keep_freed_memory();
+
 /// Restrict this thread (and the threads it starts later) to one CPU: the last of its affinity
 /// mask, away from CPU 0 where interrupts and housekeeping usually land. The CPU, or -1 when the
 /// kernel refused.

@@ -89,6 +89,7 @@ struct RunResult {
   int64_t peak_rss_bytes = 0;  ///< peak resident memory during this run (see peak_rss_scope)
   int64_t rss_start_bytes = 0;  ///< resident memory when the run started (models loaded): peak - this is the run's own
   std::string peak_rss_scope = "run";  ///< "run" (high-water mark reset at its start) or "process"
+  double page_faults_per_repeat = 0;  ///< the process's page faults over the counted repeats, per repeat
   int64_t device_peak_bytes = 0;  ///< CUDA caching allocator peak during this run (0 on CPU)
   std::optional<double> cold_forward_s;  ///< set in the one run that made the process's first forward call
   std::string timing = "host";  ///< the clock of its step times: "host", "cuda events" or "cuda sync" (device.h)

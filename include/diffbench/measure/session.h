@@ -23,6 +23,11 @@ struct Session {
   c10::Device device = c10::Device(c10::kCPU);
   c10::ScalarType dtype = c10::kFloat;
   int threads = 1;  ///< intra-op threads LibTorch was given
+  bool heap_kept = false;  ///< freed memory stays in the process (--heap keep, on glibc)
+  /// Each run first gives the freed memory of earlier runs back, so its peak resident memory is its
+  /// own; its warm-up faults it in again. False for runs without a warm-up of their own that follow
+  /// each other (ab's blocks), which would time those faults.
+  bool trim_before_runs = true;
   int interop_threads = 0;  ///< --interop-threads (0: not given, LibTorch's default)
   LoadOptions load;  ///< --freeze, --channels-last: applied to the UNet and the VAE
   std::optional<VaeTiling> vae_tiling;  ///< --vae-tiling

@@ -1,8 +1,12 @@
-// `diffbench history` on real reports of the real binary (a gross step the newest reports start)
-// and on written series (flat: exit 0; a step in the middle: found, but no regression now).
+// `diffbench history` on real reports of the real binary (a gross step the newest reports start),
+// on written series (flat: exit 0; a step in the middle: found, but no regression now), and on
+// series of `ab` reports (each point a new/base ratio).
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <string>
 
 #include <fmt/format.h>
@@ -21,6 +25,15 @@ void write_report(const std::string& path, double seconds) {
                         {"status", "ok"},
                         {"stats", {{"total_s", {{"samples", {seconds, seconds * 1.001, seconds * 0.999}}}}}}};
   write_file_atomically(path, nlohmann::json{{"schema_version", 2}, {"context", {}}, {"runs", {run}}}.dump());
+}
+
+// An `ab --json` report with one cell whose decision measured `change` (no blocks: a failed cell).
+void write_ab_report(const std::string& path, double change, bool blocks = true) {
+  nlohmann::json cell = {{"label", "ddim 20 steps 1x4x8x8 seed 0"},
+                         {"config", {{"sampler", "ddim"}, {"steps", 20}, {"shape", {1, 4, 8, 8}}, {"seed", 0}}},
+                         {"log_ratios", blocks ? nlohmann::json{0.01, -0.01} : nlohmann::json::array()},
+                         {"decision", {{"change", change}, {"verdict", "undecided"}}}};
+  write_file_atomically(path, nlohmann::json{{"ab", {{"mode", "in-process"}}}, {"cells", {cell}}}.dump());
 }
 
 }  // namespace
@@ -74,4 +87,57 @@ TEST(History, BadInputsGetOneLine) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << ": " << r.err;
     EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
   }
+}
+
+TEST(History, AbReportsMakeSeriesOfRatiosAgainstAFixedBase) {
+  std::string dir = scratch_dir("history_ab_real");
+  const std::string run =
+      "-- --unet " + kModels + "tiny.pt --threads 1 --sampler ddim --shape 1,4,8,8 --repeat 1 --steps 2";
+  for (int i = 0; i < 8; ++i) {  // the base always 2 steps; the new side 6 from report 5 on (about 3x)
+    const std::string file = fmt::format("{}/a{:02d}.json", dir, i);
+    CliResult ab = run_cli(fmt::format("ab -q --max-blocks 9 --ignore steps --json {} --new-args \"--steps {}\" {}",
+                                       file, i < 5 ? 2 : 6, run));
+    ASSERT_TRUE(ab.code == 0 || ab.code == 3 || ab.code == 4) << ab.err;
+  }
+  auto first = nlohmann::json::parse(slurp(dir + "/a00.json"));
+  EXPECT_EQ(first["cells"][0]["config"]["sampler"], "ddim");  // what history matches cells on
+  CliResult r = run_cli("history --ignore steps --json " + dir + "/h.json " + dir);
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_NE(r.out.find("8 points (ab ratios new/base), 1 change point(s)"), std::string::npos) << r.out;
+  auto h = nlohmann::json::parse(slurp(dir + "/h.json"));
+  ASSERT_EQ(h["cells"].size(), 1u);
+  EXPECT_EQ(h["cells"][0]["quantity"], "ratio");
+  EXPECT_LT(std::abs(h["cells"][0]["ratios"][0].get<double>() - 1), 0.3);  // same work on both sides
+  const auto& points = h["cells"][0]["change_points"];
+  ASSERT_EQ(points.size(), 1u);
+  EXPECT_EQ(points[0]["index"], 5);
+  EXPECT_GT(points[0]["low"].get<double>(), 0.5);  // 3x the steps: well over 1.5x the ratio
+  const std::string plot = "/usr/bin/python3 " DIFFBENCH_SOURCE_DIR "/scripts/plot.py " + dir + "/h.json -o " + dir;
+  ASSERT_EQ(std::system((plot + "/fig > /dev/null 2> " + dir + "/err").c_str()), 0) << slurp(dir + "/err");
+  EXPECT_NE(slurp(dir + "/fig.svg").find("new / base (ab)"), std::string::npos);  // drawn as ratios, not ms
+}
+
+TEST(History, WrittenAbReportsFlatPassMixedKindsAndBadCellsAreRefused) {
+  std::string dir = scratch_dir("history_ab_written");
+  const double flat[] = {0.00, 0.01, -0.01, 0.00, 0.02, -0.02, 0.00, 0.01};
+  std::string files;
+  for (int i = 0; i < 8; ++i) {
+    write_ab_report(fmt::format("{}/a{}.json", dir, i), flat[i]);
+    files += fmt::format(" {}/a{}.json", dir, i);
+  }
+  write_ab_report(dir + "/failed.json", 0.5, /*blocks=*/false);  // a cell that measured no block: no point
+  CliResult r = run_cli("history" + files + " " + dir + "/failed.json");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("8 points (ab ratios new/base), 0 change point(s)"), std::string::npos) << r.out;
+  write_report(dir + "/run.json", 1.0);
+  CliResult mixed = run_cli("history" + files + " " + dir + "/run.json");
+  EXPECT_EQ(mixed.code, 2);
+  EXPECT_EQ(mixed.err, "error: history: '" + dir + "/a0.json' is an ab report and '" + dir +
+                           "/run.json' a run report; a history is of one kind\n");
+  write_file_atomically(dir + "/bad.json", R"({"ab": {}, "cells": [{"label": "x", "log_ratios": [0.1],
+                                            "decision": {"change": "big"}}]})");
+  CliResult bad = run_cli("history" + files + " " + dir + "/bad.json");
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+  EXPECT_NE(bad.err.find("cells[0].decision.change must be a number above -1"), std::string::npos) << bad.err;
 }

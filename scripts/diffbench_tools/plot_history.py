@@ -1,5 +1,5 @@
-"""A branch's history from `diffbench history --json`: one panel per cell, its time per report in
-commit order, each change point a vertical line labelled with its step and interval, the levels
+"""A branch's history from `diffbench history --json`: one panel per cell, its time per report (or,
+for a series of `ab` reports, its new/base ratio) in commit order, each change point a vertical line labelled with its step and interval, the levels
 between them as horizontal segments (geometric means), and a regression the newest report starts
 in red. Called by plot.py for history files.
 """
@@ -17,7 +17,8 @@ def draw(doc, plt):
     cells = doc["cells"]
     fig, axes = plt.subplots(len(cells), 1, figsize=(10, 3.2 * len(cells)), squeeze=False)
     for ax, cell in zip(axes[:, 0], cells):
-        ms = [1000 * s for s in cell["seconds"]]
+        ratio = cell.get("quantity") == "ratio"
+        ms = cell["ratios"] if ratio else [1000 * s for s in cell["seconds"]]
         ax.plot(range(len(ms)), ms, "o-", color="#1f77b4", markersize=3, linewidth=0.8)
         points = cell["change_points"]
         for a, b, level in _levels(ms, [p["index"] for p in points]):
@@ -33,7 +34,7 @@ def draw(doc, plt):
         ax.set_title(cell["label"] + ("  (the newest report starts a slowdown)" if cell.get("newest_regression")
                                       else ""), fontsize=9)
         ax.set_xlabel("report (commit order)")
-        ax.set_ylabel("total time, ms")
+        ax.set_ylabel("new / base (ab)" if ratio else "total time, ms")
     method = doc["history"]
     fig.suptitle(f"diffbench history: {method['method']}, alpha {method['alpha']:g}, "
                  f"steps below {100 * method['min_change']:g}% not shown", fontsize=9)

@@ -213,8 +213,7 @@ namespace {
 // Sizes the cells from the first block; an exit code when they do not all match.
 std::optional<int> first_block(const AbSide& base, const AbSide& next, const AbOptions& o, AbResult& r) {
   if (auto code = check_cells(base, next, o, r)) return code;
-  r.cells.resize(base.runs.size());
-  for (size_t i = 0; i < r.cells.size(); ++i) r.cells[i].label = base.recorded[i].label;
+  for (const auto& run : base.recorded) r.cells.push_back(AbCell{run.label, run.config, {}, {}, {}, {}, {}});
   r.settings.alpha = o.gate.alpha / double(r.cells.size());  // Bonferroni over the cells
   r.settings.first_look = std::max(6, smallest_first_look(r.settings.alpha));
   return std::nullopt;

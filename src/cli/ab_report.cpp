@@ -85,6 +85,7 @@ nlohmann::json ab_json(const AbResult& r) {
     nlohmann::json looks = nlohmann::json::array();
     for (const auto& l : c.looks) looks.push_back(look_json(l));
     cells.push_back({{"label", c.label},
+                     {"config", c.config},
                      {"base_s", c.base_s},
                      {"new_s", c.new_s},
                      {"log_ratios", c.log_ratios},

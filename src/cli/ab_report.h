@@ -13,6 +13,7 @@ namespace diffbench::cli {
 /// One cell's sequential test.
 struct AbCell {
   std::string label;
+  nlohmann::json config;  ///< the base side's run config: `history` matches ab reports' cells on it
   std::vector<double> base_s, new_s, log_ratios;  ///< one figure per counted block
   std::vector<SequentialLook> looks;
   SequentialLook decided;  ///< the look that decided (or the last one)

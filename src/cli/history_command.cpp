@@ -1,90 +1,35 @@
-// `diffbench history FILE|DIR ...`: each cell's series over a branch's reports (in the order given;
-// a directory's files by name), its change points (diffbench/change_points.h), and exit 3 when the
-// newest report starts a slowdown.
-#include <algorithm>
+// `diffbench history FILE|DIR ...`: each cell's series over a branch's reports (history_series.h),
+// its change points (diffbench/change_points.h), and exit 3 when the newest report starts a slowdown.
 #include <cstdio>
-#include <filesystem>
-#include <map>
 
 #include <fmt/format.h>
 
 #include "cli/gate.h"
 #include "cli/history_command.h"
+#include "cli/history_series.h"
 #include "cli/session.h"
 #include "diffbench/gate/change_points.h"
 #include "diffbench/gate/compare.h"
 #include "diffbench/core/errors.h"
-#include "diffbench/core/statistics.h"
-#include "diffbench/plans/sweep.h"
-#include "diffbench/core/files.h"
 #include "cli/outputs.h"
 
 namespace diffbench::cli {
 namespace {
-
-struct Series {
-  std::string label;
-  std::vector<double> seconds;  ///< one point per run: the median of its total_s samples
-  std::vector<std::string> source;  ///< "file" or "file#k" for each point
-  std::vector<ChangePoint> points;
-  bool newest_step = false;  ///< the newest point starts a slowdown
-  ChangePoint newest;
-};
-
-std::vector<std::string> input_files(const std::vector<std::string>& inputs) {
-  std::vector<std::string> files;
-  for (const auto& in : inputs) {
-    if (!std::filesystem::is_directory(in)) {
-      files.push_back(in);
-      continue;
-    }
-    std::vector<std::string> found;
-    for (const auto& e : std::filesystem::directory_iterator(in)) {
-      const std::string ext = e.path().extension().string();
-      if (e.is_regular_file() && (ext == ".json" || ext == ".jsonl")) found.push_back(e.path().string());
-    }
-    if (found.empty()) throw UsageError(fmt::format("history: '{}' holds no .json or .jsonl report", in));
-    std::sort(found.begin(), found.end());
-    files.insert(files.end(), found.begin(), found.end());
-  }
-  return files;
-}
-
-std::vector<Series> read_series(const std::vector<std::string>& files, const std::vector<std::string>& ignore) {
-  std::map<std::string, size_t> index;
-  std::vector<Series> series;
-  for (const auto& path : files) {
-    Report report = read_report(path);
-    if (report.truncated_tail)
-      throw RuntimeError(fmt::format("'{}' line {} is cut off; complete or drop it", path, report.truncated_line));
-    for (size_t k = 0; k < report.recorded.size(); ++k) {
-      const RecordedRun& run = report.recorded[k];
-      if (!run.ok() || run.figures("total_s").empty()) continue;
-      const std::string key = cell_key(run.config, ignore);
-      auto [it, added] = index.emplace(key, series.size());
-      if (added) series.push_back({run.label, {}, {}, {}, false, {}});
-      Series& s = series[it->second];
-      s.seconds.push_back(median(run.figures("total_s")));
-      s.source.push_back(report.recorded.size() > 1 ? fmt::format("{}#{}", path, k) : path);
-    }
-  }
-  return series;
-}
 
 std::string step_text(const ChangePoint& c) {
   return fmt::format("{:+.1f}% [{:+.1f}%, {:+.1f}%] (p {:.2g})", 100 * c.change, 100 * c.low, 100 * c.high, c.p_value);
 }
 
 void detect(Series& s, const ChangePointSettings& settings) {
-  s.points = find_change_points(s.seconds, settings);
-  const size_t n = s.seconds.size();
+  s.points = find_change_points(s.values, settings);
+  const size_t n = s.values.size();
   const size_t segment = s.points.empty() ? 0 : s.points.back().index;
   // A slowdown the newest report starts: the last change point, upward, with the newest point
   // within the first min_segment points of its level, or the newest point alone well above its level.
   if (!s.points.empty() && s.points.back().change > 0 && n - segment <= settings.min_segment) {
     s.newest_step = true;
     s.newest = s.points.back();
-  } else if (newest_point_steps_up(s.seconds, segment, settings, &s.newest)) {
+  } else if (newest_point_steps_up(s.values, segment, settings, &s.newest)) {
     s.newest_step = true;
   }
 }
@@ -92,7 +37,8 @@ void detect(Series& s, const ChangePointSettings& settings) {
 std::string console(const std::vector<Series>& all, size_t files) {
   std::string out = fmt::format("history: {} file(s), {} cell(s)\n", files, all.size());
   for (const auto& s : all) {
-    out += fmt::format("{}: {} points, {} change point(s)\n", s.label, s.seconds.size(), s.points.size());
+    out += fmt::format("{}: {} points{}, {} change point(s)\n", s.label, s.values.size(),
+                       s.ratio ? " (ab ratios new/base)" : "", s.points.size());
     for (const auto& c : s.points) out += fmt::format("  at #{} ({}): {}\n", c.index, s.source[c.index], step_text(c));
     if (s.newest_step)
       out += fmt::format("  REGRESSION: the newest point ({}) starts a slowdown of {}\n", s.source.back(),
@@ -114,7 +60,8 @@ nlohmann::json to_json(const std::vector<Series>& all, const ChangePointSettings
                         {"p_value", c.p_value}});
     }
     cells.push_back({{"label", s.label},
-                     {"seconds", s.seconds},
+                     {"quantity", s.ratio ? "ratio" : "seconds"},
+                     {s.ratio ? "ratios" : "seconds", s.values},
                      {"source", s.source},
                      {"change_points", points},
                      {"newest_regression", s.newest_step}});
@@ -130,7 +77,9 @@ nlohmann::json to_json(const std::vector<Series>& all, const ChangePointSettings
 }  // namespace
 
 void setup_history(CLI::App& app, HistoryOptions& o) {
-  app.add_option("inputs", o.inputs, "reports (JSON or JSONL) in commit order, or directories (files by name)")
+  app.add_option("inputs", o.inputs,
+                 "reports (JSON or JSONL) or `ab --json` reports (new/base ratios) in commit order, or directories "
+                 "(files by name)")
       ->required();
   app.add_option("--alpha", o.alpha, "significance of each split, Bonferroni-corrected over its positions")
       ->capture_default_str();
@@ -145,8 +94,8 @@ int run_history(const HistoryOptions& o) {
   if (!(o.threshold >= 0)) throw UsageError("--threshold must be >= 0 (percent)");
   if (!o.json.empty()) check_writable(o.json, "--json");
   const ChangePointSettings settings{o.alpha, o.threshold / 100, 3};
-  const std::vector<std::string> files = input_files(o.inputs);
-  std::vector<Series> all = read_series(files, ignore_groups(o.ignore));
+  const std::vector<std::string> files = history_files(o.inputs);
+  std::vector<Series> all = read_history(files, ignore_groups(o.ignore));
   if (all.empty()) throw UsageError("history: no finished run in the inputs");
   for (auto& s : all) detect(s, settings);
   publish([&](FILE* human) { std::fputs(console(all, files.size()).c_str(), human); },

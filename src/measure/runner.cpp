@@ -12,6 +12,7 @@
 
 #include "core/clock.h"
 #include "models/device.h"
+#include "models/torch_runtime.h"
 #include "measure/finite_check.h"
 #include "measure/guided_model.h"
 #include "diffbench/measure/process_info.h"
@@ -216,6 +217,12 @@ void note_tiling(const Session& session, const RunSpec& spec, double overlap_rms
   if (!note.empty()) result.plan.notes.push_back(note);
 }
 
+// oneDNN turned off for a wrong low-precision convolution (torch_runtime.h): every run says so.
+void note_onednn(RunResult& result) {
+  const std::string why = onednn_off_reason();
+  if (!why.empty()) result.plan.notes.push_back(why);
+}
+
 }  // namespace
 
 const char* status_name(RunStatus status) {
@@ -259,6 +266,7 @@ RunResult run(const Session& session, SessionRecord& record, const RunSpec& spec
         result.latents = output.latents.to(at::kCPU, at::kFloat).contiguous();
         if (output.images.defined()) result.images = output.images.to(at::kCPU, at::kFloat).contiguous();
         note_tiling(session, spec, output.overlap_rmse, result);
+        note_onednn(result);
       }
     }
   } catch (const NonFiniteError& e) {

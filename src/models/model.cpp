@@ -170,6 +170,7 @@ ScriptModel::ScriptModel(const std::string& path, ModelRole model_role, std::vec
     } catch (const std::exception& e) {
       throw RuntimeError(fmt::format("cannot convert {} '{}' to {}: {}", role, path, dtype_name(dtype), one_line(e)));
     }
+    if (device.is_cpu()) guard_low_precision_convolutions(dtype);  // the runs' notes say when it acted
   }
   for (const auto& p : impl_->module.parameters()) param_bytes_ += p.numel() * p.element_size();
   for (const auto& b : impl_->module.buffers()) param_bytes_ += b.numel() * b.element_size();

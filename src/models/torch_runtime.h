@@ -1,4 +1,7 @@
 #pragma once
+#include <string>
+
+#include <c10/core/ScalarType.h>
 // The one place where diffbench depends on which LibTorch it was built with (1.13 on Debian 12, 2.x
 // on Debian 13 and pip) beyond the APIs both have: process-wide runtime settings and the known
 // faults of a version on this kind of machine.
@@ -16,5 +19,16 @@ void configure_torch_runtime();
 /// sizes, as some VMs do (seen on a 2-core AMD EPYC VM: no /sys/devices/system/cpu/cpu0/cache);
 /// LibTorch 1.13's oneDNN 2 does not. False there: --freeze then freezes without the rewrite.
 bool inference_rewrite_safe();
+
+/// Before a model runs in bf16 or fp16 on the CPU: convolutions in that dtype, through oneDNN, on
+/// the shapes of a UNet's and a VAE's last layers (few output channels), against fp32. Debian 13's
+/// LibTorch 2.6 on a 2-core AMD EPYC VM (avx512_bf16) was measured computing a bf16 convolution with
+/// 32 inputs and 4 outputs with a relative error of 0.33 (0.003 elsewhere, and without oneDNN), which
+/// took a UNet's bf16 result 30% from its fp32 one. Above 0.05, oneDNN is turned off for the process
+/// (correct and slower) and the reason is returned, once; "" otherwise.
+std::string guard_low_precision_convolutions(c10::ScalarType dtype);
+
+/// Why oneDNN was turned off in this process ("" when it was not).
+std::string onednn_off_reason();
 
 }  // namespace diffbench

@@ -16,6 +16,7 @@
 #include <torch/version.h>
 
 #include "models/device.h"
+#include "models/torch_runtime.h"
 #include "diffbench/report/environment.h"
 #include "diffbench/measure/process_info.h"
 #include "diffbench/measure/session.h"
@@ -79,6 +80,15 @@ std::string utc_now() {
   return buf;
 }
 
+// {enabled, why}: whether LibTorch's oneDNN ran the convolutions (torch_runtime.h turns it off
+// where it computed a low-precision one wrong).
+nlohmann::json onednn_json() {
+  const std::string why = onednn_off_reason();
+  if (!at::hasMKLDNN()) return {{"enabled", false}, {"why", "LibTorch was built without oneDNN"}};
+  return {{"enabled", at::globalContext().userEnabledMkldnn()},
+          {"why", why.empty() ? nlohmann::json(nullptr) : nlohmann::json(why)}};
+}
+
 }  // namespace
 
 nlohmann::json environment_context(const Session& session, const SessionRecord& record) {
@@ -100,6 +110,7 @@ nlohmann::json environment_context(const Session& session, const SessionRecord& 
       {"cores", std::thread::hardware_concurrency()},
       {"threads", session.threads},
       {"heap", session.heap_kept ? "keep" : "release"},
+      {"onednn", onednn_json()},
       {"load_average", {load[0], load[1], load[2]}},
       {"cpu_governor", governor},
       {"blas", loaded_blas()},

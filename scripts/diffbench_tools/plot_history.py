@@ -1,7 +1,7 @@
 """A branch's history from `diffbench history --json`: one panel per cell, its time per report (or,
-for a series of `ab` reports, its new/base ratio) in commit order, each change point a vertical line labelled with its step and interval, the levels
-between them as horizontal segments (geometric means), and a regression the newest report starts
-in red. Called by plot.py for history files.
+for a series of `ab` reports, its new/base ratio) in commit order, each change point a vertical
+line labelled with its step and interval, the levels between them as horizontal segments
+(geometric means), and a regression the newest report starts in red. Called by plot.py for history files.
 """
 import math
 

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
-#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -32,16 +31,8 @@ struct Collector {
   }
 };
 
-// The document of an `ab --json` report; nullopt for anything else (run reports, JSONL).
-std::optional<nlohmann::json> ab_document(const std::string& path) {
-  if (std::filesystem::path(path).extension() == ".jsonl") return std::nullopt;
-  auto doc = nlohmann::json::parse(read_file(path, "history"), nullptr, false);
-  if (doc.is_object() && doc.contains("ab") && doc.contains("cells")) return doc;
-  return std::nullopt;
-}
-
-void add_runs(const std::string& path, Collector& out) {
-  Report report = read_report(path);
+// A report (JSON, or JSONL: read line by line), parsed once.
+void add_runs(const std::string& path, const Report& report, Collector& out) {
   if (report.truncated_tail)
     throw RuntimeError(fmt::format("'{}' line {} is cut off; complete or drop it", path, report.truncated_line));
   for (size_t k = 0; k < report.recorded.size(); ++k) {
@@ -100,12 +91,14 @@ std::vector<Series> read_history(const std::vector<std::string>& files, const st
   Collector out{ignore, {}, {}};
   std::string first_ab, first_run;
   for (const auto& path : files) {
-    if (auto doc = ab_document(path)) {
+    const bool jsonl = std::filesystem::path(path).extension() == ".jsonl";
+    const auto doc = jsonl ? nlohmann::json() : nlohmann::json::parse(read_file(path, "history"), nullptr, false);
+    if (doc.is_object() && doc.contains("ab") && doc.contains("cells")) {  // an `ab --json` report
       if (first_ab.empty()) first_ab = path;
-      add_ab_cells(path, *doc, out);
+      add_ab_cells(path, doc, out);
     } else {
       if (first_run.empty()) first_run = path;
-      add_runs(path, out);
+      add_runs(path, jsonl || doc.is_discarded() ? read_report(path) : report_from_document(doc, path), out);
     }
     if (!first_ab.empty() && !first_run.empty())
       throw UsageError(fmt::format("history: '{}' is an ab report and '{}' a run report; a history is of one kind",

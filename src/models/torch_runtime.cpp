@@ -65,18 +65,17 @@ bool inference_rewrite_safe() {
 #endif
 }
 
-std::string guard_low_precision_convolutions(c10::ScalarType dtype) {
-  if (dtype != at::kBFloat16 && dtype != at::kHalf) return "";
+void guard_low_precision_convolutions(c10::ScalarType dtype) {
+  if (dtype != at::kBFloat16 && dtype != at::kHalf) return;
   std::lock_guard<std::mutex> lock(onednn_mutex);
-  if (!at::hasMKLDNN() || !at::globalContext().userEnabledMkldnn() || !onednn_checked.insert(dtype).second) return "";
+  if (!at::hasMKLDNN() || !at::globalContext().userEnabledMkldnn() || !onednn_checked.insert(dtype).second) return;
   const double error = low_precision_conv_error(dtype);
-  if (error <= 0.05) return "";
+  if (error <= 0.05) return;
   at::globalContext().setUserEnabledMkldnn(false);
   onednn_off = fmt::format(
       "LibTorch {}'s oneDNN computed {} convolutions wrong on this CPU (relative error {:.2f} against fp32 on a "
       "probe, where 0.003 is normal), so oneDNN is off in this process: the results are right and slower",
       TORCH_VERSION, c10::toString(dtype), error);
-  return onednn_off;
 }
 
 std::string onednn_off_reason() {

@@ -1,10 +1,10 @@
 #pragma once
-#include <string>
-
-#include <c10/core/ScalarType.h>
 // The one place where diffbench depends on which LibTorch it was built with (1.13 on Debian 12, 2.x
 // on Debian 13 and pip) beyond the APIs both have: process-wide runtime settings and the known
 // faults of a version on this kind of machine.
+#include <c10/core/ScalarType.h>
+
+#include <string>
 
 namespace diffbench {
 
@@ -25,8 +25,8 @@ bool inference_rewrite_safe();
 /// LibTorch 2.6 on a 2-core AMD EPYC VM (avx512_bf16) was measured computing a bf16 convolution with
 /// 32 inputs and 4 outputs with a relative error of 0.33 (0.003 elsewhere, and without oneDNN), which
 /// took a UNet's bf16 result 30% from its fp32 one. Above 0.05, oneDNN is turned off for the process
-/// (correct and slower) and the reason is returned, once; "" otherwise.
-std::string guard_low_precision_convolutions(c10::ScalarType dtype);
+/// (correct and slower), once per process; onednn_off_reason() then says why.
+void guard_low_precision_convolutions(c10::ScalarType dtype);
 
 /// Why oneDNN was turned off in this process ("" when it was not).
 std::string onednn_off_reason();

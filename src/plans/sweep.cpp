@@ -176,6 +176,13 @@ void Report::add_run(nlohmann::json run, const std::string& where) {
   runs.push_back(std::move(run));
 }
 
+Report report_from_document(const nlohmann::json& doc, const std::string& path) {
+  Report report;
+  report.path = path;
+  add_document(report, doc, "");
+  return report;
+}
+
 Report read_report(const std::string& path) {
   Report report;
   report.path = path;

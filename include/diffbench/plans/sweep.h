@@ -73,4 +73,8 @@ struct Report {
 /// Read a report (JSON or JSONL). RuntimeError naming the file when it cannot be read or parsed.
 Report read_report(const std::string& path);
 
+/// The report one parsed JSON document holds (read_report for a file already parsed; valid_bytes
+/// stays 0). RuntimeError naming `path` when it is not a diffbench report.
+Report report_from_document(const nlohmann::json& doc, const std::string& path);
+
 }  // namespace diffbench

@@ -123,21 +123,23 @@ TEST(Contention, PinRunsOneThreadOnOneCpu) {
 TEST(Contention, KeptHeapLetsRepeatsReuseTheirPages) {
   // --heap keep (the default): the counted repeats reuse the pages the warm-up faulted in. With
   // --heap release glibc gives large freed blocks back, and every repeat faults them in again: the
-  // cost that made a process's level move by 20% here (docs/measurement.md). Measured on small.pt
-  // (1x4x32x32; tiny.pt's blocks are too small to be given back): 0 faults per repeat against 1422.
+  // cost that made a process's level move by 20% here (docs/measurement.md). At 1x4x32x32 how much
+  // glibc gives back depends on the process (256 to 5,120 faults per repeat), so this runs small.pt
+  // at 1x4x64x64, where release faulted 3,071-4,476 per repeat over 28 processes and keep 23-187
+  // (with both cores busy beside it: the kept side's few faults are the heap's fragmentation).
   std::string dir = scratch_dir("heap");
   double faults[2] = {0, 0};
   const char* heaps[2] = {"keep", "release"};
   for (int i = 0; i < 2; ++i) {
-    CliResult r = run_cli("--unet " + kModels + "small.pt --sampler ddim --steps 5 --warmup 1 --repeat 2 --threads 1 " +
-                          "-q --heap " + heaps[i] + " --json " + dir + "/r.json");
+    CliResult r = run_cli("--unet " + kModels + "small.pt --sampler ddim --steps 3 --shape 1,4,64,64 --warmup 1 " +
+                          "--repeat 2 --threads 1 -q --heap " + heaps[i] + " --json " + dir + "/r.json");
     ASSERT_EQ(r.code, 0) << r.err;
     auto report = nlohmann::json::parse(slurp(dir + "/r.json"));
     EXPECT_EQ(report["context"]["heap"], heaps[i]);
     faults[i] = report["runs"][0]["memory"]["page_faults_per_repeat"].get<double>();
   }
-  EXPECT_LT(faults[0], 100) << "kept heap";
-  EXPECT_GT(faults[1], 5 * faults[0] + 100) << "released heap";
+  EXPECT_GT(faults[1], 1000) << "released heap";
+  EXPECT_LT(5 * faults[0], faults[1]) << "kept heap against released";
   CliResult bad = run_cli("--unet " + kModels + "tiny.pt --heap sometimes");
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.err.find("error: --heap must be keep or release, got 'sometimes'"), std::string::npos) << bad.err;

@@ -39,12 +39,21 @@ cleanup() {
   for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount -l "${mounts[i]}" 2>/dev/null || true; done
 }
 trap cleanup EXIT
-bind() { # bind SOURCE TARGET-INSIDE-ROOT
+bind() { # bind SOURCE TARGET-INSIDE-ROOT [--rbind]
   mkdir -p "$root$2"
-  mountpoint -q "$root$2" || { mount --bind "$1" "$root$2" && mounts+=("$root$2"); }
+  # A mount left from an earlier run is kept only while it still shows the same folder (the source
+  # may have been replaced since: a bind holds on to the old one).
+  if mountpoint -q "$root$2"; then
+    [[ $(stat -c %d:%i "$1") == $(stat -c %d:%i "$root$2") ]] && return 0
+    umount -l "$root$2"
+  fi
+  mount "${3:---bind}" "$1" "$root$2" && mounts+=("$root$2")
+  # A recursive bind carries the host's submounts; as a slave, unmounting it here never reaches them.
+  [[ ${3:-} != --rbind ]] || mount --make-rslave "$root$2"
 }
 bind /proc /proc
-bind /sys /sys
+# Recursively: slurmd (Slurm 24, the Slurm test) needs the cgroup filesystems under /sys/fs/cgroup.
+bind /sys /sys --rbind
 bind /dev /dev
 bind /dev/pts /dev/pts
 bind "$repo" /work/diffbench

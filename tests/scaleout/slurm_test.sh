@@ -16,6 +16,9 @@ done
 for need in /sys/fs/cgroup /proc/self/status; do
   [[ -e $need ]] || { echo "FAIL: $need is missing (slurmd needs /sys and /proc mounted)"; exit 1; }
 done
+# slurmd 24 starts its cgroup plugin whatever the task and proctrack plugins are.
+awk '$2 ~ "^/sys/fs/cgroup" && $3 ~ "^cgroup" {found = 1} END {exit !found}' /proc/self/mounts ||
+  { echo "FAIL: no cgroup filesystem under /sys/fs/cgroup (slurmd needs one; in a chroot, bind /sys with --rbind)"; exit 1; }
 
 dir=$(mktemp -d /tmp/diffbench-slurm.XXXXXX)
 pids=()

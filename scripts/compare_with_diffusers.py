@@ -27,7 +27,7 @@ import tempfile
 import numpy as np
 import torch
 
-from diffbench_tools import ROOT
+from diffbench_tools import ROOT, torchscript
 from diffbench_tools.cli import fail
 from diffbench_tools.reference import FLOW_SAMPLERS, SAMPLERS, SD15, SKIP, import_diffusers
 
@@ -90,7 +90,7 @@ def diffusers_flow_latents(diffusers, case, unet):
 def with_manifest(unet_path, keys, out):
     """A copy of the TorchScript UNet at `out` whose diffbench.json manifest also has `keys`."""
     extra = {"diffbench.json": ""}
-    module = torch.jit.load(unet_path, _extra_files=extra)
+    module = torchscript.load(unet_path, _extra_files=extra)
     manifest = json.loads(extra["diffbench.json"] or "{}")
     torch.jit.save(module, out, _extra_files={"diffbench.json": json.dumps({**manifest, **keys})})
     return out
@@ -205,7 +205,7 @@ def main():
     if diffusers is None:
         return SKIP
     try:
-        unet = torch.jit.load(args.unet).eval()
+        unet = torchscript.load(args.unet).eval()
     except (RuntimeError, ValueError, OSError) as e:
         fail(f"cannot load '{args.unet}': {str(e).splitlines()[0]}")
     try:

@@ -105,8 +105,10 @@ def main():
     if not os.path.exists(a.images):
         fail(f"'{a.images}' does not exist")
     import torch
+
+    from diffbench_tools import torchscript
     try:
-        net = torch.jit.load(a.features).eval()
+        net = torchscript.load(a.features).eval()
     except (RuntimeError, ValueError, OSError) as e:
         fail(f"cannot load '{a.features}': {str(e).splitlines()[0]}")
     x = load_images(a.images)

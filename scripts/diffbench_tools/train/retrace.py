@@ -8,13 +8,14 @@ import argparse
 
 import torch
 
+from diffbench_tools import torchscript
 from diffbench_tools.cli import fail
 from diffbench_tools.train import teacher
 
 
 def retrace(path):
     files = {"diffbench.json": ""}
-    old = torch.jit.load(path, _extra_files=files).eval()
+    old = torchscript.load(path, _extra_files=files).eval()
     net = teacher.DigitUNet()
     net.load_state_dict(old.state_dict(), strict=True)
     net.eval()
@@ -27,7 +28,7 @@ def retrace(path):
             if not torch.equal(old(x, t, c), traced(x, t, c)):
                 fail(f"{path}: the re-traced model's float32 output differs from the file's; not written")
     torch.jit.save(traced, path, _extra_files={"diffbench.json": files["diffbench.json"]})
-    saved = torch.jit.load(path).eval()
+    saved = torchscript.load(path).eval()
     with torch.no_grad():
         if not torch.equal(old(x, t, c), saved(x, t, c)):
             fail(f"{path}: the saved model's float32 output differs from the old file's")

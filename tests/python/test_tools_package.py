@@ -50,6 +50,15 @@ class ToolsPackage(unittest.TestCase):
             self.assertEqual(len(lines), 1, r.stderr)
             self.assertTrue(lines[0].startswith(f"{program}: error: "), r.stderr)
 
+    def test_the_committed_digits_are_the_npm_set_and_nothing_downloads_them(self):
+        r = run(os.path.join(SCRIPTS, "train.py"), "data")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("per class: [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]", r.stdout)
+        images, labels = common.load_digits()
+        self.assertEqual((images.shape, str(images.dtype), labels.shape), ((10000, 28, 28), "uint8", (10000,)))
+        for path in MODULES:
+            self.assertNotRegex(text(path), r"npm install|urlopen|requests\.get", path)
+
     def test_the_one_sd15_schedule(self):
         betas = schedules.sd15_betas()
         self.assertEqual(betas.shape, (1000,))

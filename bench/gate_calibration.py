@@ -1,8 +1,8 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Measure diffbench's regression gate (`diffbench ab`, sequential) on this machine.
 
-    /usr/bin/python3 bench/gate_calibration.py --mode in-process [--aa 100] [--slow 20]
-    /usr/bin/python3 bench/gate_calibration.py --mode processes [--aa 40] [--slow 20]
+    .venv/bin/python bench/gate_calibration.py --mode in-process [--aa 100] [--slow 20]
+    .venv/bin/python bench/gate_calibration.py --mode processes [--aa 40] [--slow 20]
 
 Each decision is one real `diffbench ab` that adds interleaved blocks until its sequential test
 decides or --budget runs out. Identical sides (A/A) give the false-alarm rate: how often the gate

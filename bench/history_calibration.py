@@ -1,7 +1,7 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Measure `diffbench history` on real series of reports made on this machine.
 
-    /usr/bin/python3 bench/history_calibration.py [--series 10] [--points 30] [--step-at 15] [--ab-blocks N]
+    .venv/bin/python bench/history_calibration.py [--series 10] [--points 30] [--step-at 15] [--ab-blocks N]
 
 Each series is --points separate `diffbench` processes (one report each, as a branch's CI would
 write one per commit). In the stepped series the reports from --step-at on run 21 DDIM steps

@@ -1,8 +1,8 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """How much a whole process's speed moves from one process to the next, under each noise mitigation
 within reach on this machine (issue #21's table in docs/measurement.md).
 
-    /usr/bin/python3 bench/process_noise.py [--processes 10] [--only "NAME;..."]
+    .venv/bin/python bench/process_noise.py [--processes 10] [--only "NAME;..."]
 
 For each setting, runs --processes separate `diffbench` processes one after another (small.pt,
 DDIM 20 steps, `--warmup 1 --repeat 5`) and reports the coefficient of variation of the

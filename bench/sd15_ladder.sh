@@ -12,7 +12,7 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 bin="${DIFFBENCH:-$here/build/diffbench}"
 out="${1:-/tmp/sd15-ladder}"
 repeat="${REPEAT:-5}"
-py=/usr/bin/python3
+py=${DIFFBENCH_PYTHON:-$(dirname "$0")/../.venv/bin/python}
 export PYTHONPATH="$here/scripts"
 mkdir -p "$out"
 if [[ ! -f $out/export/unet-bf16.pt ]]; then

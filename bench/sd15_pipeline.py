@@ -3,7 +3,7 @@ Stable Diffusion 1.5's configuration (859.5M parameters, context 768), its Autoe
 (83.7M) and its DDIM scheduler config; what the ladder at a real size is measured on
 (bench/sd15_ladder.sh). Random weights time like trained ones; the pictures mean nothing.
 
-    PYTHONPATH=scripts /usr/bin/python3 bench/sd15_pipeline.py FOLDER [--tiny] [--diffusers DIR]
+    PYTHONPATH=scripts .venv/bin/python bench/sd15_pipeline.py FOLDER [--tiny] [--diffusers DIR]
 
 --tiny: the same blocks at toy widths (a few MB), for the GPU kit's CPU dry run (bench/gpu/).
 """
@@ -20,7 +20,7 @@ from diffbench_tools import reference
 def main(folder, tiny, diffusers_dir):
     diffusers = reference.import_diffusers(diffusers_dir)
     if diffusers is None:
-        print("error: diffusers is needed (../shared/diffusers beside this clone)", file=sys.stderr)
+        print("error: diffusers is needed: scripts/setup.sh installs it into .venv/", file=sys.stderr)
         return 1
     torch.manual_seed(0)
     if tiny:

@@ -6,15 +6,15 @@ batch, steps), runs diffusers' own scheduler loop (the one in docs/fidelity.md) 
 TorchScript UNet and seed, runs `diffbench --save-latents`, and prints the relative error
 ||diffbench - diffusers|| / ||diffusers||. Exits 1 if any exceeds --tolerance (default 1e-5).
 
-diffusers is imported from ../shared/diffusers (pinned source with a shim for torch 1.13; see its
-README) or from --diffusers DIR, else from the Python path; where none is found the script says so
-and exits 77 (the test suite reports that as skipped). A pinned folder that is there but does not
-import is an error (exit 1), never a skip, and so is any case diffusers raises on: every case of
-the matrix must be compared. `--matrix reduced` (CI, about a minute)
+diffusers is the pinned PyPI release in .venv/ (scripts/requirements.txt), or a source folder
+given with --diffusers DIR; where it is absent the script says what to install and exits 77 (the
+test suite reports that as skipped), except under CI (CI set), where that is a failure. A folder
+given that does not import is an error (exit 1), never a skip, and so is any case diffusers raises
+on: every case of the matrix must be compared. `--matrix reduced` (CI, about a minute)
 covers every sampler, spacing, beta schedule, prediction type, Karras, eta, batch 2 and 1 and
 1000 steps; `--matrix full` is their whole product (by hand, about an hour).
 
-    /usr/bin/python3 scripts/compare_with_diffusers.py --matrix reduced
+    .venv/bin/python scripts/compare_with_diffusers.py --matrix reduced
 """
 import argparse
 import inspect
@@ -192,7 +192,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--diffbench", default=os.path.join(ROOT, "build", "diffbench"))
     p.add_argument("--unet", default=os.path.join(ROOT, "models", "tiny.pt"))
-    p.add_argument("--diffusers", default="", help="diffusers source folder (default: ../shared/diffusers)")
+    p.add_argument("--diffusers", default="", help="a diffusers source folder (default: the installed package)")
     p.add_argument("--matrix", choices=("reduced", "full"), default="full")
     p.add_argument("--steps", default="1,2,4,10,20,50", help="full matrix: step counts")
     p.add_argument("--schedules", default="scaled_linear,linear,squaredcos_cap_v2", help="full matrix: beta schedules")

@@ -29,9 +29,9 @@ manifest names flow_prediction, flow_euler, the patch size and, for Flux, the pi
 linspace sigmas (diffbench computes mu from the latent shape); the VAE decoder adds the VAE's
 shift_factor (diffbench_tools/flow_export.py).
 
-diffusers is imported from ../shared/diffusers (with its shim for torch 1.13) when present, else
-from the Python path. Without a loadable text encoder (this project's machines have no
-`transformers`), the manifest gives `cond_shape` (zeros of the right shape: timing only) and the
+diffusers is the installed package (.venv/ from scripts/setup.sh), or a source folder given with
+--diffusers. Without a loadable text encoder (`transformers` is not among the pinned packages of
+scripts/requirements.txt: pip install it to export real prompts), the manifest gives `cond_shape` (zeros of the right shape: timing only) and the
 script says so; give --cond/--uncond to diffbench, or export on a machine with transformers.
 """
 import argparse
@@ -137,7 +137,7 @@ def main():
     p.add_argument("--negative-prompt", default="")
     p.add_argument("--flux-guidance", type=float, default=3.5,
                    help="Flux: the distilled guidance its transformer embeds (baked in; where its config has guidance_embeds)")
-    p.add_argument("--diffusers", help="a diffusers source folder (default: ../shared/diffusers)")
+    p.add_argument("--diffusers", help="a diffusers source folder (default: the installed package)")
     p.add_argument("--verbose", action="store_true",
                    help="show diffusers' log and every tracer warning (by default: one summary line)")
     args = p.parse_args()
@@ -164,7 +164,7 @@ def export(args):
         fail(f"'{args.pipeline}' is neither a pipeline folder nor a hub id (ORG/NAME)")
     diffusers = import_diffusers(args.diffusers)  # from the fidelity check: the same search, the same message
     if diffusers is None:
-        fail("diffusers is needed to export (pip install diffusers, or ../shared/diffusers beside this clone)")
+        fail("diffusers is needed to export: scripts/setup.sh installs it into .venv/ (or pip install diffusers)")
     names = args.dtype.split(",")
     for name in names:
         if name not in DTYPES:

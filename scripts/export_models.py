@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Export diffbench's deterministic stand-in models as TorchScript.
 
 Run with Debian's /usr/bin/python3 (python3-torch). The weights are random but

@@ -1,8 +1,8 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """The lecture's "minimum steps" table from a --quality fd sweep (diffbench_tools/min_steps.py
 states the rule).
 
-    /usr/bin/python3 scripts/min_steps.py quality.jsonl [--tolerance 0.10] [--json min_steps.json]
+    .venv/bin/python scripts/min_steps.py quality.jsonl [--tolerance 0.10] [--json min_steps.json]
 """
 from diffbench_tools import min_steps
 from diffbench_tools.cli import run

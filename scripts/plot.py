@@ -1,8 +1,8 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Draw the lecture's figures from measured diffbench results (any result or sweep file).
 
-    /usr/bin/python3 scripts/plot.py results.json [more.jsonl ...] -o figures/lecture   # .png + .svg
-    /usr/bin/python3 scripts/plot.py schedule -o figures/schedules   # Part 2: see diffbench_tools/schedule_figures.py
+    .venv/bin/python scripts/plot.py results.json [more.jsonl ...] -o figures/lecture   # .png + .svg
+    .venv/bin/python scripts/plot.py schedule -o figures/schedules   # Part 2: see diffbench_tools/schedule_figures.py
 
 Every finished run is drawn: a series is one sampler at one latent shape (batch and resolution
 become separate series, named "ddim 4x4x32x32" when the files hold several shapes). With one step

@@ -9,8 +9,13 @@ trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" > /dev/null
 test -f "$tmp/prefix/include/diffbench/measure/runner.h"
 test -f "$tmp/prefix/share/diffbench/models/digits/unet.pt"
-cmake -S "$src/examples/embed" -B "$tmp/embed" -DCMAKE_PREFIX_PATH="$tmp/prefix" -DTorch_DIR="$torch_dir" \
-  -DCMAKE_BUILD_TYPE=Release > "$tmp/configure.log" || { cat "$tmp/configure.log"; exit 1; }
+# LibTorch's own folder on the prefix path too, so that its libtorch.so is found before any system
+# one (pip's LibTorch beside Debian's); the build's CUDA compiler, where it has one.
+torch_root=$(realpath -m "$torch_dir/../../..")
+cuda=()
+[[ -n ${CUDA_COMPILER:-} ]] && cuda=(-DCMAKE_CUDA_COMPILER="$CUDA_COMPILER")
+cmake -S "$src/examples/embed" -B "$tmp/embed" -DCMAKE_PREFIX_PATH="$tmp/prefix;$torch_root" -DTorch_DIR="$torch_dir" \
+  "${cuda[@]}" -DCMAKE_BUILD_TYPE=Release > "$tmp/configure.log" || { cat "$tmp/configure.log"; exit 1; }
 cmake --build "$tmp/embed" > "$tmp/build.log" || { cat "$tmp/build.log"; exit 1; }
 out=$("$tmp/embed/embed" "$tmp/prefix/share/diffbench/models/tiny.pt" ddim 4)
 echo "$out"

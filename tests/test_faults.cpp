@@ -204,7 +204,7 @@ TEST(Faults, ModelSavedByANewerTorchSaysToBuildAgainstItsLibTorch) {
   // tiny.pt with its archive's format version raised past what this LibTorch reads, as a file
   // from a newer torch would be.
   std::string dir = scratch_dir("newer_torch");
-  std::string make = "/usr/bin/python3 -c \"import zipfile; src = zipfile.ZipFile('" + kModels +
+  std::string make = DIFFBENCH_PYTHON " -c \"import zipfile; src = zipfile.ZipFile('" + kModels +
                      "tiny.pt'); dst = zipfile.ZipFile('" + dir +
                      "/newer.pt', 'w'); [dst.writestr(i, b'99\\n' if i.filename.endswith('/version') else "
                      "src.read(i)) for i in src.infolist()]; dst.close()\"";
@@ -220,7 +220,7 @@ TEST(Faults, ModelSavedByANewerTorchSaysToBuildAgainstItsLibTorch) {
 TEST(Faults, ConditioningNarrowerThanTheUnetsCrossAttentionIsRefused) {
   std::string dir = scratch_dir("cond_width");
   std::string make =
-      "/usr/bin/python3 -c \"import numpy; numpy.save('" + dir + "/c.npy', numpy.zeros((1, 8, 16), numpy.float32))\"";
+      DIFFBENCH_PYTHON " -c \"import numpy; numpy.save('" + dir + "/c.npy', numpy.zeros((1, 8, 16), numpy.float32))\"";
   ASSERT_EQ(std::system(make.c_str()), 0);
   CliResult r = run_cli("--unet " + kModels + "tiny_cond.pt --sampler ddim --steps 2 --cond " + dir +
                         "/c.npy --warmup 0 --repeat 1 --threads 1 -q");

@@ -112,7 +112,7 @@ TEST(History, AbReportsMakeSeriesOfRatiosAgainstAFixedBase) {
   ASSERT_EQ(points.size(), 1u);
   EXPECT_EQ(points[0]["index"], 5);
   EXPECT_GT(points[0]["low"].get<double>(), 0.5);  // 3x the steps: well over 1.5x the ratio
-  const std::string plot = "/usr/bin/python3 " DIFFBENCH_SOURCE_DIR "/scripts/plot.py " + dir + "/h.json -o " + dir;
+  const std::string plot = DIFFBENCH_PYTHON " " DIFFBENCH_SOURCE_DIR "/scripts/plot.py " + dir + "/h.json -o " + dir;
   ASSERT_EQ(std::system((plot + "/fig > /dev/null 2> " + dir + "/err").c_str()), 0) << slurp(dir + "/err");
   EXPECT_NE(slurp(dir + "/fig.svg").find("new / base (ab)"), std::string::npos);  // drawn as ratios, not ms
 }

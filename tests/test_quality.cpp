@@ -30,7 +30,7 @@ bool train_quick_models() {
   std::system(("rm -rf '" + kTrainData + "'").c_str());
   for (const char* stage : {"vae", "teacher", "classifier"}) {
     std::string cmd = "DIFFBENCH_TRAIN_DATA='" + kTrainData +
-                      "' /usr/bin/python3 " DIFFBENCH_SOURCE_DIR "/scripts/train.py " + std::string(stage) +
+                      "' " DIFFBENCH_PYTHON " " DIFFBENCH_SOURCE_DIR "/scripts/train.py " + std::string(stage) +
                       " --quick > /dev/null 2>&1";
     if (std::system(cmd.c_str()) != 0) return false;
   }
@@ -94,11 +94,11 @@ void check_a_real_run() {
   EXPECT_FALSE(doc["context"]["from_manifest"].empty());
   EXPECT_NE(slurp(dir + "/r.csv").find(",fd,fd_ci_low"), std::string::npos);
   EXPECT_EQ(slurp(dir + "/img/grid.png").substr(1, 3), "PNG");
-  std::string check = "/usr/bin/python3 -c \"import json, jsonschema; jsonschema.validate(json.load(open('" + dir +
+  std::string check = DIFFBENCH_PYTHON " -c \"import json, jsonschema; jsonschema.validate(json.load(open('" + dir +
                       "/r.json')), json.load(open('" DIFFBENCH_SOURCE_DIR "/docs/diffbench.schema.json')))\"";
   EXPECT_EQ(std::system(check.c_str()), 0) << "schema validation failed";
   // The FD panels of plot.py draw from this real run (FD against steps and against time per image).
-  std::string plot = "/usr/bin/python3 " DIFFBENCH_SOURCE_DIR "/scripts/plot.py " + dir + "/r.json -o " + dir +
+  std::string plot = DIFFBENCH_PYTHON " " DIFFBENCH_SOURCE_DIR "/scripts/plot.py " + dir + "/r.json -o " + dir +
                      "/fig --formats png > /dev/null 2>&1";
   EXPECT_EQ(std::system(plot.c_str()), 0) << plot;
   EXPECT_EQ(slurp(dir + "/fig.png").substr(1, 3), "PNG");

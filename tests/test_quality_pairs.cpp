@@ -60,7 +60,7 @@ TEST(QualityPairs, SweepPairsCellsOnTheSameImages) {
   ASSERT_NE(neighbour, nullptr);
   EXPECT_EQ((*neighbour)["kind"], "neighbour");
   EXPECT_NE(doc["runs"][0]["fd"]["kid"], nullptr);
-  std::string check = "/usr/bin/python3 -c \"import json, jsonschema; jsonschema.validate(json.load(open('" + dir +
+  std::string check = DIFFBENCH_PYTHON " -c \"import json, jsonschema; jsonschema.validate(json.load(open('" + dir +
                       "/s.json')), json.load(open('" DIFFBENCH_SOURCE_DIR "/docs/diffbench.schema.json')))\"";
   EXPECT_EQ(std::system(check.c_str()), 0) << "schema validation failed";
 }

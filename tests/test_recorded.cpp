@@ -193,7 +193,7 @@ TEST(Recorded, PlotDrawsEveryCellAndFailsCleanlyOnBadInput) {
                     dir + "/s.jsonl")
                 .code,
             0);
-  std::string plot = "/usr/bin/python3 " DIFFBENCH_SOURCE_DIR "/scripts/plot.py ";
+  std::string plot = DIFFBENCH_PYTHON " " DIFFBENCH_SOURCE_DIR "/scripts/plot.py ";
   EXPECT_EQ(std::system((plot + dir + "/s.jsonl -o " + dir + "/fig > " + dir + "/out 2> " + dir + "/err").c_str()), 0)
       << slurp(dir + "/err");
   EXPECT_EQ(slurp(dir + "/fig.png").substr(1, 3), "PNG");

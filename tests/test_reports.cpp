@@ -90,7 +90,7 @@ TEST(Reports, RealRunValidatesAgainstTheSchemaFileAndIsConsistent) {
   CliResult r = run_cli(kTiny + "--sampler ddim --steps 6 --repeat 4 --vae " + kModels +
                         "vae_tiny.pt --shape 1,4,8,8 --json " + dir + "/r.json");
   ASSERT_EQ(r.code, 0) << r.err;
-  std::string check = "/usr/bin/python3 -c \"import json, jsonschema; jsonschema.validate(json.load(open('" + dir +
+  std::string check = DIFFBENCH_PYTHON " -c \"import json, jsonschema; jsonschema.validate(json.load(open('" + dir +
                       "/r.json')), json.load(open('" DIFFBENCH_SOURCE_DIR "/docs/diffbench.schema.json')))\"";
   EXPECT_EQ(std::system(check.c_str()), 0) << "schema validation failed";
   auto run = nlohmann::json::parse(slurp(dir + "/r.json"))["runs"][0];

@@ -208,7 +208,7 @@ TEST(Students, ModelFolderMistakesAreUsageErrors) {
 
 TEST(Students, AManifestBesideTheUnetFileCountsWhenNoneIsInside) {
   std::string dir = scratch_dir("beside");
-  std::string make = "/usr/bin/python3 -c \"import torch; torch.jit.save(torch.jit.load('" + kModels + "tiny.pt'), '" +
+  std::string make = DIFFBENCH_PYTHON " -c \"import torch; torch.jit.save(torch.jit.load('" + kModels + "tiny.pt'), '" +
                      dir + "/unet.pt')\" && echo '{\"sample_shape\": [3, 4, 8, 8]}' > " + dir + "/diffbench.json";
   ASSERT_EQ(std::system(make.c_str()), 0);
   CliResult r = run_cli("--model " + dir + " --sampler ddim --steps 2" + kOnceFast + "-q --json " + dir + "/r.json");

@@ -184,7 +184,7 @@ TEST(Sweep, PlotDrawsAnImageFromARealSweep) {
           .code,
       0);
   std::string cmd =
-      "/usr/bin/python3 " DIFFBENCH_SOURCE_DIR "/scripts/plot.py " + dir + "/s.jsonl -o " + dir + "/fig > /dev/null";
+      DIFFBENCH_PYTHON " " DIFFBENCH_SOURCE_DIR "/scripts/plot.py " + dir + "/s.jsonl -o " + dir + "/fig > /dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   EXPECT_EQ(slurp(dir + "/fig.png").substr(1, 3), "PNG");
   EXPECT_NE(slurp(dir + "/fig.svg").find("<svg"), std::string::npos);

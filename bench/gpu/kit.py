@@ -8,9 +8,10 @@ summary under OUT. bench/gpu/README.md says how to call it with the device tool.
     bench/gpu/kit.py run [--steps a,b] [--out $OUT]    there: each step, then the summary
     bench/gpu/kit.py run --dry-run --out DIR           here, no GPU: every step on the CPU
 
-The GPU machine has torch, CMake, ninja and nvcc but no Debian packages: `prepare` copies fmt,
-nlohmann/json, CLI11 and stb (header-only), GoogleTest's source and diffusers into an ignored
-folder (about 18 MB) that the device call carries. Each step has a time budget, records its
+The GPU machine has torch, CMake, ninja and nvcc but no Debian packages and no diffusers: `prepare`
+copies fmt, nlohmann/json, CLI11 and stb (header-only), GoogleTest's source and the pinned diffusers
+package of .venv/ into an ignored folder that the device call carries. Both builds, the dry run's
+here and the GPU machine's, are CI's main build: pip's LibTorch with CUDA (scripts/setup.sh). Each step has a time budget, records its
 result in BUILD/kit-steps/STEP.json (so a second call on the warm machine can run the rest) and
 never stops the others; the summary holds every step recorded so far. Exit 0 when every step that
 ran passed, 1 otherwise.
@@ -33,8 +34,8 @@ STEPS = ["build", "suite", "latents", "timing", "diffusers", "ladder-default", "
 
 
 def diffusers_ignore(folder, names):
-    """What the kit leaves out of diffusers: tests and docs, and the pipelines' own folders (14 MB;
-    the kit uses models and schedulers only), so that the tree and the kit stay under the device
+    """What the kit leaves out of diffusers: caches, tests and docs, and the pipelines' own folders
+    (the kit uses models and schedulers only), so that the tree and the kit stay under the device
     call's 64 MiB."""
     left_out = [n for n in names if n in ("__pycache__", "tests", "docs", "examples")]
     if folder.endswith(os.path.join("diffusers", "pipelines")):
@@ -42,8 +43,9 @@ def diffusers_ignore(folder, names):
     return left_out
 
 
-def prepare(kit, shared):
-    """Copy what the GPU machine lacks from this machine's packages into `kit`."""
+def prepare(kit):
+    """Copy what the GPU machine lacks from this machine's packages into `kit`: the headers,
+    GoogleTest's source, and the installed diffusers package as kit/diffusers/diffusers/."""
     include = os.path.join(kit, "include")
     os.makedirs(include, exist_ok=True)
     sources = {h: os.path.join("/usr/include", h) for h in HEADERS}
@@ -55,11 +57,14 @@ def prepare(kit, shared):
         dst = os.path.join(kit, "googletest") if name == "googletest" else os.path.join(include, name)
         shutil.rmtree(dst, ignore_errors=True)
         shutil.copytree(src, dst, ignore=shutil.ignore_patterns("googlemock", "test", "docs"))
-    diffusers = os.path.join(shared, "diffusers")
-    if os.path.isdir(diffusers):
-        dst = os.path.join(kit, "diffusers")
-        shutil.rmtree(dst, ignore_errors=True)
-        shutil.copytree(diffusers, dst, ignore=diffusers_ignore)
+    try:
+        import diffusers
+    except ImportError as e:
+        sys.exit(f"error: diffusers does not import in {sys.executable} ({e}): run scripts/setup.sh, then "
+                 "this with .venv/bin/python")
+    dst = os.path.join(kit, "diffusers")
+    shutil.rmtree(dst, ignore_errors=True)
+    shutil.copytree(os.path.dirname(diffusers.__file__), os.path.join(dst, "diffusers"), ignore=diffusers_ignore)
     size = sum(os.path.getsize(p) for p in glob.glob(os.path.join(kit, "**"), recursive=True) if os.path.isfile(p))
     print(f"prepared {kit}: {size / 2**20:.1f} MiB ({', '.join(sorted(os.listdir(kit)))}); "
           f"carry it in the device call: bench/gpu/README.md")
@@ -120,7 +125,6 @@ def main():
     sub = p.add_subparsers(dest="command", required=True)
     pre = sub.add_parser("prepare", help="here: fill the kit folder that travels")
     pre.add_argument("--kit", default=os.path.join(ROOT, ".gpu-kit"))
-    pre.add_argument("--shared", default=os.path.join(ROOT, "..", "shared"), help="where diffusers is")
     r = sub.add_parser("run", help="the steps, then the summary")
     r.add_argument("--kit", default=os.path.join(ROOT, ".gpu-kit"))
     r.add_argument("--out", default=os.environ.get("OUT", os.path.join(ROOT, "out", "gpu-kit")))
@@ -130,7 +134,7 @@ def main():
     r.add_argument("--python", default=sys.executable, help="a python with torch (and numpy)")
     a = p.parse_args()
     if a.command == "prepare":
-        prepare(os.path.abspath(a.kit), os.path.abspath(a.shared))
+        prepare(os.path.abspath(a.kit))
         return 0
     return run(a)
 

@@ -2,7 +2,8 @@
 diffusers reference, reading result files, figures and statistics.
 
 The entry points are the scripts beside this folder (scripts/plot.py, scripts/train.py, ...), run
-with /usr/bin/python3; running a script puts its folder, scripts/, on the import path, so the
+with .venv/bin/python (scripts/setup.sh makes it: torch, diffusers, numpy, matplotlib, pinned in
+scripts/requirements.txt); running a script puts its folder, scripts/, on the import path, so the
 package imports without any path set-up. Tests point PYTHONPATH at scripts/.
 """
 import os

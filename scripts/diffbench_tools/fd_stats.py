@@ -1,6 +1,6 @@
 """Reference statistics for `diffbench --quality fd`: mean and covariance of a data set's features.
 
-    /usr/bin/python3 scripts/fd_stats.py --features models/digits/features.pt IMAGES -o stats.json
+    .venv/bin/python scripts/fd_stats.py --features models/digits/features.pt IMAGES -o stats.json
 
 IMAGES is a folder of PNG files or an .npy array [N, C, H, W] (float in [-1, 1], or uint8 0-255).
 The feature extractor is any TorchScript module forward(images [B, C, H, W] in [-1, 1]) -> [B, D]:

@@ -1,7 +1,7 @@
 """The lecture's "minimum steps" table, measured: per sampler, the fewest steps whose Frechet
 distance is within a tolerance of that sampler's best, from a --quality fd sweep.
 
-    /usr/bin/python3 scripts/min_steps.py quality.jsonl [--tolerance 0.10] [--json min_steps.json]
+    .venv/bin/python scripts/min_steps.py quality.jsonl [--tolerance 0.10] [--json min_steps.json]
 
 The rule (stated with every table): band = (1 + tolerance) x the sampler's lowest FD. A step count
 is within tolerance when its 95% bootstrap interval reaches the band (ci_low <= band): the data

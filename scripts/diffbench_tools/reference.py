@@ -1,6 +1,6 @@
-"""The reference diffbench is checked against: diffusers itself (imported from the pinned source
-tree ../shared/diffusers with its shim for torch 1.13, or from the Python path), the scheduler class
-and options each diffbench sampler must match, and SD 1.5's scheduler config."""
+"""The reference diffbench is checked against: diffusers itself (the pinned PyPI release that
+scripts/setup.sh installs into .venv/, unmodified; or a source folder given by hand), the scheduler
+class and options each diffbench sampler must match, and SD 1.5's scheduler config."""
 import os
 import sys
 
@@ -8,7 +8,7 @@ from diffbench_tools import ROOT
 from diffbench_tools.cli import fail, program
 from diffbench_tools.schedules import SD15  # noqa: F401  (re-exported: the reference config)
 
-SKIP = 77  # ctest's SKIP_RETURN_CODE: a check whose reference (diffusers) is absent
+SKIP = 77  # ctest's SKIP_RETURN_CODE: a check whose reference (diffusers) is absent, outside CI
 
 SAMPLERS = {
     # name: (diffusers scheduler class name, config overrides)
@@ -34,18 +34,24 @@ FLOW_SAMPLERS = {
 }
 
 
-def import_diffusers(folder):
-    """diffusers from the pinned source tree (its shim first), else from the Python path; None if absent."""
-    folder = folder or os.path.join(ROOT, "..", "shared", "diffusers")
-    pinned = os.path.exists(os.path.join(folder, "diffusers_env.py"))
+def import_diffusers(folder=None):
+    """diffusers from `folder` (a source tree: its src/ or the folder itself) when given, else from
+    the Python path. Absent: None after a line that names what to install, so that a developer's
+    check skips; under CI (CI set) a missing reference fails the check instead, never a skip."""
+    if folder:
+        if not os.path.isdir(folder):
+            fail(f"--diffusers {folder}: no such folder")
+        src = os.path.join(folder, "src")
+        sys.path.insert(0, src if os.path.isdir(os.path.join(src, "diffusers")) else folder)
     try:
-        if pinned:
-            sys.path.insert(0, folder)
-            import diffusers_env  # noqa: F401  (puts src/ and stubs/ on the path, fills in what torch 1.13 lacks)
         import diffusers
     except ImportError as e:
-        if pinned:  # the reference is there and does not import: a broken check, never a skip
-            fail(f"{folder} is present but does not import: {e}")
-        print(f"{program()}: diffusers not found ({e}); looked in {folder} and the Python path", file=sys.stderr)
+        if folder:  # a reference named by hand that does not import: a broken check, never a skip
+            fail(f"diffusers from {folder} does not import: {e}")
+        why = (f"diffusers is not importable by {sys.executable} ({e}); scripts/setup.sh installs the "
+               "pinned release into .venv/ (scripts/requirements.txt)")
+        if os.environ.get("CI"):
+            fail(f"{why}: in CI the reference must be there")
+        print(f"{program()}: {why}; skipping", file=sys.stderr)
         return None
     return diffusers

@@ -9,7 +9,7 @@
   4. leading, trailing and linspace spacing at 1, 2 and 4 DDIM steps: where they differ most (a
      1-step leading DDIM starts at t=1, almost no noise: the figure shows it).
 
-    /usr/bin/python3 scripts/plot.py schedule -o docs/img/schedules   # .png, .svg and the data as .json
+    .venv/bin/python scripts/plot.py schedule -o docs/img/schedules   # .png, .svg and the data as .json
 """
 import argparse
 import json

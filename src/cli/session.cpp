@@ -77,7 +77,7 @@ void load_conditioning(Session& session, const SessionSettings& o, const ModelFi
 // --interop-threads: LibTorch allows setting it once, before any inter-op work; the same value again
 // is fine (ablate opens one session per configuration).
 void set_interop_threads(int n) {
-  if (n <= 0 || at::get_num_interop_threads() == n) return;
+  if (n <= 0 || static_cast<int>(at::get_num_interop_threads()) == n) return;
   try {
     at::set_num_interop_threads(n);
   } catch (const std::exception&) {

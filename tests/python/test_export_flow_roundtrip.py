@@ -8,7 +8,7 @@ as FluxPipeline runs it (packed latents, ids, timestep / 1000, guidance 3.5, its
 and mu from the image's token count); and diffbench's decoded images must equal the VAE's decode of
 diffusers' latents (latents / scaling + shift). Exits 77 (skipped) where diffusers is absent.
 
-    DIFFBENCH_BIN=build/diffbench PYTHONPATH=scripts /usr/bin/python3 tests/python/test_export_flow_roundtrip.py
+    DIFFBENCH_BIN=build/diffbench PYTHONPATH=scripts .venv/bin/python tests/python/test_export_flow_roundtrip.py
 """
 import json
 import os

@@ -9,7 +9,7 @@ and euler_a. The same for an SDXL-shaped UNet (added text_time conditioning, whi
 in as constants for its --height/--width), for ddim and euler_a. Then the dtype variants
 (dtype_variants). Exits 77 (skipped) where diffusers is absent.
 
-    DIFFBENCH_BIN=build/diffbench /usr/bin/python3 tests/python/test_export_roundtrip.py
+    DIFFBENCH_BIN=build/diffbench .venv/bin/python tests/python/test_export_roundtrip.py
 """
 import json
 import os

@@ -1,7 +1,7 @@
 """Train the feature network for the Frechet distance, and write the reference statistics.
 
-    /usr/bin/python3 scripts/train.py classifier            # ~2 minutes on 2 cores
-    /usr/bin/python3 scripts/train.py classifier --quick    # a few iterations (tests)
+    .venv/bin/python scripts/train.py classifier            # ~2 minutes on 2 cores
+    .venv/bin/python scripts/train.py classifier --quick    # a few iterations (tests)
 
 A LeNet-like classifier (LeCun et al. 1998) trained on the training digits; its penultimate layer
 (128 ReLU features) is exported as models/digits/features.pt, a TorchScript feature extractor

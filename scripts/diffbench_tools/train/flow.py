@@ -1,7 +1,7 @@
 """Train the flow-matching digit model: a rectified-flow (velocity) model on the teacher's latents.
 
-    /usr/bin/python3 scripts/train.py flow            # ~20-30 minutes on 2 cores (docs/models.md)
-    /usr/bin/python3 scripts/train.py flow --quick    # a few iterations (tests; run vae --quick first)
+    .venv/bin/python scripts/train.py flow            # ~20-30 minutes on 2 cores (docs/models.md)
+    .venv/bin/python scripts/train.py flow --quick    # a few iterations (tests; run vae --quick first)
 
 Same data, latent autoencoder, architecture and class conditioning as the teacher (teacher.py), but
 trained as SD3 is (Esser et al. 2024): on the straight path x = (1 - sigma) z0 + sigma noise, the

@@ -1,8 +1,8 @@
 """Distil the LCM student from the teacher: latent consistency distillation (Luo et al. 2023,
 Algorithm 1), so that diffbench's `lcm` sampler draws digits in 1-8 steps.
 
-    /usr/bin/python3 scripts/train.py lcm            # ~25 minutes on 2 cores (the teacher must exist)
-    /usr/bin/python3 scripts/train.py lcm --quick    # a few iterations on the --quick teacher (tests)
+    .venv/bin/python scripts/train.py lcm            # ~25 minutes on 2 cores (the teacher must exist)
+    .venv/bin/python scripts/train.py lcm --quick    # a few iterations on the --quick teacher (tests)
 
 Each iteration takes data latents z0 and a point t_{n+k} of the DDIM grid LCMScheduler samples
 from (original_inference_steps 50 of 1000: t = 19, 39, ..., 999, skipping interval k = 20),

@@ -1,7 +1,7 @@
 """Train the teacher: a class-conditional latent diffusion UNet on the digit autoencoder's latents.
 
-    /usr/bin/python3 scripts/train.py teacher            # ~20-30 minutes on 2 cores (run vae.py first)
-    /usr/bin/python3 scripts/train.py teacher --quick    # a few iterations (tests)
+    .venv/bin/python scripts/train.py teacher            # ~20-30 minutes on 2 cores (run vae.py first)
+    .venv/bin/python scripts/train.py teacher --quick    # a few iterations (tests)
 
 Epsilon prediction on Stable Diffusion 1.5's schedule (scaled_linear, beta 0.00085-0.012, 1000
 training steps), so every preset and sampler of diffbench applies as is. Conditioning follows SD's

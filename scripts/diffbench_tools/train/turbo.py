@@ -1,8 +1,8 @@
 """Distil the one-step Turbo student from the teacher: adversarial diffusion distillation (Sauer
 et al. 2023) in miniature, so that ONE step of diffbench's `turbo` sampler draws a digit.
 
-    /usr/bin/python3 scripts/train.py turbo            # ~25 minutes on 2 cores (the teacher must exist)
-    /usr/bin/python3 scripts/train.py turbo --quick    # a few iterations on the --quick teacher (tests)
+    .venv/bin/python scripts/train.py turbo            # ~25 minutes on 2 cores (the teacher must exist)
+    .venv/bin/python scripts/train.py turbo --quick    # a few iterations on the --quick teacher (tests)
 
 One turbo step (Euler Ancestral, trailing spacing, t = 999, sigma_max = 14.6) turns noise n into
     x0 = sigma n - sigma eps(sigma n / sqrt(sigma^2 + 1), 999, c),

@@ -1,7 +1,7 @@
 """Train the autoencoder that plays Stable Diffusion's VAE for the shipped digit models.
 
-    /usr/bin/python3 scripts/train.py vae            # minutes on 2 cores (docs/models.md has the wall time)
-    /usr/bin/python3 scripts/train.py vae --quick    # a few iterations on a few hundred digits
+    .venv/bin/python scripts/train.py vae            # minutes on 2 cores (docs/models.md has the wall time)
+    .venv/bin/python scripts/train.py vae --quick    # a few iterations on a few hundred digits
 
 Images 1x32x32 in [-1, 1] <-> latents 4x8x8, a KL-regularised autoencoder as SD's (Rombach et
 al. 2022), with a small KL weight so the latents stay close to a unit Gaussian's shape. The

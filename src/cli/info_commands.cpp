@@ -10,13 +10,16 @@
 #include "cli/run_setup.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/schedule/sampler.h"
+#include "diffbench/schedule/scheduler_keys.h"
 #include "diffbench/schedule/scheduler_overrides.h"
 
 namespace diffbench::cli {
 
 void setup_list(CLI::App& app, ListOptions& o) {
   app.add_flag("--json", o.json,
-               "print the samplers as JSON (name, description, paper, default_steps, stochastic, default_guidance)");
+               "print the samplers as JSON (name, description, paper, default_steps, stochastic, default_guidance, "
+               "fixed_config_keys: the scheduler-config keys of its diffusers class it accepts only at the values "
+               "it implements)");
 }
 
 int run_list(const ListOptions& o) {
@@ -28,9 +31,10 @@ int run_list(const ListOptions& o) {
                           {"paper", s->paper},
                           {"default_steps", s->default_steps},
                           {"stochastic", s->stochastic},
-                          {"default_guidance", s->default_guidance}});
+                          {"default_guidance", s->default_guidance},
+                          {"fixed_config_keys", class_keys_json(s->name)}});
     }
-    std::puts(nlohmann::json{{"samplers", samplers}}.dump(2).c_str());
+    std::puts(nlohmann::json{{"samplers", samplers}, {"scheduler_config_keys", scheduler_config_keys()}}.dump(2).c_str());
     return kExitOk;
   }
   size_t width = 10;  // the longest name (dpmpp_2m_sde) sets the first column

@@ -8,6 +8,7 @@
 #include "diffbench/core/errors.h"
 #include "diffbench/core/names.h"
 #include "diffbench/schedule/sampler.h"
+#include "diffbench/schedule/scheduler_keys.h"
 #include "diffbench/core/setting_names.h"
 
 #include <ATen/ATen.h>
@@ -85,6 +86,7 @@ std::vector<std::string> flow_samplers() {
 Plan plan_for(const SamplerInfo& sampler, const NoiseSchedule& schedule, const SchedulerConfig& config, int steps) {
   check_dialect(sampler, config);
   check_spacing(sampler, config);
+  check_class_keys(sampler.name, config);
   Plan plan = sampler.plan(schedule, config, steps);
   if (config.use_karras_sigmas && !sampler.uses_karras) {
     plan.notes.push_back(

@@ -1,6 +1,7 @@
 // scheduler_config.json reading: diffusers' keys, types checked, foreign keys tolerated.
 #include "diffbench/schedule/scheduler_config.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -10,6 +11,7 @@
 #include "diffbench/core/errors.h"
 #include "diffbench/core/files.h"
 #include "diffbench/core/names.h"
+#include "diffbench/schedule/scheduler_keys.h"
 
 namespace diffbench {
 namespace {
@@ -107,33 +109,6 @@ const Field kFields[] = {
      [](SchedulerConfig& c, auto& o, auto& k, auto& v) { c.stochastic_sampling = as_bool(o, k, v); }},
 };
 
-// Keys other diffusers schedulers define. They are not errors and not warned about:
-// a config written for PNDM or DPM-Solver loads as-is.
-const char* const kForeignKeys[] = {"skip_prk_steps",
-                                    "variance_type",
-                                    "solver_order",
-                                    "algorithm_type",
-                                    "solver_type",
-                                    "lower_order_final",
-                                    "euler_at_final",
-                                    "final_sigmas_type",
-                                    "lambda_min_clipped",
-                                    "interpolation_type",
-                                    "use_lu_lambdas",
-                                    "sigma_min",
-                                    "sigma_max",
-                                    "timestep_type",
-                                    "thresholding",
-                                    "dynamic_thresholding_ratio",
-                                    "sample_max_value",
-                                    "beta_sigmas",
-                                    "sigma_data",
-                                    "rho",
-                                    "s_noise",
-                                    "s_churn",
-                                    "s_tmin",
-                                    "s_tmax"};
-
 std::string line_and_column(const std::string& text, size_t byte) {
   size_t line = 1, column = 1;
   for (size_t i = 0; i < byte && i < text.size(); ++i) {
@@ -216,15 +191,27 @@ SchedulerConfig parse_scheduler_config(const std::string& text, const std::strin
       field->set(config, origin, key, value);
       continue;
     }
-    bool foreign = std::find(std::begin(kForeignKeys), std::end(kForeignKeys), key) != std::end(kForeignKeys);
-    if (key == "thresholding" && value.is_boolean() && value.get<bool>() && warnings) {
-      warnings->push_back(fmt::format("config {}: thresholding is not supported and is ignored", origin));
-    } else if (!foreign && warnings) {
-      warnings->push_back(fmt::format("config {}: unknown key '{}' ignored", origin, key));
+    // A key of a diffusers scheduler class that diffbench does not read as a setting: kept, and
+    // checked against the sampler that runs (scheduler_keys.h). Any other key: a warning, with the
+    // known key it is nearest to (a typo's setting would otherwise be silently the default).
+    const auto& others = class_only_keys();
+    if (std::find(others.begin(), others.end(), key) != others.end()) {
+      config.class_keys[key] = value.dump();
+    } else if (warnings) {
+      std::vector<std::string> known(others);
+      for (const auto& f : kFields) known.push_back(f.key);
+      warnings->push_back(
+          fmt::format("config {}: unknown key '{}' ignored{}", origin, key, nearest_key_hint(key, known)));
     }
   }
   validate(config);
   return config;
+}
+
+std::vector<std::string> scheduler_config_keys() {
+  std::vector<std::string> keys;
+  for (const auto& f : kFields) keys.push_back(f.key);
+  return keys;
 }
 
 SchedulerConfig load_scheduler_config(const std::string& path, std::vector<std::string>* warnings) {

@@ -1,5 +1,6 @@
 #pragma once
 /// A diffusers-style scheduler configuration (scheduler_config.json).
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -71,6 +72,10 @@ struct SchedulerConfig {
   std::optional<double> mu;  ///< the dynamic shift's mu; unset: computed from the latent shape (resolve())
   FlowSigmas flow_sigmas = FlowSigmas::scheduler;
 
+  /// Keys of diffusers scheduler classes that diffbench does not read as settings (solver_order,
+  /// thresholding, ...), as JSON text: the sampler that runs checks them (check_class_keys).
+  std::map<std::string, std::string> class_keys;
+
   /// Keys set by a command-line flag (samplers with their own defaults, such as
   /// turbo's trailing spacing, yield only to these, not to a config file).
   std::set<std::string> explicit_keys;
@@ -83,6 +88,9 @@ struct SchedulerConfig {
 /// Unknown keys are appended to `warnings`; wrong types and bad values throw UsageError.
 SchedulerConfig parse_scheduler_config(const std::string& text, const std::string& origin,
                                        std::vector<std::string>* warnings, SchedulerConfig base = SchedulerConfig{});
+
+/// The diffusers config keys diffbench reads as settings (SchedulerConfig's fields).
+std::vector<std::string> scheduler_config_keys();
 
 /// Read and parse a scheduler_config.json file (RuntimeError when unreadable).
 SchedulerConfig load_scheduler_config(const std::string& path, std::vector<std::string>* warnings);

@@ -188,6 +188,21 @@ def full_matrix(steps, schedules, predictions):
     return cases + flow_matrix()
 
 
+REDUCED_CASES = 189  # docs/fidelity.md describes these: a matrix that shrinks is a check that stopped checking
+
+
+def check_coverage(binary, cases, matrix):
+    """Every sampler `diffbench list` shows has cases, and the reduced matrix has all its cases (#41)."""
+    listing = json.loads(subprocess.run([binary, "list", "--json"], capture_output=True, text=True, check=True).stdout)
+    missing = sorted({s["name"] for s in listing["samplers"]} - {c["sampler"] for c in cases})
+    if missing:
+        fail(f"no case for {', '.join(missing)}, which `diffbench list` shows: add them to "
+             "reference.SAMPLERS / FLOW_SAMPLERS and the matrix")
+    if matrix == "reduced" and len(cases) != REDUCED_CASES:
+        fail(f"the reduced matrix has {len(cases)} cases, not {REDUCED_CASES}: update REDUCED_CASES and "
+             "docs/fidelity.md together")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--diffbench", default=os.path.join(ROOT, "build", "diffbench"))
@@ -213,6 +228,7 @@ def main():
             [int(v) for v in args.steps.split(",")], args.schedules.split(","), args.predictions.split(","))
     except ValueError:
         fail(f"--steps '{args.steps}': expected integers separated by commas")
+    check_coverage(args.diffbench, cases, args.matrix)
     torch.set_num_threads(1)
     worst, failures, both_nan, diffusers_errors = 0.0, 0, 0, 0
     with torch.no_grad():

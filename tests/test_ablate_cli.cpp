@@ -169,3 +169,23 @@ TEST(AblateCli, AConfigurationThatCannotRunIsARowWithItsErrorAndTheRestIsKept) {
 
 }  // namespace
 }  // namespace diffbench::testing
+
+namespace diffbench::testing {
+namespace {
+
+// #41: on the default model the last rung is the LCM student at its manifest's step count (it was
+// passed on as "lcm:0" and failed for any --steps).
+TEST(AblateCli, TheDefaultFewStepRungIsTheLcmStudentAtItsOwnSteps) {
+  const std::string dir = scratch_dir("ablate_default_fast");
+  CliResult r = run_cli("ablate --toggles freeze --steps 2 --warmup 0 --repeat 4 --threads 1 -q --json " + dir +
+                        "/a.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto rows = nlohmann::json::parse(slurp(dir + "/a.json"))["ablation"]["rows"];
+  ASSERT_EQ(rows.size(), 3u);  // baseline, freeze, freeze + lcm:4
+  EXPECT_EQ(rows[2]["label"], "freeze + lcm:4");
+  EXPECT_EQ(rows[2]["status"], "ok") << rows[2].dump();
+  EXPECT_EQ(rows[2]["steps"], 4);
+}
+
+}  // namespace
+}  // namespace diffbench::testing

@@ -247,9 +247,11 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"bad_reference", "--sampler ddim --reference dpmpp_2m", 2, "SAMPLER:STEPS"},
         ErrorCase{"two_outputs_on_stdout", "--sampler ddim --json - --csv -", 2, "only one of"},
         ErrorCase{"bad_prediction_type", "--sampler ddim --prediction-type eps", 2, "valid: epsilon"},
-        ErrorCase{"cond_batch_mismatch",
-                  "--unet " + kModels + "tiny_cond.pt --sampler ddim --shape 2,4,16,16 --cond-shape 3,8,32", 2,
-                  "does not match the latent batch"}),
+        ErrorCase{"ab_with_nothing_to_compare", "ab -q", 2, "ab needs what to compare"},
+        ErrorCase{"merge_onto_its_input", "merge /tmp/m_in.jsonl -o /tmp/m_in.jsonl", 2, "is also an input"},
+        ErrorCase{"empty_json_name", "--sampler ddim --json \"\"", 2, "--json needs a file name, got an empty one"},
+        ErrorCase{"long_file_name", "--sampler ddim --json /tmp/" + std::string(300, 'a'), 2, "is longer than"},
+        ErrorCase{"merge_into_json_lines", "merge /nonexistent/a.json -o /tmp/m.jsonl", 2, "not JSON lines"}),
     [](const auto& info) { return info.param.name; });
 
 TEST(Cli, TruncatedTorchScriptIsALoadError) {

@@ -148,3 +148,18 @@ TEST(CliRecords, NfeCountsEveryModelCallHeunMakesTwoAStepButTheLast) {
   EXPECT_NE(r.out.find("NFE"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("NFE: model evaluations per image run"), std::string::npos) << r.out;  // the legend says
 }
+
+// #41: an images folder named with a trailing slash, not yet there, is made (it was refused as
+// "cannot create it"); and the default digit teacher (ten conditioning rows) runs any batch, so the
+// README's `sweep --batch 1,4` works as printed.
+TEST(CliRecords, ImagesFolderWithATrailingSlashAndAnyBatchOfTheDigitTeacher) {
+  std::string dir = scratch_dir("slash");
+  CliResult r = run_cli("--sampler ddim --steps 2 --warmup 0 --repeat 1 --threads 1 -q --save-images " + dir +
+                        "/images/");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_FALSE(slurp(dir + "/images/grid.png").empty());
+  r = run_cli("sweep --sampler ddim --steps 1 --batch 1,4 --warmup 0 --repeat 1 --threads 1 -q --json " + dir +
+              "/s.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(slurp(dir + "/s.json"))["runs"].size(), 2u);
+}

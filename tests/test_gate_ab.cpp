@@ -95,3 +95,21 @@ TEST(GateAb, EachGateNamesTheTestItRuns) {
   EXPECT_NE(compare.out.find("Mann-Whitney U"), std::string::npos) << compare.out;
   EXPECT_EQ(compare.out.find("Wilcoxon"), std::string::npos) << compare.out;
 }
+
+// #42: a new side whose process exits 0 but whose report lacks the cell (here from its third call
+// on) fails the gate (exit 5); it used to lend the cell the previous block's figure and pass.
+TEST(GateAb, ABlockWhoseReportLacksTheCellFailsTheGate) {
+  std::string dir = scratch_dir("ab_lacking");
+  const std::string a = wrapper(dir, "A", dir + "/order.log"), b = dir + "/lacking.sh";
+  write_file_atomically(b, "#!/bin/bash\nn=$(( $(cat " + dir + "/calls 2>/dev/null || echo 0) + 1 )); echo $n > " +
+                               dir + "/calls\n" DIFFBENCH_BIN " \"$@\" || exit $?\n"
+                               "if [ $n -ge 3 ]; then\n  while [ $# -gt 0 ]; do [ \"$1\" = --json ] && out=$2; shift; done\n"
+                               "  /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); d[\"runs\"] = []; "
+                               "json.dump(d, open(sys.argv[1], \"w\"))' \"$out\"\nfi\n");
+  std::system(("chmod +x " + b).c_str());
+  CliResult r = run_cli("ab --max-blocks 7 --warmup-blocks 0 -q --base-bin " + a + " --new-bin " + b + kAbRun);
+  EXPECT_EQ(r.code, 5) << r.err;
+  EXPECT_NE(r.err.find("error: ab: block 2 of the new side reported 0 run(s), not the 1 cell(s) of its first block"),
+            std::string::npos)
+      << r.err;
+}

@@ -19,9 +19,13 @@ const std::string kInProcessRun =
 
 TEST(GateAbInProcess, ATenfoldSlowdownIsSlowerAndExits3) {
   std::string dir = scratch_dir("ab_inproc_slow");
-  CliResult r = run_cli("ab -q --ignore steps --json " + dir + "/c.json --save-new " + dir +
+  CliResult r = run_cli("ab --ignore steps --json " + dir + "/c.json --save-new " + dir +
                         "/new.json --base-args \"--steps 2\" --new-args \"--steps 20\"" + kInProcessRun);
   ASSERT_EQ(r.code, 3) << r.err;
+  // The console ends on its verdict (#41: exit 3 had no verdict line).
+  const std::string last = r.out.substr(r.out.rfind('\n', r.out.size() - 2) + 1);
+  EXPECT_EQ(last.rfind("REGRESSION: slower by more than 5%: ", 0), 0u) << r.out;
+  EXPECT_NE(last.find("(exit 3).\n"), std::string::npos) << last;
   auto c = nlohmann::json::parse(slurp(dir + "/c.json"));
   EXPECT_EQ(c["ab"]["mode"], "in-process");
   EXPECT_TRUE(c["ab"]["shared_models"]);  // one model, two step counts: one copy runs both sides

@@ -181,3 +181,80 @@ TEST(GateDecisions, AnInterruptedNewRunIsListedAsSuchAndFailsTheGate) {
   EXPECT_EQ(r.code, 5);
   EXPECT_NE(r.out.find("FAILED in new: ddim 10 steps 1x4x8x8 seed 0 (interrupted)"), std::string::npos) << r.out;
 }
+
+// #42: what compare must never match or pass: a new run without a status (unknown counts as
+// failed: exit 5), times that are no times, and schema versions that are no schema version.
+TEST(GateDecisions, NoStatusBadTimesAndBadSchemaVersionsNeverPass) {
+  std::string dir = scratch_dir("gate_hostile");
+  const std::string base = write(dir, "base.json", report_of({run_of(10, "b", kFive)}));
+  nlohmann::json no_status = run_of(10, "n", kFive);
+  no_status.erase("status");
+  CliResult r = run_cli("compare -q " + base + " " + write(dir, "no_status.json", report_of({no_status})));
+  EXPECT_EQ(r.code, 5) << r.err;
+  for (const auto& [name, times] : std::vector<std::pair<std::string, std::vector<double>>>{
+           {"negative", {-1.0, 1.0, 1.0, 1.0, 1.0}}, {"zero", {0.0, 1.0, 1.0, 1.0, 1.0}},
+           {"denormal", {1e-310, 1.0, 1.0, 1.0, 1.0}}}) {
+    r = run_cli("compare -q " + base + " " + write(dir, name + ".json", report_of({run_of(10, "n", times)})));
+    EXPECT_EQ(r.code, 1) << name << ": " << r.err;
+    EXPECT_NE(r.err.find("stats.total_s.samples[0] must be a time above 1 ns"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  for (const nlohmann::json& version : {nlohmann::json("2"), nlohmann::json(3), nlohmann::json(999999999999)}) {
+    nlohmann::json doc = report_of({run_of(10, "n", kFive)});
+    doc["schema_version"] = version;
+    r = run_cli("compare -q " + base + " " + write(dir, "version.json", doc));
+    EXPECT_EQ(r.code, 1) << version.dump() << ": " << r.err;
+    EXPECT_NE(r.err.find("schema_version"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
+// #41: one process per side cannot tell a change from the process's level: a clear "slower" by
+// the repeats is undecided (exit 4, naming `ab`) within the between-process allowance, slower
+// beyond it; a contended side is never slower.
+TEST(GateDecisions, OneProcessPerSideIsSlowerOnlyBeyondTheAllowanceAndNeverUnderContention) {
+  std::string dir = scratch_dir("gate_one_process");
+  const std::string base = write(dir, "base.json", report_of({run_of(10, "b", kFive)}));
+  auto scaled = [](double f) {
+    std::vector<double> v;
+    for (double x : kFive) v.push_back(x * f);
+    return v;
+  };
+  CliResult r = run_cli("compare -q " + base + " " + write(dir, "ten.json", report_of({run_of(10, "n", scaled(1.1))})));
+  EXPECT_EQ(r.code, 4) << r.err;
+  EXPECT_NE(r.err.find("one process per side, within the 25% a process's level moves by"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("`diffbench ab` interleaves both sides"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  const std::string forty = write(dir, "forty.json", report_of({run_of(10, "n", scaled(1.4))}));
+  EXPECT_EQ(run_cli("compare -q " + base + " " + forty).code, 3);
+  nlohmann::json contended = run_of(10, "n", scaled(1.4));
+  contended["contention"] = {{"suspect", true}, {"why", "load 3.1 on 2 cores"}};
+  r = run_cli("compare -q " + base + " " + write(dir, "contended.json", report_of({contended})));
+  EXPECT_EQ(r.code, 4) << r.err;
+  EXPECT_NE(r.err.find("measured under contention"), std::string::npos) << r.err;
+  EXPECT_EQ(run_cli("compare -q --allow-undecided " + base + " " + dir + "/ten.json").code, 0);
+}
+
+// #41: every reader says in one line what it got and what it wants: compare's own JSON, a run
+// without its config, steps that are no number.
+TEST(GateDecisions, ReadersRefuseOtherKindsAndRunsWithoutTheirConfigInOneLine) {
+  std::string dir = scratch_dir("gate_kinds");
+  const std::string base = write(dir, "base.json", report_of({run_of(10, "b", kFive)}));
+  ASSERT_EQ(run_cli("compare -q --allow-undecided --json " + dir + "/c.json " + base + " " + base).code, 0);
+  nlohmann::json no_config = run_of(10, "n", kFive), ten = run_of(10, "n", kFive);
+  no_config.erase("config");
+  ten["config"]["steps"] = "ten";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {dir + "/c.json", "is a `diffbench compare` report; this reads run reports"},
+      {write(dir, "no_config.json", report_of({no_config})), "config must be an object"},
+      {write(dir, "ten.json", report_of({ten})), "config.steps must be a whole number"}};
+  for (const auto& [file, message] : cases) {
+    for (const std::string& command : {"compare -q " + base + " " + file, "merge " + file + " -o " + dir + "/m.json",
+                                      "history -q " + base + " " + file}) {
+      CliResult r = run_cli(command);
+      EXPECT_EQ(r.code, 1) << command << ": " << r.err;
+      EXPECT_NE(r.err.find(message), std::string::npos) << command << ": " << r.err;
+      EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    }
+  }
+}

@@ -125,10 +125,17 @@ TEST(History, WrittenAbReportsFlatPassMixedKindsAndBadCellsAreRefused) {
     write_ab_report(fmt::format("{}/a{}.json", dir, i), flat[i]);
     files += fmt::format(" {}/a{}.json", dir, i);
   }
-  write_ab_report(dir + "/failed.json", 0.5, /*blocks=*/false);  // a cell that measured no block: no point
+  CliResult flat_only = run_cli("history" + files);
+  EXPECT_EQ(flat_only.code, 0) << flat_only.err;
+  EXPECT_NE(flat_only.out.find("8 points (ab ratios new/base), 0 change point(s)"), std::string::npos) << flat_only.out;
+  // #42: a newest cell that measured no block has no point: the series must not pass on the older ones.
+  write_ab_report(dir + "/failed.json", 0.5, /*blocks=*/false);
   CliResult r = run_cli("history" + files + " " + dir + "/failed.json");
-  EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("8 points (ab ratios new/base), 0 change point(s)"), std::string::npos) << r.out;
+  EXPECT_EQ(r.code, 5) << r.err;
+  EXPECT_NE(r.err.find("error: history: the newest report '" + dir +
+                       "/failed.json' has no finished figure for ddim 20 steps 1x4x8x8 seed 0"),
+            std::string::npos)
+      << r.err;
   write_report(dir + "/run.json", 1.0);
   CliResult mixed = run_cli("history" + files + " " + dir + "/run.json");
   EXPECT_EQ(mixed.code, 2);
@@ -140,4 +147,28 @@ TEST(History, WrittenAbReportsFlatPassMixedKindsAndBadCellsAreRefused) {
   EXPECT_EQ(bad.code, 1);
   EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
   EXPECT_NE(bad.err.find("cells[0].decision.change must be a number above -1"), std::string::npos) << bad.err;
+}
+
+// #42: a newest run report that failed, or holds no run, fails the history (exit 5); it was dropped
+// and the older reports passed.
+TEST(History, ANewestReportThatFailedOrIsEmptyNeverPasses) {
+  std::string dir = scratch_dir("history_newest");
+  std::string files;
+  for (int i = 0; i < 8; ++i) {
+    write_report(fmt::format("{}/r{}.json", dir, i), 1.0 + 0.001 * (i % 3));
+    files += fmt::format(" {}/r{}.json", dir, i);
+  }
+  ASSERT_EQ(run_cli("history -q" + files).code, 0);
+  nlohmann::json failed = nlohmann::json::parse(slurp(dir + "/r0.json"));
+  failed["runs"][0]["status"] = "failed";
+  write_file_atomically(dir + "/z-failed.json", failed.dump());
+  nlohmann::json empty = failed;
+  empty["runs"] = nlohmann::json::array();
+  write_file_atomically(dir + "/z-empty.json", empty.dump());
+  for (const std::string newest : {"z-failed.json", "z-empty.json"}) {
+    CliResult r = run_cli("history -q" + files + " " + dir + "/" + newest);
+    EXPECT_EQ(r.code, 5) << newest << ": " << r.err;
+    EXPECT_NE(r.err.find("the newest report '" + dir + "/" + newest + "' has no finished figure"), std::string::npos)
+        << r.err;
+  }
 }

@@ -48,7 +48,8 @@ TEST(RecordedRun, TheFieldsTheGateReadsAreTyped) {
 
 TEST(RecordedRun, AnOlderFilesMissingFieldsTakeTheirOldMeaning) {
   const RecordedRun r = read_recorded_run({{"config", {{"sampler", "lcm"}, {"steps", 4}}}}, "here");
-  EXPECT_TRUE(r.ok());
+  EXPECT_FALSE(r.ok());  // #42: no status is an unknown one, and an unknown status never counts as ok
+  EXPECT_EQ(r.status_text, "unknown (no status)");
   EXPECT_EQ(r.process_id, "");  // compare then counts the file as one process
   EXPECT_FALSE(r.pair.has_value());
   EXPECT_FALSE(r.contention.has_value());

@@ -12,6 +12,7 @@
 #include "diffbench/measure/resolve.h"
 #include "diffbench/core/setting_names.h"
 #include "fake_model.h"
+#include "measure/guided_model.h"
 
 namespace diffbench {
 namespace {
@@ -142,6 +143,26 @@ TEST(Resolution, ImpossibleNumbersAreRefusedByTheirFieldNames) {
   r = request_for("ddim");
   r.repeat = 0;
   EXPECT_EQ(resolve_error(s, r), "repeat must be at least 1, got 0");
+}
+
+}  // namespace
+}  // namespace diffbench
+
+namespace diffbench {
+namespace {
+
+// Conditioning rows cycle over any batch: sample i takes row i mod N (the README's
+// `sweep --batch 1,4` on the ten digit classes), and N dividing the batch repeats the rows whole.
+TEST(Resolution, ConditioningRowsCycleOverAnyBatch) {
+  Session s = session_of(3);
+  s.cond = at::arange(3, at::kFloat).reshape({3, 1, 1}).expand({3, 1, 8}).contiguous();
+  SpecRequest r = request_for("ddim");
+  r.batch = 4;
+  EXPECT_EQ(resolve(s, r).spec.shape[0], 4);  // no error for 3 rows and a batch of 4
+  const at::Tensor four = conditioning_context(s, 4, false);
+  EXPECT_TRUE(four.select(2, 0).flatten().equal(at::tensor({0.f, 1.f, 2.f, 0.f})));
+  EXPECT_TRUE(conditioning_context(s, 6, false).select(2, 0).flatten().equal(at::tensor({0.f, 1.f, 2.f, 0.f, 1.f, 2.f})));
+  EXPECT_TRUE(conditioning_context(s, 1, false).select(2, 0).flatten().equal(at::tensor({0.f})));
 }
 
 }  // namespace

@@ -62,12 +62,13 @@ TEST(Runner, EachStepChargesTheModelsSleepToModelTimeAndTheColdForwardStandsApar
     }
     EXPECT_GE(rep.total_s + 1e-9, steps + rep.init_noise_s + rep.rest_s);
   }
-  EXPECT_EQ(f.model->calls, 1 + 3 * 3);  // the cold forward, then one warm-up and two counted repeats
+  // The cold forward and the two calls that let the engine settle (#41), then one warm-up and two counted repeats.
+  EXPECT_EQ(f.model->calls, 3 + 3 * 3);
   // The session's record keeps it; a second run in the same session makes no second cold forward.
   EXPECT_EQ(f.record.cold_forward_s, r.cold_forward_s);
   RunResult again = run(f.session, f.record, spec_of(3, 0, 1));
   EXPECT_FALSE(again.cold_forward_s.has_value());
-  EXPECT_EQ(f.model->calls, 1 + 3 * 3 + 3);
+  EXPECT_EQ(f.model->calls, 3 + 3 * 3 + 3);
   // A fresh record (a session opened again) times its own first forward.
   SessionRecord reopened;
   EXPECT_TRUE(run(f.session, reopened, spec_of(3, 0, 1)).cold_forward_s.has_value());
@@ -89,8 +90,9 @@ TEST(Runner, WarmupsAreNotCountedAndRepeatsShareTheSeedUnlessVaried) {
 
 TEST(Runner, NanAtAStepFailsTheRunAtThatStepAndKeepsFinishedRepeats) {
   Fixture f;
-  // Calls: 0 is the cold forward, 1-4 the first counted repeat, 5-8 the second; NaN from its third step.
-  f.model->nan_from_call = 7;
+  // Calls: 0 is the cold forward, 1-2 the engine's settling, 3-6 the first counted repeat, 7-10 the
+  // second; NaN from its third step.
+  f.model->nan_from_call = 9;
   RunResult r = run(f.session, f.record, spec_of(4, 0, 3));
   EXPECT_EQ(r.status, RunStatus::failed);
   EXPECT_EQ(r.failed_step, 2);
@@ -101,14 +103,14 @@ TEST(Runner, NanAtAStepFailsTheRunAtThatStepAndKeepsFinishedRepeats) {
 TEST(Runner, ASignalStopsAfterTheCurrentStepAndKeepsFinishedRepeats) {
   Fixture f;
   f.model->on_call = [](int call) {
-    if (call == 6) request_stop(SIGTERM);  // the second counted repeat's first step
+    if (call == 8) request_stop(SIGTERM);  // the second counted repeat's first step (after 3 loading calls)
   };
   RunResult r = run(f.session, f.record, spec_of(5, 0, 3));
   request_stop(0);
   EXPECT_EQ(r.status, RunStatus::interrupted);
   EXPECT_NE(r.error.find("signal 15 at step 1"), std::string::npos) << r.error;
   EXPECT_EQ(r.repeats.size(), 1u);
-  EXPECT_EQ(f.model->calls, 7);  // nothing ran after the step that saw the signal
+  EXPECT_EQ(f.model->calls, 9);  // nothing ran after the step that saw the signal
 }
 
 TEST(Runner, GuidanceIsUncondPlusScaleTimesTheDifferenceInOneBatchedCall) {

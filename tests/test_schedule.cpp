@@ -169,3 +169,27 @@ TEST(Schedule, KarrasSigmasHitTheirEnds) {
   EXPECT_NEAR(k.back(), 0.03, 1e-12);
   EXPECT_TRUE(std::is_sorted(k.rbegin(), k.rend()));
 }
+
+// #41: the samplers only the fidelity matrix pinned, pinned here too, at 10 steps on SD 1.5's
+// config: diffusers 0.42.1's timesteps and sigmas (its Heun lists each middle timestep twice, once
+// per stage; diffbench's plan holds each step once, and the final sigma: DEIS keeps the last
+// training sigma where the DPM-Solver family ends at 0).
+TEST(Schedule, TenStepGridsOfTheMultistepHeunAndAncestralSamplers) {
+  const std::vector<double> multistep = every(901, -90, 10);
+  const std::vector<double> multistep_sigmas = {8.3907, 5.3763, 3.6307, 2.5577, 1.8586,
+                                                1.3762, 1.0239, 0.7515, 0.5270, 0.3235};
+  for (const char* name : {"unipc", "deis", "dpmpp_2m_sde", "dpmpp_3m_sde"}) {
+    const Plan plan = plan_for(name, 10);
+    EXPECT_EQ(plan.timesteps, multistep) << name;
+    std::vector<double> sigmas = multistep_sigmas;
+    sigmas.push_back(std::string(name) == "deis" ? 0.0292 : 0.0);
+    expect_near_all(plan.sigmas, sigmas, 1e-4);
+  }
+  const std::vector<double> euler_sigmas = {8.3907, 5.1344, 3.3478, 2.2929, 1.6237,
+                                            1.1682, 0.8357, 0.5741, 0.3462, 0.0413, 0.0};
+  for (const char* name : {"heun", "euler_a"}) {
+    const Plan plan = plan_for(name, 10);
+    EXPECT_EQ(plan.timesteps, every(901, -100, 10)) << name;
+    expect_near_all(plan.sigmas, euler_sigmas, 1e-4);
+  }
+}

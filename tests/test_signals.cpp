@@ -7,6 +7,8 @@
 
 #include <set>
 
+#include <fmt/format.h>
+
 #include "cli_runner.h"
 #include "diffbench/plans/sweep.h"
 
@@ -23,11 +25,12 @@ struct Stopped {
 // Start diffbench in the background on a pseudo-terminal (so that it draws its progress line),
 // wait until that progress shows `seen` (bounded: 120 s), run the shell commands `first` (they may
 // use $pid), send `signal`, and wait for the exit; the time is from that signal. Waiting for
-// progress instead of a fixed delay keeps the signal mid-run on a machine of any speed.
+// progress instead of a fixed delay keeps the signal mid-run on a machine of any speed. stdout goes
+// to LOG.out.
 Stopped signal_when(const std::string& args, const std::string& seen, const std::string& log, const std::string& first,
                     const char* signal) {
   std::string script = "env -u CI SHELL=/bin/sh script -qfec \"exec " + std::string(DIFFBENCH_BIN) + " " + args +
-                       " 2>&1 >/dev/null\" /dev/null > " + log + " & spid=$!; for i in $(seq 1200); do grep -q \"" +
+                       " 2>&1 >" + log + ".out\" /dev/null > " + log + " & spid=$!; for i in $(seq 1200); do grep -q \"" +
                        seen + "\" " + log + " && break; sleep 0.1; done; pid=$(pgrep -P $spid); " + first +
                        " start=$(date +%s%N); kill -" + signal +
                        " $pid; wait $spid; code=$?; end=$(date +%s%N); echo $code $start $end";
@@ -73,6 +76,11 @@ TEST(Signals, SigintStopsPromptlyWritesFinishedRepeatsAndExits130) {
   EXPECT_EQ(run["status"], "interrupted");
   EXPECT_GE(run["repeats"].size(), 1u);  // the repeats finished before the signal are kept
   EXPECT_LT(run["repeats"].size(), 20u);
+  // The table's footer says what was counted, not what was asked (#41).
+  const std::string table = slurp("/tmp/diffbench_test_" + std::to_string(getpid()) + "_signal_INT/stderr.log.out");
+  EXPECT_NE(table.find(fmt::format("median over {} counted repeat(s) of the 20 asked", run["repeats"].size())),
+            std::string::npos)
+      << table;
 }
 
 TEST(Signals, SigtermStopsTheLectureTableAtOnceAndExits143) {

@@ -46,6 +46,20 @@ TEST(Students, LcmStudentAlonePicksItsSamplerStepsAndConfigAndSaysSo) {
   EXPECT_NE(from_manifest.find("4 steps for lcm"), std::string::npos) << from_manifest;  // the JSON says it too
 }
 
+// A model named alone runs its manifest's sampler, so --steps alone is that sampler's (#41); with the
+// lecture's six samplers, each at its own default, --steps alone belongs to none and is refused.
+TEST(Students, StepsAloneAreTheManifestSamplersAndRefusedForTheLectureTable) {
+  std::string dir = scratch_dir("lcm_steps_alone");
+  CliResult r = run_cli("--unet " + kStudentDir + "lcm.pt --steps 2" + kOnceFast + "-q --json " + dir + "/r.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto config = nlohmann::json::parse(slurp(dir + "/r.json"))["runs"][0]["config"];
+  EXPECT_EQ(config["sampler"], "lcm");
+  EXPECT_EQ(config["steps"], 2);
+  r = run_cli("--steps 2" + kOnceFast + "-q");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(r.err.rfind("error: --steps needs --sampler: with no --sampler the lecture's six", 0), 0u) << r.err;
+}
+
 TEST(Students, FlagsOverrideTheStudentsManifest) {
   std::string dir = scratch_dir("lcm_flags");
   CliResult r =

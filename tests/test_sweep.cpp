@@ -31,6 +31,7 @@ nlohmann::json synthetic(const std::vector<std::vector<double>>& totals, int thr
     nlohmann::json reps = nlohmann::json::array();
     for (double t : totals[i]) reps.push_back({{"total_s", t}});
     runs.push_back({{"config", {{"sampler", "ddim"}, {"steps", int(10 + i)}, {"shape", {1, 4, 8, 8}}, {"seed", 0}}},
+                    {"status", "ok"},
                     {"repeats", reps},
                     {"stats", {{"total_s", {{"samples", totals[i]}}}}}});
   }

@@ -244,3 +244,21 @@ TEST(SweepResume, ExtraCellsJoinTheGridOnce) {
             2);  // already there
   EXPECT_EQ(run_cli(kSweep + "--sampler ddim --steps 2 --cell ddim --json " + dir + "/t.json").code, 2);  // no STEPS
 }
+
+// #41: a second sweep onto a JSON-lines file of results is refused (it appended another grid, which
+// made the file one neither --resume nor merge accepts); resuming that file still completes it.
+TEST(SweepResume, AnotherSweepOntoAFileOfResultsIsRefusedResumingItIsNot) {
+  std::string dir = scratch_dir("jsonl_twice");
+  ASSERT_EQ(run_cli(kSweep + "--sampler ddim --steps 2 --jsonl " + dir + "/s.jsonl").code, 0);
+  const std::string before = slurp(dir + "/s.jsonl");
+  CliResult again = run_cli(kSweep + "--sampler euler --steps 3 --jsonl " + dir + "/s.jsonl");
+  EXPECT_EQ(again.code, 2) << again.err;
+  EXPECT_NE(again.err.find("already holds results: --resume " + dir + "/s.jsonl completes that sweep"),
+            std::string::npos)
+      << again.err;
+  EXPECT_EQ(slurp(dir + "/s.jsonl"), before);
+  CliResult resumed = run_cli(kSweep + "--sampler ddim --steps 2,3 --jsonl " + dir + "/s.jsonl --resume " + dir +
+                              "/s.jsonl");
+  EXPECT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_EQ(read_report(dir + "/s.jsonl").runs.size(), 2u);
+}

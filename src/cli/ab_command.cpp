@@ -3,6 +3,7 @@
 // held over every look (diffbench/sequential.h). When both sides run this binary they share one
 // process, and the level of a process (~5% between processes here) cancels in each block's ratio;
 // two binaries run one process per side per block.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -15,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "cli/gate.h"
+#include "cli/ab_checks.h"
 #include "cli/ab_command.h"
 #include "cli/ab_processes.h"
 #include "cli/ab_inprocess.h"
@@ -50,6 +52,7 @@ Report side_report(const AbSide& side) {
 Output side_output(const std::string& path, const AbSide& side, const std::string& mode, int blocks) {
   return text_output(path, [&side, mode, blocks] {
     nlohmann::json doc = {{"schema_version", kSchemaVersion},
+                          {"kind", "run"},
                           {"context", side.context},
                           {"runs", side.runs},
                           {"ab", {{"side", side.name}, {"mode", mode}, {"blocks", blocks}}}};
@@ -64,30 +67,6 @@ void save_sides(const AbOptions& o, const AbSide& base, const AbSide& next, cons
 }
 
 double figure(const RecordedRun& run) { return median(run.figures("total_s")); }
-
-void check_ab_options(const AbOptions& o) {
-  check_gate_options(o.gate);
-  if (!(o.budget > 0)) throw UsageError("--budget must be > 0 (seconds)");
-  if (o.max_blocks < smallest_first_look(o.gate.alpha)) {
-    throw UsageError(fmt::format("--max-blocks {}: fewer than {} blocks can never reach alpha {} at the first look",
-                                 o.max_blocks, smallest_first_look(o.gate.alpha), o.gate.alpha));
-  }
-  if (o.warmup_blocks < 0) throw UsageError("--warmup-blocks must be >= 0");
-  if (o.reload_blocks < 0) throw UsageError("--reload-blocks must be >= 0 (0: load once)");
-  for (const auto& [flag, path] : {std::pair{"--save-base", o.save_base}, std::pair{"--save-new", o.save_new}}) {
-    if (!path.empty()) check_writable(path, flag);
-  }
-  check_distinct_outputs({{"--save-base", o.save_base},
-                          {"--save-new", o.save_new},
-                          {"--json", o.gate.json},
-                          {"--markdown", o.gate.markdown}});
-  for (const auto& a : o.args) {
-    if (a == "--json" || a == "--csv" || a == "--markdown" || a.rfind("--json=", 0) == 0) {
-      throw UsageError(fmt::format(
-          "ab writes each side's report itself; drop {} from the run's flags (use --save-base / --save-new)", a));
-    }
-  }
-}
 
 std::unique_ptr<BlockSource> block_source(const AbOptions& o, const AbArgs& args) {
   if (!o.base_bin.empty() || !o.new_bin.empty() || o.separate_processes) return process_blocks(o, args);
@@ -229,6 +208,15 @@ std::optional<int> measure(BlockSource& source, const AbOptions& o, AbSide& base
     source.run_block(o.warmup_blocks + k, base, next);
     const double block_s = seconds_since(block_start);
     if (auto code = check_failures(base, next, k == 0 ? 0 : r.cells.size(), o, r.mode, k + 1)) return code;
+    for (const AbSide* side : {&next, &base}) {  // #42: never the previous block's figure for a missing cell
+      if (k == 0) continue;
+      const std::string problem = block_cells_problem(*side, r.cells.size(), o.warmup_blocks + k);
+      if (problem.empty()) continue;
+      save_sides(o, base, next, r.mode, k);
+      std::fprintf(stderr, "error: ab: %s%s\n", problem.c_str(),
+                   side == &next ? "; a block without its figures never passes the gate (exit 5)" : "");
+      return side == &next ? kExitFailedRun : kExitFailure;
+    }
     auto a = last_runs(base, r.cells.size()), b = last_runs(next, r.cells.size());
     if (k == 0) {
       if (auto code = first_block(base, next, o, r)) return code;

@@ -2,9 +2,11 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli/ab_report.h"
 #include "diffbench/core/statistics.h"
+#include "diffbench/report/json.h"
 #include "diffbench/report/tables.h"
 
 namespace diffbench::cli {
@@ -41,6 +43,23 @@ std::string legend(const AbResult& r) {
 
 }  // namespace
 
+std::string ab_verdict_line(const AbResult& r) {
+  std::vector<std::string> slower, undecided;
+  for (const auto& c : r.cells) {
+    if (c.decided.verdict == SequentialVerdict::slower)
+      slower.push_back(fmt::format("{} {} {}", c.label, percent(c.decided.change), interval(c.decided)));
+    if (c.decided.verdict == SequentialVerdict::undecided) undecided.push_back(c.label);
+  }
+  if (!slower.empty())
+    return fmt::format("REGRESSION: slower by more than {:g}%: {} (exit 3).\n", 100 * r.settings.threshold,
+                       fmt::join(slower, "; "));
+  if (!undecided.empty())
+    return fmt::format("UNDECIDED: {} still straddle{} the threshold after {} blocks (exit 4 unless "
+                       "--allow-undecided).\n",
+                       fmt::join(undecided, ", "), undecided.size() == 1 ? "s" : "", r.blocks);
+  return fmt::format("No slowdown: every cell is not slower than {:g}% (exit 0).\n", 100 * r.settings.threshold);
+}
+
 std::string ab_console(const AbResult& r) {
   std::string out = header(r) + "\n";
   size_t width = 4;
@@ -53,7 +72,7 @@ std::string ab_console(const AbResult& r) {
                        interval(c.decided), c.decided.n, shown_verdict(c.decided));
   }
   for (const auto& w : r.context_warnings) out += "WARNING: " + w + "\n";
-  return out + legend(r);
+  return out + legend(r) + ab_verdict_line(r);
 }
 
 std::string ab_markdown(const AbResult& r) {
@@ -66,7 +85,8 @@ std::string ab_markdown(const AbResult& r) {
   }
   out += "\n";
   for (const auto& w : r.context_warnings) out += "> WARNING: " + w + "\n";
-  return out + "\n" + legend(r);
+  const std::string verdict = ab_verdict_line(r);
+  return out + "\n" + legend(r) + "\n**" + verdict.substr(0, verdict.size() - 1) + "**\n";
 }
 
 nlohmann::json ab_json(const AbResult& r) {
@@ -92,7 +112,9 @@ nlohmann::json ab_json(const AbResult& r) {
                      {"looks", looks},
                      {"decision", look_json(c.decided)}});
   }
-  return {{"ab",
+  return {{"schema_version", kSchemaVersion},
+          {"kind", "ab"},
+          {"ab",
            {{"mode", r.mode},
             {"shared_models", r.shared_models},
             {"blocks", r.blocks},

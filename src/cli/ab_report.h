@@ -34,6 +34,8 @@ struct AbResult {
   std::vector<std::string> context_warnings;
 };
 
+/// The closing line: REGRESSION (with each slower cell), UNDECIDED or no slowdown, and the exit code.
+std::string ab_verdict_line(const AbResult& r);
 std::string ab_console(const AbResult& r);
 std::string ab_markdown(const AbResult& r);
 nlohmann::json ab_json(const AbResult& r);

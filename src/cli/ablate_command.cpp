@@ -63,6 +63,7 @@ RunSetup setup_for(const RunSetup& base, const AblationConfig& c) {
   if (c.threads) s.threads = c.threads;
   if (c.vae_tiling) s.vae_tiling = c.vae_tiling;
   if (!c.model.empty()) s.model_for = {{c.sampler, c.model}};
+  if (c.few_step && !c.steps) r.spec.steps.reset();  // the few-step model's own count, not the baseline's --steps
   r.out.json = r.out.csv = r.out.markdown = "";
   return r;
 }
@@ -140,6 +141,7 @@ int finish_and_report(const RunSetup& setup, Ablation& ablation, const std::vect
                  ablation.device.c_str(), setup.spec.repeat, ablation_console(ablation).c_str());
   };
   const nlohmann::json doc = {{"schema_version", kSchemaVersion},
+                              {"kind", "run"},
                               {"context", done.front().context},
                               {"ablation", ablation_json(ablation)},
                               {"runs", runs}};

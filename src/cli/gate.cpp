@@ -72,6 +72,18 @@ int run_gate(const Report& base, const Report& updated, const GateOptions& o) {
     return kExitFailedRun;
   }
   if (c.regression) return kExitRegression;
+  if (!c.held_back.empty()) {
+    const std::string why = fmt::format(
+        "not decided: {} ({} more); one process per side cannot tell a change from the process's level: "
+        "`diffbench ab` interleaves both sides until a sequential test decides",
+        c.held_back.front(), c.held_back.size() - 1);
+    if (o.allow_undecided) {
+      std::fprintf(stderr, "warning: %s; --allow-undecided: exit 0\n", why.c_str());
+      return kExitOk;
+    }
+    std::fprintf(stderr, "error: %s (exit 4)\n", why.c_str());
+    return kExitUndecided;
+  }
   if (c.matched.empty() || !c.decided) {
     std::string why = c.matched.empty()
                           ? fmt::format("no run of '{}' matches a run of '{}' ({} vs {} unmatched)", base.path,

@@ -1,5 +1,6 @@
 // `diffbench history FILE|DIR ...`: each cell's series over a branch's reports (history_series.h),
 // its change points (diffbench/change_points.h), and exit 3 when the newest report starts a slowdown.
+#include <algorithm>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include "diffbench/gate/change_points.h"
 #include "diffbench/gate/compare.h"
 #include "diffbench/core/errors.h"
+#include "diffbench/report/json.h"
 #include "cli/outputs.h"
 
 namespace diffbench::cli {
@@ -66,12 +68,31 @@ nlohmann::json to_json(const std::vector<Series>& all, const ChangePointSettings
                      {"change_points", points},
                      {"newest_regression", s.newest_step}});
   }
-  return {{"history",
+  return {{"schema_version", kSchemaVersion},
+          {"kind", "history"},
+          {"history",
            {{"method", "binary segmentation, Student t-test (Apache Otava's t-test method)"},
             {"alpha", st.alpha},
             {"min_change", st.min_change},
             {"min_segment", st.min_segment}}},
           {"cells", cells}};
+}
+
+bool from_file(const std::string& source, const std::string& file) {
+  return source == file || source.rfind(file + "#", 0) == 0;
+}
+
+// #42: the cells the report before the newest has and the newest lacks (a failed, interrupted or
+// empty newest report, or one of another model, was dropped and the series passed), comma-joined.
+std::string missing_from_newest(const std::vector<Series>& all, const std::vector<std::string>& files) {
+  if (files.size() < 2) return "";
+  std::string missing;
+  for (const auto& s : all) {
+    const bool before = std::any_of(s.source.begin(), s.source.end(),
+                                    [&](const std::string& src) { return from_file(src, files[files.size() - 2]); });
+    if (before && !from_file(s.source.back(), files.back())) missing += (missing.empty() ? "" : ", ") + s.label;
+  }
+  return missing;
 }
 
 }  // namespace
@@ -100,6 +121,13 @@ int run_history(const HistoryOptions& o) {
   for (auto& s : all) detect(s, settings);
   publish([&](FILE* human) { std::fputs(console(all, files.size()).c_str(), human); },
           {text_output(o.json, [&] { return to_json(all, settings).dump(2) + "\n"; })}, o.quiet);
+  if (const std::string missing = missing_from_newest(all, files); !missing.empty()) {
+    std::fprintf(stderr,
+                 "error: history: the newest report '%s' has no finished figure for %s (its run failed, was "
+                 "interrupted or is missing); a newest report without its figures never passes (exit 5)\n",
+                 files.back().c_str(), missing.c_str());
+    return kExitFailedRun;
+  }
   for (const auto& s : all) {
     if (s.newest_step) {
       std::fprintf(stderr, "error: %s: the newest point starts a slowdown of %s (exit 3)\n", s.label.c_str(),

@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <new>
 #include <optional>
+#include <set>
+#include <string>
+#include <vector>
 
 #include <c10/util/Exception.h>
 #include <fmt/format.h>
@@ -40,7 +43,10 @@ void on_signal(int sig) {
   std::signal(sig, SIG_DFL);  // a second Ctrl-C ends the process at once
 }
 
-int fail(int code, const std::string& message) {
+// One line, whatever the message holds (#42: a newline in a path spread an error over several).
+int fail(int code, std::string message) {
+  for (size_t at = message.find('\n'); at != std::string::npos; at = message.find('\n', at + 2))
+    message.replace(at, 1, "\\n");
   std::fprintf(stderr, "error: %s\n", message.c_str());
   return code;
 }
@@ -95,7 +101,7 @@ void define_commands(CLI::App& app, Commands& c) {
                                                    build_info().git_dirty ? ", dirty" : ""));
   app.footer(
       "Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 regression (compare, ab, history), 4 undecided (compare, "
-      "ab: nothing matched, or the budget ran out first), 5 a run of the new side failed (compare, ab), 130/143 "
+      "ab: nothing matched, or the budget ran out first), 5 a run of the new side failed (compare, ab, history), 130/143 "
       "interrupted (results kept).\n"
       "Docs: README.md and docs/ in the source tree. `diffbench help CMD` shows a command's options.");
   // A flag given twice takes its last value, so scripts can append overrides.
@@ -126,6 +132,24 @@ void define_commands(CLI::App& app, Commands& c) {
   app.require_subcommand(0, 1);
 }
 
+// An option that names a file given an empty value (`--json ""`): the option's name, else none.
+// Every such option takes a path, so an empty one is never what was meant.
+std::optional<std::string> empty_file_option(const CLI::App& app) {
+  static const std::set<std::string> files = {"--json", "--csv", "--markdown", "--jsonl", "--output", "--save-base",
+                                              "--save-new", "--save-latents", "--save-images", "--resume", "--config",
+                                              "--grid", "--unet", "--vae", "--model", "--cond", "--uncond", "--profile"};
+  std::vector<const CLI::App*> apps = {&app};
+  for (const CLI::App* sub : app.get_subcommands()) apps.push_back(sub);
+  for (const CLI::App* a : apps) {
+    for (const CLI::Option* o : a->get_options()) {
+      if (o->count() == 0 || !files.count(o->get_name())) continue;
+      for (const auto& value : o->results())
+        if (value.empty()) return o->get_name();
+    }
+  }
+  return std::nullopt;
+}
+
 // Parse argv; an exit code when parsing already decided the outcome (help, version, a usage error).
 std::optional<int> parse(CLI::App& app, const Commands& c, int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -149,6 +173,8 @@ std::optional<int> parse(CLI::App& app, const Commands& c, int argc, char** argv
   } catch (const CLI::ParseError& e) {
     return fail(kExitUsage, fmt::format("{} (see {})", e.what(), help_hint(app)));
   }
+  if (std::optional<std::string> empty = empty_file_option(app))  // #42: `--json ""` wrote nothing, exit 0
+    return fail(kExitUsage, fmt::format("{} needs a file name, got an empty one", *empty));
   return std::nullopt;
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -139,6 +140,20 @@ std::string cold_forwards_text(const std::vector<RunResult>& results) {
   return text;
 }
 
+namespace {
+
+// "10 repeat(s)", or what an interrupted or failed run really counted (#41: the footer said 10 where
+// the JSON held 4).
+std::string repeats_text(const std::vector<RunResult>& results, int asked) {
+  size_t low = SIZE_MAX, high = 0;
+  for (const RunResult& r : results) low = std::min(low, r.repeats.size()), high = std::max(high, r.repeats.size());
+  if (results.empty() || (low == high && int(low) == asked)) return fmt::format("{} repeat(s)", asked);
+  if (low == high) return fmt::format("{} counted repeat(s) of the {} asked", low, asked);
+  return fmt::format("{}-{} counted repeat(s) of the {} asked (the JSON has each row's)", low, high, asked);
+}
+
+}  // namespace
+
 void print_table(FILE* out, const std::vector<RunRow>& rows, const std::vector<RunResult>& results,
                  const RunSetup& setup, const Session& session, const SessionRecord& record,
                  const ReferenceRunner& reference, const QualityRunner& quality) {
@@ -146,11 +161,11 @@ void print_table(FILE* out, const std::vector<RunRow>& rows, const std::vector<R
       std::any_of(rows.begin(), rows.end(), [](const RunRow& r) { return r.quality && r.quality->per_sample; });
   std::fprintf(out, "%s", console_table(rows, setup.out.time_unit).c_str());
   std::fprintf(out,
-               "Time/Step: median over %d repeat(s) of the mean step time; Total: median wall time of one run "
+               "Time/Step: median over %s of the mean step time; Total: median wall time of one run "
                "(initial noise + steps%s), after %d warm-up run(s); it/s = steps / median time in steps%s; Spread: "
                "IQR / median of Total (! when over 10%%: too noisy to trust; n=1: one run, no spread).\n"
                "Model load %s, first (cold) forward %s: not included above. %s, %d thread(s), %s.\n",
-               setup.spec.repeat, session.vae ? " + VAE decode" : "", setup.spec.warmup,
+               repeats_text(results, setup.spec.repeat).c_str(), session.vae ? " + VAE decode" : "", setup.spec.warmup,
                session.vae ? " (VAE decode excluded)" : "", format_seconds(record.unet_load_s).c_str(),
                cold_forwards_text(results).c_str(), session.device.str().c_str(), session.threads,
                dtype_name(session.dtype).c_str());
@@ -158,6 +173,11 @@ void print_table(FILE* out, const std::vector<RunRow>& rows, const std::vector<R
   // Noise the reader should know about, with the numbers it may have distorted (as hyperfine does).
   for (const auto& w : machine_warnings(session.threads, std::thread::hardware_concurrency(), record.load_at_start)) {
     std::fprintf(out, "Warning: %s.\n", w.c_str());
+  }
+  if (setup.spec.repeat == 1) {  // #41: a quick look's numbers read as a measurement
+    std::fprintf(out,
+                 "Warning: one counted repeat (--repeat 1): no spread and no interval, a quick look and not a "
+                 "measurement; --repeat 3 or more to compare.\n");
   }
   if (std::any_of(rows.begin(), rows.end(), [](const RunRow& r) { return r.nfe != r.steps; })) {
     std::fprintf(out,

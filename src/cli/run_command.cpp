@@ -1,13 +1,17 @@
 // The main command: load the models once, run the asked sampler (or the lecture's six), report.
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <unistd.h>
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <thread>
+
 #include "cli/data_files.h"
+#include "diffbench/measure/process_info.h"
 #include "cli/model_pool.h"
 #include "cli/pipeline.h"
 #include "cli/session.h"
@@ -97,8 +101,6 @@ void setup_run(CLI::App& app, RunOptions& o) {
 
 int run_run(const RunOptions& flags) {
   g_verbose = flags.verbose;
-  if (flags.steps && flags.sampler.empty())
-    throw UsageError("--steps needs --sampler (with no --sampler each sampler uses its default)");
   const RunSetup setup = parse_run_setup(flags);
   const OutputSetup& o = setup.out;
   std::vector<std::string> warnings;
@@ -106,6 +108,11 @@ int run_run(const RunOptions& flags) {
   ModelPool models(setup, !setup.sampler.empty());
   const std::vector<std::string> samplers =
       setup.sampler.empty() ? models.default_samplers() : std::vector<std::string>{setup.sampler};
+  // A model named alone runs its manifest's one sampler, and --steps is that sampler's; only the
+  // lecture's six, each at its own default, leave --steps without a sampler to belong to.
+  if (flags.steps && samplers.size() > 1)
+    throw UsageError("--steps needs --sampler: with no --sampler the lecture's six samplers run, each at its own "
+                     "default step count");
   std::vector<RunSpec> specs;
   for (const auto& name : samplers) specs.push_back(models.spec(name, std::nullopt, {}, &warnings));
   if (!o.save_images.empty() && !models.session_for(specs.back()).vae) {  // the VAE may come from a manifest
@@ -114,6 +121,14 @@ int run_run(const RunOptions& flags) {
   note_models(setup, models, specs);
   if (auto w = eta_warning(setup.spec.eta, samplers)) warnings.push_back(*w);
   for (const auto& w : unique(warnings)) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  // The machine's warnings before the run, not only under its table (#41: they came after 28 s), to a
+  // person at a terminal, as the progress line; scripts and CI read them in the footer and the JSON,
+  // and a failing run's stderr stays its one error line.
+  const bool terminal = isatty(STDERR_FILENO) && !std::getenv("CI");
+  for (const auto& w : machine_warnings(models.main().threads, std::thread::hardware_concurrency(),
+                                        models.main_record().load_at_start)) {
+    if (!o.quiet && terminal) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  }
 
   std::vector<RunResult> results;
   std::vector<const Session*> sessions;

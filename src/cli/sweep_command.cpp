@@ -2,6 +2,8 @@
 // --model-for); every cell is a run with the same fields as a
 // single run, written as it finishes (--json rewritten atomically, or --jsonl appended), so a
 // crash or Ctrl-C keeps every finished cell and --resume skips them.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <csignal>
 #include <cstdint>
@@ -175,6 +177,16 @@ Destinations sweep_destinations(const SweepOptions& s, const RunSetup& setup) {
   check_distinct_outputs({{"--json", d.json}, {"--jsonl", d.jsonl}, {"--csv", o.csv}, {"--markdown", o.markdown}});
   if (!d.json.empty()) check_writable(d.json, "--json");
   if (!d.jsonl.empty()) check_writable(d.jsonl, "--jsonl");
+  // #41: appending another sweep's cells to a file of results made it one that neither --resume nor
+  // merge accepts. A file with results is continued only by resuming it.
+  struct stat st {};
+  const bool resuming_it = !s.resume.empty() && output_identity(s.resume) == output_identity(d.jsonl);
+  if (!d.jsonl.empty() && d.jsonl != "-" && !resuming_it && stat(d.jsonl.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+      st.st_size > 0) {
+    throw UsageError(fmt::format("--jsonl '{}' already holds results: --resume {} completes that sweep; to start "
+                                 "another, name a new file or remove this one",
+                                 d.jsonl, d.jsonl));
+  }
   return d;
 }
 

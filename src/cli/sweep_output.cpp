@@ -34,7 +34,8 @@ void SweepWriter::start(std::function<nlohmann::json()> context) {
   std::string lines;  // a new JSONL file starts with the resumed cells, one per line
   for (const auto& run : previous_.runs) {
     lines +=
-        nlohmann::json{{"schema_version", previous_.schema_version}, {"context", previous_.context}, {"runs", {run}}}
+        nlohmann::json{{"schema_version", previous_.schema_version}, {"kind", "run"}, {"context", previous_.context},
+                       {"runs", {run}}}
             .dump() +
         "\n";
   }
@@ -45,7 +46,8 @@ void SweepWriter::add(const nlohmann::json& run) {
   runs_.push_back(run);
   if (!jsonl_path_.empty()) {
     append_line(jsonl_path_,
-                nlohmann::json{{"schema_version", kSchemaVersion}, {"context", context_()}, {"runs", {run}}}.dump());
+                nlohmann::json{{"schema_version", kSchemaVersion}, {"kind", "run"}, {"context", context_()}, {"runs", {run}}}
+                    .dump());
   }
   write_json();
 }
@@ -61,7 +63,7 @@ void SweepWriter::set_extra(const std::string& key, nlohmann::json value) {
 
 void SweepWriter::write_json() {
   if (json_path_.empty()) return;
-  nlohmann::json doc{{"schema_version", kSchemaVersion}, {"context", context_()}, {"runs", runs_}};
+  nlohmann::json doc{{"schema_version", kSchemaVersion}, {"kind", "run"}, {"context", context_()}, {"runs", runs_}};
   doc.update(extra_);
   write_file_atomically(json_path_, doc.dump(2) + "\n");
   json_written_ = true;

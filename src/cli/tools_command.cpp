@@ -88,6 +88,14 @@ std::vector<std::string> missing_cells(const std::vector<nlohmann::json>& runs) 
 
 int run_merge(const MergeOptions& o) {
   if (o.output != "-") check_writable(o.output, "--output");
+  for (const auto& path : o.inputs) {  // #41: `merge s0.jsonl s1.jsonl -o s0.jsonl` destroyed its own input
+    if (o.output != "-" && output_identity(path) == output_identity(o.output))
+      throw UsageError(fmt::format("--output '{}' is also an input: merging onto an input would destroy it; "
+                                   "write the merged report to another file", o.output));
+  }
+  if (o.output.size() > 6 && o.output.compare(o.output.size() - 6, 6, ".jsonl") == 0)
+    throw UsageError(fmt::format("--output '{}': merge writes one JSON report, not JSON lines; name it .json",
+                                 o.output));
   std::vector<Report> reports;
   for (const auto& path : o.inputs) reports.push_back(read_report(path));
   check_mergeable(reports, o.force);
@@ -125,6 +133,7 @@ int run_merge(const MergeOptions& o) {
         missing.size() > 5 ? ", ..." : ""));
   }
   nlohmann::json doc = {{"schema_version", reports.front().schema_version},
+                        {"kind", "run"},
                         {"context", reports.front().context},
                         {"merged_from", sources},
                         {"runs", runs}};

@@ -19,7 +19,9 @@
 namespace diffbench {
 namespace {
 
-std::string parent_of(const std::string& path) {
+// The folder holding `path`; trailing slashes name the same path ("digits/" is in ".").
+std::string parent_of(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
   size_t slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
   return slash == 0 ? "/" : path.substr(0, slash);
@@ -136,6 +138,13 @@ std::string output_identity(const std::string& path) {
 void check_writable(const std::string& path, const std::string& flag) {
   if (path == "-") return;
   if (path.empty()) throw UsageError(fmt::format("{} needs a file name", flag));
+  // #42: a 300-character name failed only after the run, when the file was written.
+  const std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+  if (base.size() + 16 > NAME_MAX) {  // the atomic write's temporary name adds a suffix of up to 16
+    throw UsageError(fmt::format("{}: a file name of {} bytes is longer than this file system takes ({} with the "
+                                 "temporary suffix); give a shorter one",
+                                 flag, base.size(), NAME_MAX - 16));
+  }
   struct stat st {};
   if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     throw UsageError(fmt::format("{} '{}' is a directory; give a file name", flag, path));

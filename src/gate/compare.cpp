@@ -77,13 +77,17 @@ std::map<std::string, CellRuns> group(const Report& report, const std::vector<st
   return cells;
 }
 
-// Runs recorded as measured under contention (run.contention.suspect; older files have no field).
-void note_suspects(const char* side, const CellRuns& cell, std::vector<std::string>* out) {
+// Runs recorded as measured under contention (run.contention.suspect; older files have no field);
+// true when the cell has any.
+bool note_suspects(const char* side, const CellRuns& cell, std::vector<std::string>* out) {
+  bool any = false;
   for (const auto& [process, runs] : cell.by_process) {
     for (const auto* run : runs) {
       if (run->contention) out->push_back(fmt::format("{}: {}: {}", side, run->label, *run->contention));
+      any = any || run->contention.has_value();
     }
   }
+  return any;
 }
 
 std::vector<double> samples_of(const std::vector<const RecordedRun*>& runs, const char* metric) {
@@ -213,6 +217,23 @@ void suggest_ignores(const std::map<std::string, CellRuns>& base, const std::map
   }
 }
 
+// #41: `compare` called identical code slower in 3 of 5 tries on a busy machine, each side one
+// process (+8.5%) or contended (+35%, +48%): such a "slower" is undecided, unless one process per
+// side is slower by more than the between-process allowance (contention: never).
+void hold_back_single_process_verdict(const RunChange& change, bool contended, MetricChange& m,
+                                      std::vector<std::string>* held_back) {
+  if (m.verdict != Verdict::slower || change.paired) return;
+  const bool one_process = !change.per_process;
+  if (!contended && !(one_process && m.change <= kBetweenProcessAllowance)) return;
+  m.verdict = Verdict::undecidable;
+  if (!held_back) return;
+  held_back->push_back(
+      contended ? fmt::format("{}: {:+.1f}%, measured under contention (other processes took the cores)", change.label,
+                              100 * m.change)
+                : fmt::format("{}: {:+.1f}%, one process per side, within the {:g}% a process's level moves by",
+                              change.label, 100 * m.change, 100 * kBetweenProcessAllowance));
+}
+
 }  // namespace
 
 Comparison compare_reports(const Report& base, const Report& updated, const CompareSettings& s) {
@@ -231,8 +252,7 @@ Comparison compare_reports(const Report& base, const Report& updated, const Comp
       continue;
     }
     const CellRuns& b = other->second;
-    note_suspects("base", a, &result.suspect);
-    note_suspects("new", b, &result.suspect);
+    const bool contended = note_suspects("base", a, &result.suspect) | note_suspects("new", b, &result.suspect);
     RunChange change;
     change.label = a.first->label;
     change.base_processes = a.by_process.size();
@@ -246,6 +266,7 @@ Comparison compare_reports(const Report& base, const Report& updated, const Comp
       MetricChange m =
           change.paired ? test_pairs(metric, a, b, pairs, s) : test_metric(metric, a, b, change.per_process, s);
       if (m.n_base == 0 || m.n_new == 0) continue;
+      hold_back_single_process_verdict(change, contended, m, m.metric == "total_s" ? &result.held_back : nullptr);
       if (m.metric == "total_s") {
         result.regression = result.regression || m.verdict == Verdict::slower;
         result.decided = result.decided || m.verdict != Verdict::undecidable;

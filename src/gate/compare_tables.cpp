@@ -31,9 +31,11 @@ std::string summary_line(const Comparison& c, const CompareSettings& s) {
     return "NOTHING COMPARED: no run of the base matches a run of the new file (see the unmatched runs above); "
            "the gate cannot pass on nothing.";
   }
-  std::string verdict = c.regression ? "REGRESSION: some run is significantly slower."
-                        : c.decided  ? "No significant slowdown."
-                                     : "UNDECIDED: too few figures per side for any p-value to reach alpha.";
+  std::string verdict = c.regression          ? "REGRESSION: some run is significantly slower."
+                        : !c.held_back.empty() ? "UNDECIDED: slower only within what one process per side, or a "
+                                                 "contended side, can tell apart from the machine (use `diffbench ab`)."
+                        : c.decided            ? "No significant slowdown."
+                                               : "UNDECIDED: too few figures per side for any p-value to reach alpha.";
   return fmt::format(
       "Geometric mean of the Change of total time over {} matched run(s): {:.3f} ({:+.1f}%). "
       "Threshold {:g}%, alpha {:g}. {}",
@@ -59,6 +61,7 @@ std::string preamble(const Comparison& c, const std::string& bullet, bool markdo
   for (const auto& l : c.failed_in_new) out += bullet + strong + "FAILED" + strong + " in new: " + l + "\n";
   for (const auto& l : c.suspect)
     out += bullet + strong + "SUSPECT" + strong + " (measured under contention) " + l + "\n";
+  for (const auto& l : c.held_back) out += bullet + strong + "NOT DECIDED" + strong + " (slower?) " + l + "\n";
   for (const auto& n : c.notes) out += bullet + "note: " + n + "\n";
   return out;
 }
@@ -125,6 +128,7 @@ nlohmann::json compare_json(const Comparison& c, const CompareSettings& s) {
                     {"metrics", metrics}});
   }
   return {{"schema_version", 2},
+          {"kind", "compare"},
           {"threshold_percent", 100 * s.threshold},
           {"alpha", s.alpha},
           {"ignore", s.ignore},
@@ -138,6 +142,7 @@ nlohmann::json compare_json(const Comparison& c, const CompareSettings& s) {
           {"only_in_base", c.only_in_base},
           {"only_in_new", c.only_in_new},
           {"suspect", c.suspect},
+          {"held_back", c.held_back},
           {"context_warnings", c.context_warnings},
           {"notes", c.notes}};
 }

@@ -11,7 +11,10 @@ namespace diffbench {
 
 at::Tensor conditioning_context(const Session& session, int64_t batch, bool guided) {
   if (session.unet->arity() != 3) return {};
-  auto rows = [&](const at::Tensor& c) { return c.size(0) == batch ? c : c.repeat({batch / c.size(0), 1, 1}); };
+  // Rows cycle over the batch: sample i takes row i mod N (N dividing the batch: the rows repeat whole).
+  auto rows = [&](const at::Tensor& c) {
+    return c.size(0) == batch ? c : c.index_select(0, at::arange(batch, at::kLong).remainder(c.size(0)));
+  };
   at::Tensor cond = rows(session.cond);
   at::Tensor uncond = session.uncond.defined() ? rows(session.uncond) : at::zeros_like(cond);
   return (guided ? at::cat({uncond, cond}) : cond).to(session.device, session.dtype).contiguous();

@@ -49,18 +49,13 @@ std::string memory_refusal(const std::vector<int64_t>& shape, bool on_cpu, doubl
 
 namespace {
 
-// A conditional UNet's conditioning: present, its batch dividing the latents', uncond alike.
-void check_conditioning(const Session& session, int64_t b) {
+// A conditional UNet's conditioning: present, uncond of cond's shape. Any batch works: sample i takes
+// row i mod N of N rows (a manifest's ten digit classes give batch 4 the digits 0-3, batch 20 each
+// class twice), so a batch the conditioning was not written for is never an error.
+void check_conditioning(const Session& session) {
   if (!session.cond.defined())
     throw UsageError(fmt::format("a conditional UNet needs {} FILE.npy or {} B,L,D", setting_name("cond"),
                                  setting_name("cond_shape")));
-  const int64_t cb = session.cond.size(0);
-  if (b % cb != 0) {
-    throw UsageError(
-        fmt::format("conditioning batch {} does not match the latent batch {} ({}); "
-                    "give one row, one per sample, or a number of rows that divides the batch (they repeat)",
-                    cb, b, setting_name("shape")));
-  }
   if (session.uncond.defined() && session.uncond.sizes().slice(1) != session.cond.sizes().slice(1)) {
     throw UsageError(fmt::format("{} shape {} does not match {} shape {}", setting_name("uncond"),
                                  bracketed_shape(session.uncond.sizes()), setting_name("cond"),
@@ -154,7 +149,7 @@ void settle_guidance(const Session& session, const SamplerInfo& sampler, const S
                     "encoder_hidden_states); '{}' takes (sample, timestep)",
                     setting_name("guidance_scale"), *spec.guidance, session.unet->path()));
   }
-  if (conditional) check_conditioning(session, spec.shape[0]);
+  if (conditional) check_conditioning(session);
 }
 
 }  // namespace

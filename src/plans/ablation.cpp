@@ -133,9 +133,11 @@ std::vector<AblationConfig> ablation_plan(const std::vector<std::string>& toggle
   if (toggles.size() > 1) plan.push_back(all);
   if (fast) {
     AblationConfig few = all;
-    few.label = fmt::format("{} + {}:{}", toggles.size() > 1 ? "all" : toggles.front(), fast->sampler, fast->steps);
+    // steps 0: the step count the few-step model's manifest names (the default rung: the LCM student).
+    const std::string rung = fast->steps > 0 ? fmt::format("{}:{}", fast->sampler, fast->steps) : fast->sampler;
+    few.label = fmt::format("{} + {}", toggles.size() > 1 ? "all" : toggles.front(), rung);
     few.sampler = fast->sampler;
-    few.steps = fast->steps;
+    if (fast->steps > 0) few.steps = fast->steps;
     few.model = fast->model;
     few.few_step = true;
     plan.push_back(few);

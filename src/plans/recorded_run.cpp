@@ -2,6 +2,8 @@
 // gate and history decide on, each checked once with an error naming the file, run and field.
 #include "diffbench/plans/recorded_run.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "diffbench/core/errors.h"
@@ -86,11 +88,18 @@ RecordedRun read_recorded_run(const nlohmann::json& run, const std::string& wher
   if (!run.is_object()) throw RuntimeError(fmt::format("{}: a run must be an object, got {}", where, run.type_name()));
   const FieldReader read(where);
   RecordedRun r;
+  // #41: a run without its config matched as "? 0 steps"; "ten" steps passed merge and history.
   const nlohmann::json* config = read.object(run, "config", "config");
-  r.config = config ? *config : nlohmann::json::object();
+  if (!config) read.wrong("config", "an object (the run's settings)", nullptr);
+  if (config->contains("steps") && !(*config)["steps"].is_number_integer())
+    read.wrong("config.steps", "a whole number", (*config)["steps"]);
+  if (config->contains("sampler") && !(*config)["sampler"].is_string())
+    read.wrong("config.sampler", "a name", (*config)["sampler"]);
+  r.config = *config;
   r.label = run_label(run);
+  // #42: a run without a status (or null) counts as failed, as any status this build does not know.
   const std::string status = read.text(run, "status", "status");
-  r.status_text = status.empty() ? "ok" : status;
+  r.status_text = status.empty() ? "unknown (no status)" : status;
   r.status = status_of(r.status_text);
   r.error = read.text(run, "error", "error");
   if (const nlohmann::json* process = read.object(run, "process", "process")) {
@@ -109,7 +118,16 @@ RecordedRun read_recorded_run(const nlohmann::json& run, const std::string& wher
     for (const auto& [metric, summary] : stats->items()) {
       const std::string field = "stats." + metric;
       if (!summary.is_object()) read.wrong(field, "an object", summary);
-      if (summary.contains("samples")) r.samples[metric] = read.numbers(summary, "samples", field + ".samples");
+      if (!summary.contains("samples")) continue;
+      r.samples[metric] = read.numbers(summary, "samples", field + ".samples");
+      // #42: negative, zero and denormal times passed the gate (one printed -25389.8%).
+      const bool seconds = metric.size() > 2 && metric.compare(metric.size() - 2, 2, "_s") == 0;
+      const double least = metric == "total_s" ? 1e-9 : 0.0;  // no run takes under a nanosecond
+      for (size_t i = 0; seconds && i < r.samples[metric].size(); ++i) {
+        const double x = r.samples[metric][i];
+        if (!(std::isfinite(x) && x >= least) || (x > 0 && x < 1e-300))
+          read.wrong(fmt::format("{}.samples[{}]", field, i), least > 0 ? "a time above 1 ns" : "a time >= 0", x);
+      }
     }
   }
   return r;

@@ -154,13 +154,40 @@ std::vector<std::string> config_differences(const nlohmann::json& a, const nlohm
   return out;
 }
 
+// What a document is: its "kind", or for files from before every output carried one, its shape
+// ("" for a run report).
+static std::string document_kind(const nlohmann::json& doc) {
+  if (!doc.is_object()) return "";
+  if (doc.contains("kind") && doc["kind"].is_string()) return doc["kind"].get<std::string>();
+  if (doc.contains("ab") && doc.contains("cells")) return "ab";
+  if (doc.contains("history") && doc.contains("cells")) return "history";
+  if (doc.contains("geomean_ratio") && doc.contains("regression")) return "compare";
+  return "";
+}
+
 // One report document (a whole file, or one JSON line) added to `report`; all must share a schema version.
 static void add_document(Report& report, const nlohmann::json& doc, const std::string& where) {
   const std::string& path = report.path;
+  // #41: compare's, ab's and history's JSON were read as run reports (raw nlohmann errors, `? 0 steps`).
+  if (const std::string kind = document_kind(doc); !kind.empty() && kind != "run") {
+    throw RuntimeError(fmt::format("'{}'{} is a `diffbench {}` report; this reads run reports (of run, sweep, merge "
+                                   "and ablate, and ab's saved sides)",
+                                   path, where, kind));
+  }
   if (!doc.is_object() || !doc.contains("schema_version") || !doc.contains("runs") || !doc["runs"].is_array()) {
     throw RuntimeError(fmt::format("'{}'{} is not a diffbench report (no schema_version/runs)", path, where));
   }
-  int version = doc["schema_version"].is_number_integer() ? doc["schema_version"].get<int>() : -1;
+  // #42: "2", 3 or 999999999999 were matched anyway (read as -1 or an overflowed int).
+  const nlohmann::json& v = doc["schema_version"];
+  if (!v.is_number_integer() || v.get<int64_t>() < 1) {
+    throw RuntimeError(fmt::format("'{}'{}: schema_version must be a whole number from 1, got {}", path, where, v.dump()));
+  }
+  if (v.get<int64_t>() > kSchemaVersion) {
+    throw RuntimeError(fmt::format("'{}'{} has schema_version {}, newer than this diffbench reads ({}): read it with the "
+                                   "diffbench that wrote it, or a newer one",
+                                   path, where, v.dump(), kSchemaVersion));
+  }
+  const int version = static_cast<int>(v.get<int64_t>());
   if (report.schema_version == 0) {
     report.schema_version = version;
     report.context = doc.value("context", nlohmann::json::object());

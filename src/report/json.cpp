@@ -251,7 +251,10 @@ nlohmann::json report_json(const std::vector<const Session*>& sessions, const Se
   nlohmann::json runs = nlohmann::json::array();
   for (size_t i = 0; i < results.size(); ++i) runs.push_back(run_to_json(results[i], *sessions[i]));
   return {
-      {"schema_version", kSchemaVersion}, {"context", environment_context(*sessions.front(), record)}, {"runs", runs}};
+      {"schema_version", kSchemaVersion},
+      {"kind", "run"},
+      {"context", environment_context(*sessions.front(), record)},
+      {"runs", runs}};
 }
 
 }  // namespace diffbench

@@ -99,7 +99,8 @@ def round_trip(diffusers, binary, tmp, flux, samplers):
     cls = diffusers.FluxTransformer2DModel if flux else diffusers.SD3Transformer2DModel
     transformer = cls.from_pretrained(os.path.join(pipe, "transformer"), use_safetensors=False).eval()
     vae = diffusers.AutoencoderKL.from_pretrained(os.path.join(pipe, "vae"), use_safetensors=False).eval()
-    with open(os.path.join(out, "scheduler_config.json")) as f:
+    # diffusers' loop reads the pipeline folder's own config, never the export's copy (#41).
+    with open(os.path.join(pipe, "scheduler", "scheduler_config.json")) as f:
         config = json.load(f)
     gen = torch.Generator().manual_seed(1)
     cond, uncond = torch.randn(BATCH, TOKENS, 32, generator=gen), torch.randn(BATCH, TOKENS, 32, generator=gen)

@@ -95,7 +95,9 @@ def round_trip(diffusers, binary, tmp, sdxl, samplers):
         return None
     unet = diffusers.UNet2DConditionModel.from_pretrained(os.path.join(pipe, "unet"), use_safetensors=False).eval()
     vae = diffusers.AutoencoderKL.from_pretrained(os.path.join(pipe, "vae"), use_safetensors=False).eval()
-    with open(os.path.join(out, "scheduler_config.json")) as f:
+    # diffusers' loop reads the pipeline folder's own config (#41: the export's copy, if corrupted,
+    # would have been the reference too, and passed).
+    with open(os.path.join(pipe, "scheduler", "scheduler_config.json")) as f:
         config = json.load(f)
     gen = torch.Generator().manual_seed(1)
     cond, uncond = torch.randn(BATCH, 77, 32, generator=gen), torch.randn(BATCH, 77, 32, generator=gen)

@@ -35,17 +35,19 @@ printf '1/host-a\n1/host-b\n' > "$dir/hosts"
 grid=tests/scaleout/grid.json
 "$build/diffbench" sweep --grid "$grid" --threads 1 --jsonl "$dir/one.jsonl" --quiet
 
-# The fault, from the side: when shard 1 has written its first cell, SIGKILL its diffbench.
+# The fault, from the side: when shard 1 has written its first cell, SIGKILL its diffbench: only
+# this test's (its command line names this test's own temporary shard file), never another
+# suite's "--shard 1/2" on the same machine (#41).
 shard1="$dir/results/shard-1.jsonl"
 (
-  for _ in $(seq 600); do
+  for _ in $(seq 3000); do
     if [[ -s "$shard1" ]]; then
       head -n1 "$shard1" > "$dir/first-cell"
       n=$(wc -l <"$shard1")
-      pkill -KILL -f -- "--shard 1/2" && echo "$n" > "$dir/killed"
+      pkill -KILL -f -- "--jsonl $shard1" && echo "$n" > "$dir/killed"
       exit 0
     fi
-    sleep 0.1
+    sleep 0.02
   done
 ) &
 killer=$!

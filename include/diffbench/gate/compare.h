@@ -61,11 +61,19 @@ struct Comparison {
   std::vector<std::string> suspect;
   std::vector<std::string> context_warnings;  ///< "threads: 2 vs 1", ...
   std::vector<std::string> notes;  ///< what the reader must know to trust a verdict
+  /// Cells whose "slower" rested on one process per side within kBetweenProcessAllowance, or on a
+  /// side measured under contention ("label: +8.5%: why"): undecided instead, and the gate with them.
+  std::vector<std::string> held_back;
   double geomean_ratio = 1;  ///< geometric mean of 1 + change of the total_s rows
   bool regression = false;  ///< some total_s verdict is "slower"
   bool failed = false;  ///< failed_in_new is not empty
   bool decided = false;  ///< some total_s verdict is not "undecidable"
 };
+
+/// How much slower one process per side must be before `compare` calls it slower: one process's
+/// level is not noise its own repeats can show, and this VM's level moves by 20% and more over an
+/// hour (docs/measurement.md); `ab`, which interleaves both sides, needs no such allowance.
+constexpr double kBetweenProcessAllowance = 0.25;
 
 /// Compare two reports. Runs with the same cell_key (less `settings.ignore`) are matched; runs
 /// of one cell from several processes (process.id) are tested on one median per process.

@@ -31,7 +31,7 @@ struct AblationConfig {
 /// --fast SAMPLER:STEPS[@MODEL].
 struct FastSampler {
   std::string sampler;
-  int steps = 0;
+  int steps = 0;  ///< 0: the step count its model's manifest names (else the sampler's default)
   std::string model;
 };
 FastSampler parse_fast(const std::string& text);

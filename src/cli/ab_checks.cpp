@@ -1,0 +1,60 @@
+// `ab`'s checks: its options before any work, and each block's runs before they count.
+#include "cli/ab_checks.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "cli/gate.h"
+#include "cli/run_setup.h"
+#include "diffbench/core/errors.h"
+#include "diffbench/core/files.h"
+#include "diffbench/gate/sequential.h"
+
+namespace diffbench::cli {
+
+void check_ab_options(const AbOptions& o) {
+  check_gate_options(o.gate);
+  const bool sides = !o.base_bin.empty() || !o.new_bin.empty() || !o.base_args.empty() || !o.new_args.empty();
+  const bool sampler = std::any_of(o.args.begin(), o.args.end(),
+                                   [](const std::string& a) { return a == "--sampler" || a.rfind("--sampler=", 0) == 0; });
+  if (!sides && !sampler) {
+    throw UsageError(
+        "ab needs what to compare: two sides (--base-bin/--new-bin or --base-args/--new-args) or a run to time "
+        "against itself (ab -- --sampler ddim --steps 20); with neither it would time all six lecture samplers, "
+        "DDPM's 1000 steps included");
+  }
+  if (!(o.budget > 0)) throw UsageError("--budget must be > 0 (seconds)");
+  if (o.max_blocks < smallest_first_look(o.gate.alpha)) {
+    throw UsageError(fmt::format("--max-blocks {}: fewer than {} blocks can never reach alpha {} at the first look",
+                                 o.max_blocks, smallest_first_look(o.gate.alpha), o.gate.alpha));
+  }
+  if (o.warmup_blocks < 0) throw UsageError("--warmup-blocks must be >= 0");
+  if (o.reload_blocks < 0) throw UsageError("--reload-blocks must be >= 0 (0: load once)");
+  for (const auto& [flag, path] : {std::pair{"--save-base", o.save_base}, std::pair{"--save-new", o.save_new}}) {
+    if (!path.empty()) check_writable(path, flag);
+  }
+  check_distinct_outputs({{"--save-base", o.save_base},
+                          {"--save-new", o.save_new},
+                          {"--json", o.gate.json},
+                          {"--markdown", o.gate.markdown}});
+  for (const auto& a : o.args) {
+    if (a == "--json" || a == "--csv" || a == "--markdown" || a.rfind("--json=", 0) == 0) {
+      throw UsageError(fmt::format(
+          "ab writes each side's report itself; drop {} from the run's flags (use --save-base / --save-new)", a));
+    }
+  }
+}
+
+std::string block_cells_problem(const AbSide& side, size_t cells, int block) {
+  size_t in_block = 0;
+  for (const auto& run : side.runs) in_block += run.value("ab_block", -1) == block;
+  bool same = in_block == cells && side.recorded.size() >= 2 * cells;
+  for (size_t i = 0; same && i < cells; ++i)
+    same = side.recorded[side.recorded.size() - cells + i].label == side.recorded[i].label;
+  if (same) return "";
+  return fmt::format("block {} of the {} side reported {} run(s), not the {} cell(s) of its first block", block,
+                     side.name, in_block, cells);
+}
+
+}  // namespace diffbench::cli

@@ -49,6 +49,6 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("folder")
     p.add_argument("--tiny", action="store_true", help="toy widths (the GPU kit's dry run)")
-    p.add_argument("--diffusers", help="a diffusers source folder (default: ../shared/diffusers)")
+    p.add_argument("--diffusers", help="a diffusers source folder (default: the installed package)")
     a = p.parse_args()
     sys.exit(main(a.folder, a.tiny, a.diffusers))

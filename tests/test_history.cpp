@@ -68,6 +68,8 @@ TEST(History, FlatSeriesPassAndAnOldStepIsReportedNotFailed) {
   CliResult quiet = run_cli("history" + files);
   EXPECT_EQ(quiet.code, 0) << quiet.err;
   EXPECT_NE(quiet.out.find("10 points, 0 change point(s)"), std::string::npos) << quiet.out;
+  // #41: a run-report series is never "no change" without the word that its points carry the machine's drift.
+  EXPECT_NE(quiet.out.find("Warning: these are run reports, one process per commit"), std::string::npos) << quiet.out;
   std::string stepped;
   for (int i = 0; i < 10; ++i) {  // the step is five reports old: history, not a new regression
     write_report(fmt::format("{}/s{}.json", dir, i), flat[i] * (i >= 5 ? 1.2 : 1.0));

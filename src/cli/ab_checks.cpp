@@ -16,9 +16,13 @@ namespace diffbench::cli {
 void check_ab_options(const AbOptions& o) {
   check_gate_options(o.gate);
   const bool sides = !o.base_bin.empty() || !o.new_bin.empty() || !o.base_args.empty() || !o.new_args.empty();
-  const bool sampler = std::any_of(o.args.begin(), o.args.end(),
-                                   [](const std::string& a) { return a == "--sampler" || a.rfind("--sampler=", 0) == 0; });
-  if (!sides && !sampler) {
+  // A run names what it times by a sampler, or by a model (one named alone runs its manifest's sampler).
+  const bool named = std::any_of(o.args.begin(), o.args.end(), [](const std::string& a) {
+    for (const char* flag : {"--sampler", "--unet", "--model"})
+      if (a == flag || a.rfind(std::string(flag) + "=", 0) == 0) return true;
+    return false;
+  });
+  if (!sides && !named) {
     throw UsageError(
         "ab needs what to compare: two sides (--base-bin/--new-bin or --base-args/--new-args) or a run to time "
         "against itself (ab -- --sampler ddim --steps 20); with neither it would time all six lecture samplers, "

@@ -3,7 +3,6 @@
 // held over every look (diffbench/sequential.h). When both sides run this binary they share one
 // process, and the level of a process (~5% between processes here) cancels in each block's ratio;
 // two binaries run one process per side per block.
-#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -209,8 +208,7 @@ std::optional<int> measure(BlockSource& source, const AbOptions& o, AbSide& base
     const double block_s = seconds_since(block_start);
     if (auto code = check_failures(base, next, k == 0 ? 0 : r.cells.size(), o, r.mode, k + 1)) return code;
     for (const AbSide* side : {&next, &base}) {  // #42: never the previous block's figure for a missing cell
-      if (k == 0) continue;
-      const std::string problem = block_cells_problem(*side, r.cells.size(), o.warmup_blocks + k);
+      const std::string problem = k == 0 ? "" : block_cells_problem(*side, r.cells.size(), o.warmup_blocks + k);
       if (problem.empty()) continue;
       save_sides(o, base, next, r.mode, k);
       std::fprintf(stderr, "error: ab: %s%s\n", problem.c_str(),

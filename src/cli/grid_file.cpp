@@ -10,6 +10,7 @@
 #include "cli/help_commands.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/core/files.h"
+#include "diffbench/core/names.h"
 
 namespace diffbench::cli {
 

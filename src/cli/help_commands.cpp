@@ -22,16 +22,6 @@ std::vector<std::string> long_flags(const CLI::App& app) {
   return flags;
 }
 
-std::string did_you_mean(const std::string& given, const std::vector<std::string>& valid) {
-  std::string best;
-  size_t best_distance = SIZE_MAX;
-  for (const auto& v : valid) {
-    size_t d = edit_distance(given, v);
-    if (d < best_distance) best_distance = d, best = v;
-  }
-  return best_distance <= std::max<size_t>(2, given.size() / 3) ? " (did you mean '" + best + "'?)" : "";
-}
-
 std::string parsed_command_name(const CLI::App& app) {
   for (const CLI::App* sub : app.get_subcommands()) return sub->get_name();
   return "";

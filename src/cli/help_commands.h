@@ -10,9 +10,6 @@ namespace diffbench::cli {
 /// Which subcommand was parsed ("" for the main command), for error hints.
 std::string parsed_command_name(const CLI::App& app);
 
-/// " (did you mean 'x'?)" for the valid name closest to `given` (edit distance), or "" when none is close.
-std::string did_you_mean(const std::string& given, const std::vector<std::string>& valid);
-
 /// Every long and short flag of a (sub)command ("--steps", "-q", ...).
 std::vector<std::string> long_flags(const CLI::App& app);
 

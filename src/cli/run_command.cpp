@@ -2,20 +2,19 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 #include <unistd.h>
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <thread>
-
 #include "cli/data_files.h"
-#include "diffbench/measure/process_info.h"
 #include "cli/model_pool.h"
 #include "cli/pipeline.h"
 #include "cli/session.h"
 #include "diffbench/core/errors.h"
+#include "diffbench/measure/process_info.h"
 #include "diffbench/core/npy.h"
 #include "diffbench/core/png.h"
 #include "diffbench/report/json.h"

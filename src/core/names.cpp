@@ -21,6 +21,16 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
+std::string did_you_mean(const std::string& given, const std::vector<std::string>& valid) {
+  std::string best;
+  size_t best_distance = SIZE_MAX;
+  for (const auto& v : valid) {
+    size_t d = edit_distance(given, v);
+    if (d < best_distance) best_distance = d, best = v;
+  }
+  return best_distance <= std::max<size_t>(2, given.size() / 3) ? " (did you mean '" + best + "'?)" : "";
+}
+
 std::string unknown_name_message(const std::string& what, const std::string& given,
                                  const std::vector<std::string>& valid) {
   std::string message = "unknown " + what + " '" + given + "'; valid: ";

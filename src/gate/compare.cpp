@@ -252,7 +252,8 @@ Comparison compare_reports(const Report& base, const Report& updated, const Comp
       continue;
     }
     const CellRuns& b = other->second;
-    const bool contended = note_suspects("base", a, &result.suspect) | note_suspects("new", b, &result.suspect);
+    const bool in_base = note_suspects("base", a, &result.suspect), in_new = note_suspects("new", b, &result.suspect);
+    const bool contended = in_base || in_new;
     RunChange change;
     change.label = a.first->label;
     change.base_processes = a.by_process.size();

@@ -201,7 +201,7 @@ SchedulerConfig parse_scheduler_config(const std::string& text, const std::strin
       std::vector<std::string> known(others);
       for (const auto& f : kFields) known.push_back(f.key);
       warnings->push_back(
-          fmt::format("config {}: unknown key '{}' ignored{}", origin, key, nearest_key_hint(key, known)));
+          fmt::format("config {}: unknown key '{}' ignored{}", origin, key, did_you_mean(key, known)));
     }
   }
   validate(config);

@@ -9,7 +9,6 @@
 #include <nlohmann/json.hpp>
 
 #include "diffbench/core/errors.h"
-#include "diffbench/core/names.h"
 
 namespace diffbench {
 namespace {
@@ -115,16 +114,6 @@ json class_keys_json(const std::string& sampler) {
     out[key] = values;
   }
   return out;
-}
-
-std::string nearest_key_hint(const std::string& key, const std::vector<std::string>& known) {
-  std::string best;
-  size_t distance = std::max<size_t>(1, key.size() / 4) + 1;  // a typo, not another word ('foo' is not 'rho')
-  for (const auto& k : known) {
-    const size_t d = edit_distance(key, k);
-    if (d < distance) distance = d, best = k;
-  }
-  return best.empty() ? "" : fmt::format("; did you mean '{}'?", best);
 }
 
 }  // namespace diffbench

@@ -24,7 +24,4 @@ void check_class_keys(const std::string& sampler, const SchedulerConfig& config)
 /// thresholding is off) for `sampler`'s class.
 nlohmann::json class_keys_json(const std::string& sampler);
 
-/// "; did you mean 'beta_schedule'?" for a key near a known one, else "".
-std::string nearest_key_hint(const std::string& key, const std::vector<std::string>& known);
-
 }  // namespace diffbench

@@ -66,8 +66,10 @@ TEST(Contention, RunQueueWaitAboveFivePercentOfThreadTimeIsSuspectBelowItIsNot) 
   EXPECT_NEAR(*busy.wait_fraction, 0.15, 1e-12);
   EXPECT_NE(busy.why.find("waited 15% of their time for a core (3.000 s over 10.000 s"), std::string::npos) << busy.why;
   EXPECT_NE(busy.why.find("2000 involuntary context switches, load 3.10 at the end"), std::string::npos) << busy.why;
-  // Exactly at the line is not above it.
+  // Exactly at the line is not above it; the line is 5% of thread time, no more and no less (#41).
   EXPECT_FALSE(contention_between(probe_at(0, 0, 0.0, 0), probe_at(10, 0, 1.0, 0), 2, 2, 0).suspect);
+  EXPECT_FALSE(contention_between(probe_at(0, 0, 0.0, 0), probe_at(10, 0, 0.9, 0), 2, 2, 0).suspect);  // 4.5%
+  EXPECT_TRUE(contention_between(probe_at(0, 0, 0.0, 0), probe_at(10, 0, 1.1, 0), 2, 2, 0).suspect);  // 5.5%
 }
 
 TEST(Contention, WithoutSchedstatTheLoadAtTheEndDecides) {
@@ -112,9 +114,22 @@ TEST(Contention, PinRunsOneThreadOnOneCpu) {
   CliResult r = run_cli("--unet " + kModels + "tiny.pt --pin --sampler ddim --steps 2 --shape 1,4,8,8 -q --json " +
                         dir + "/r.json");
   ASSERT_EQ(r.code, 0) << r.err;
-  auto run = nlohmann::json::parse(slurp(dir + "/r.json"))["runs"][0];
+  auto doc = nlohmann::json::parse(slurp(dir + "/r.json"));
+  auto run = doc["runs"][0];
   EXPECT_EQ(run["config"]["threads"], 1);
   EXPECT_LE(run["contention"]["cpu_per_wall"].get<double>(), 1.05);
+  // The report says which CPU (the last one the process was allowed) and that the runs had only it.
+  const auto& process = doc["context"]["process"];
+  ASSERT_TRUE(process["pinned_cpu"].is_number()) << process.dump();
+  EXPECT_EQ(process["cpus"], nlohmann::json::array({process["pinned_cpu"]})) << process.dump();
+  const std::string first = std::to_string(first_usable_cpu());
+  r = run_cli_binary("taskset -c " + first + " " DIFFBENCH_BIN,
+                     "--unet " + kModels + "tiny.pt --pin --sampler ddim --steps 2 --shape 1,4,8,8 -q --json " + dir +
+                         "/t.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(slurp(dir + "/t.json"))["context"]["process"]["pinned_cpu"], first_usable_cpu());
+  r = run_cli("--unet " + kModels + "tiny.pt --sampler ddim --steps 2 --shape 1,4,8,8 -q --json " + dir + "/u.json");
+  EXPECT_TRUE(nlohmann::json::parse(slurp(dir + "/u.json"))["context"]["process"]["pinned_cpu"].is_null());
   CliResult both = run_cli("--unet " + kModels + "tiny.pt --pin --threads 2 --sampler ddim --steps 2");
   EXPECT_EQ(both.code, 2);
   EXPECT_NE(both.err.find("error: --pin runs one thread on one CPU; drop --threads 2"), std::string::npos) << both.err;
@@ -143,4 +158,24 @@ TEST(Contention, KeptHeapLetsRepeatsReuseTheirPages) {
   CliResult bad = run_cli("--unet " + kModels + "tiny.pt --heap sometimes");
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.err.find("error: --heap must be keep or release, got 'sometimes'"), std::string::npos) << bad.err;
+}
+
+TEST(Contention, AbWarnsWhenItsRunsWereMeasuredUnderContention) {
+  // ab sharing its one core with a busy loop: every run is contended, and ab says so (it costs
+  // blocks, not validity) in its console and its JSON.
+  const std::string dir = scratch_dir("ab_contention");
+  const std::string cpu = std::to_string(first_usable_cpu());
+  CliResult r;
+  {
+    BusyLoop loop(first_usable_cpu());
+    ASSERT_TRUE(loop.started());
+    r = run_cli_binary("taskset -c " + cpu + " " DIFFBENCH_BIN,
+                       "ab --max-blocks 7 --json " + dir + "/ab.json -- --unet " + kModels +
+                           "tiny.pt --threads 1 --sampler ddim --steps 2 --repeat 1 --shape 1,4,8,8");
+  }
+  ASSERT_TRUE(r.code == 0 || r.code == 4) << r.err;
+  EXPECT_NE((r.out + r.err).find("runs were measured under contention (other processes took the cores)"),
+            std::string::npos)
+      << r.out << r.err;
+  EXPECT_NE(nlohmann::json::parse(slurp(dir + "/ab.json")).dump().find("measured under contention"), std::string::npos);
 }

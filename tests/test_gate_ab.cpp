@@ -55,20 +55,35 @@ TEST(GateAb, TwoBinariesInterleavedABBAWithUncountedWarmupPairs) {
   EXPECT_EQ(c["cells"][0]["log_ratios"].size(), 7u);
 }
 
-TEST(GateAb, AFailingChildStopsAbWithItsOwnErrorAndExitCode) {
+TEST(GateAb, AFailingChildStopsAbWithOneLineAndAFailedNewSideExits5) {
+  // A new side that fails never passes: exit 5 (#42: a killed child or a report-less exit 0 gave
+  // exit 1 or 2 with a temporary path); a usage error keeps 2; a failing base side is exit 1.
   std::string dir = scratch_dir("ab_fail");
   const std::string log = dir + "/order.log";
   const std::string a = wrapper(dir, "A", log);
-  for (int code : {1, 2}) {
+  auto expect_one_line = [](const CliResult& r, int code, const std::string& says) {
+    EXPECT_EQ(r.code, code) << r.err;
+    EXPECT_NE(r.err.find(says), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  };
+  for (auto [code, want] : {std::pair{1, 5}, std::pair{2, 2}}) {
     const std::string b = wrapper(dir, "B" + std::to_string(code), log, code);
     CliResult r = run_cli("ab --max-blocks 7 --warmup-blocks 0 -q --base-bin " + a + " --new-bin " + b + kAbRun);
-    EXPECT_EQ(r.code, code) << r.err;
-    EXPECT_NE(r.err.find("exited with code " + std::to_string(code) + ": error: deliberate failure of the B"),
-              std::string::npos)
-        << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    expect_one_line(r, want, "exited with code " + std::to_string(code) + ": error: deliberate failure of the B");
   }
   EXPECT_EQ(slurp(log), "AB1AB2");  // stopped at the first failure, nothing measured after it
+  const std::string base_fails = wrapper(dir, "C", log, 1);
+  expect_one_line(run_cli("ab --max-blocks 7 --warmup-blocks 0 -q --base-bin " + base_fails + " --new-bin " + a + kAbRun),
+                  1, "the base process");
+  const std::string killed = dir + "/killed.sh", silent = dir + "/silent.sh";
+  write_file_atomically(killed, "#!/bin/sh\nkill -KILL $$\n");
+  write_file_atomically(silent, "#!/bin/sh\nexit 0\n");
+  std::system(("chmod +x " + killed + " " + silent).c_str());
+  expect_one_line(run_cli("ab --max-blocks 7 --warmup-blocks 0 -q --base-bin " + a + " --new-bin " + killed + kAbRun),
+                  5, "exited with code 137: killed by signal 9");
+  CliResult none = run_cli("ab --max-blocks 7 --warmup-blocks 0 -q --base-bin " + a + " --new-bin " + silent + kAbRun);
+  expect_one_line(none, 5, "exited 0 but wrote no report");
+  EXPECT_EQ(none.err.find("/tmp/diffbench-ab-"), std::string::npos) << none.err;
 }
 
 TEST(GateAb, TwoModelsWithoutIgnoreModelStopAfterTheFirstBlock) {

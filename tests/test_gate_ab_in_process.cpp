@@ -110,3 +110,31 @@ TEST(GateAbInProcess, SidesOnDifferentModelsKeepACopyEach) {
   EXPECT_EQ(c["ab"]["mode"], "in-process");
   EXPECT_FALSE(c["ab"]["shared_models"]);
 }
+
+TEST(GateAbInProcess, BlocksRunABBAAndReloadEveryNBlocks) {
+  // In one process the order is A B in even blocks and B A in odd ones (drift that rises over time
+  // hits both sides alike), and --reload-blocks 3 loads both sides' models again at blocks 0, 3, 6.
+  std::string dir = scratch_dir("ab_inproc_order");
+  CliResult r = run_cli("ab -q --max-blocks 7 --warmup-blocks 1 --reload-blocks 3 --save-base " + dir +
+                        "/base.json --save-new " + dir + "/new.json" + kInProcessRun + " --steps 2");
+  ASSERT_TRUE(r.code == 0 || r.code == 4) << r.err;
+  for (const char* side : {"base", "new"}) {
+    const auto runs = nlohmann::json::parse(slurp(dir + "/" + side + ".json"))["runs"];
+    ASSERT_EQ(runs.size(), 7u) << side;
+    for (const auto& run : runs) {
+      const int block = run["ab_block"];
+      EXPECT_EQ(run["ab_first"].get<bool>(), (block % 2 == 0) == (std::string(side) == "base")) << side << block;
+      EXPECT_EQ(run["ab_models_loaded_at_block"], block - block % 3) << side << block;
+    }
+  }
+}
+
+TEST(GateAbInProcess, MaxBlocksIsCheckedAgainstEachCellsShareOfAlpha) {
+  // Six cells (the lecture's samplers) share 0.02: 0.0033 each, whose first look is 10 blocks; a
+  // cap of 9 can never look, and is refused after the first block shows the cells (#41).
+  CliResult r = run_cli("ab -q --max-blocks 9 -- --unet " + kModels + "tiny.pt --threads 1 --repeat 1 --shape 1,4,8,8");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("error: --max-blocks 9: with 6 cells each gets alpha 0.00333333, whose first look needs 10 blocks"),
+            std::string::npos)
+      << r.err;
+}

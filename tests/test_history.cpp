@@ -174,3 +174,23 @@ TEST(History, ANewestReportThatFailedOrIsEmptyNeverPasses) {
         << r.err;
   }
 }
+
+TEST(History, TheNewestThreeReportsAreTheWindowOfANewSlowdown) {
+  // A step whose new level holds the newest three reports is a slowdown now (exit 3); one that
+  // holds the newest four is history (exit 0, reported): the window is three reports, not four (#41).
+  std::string dir = scratch_dir("history_window");
+  const double flat[] = {1.00, 1.01, 0.99, 1.00, 1.02, 0.98, 1.00, 1.01, 0.99, 1.00};
+  for (int from_end : {3, 4}) {
+    std::string files;
+    for (int i = 0; i < 10; ++i) {
+      const std::string file = fmt::format("{}/w{}-{}.json", dir, from_end, i);
+      write_report(file, flat[i] * (i >= 10 - from_end ? 1.2 : 1.0));
+      files += " " + file;
+    }
+    CliResult r = run_cli("history" + files);
+    EXPECT_EQ(r.code, from_end == 3 ? 3 : 0) << from_end << r.err;
+    EXPECT_NE(r.out.find(fmt::format("at #{} ({}/w{}-{}.json): +", 10 - from_end, dir, from_end, 10 - from_end)),
+              std::string::npos)
+        << r.out;
+  }
+}

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "diffbench/gate/sequential.h"
+#include "../bench/ab_blocks.h"
 
 using namespace diffbench;
 
@@ -136,4 +137,53 @@ TEST(Sequential, DecidesARealSlowdownAndANullChange) {
       0.95);
   // A slowdown exactly at the threshold is never called "not slower" beyond alpha.
   EXPECT_LE(rate(500, 150, 0.05, SequentialVerdict::not_slower, s), s.alpha);
+}
+
+namespace {
+
+// ab's blocks on this VM (docs/compare.md): log ratios with an SD of 5%, lag-1 correlation 0.1.
+double ab_rate(int sims, int cells, double change, SequentialVerdict want, const SequentialSettings& s) {
+  return simulation::any_cell_rate(sims, cells, 120, change, 0.05, 0.1, want, s);
+}
+
+}  // namespace
+
+TEST(Sequential, AbsOwnSettingsSplitAlphaOverCellsAndMoveTheFirstLook) {
+  const SequentialSettings one = cell_settings(0.02, 1, 0.05);
+  EXPECT_DOUBLE_EQ(one.alpha, 0.02);
+  EXPECT_EQ(one.first_look, 7);  // 2^-7 <= 0.01 < 2^-6
+  EXPECT_DOUBLE_EQ(one.threshold, 0.05);
+  const SequentialSettings two = cell_settings(0.02, 2, 0.05);
+  EXPECT_DOUBLE_EQ(two.alpha, 0.01);
+  EXPECT_EQ(two.first_look, 8);  // 2^-8 <= 0.005 < 2^-7
+  EXPECT_EQ(cell_settings(0.05, 1, 0.05).first_look, 6);  // never below 6 blocks
+  EXPECT_EQ(cell_settings(0.02, 6, 0.05).first_look, 10);  // 0.02 / 6 / 2 = 0.00167: 2^-10
+}
+
+TEST(Sequential, TheFinalLookComesWhenTheBudgetEndsBetweenLooks) {
+  // ab's schedule at its first look of 7: 7, 9, 11, 14, ...
+  EXPECT_TRUE(look_due(7, 1, 7, false));
+  EXPECT_FALSE(look_due(8, 2, 7, false));
+  EXPECT_TRUE(look_due(9, 2, 7, false));
+  EXPECT_TRUE(look_due(8, 2, 7, true));  // the budget ran out at 8 blocks: a last look there
+  EXPECT_FALSE(look_due(6, 1, 7, true));  // before the first look's count: no bound can exist
+}
+
+TEST(Sequential, AbsSettingsOnCorrelatedBlocksKeepFalseAlarmsUnderAlpha) {
+  // What ab runs (alpha 0.02, first look 7) on blocks like this VM's (SD 5%, lag-1 correlation
+  // 0.1), with a 2% threshold: a false "slower" at most alpha; a real 5% slowdown found.
+  // bench/ab_simulation prints the same rates over 3,000 series (the figures of docs/compare.md).
+  const SequentialSettings s = cell_settings(0.02, 1, 0.02);
+  EXPECT_LE(ab_rate(1500, 1, 0.0, SequentialVerdict::slower, s), 0.02);
+  EXPECT_GE(ab_rate(300, 1, 0.05, SequentialVerdict::slower, s), 0.97);
+}
+
+TEST(Sequential, SplittingAlphaKeepsTheRunsFalseAlarmsUnderAlphaOverSixCells) {
+  // Six identical cells at the threshold 0: any cell called slower is a false alarm of the run.
+  // With each cell at the whole alpha the run's rate is near six times a cell's; split, it holds.
+  const double alpha = 0.05;
+  const double split = ab_rate(600, 6, 0.0, SequentialVerdict::slower, cell_settings(alpha, 6, 0.0));
+  const double unsplit = ab_rate(600, 6, 0.0, SequentialVerdict::slower, cell_settings(alpha, 1, 0.0));
+  EXPECT_LE(split, alpha) << split;
+  EXPECT_GT(unsplit, split) << unsplit;
 }

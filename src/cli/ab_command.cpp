@@ -192,8 +192,14 @@ namespace {
 std::optional<int> first_block(const AbSide& base, const AbSide& next, const AbOptions& o, AbResult& r) {
   if (auto code = check_cells(base, next, o, r)) return code;
   for (const auto& run : base.recorded) r.cells.push_back(AbCell{run.label, run.config, {}, {}, {}, {}, {}});
-  r.settings.alpha = o.gate.alpha / double(r.cells.size());  // Bonferroni over the cells
-  r.settings.first_look = std::max(6, smallest_first_look(r.settings.alpha));
+  r.settings = cell_settings(o.gate.alpha, static_cast<int>(r.cells.size()), o.gate.threshold / 100);
+  if (o.max_blocks < r.settings.first_look) {  // #41: checked against each cell's share of alpha
+    std::fprintf(stderr,
+                 "error: --max-blocks %d: with %zu cells each gets alpha %g, whose first look needs %d blocks; "
+                 "raise --max-blocks or --alpha\n",
+                 o.max_blocks, r.cells.size(), r.settings.alpha, r.settings.first_look);
+    return kExitUsage;
+  }
   return std::nullopt;
 }
 
@@ -231,7 +237,7 @@ std::optional<int> measure(BlockSource& source, const AbOptions& o, AbSide& base
     r.blocks = k + 1;
     r.elapsed_s = seconds_since(start);
     const bool last = r.elapsed_s + block_s > o.budget || r.blocks == o.max_blocks;
-    if (r.blocks == look_blocks(look, r.settings.first_look) || (last && r.blocks >= r.settings.first_look)) {
+    if (look_due(r.blocks, look, r.settings.first_look, last)) {
       if (look_at_cells(r, look++)) return std::nullopt;
     }
     if (last) {
@@ -259,7 +265,7 @@ int run_ab(const AbOptions& o) {
   r.budget_s = o.budget;
   r.max_blocks = o.max_blocks;
   r.alpha = o.gate.alpha;
-  r.settings.threshold = o.gate.threshold / 100;
+  r.settings = cell_settings(o.gate.alpha, 1, o.gate.threshold / 100);
   for (int k = 0; k < o.warmup_blocks; ++k) {  // uncounted, but a failure there ends ab too
     AbSide warm_base{"base", {}, {}, nullptr}, warm_next{"new", {}, {}, nullptr};
     source->run_block(k, warm_base, warm_next);

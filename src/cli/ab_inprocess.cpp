@@ -103,6 +103,8 @@ class InProcessBlocks : public BlockSource {
       if (side.context.is_null()) side.context = doc["context"];
       for (auto& run : doc["runs"]) {
         run["ab_block"] = k;
+        run["ab_first"] = i == 0;  // A B in even blocks, B A in odd ones
+        run["ab_models_loaded_at_block"] = loaded_at_;  // --reload-blocks: when this side's models were loaded
         side.add(std::move(run));
       }
     }
@@ -124,6 +126,7 @@ class InProcessBlocks : public BlockSource {
 
   // Both sides' models in block k's order, or the base side's once when they share them.
   void open_both(int k) {
+    loaded_at_ = k;
     if (shared_) {
       open_side(sides_[0], nullptr);
       open_side(sides_[1], sides_[0].pool);
@@ -136,6 +139,7 @@ class InProcessBlocks : public BlockSource {
   int reload_ = 0;  ///< load both sides' models again every this many blocks (0: never)
   bool shared_ = false;  ///< one copy of the models for both sides
   int blocks_ = 0;
+  int loaded_at_ = 0;  ///< the block (warm-up blocks counted) at which the models were last loaded
 };
 
 }  // namespace

@@ -65,8 +65,10 @@ void check_child(int status, const std::string& side, const std::string& bin, co
   std::string text = read_file(err, "stderr");
   std::string last = text.substr(text.rfind('\n', text.size() >= 2 ? text.size() - 2 : 0) + 1);
   while (!last.empty() && last.back() == '\n') last.pop_back();
+  if (WIFSIGNALED(status)) last = fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
   std::string what = fmt::format("ab: the {} process ({}) exited with code {}: {}", side, bin, code, last);
   if (code == kExitUsage) throw UsageError(what);
+  if (side == "new") throw FailedRunError(what + "; a failed new side never passes the gate");  // #42: was exit 1
   throw RuntimeError(what);
 }
 
@@ -118,6 +120,11 @@ class ProcessBlocks : public BlockSource {
     }
     if (stop_requested()) throw Interrupted(stop_requested());
     check_child(status, side.name, bins_[which], err);
+    if (access(json.c_str(), F_OK) != 0) {  // #42: was exit 2 naming the temporary path
+      const std::string what = fmt::format("ab: the {} process ({}) exited 0 but wrote no report", side.name, bins_[which]);
+      if (which == 1) throw FailedRunError(what + "; a failed new side never passes the gate");
+      throw RuntimeError(what);
+    }
     Report report = read_report(json);
     if (side.context.is_null()) side.context = report.context;
     for (auto& run : report.runs) {

@@ -226,6 +226,8 @@ int main(int argc, char** argv) {
   } catch (const Interrupted& e) {
     std::fprintf(stderr, "error: interrupted by signal %d\n", e.signal_number);
     return e.signal_number == SIGTERM ? kExitSigterm : kExitSigint;
+  } catch (const FailedRunError& e) {
+    return fail(kExitFailedRun, e.what());
   } catch (const std::bad_alloc&) {
     return fail(kExitFailure, "out of memory; try a smaller --shape or batch");
   } catch (const c10::Error& e) {

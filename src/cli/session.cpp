@@ -145,7 +145,8 @@ Session open_session(const RunSetup& setup, const std::string& unet_path, Sessio
   double load[1] = {0};
   if (getloadavg(load, 1) == 1) record.load_at_start = load[0];
   session.device = o.device;
-  if (o.pin && pin_to_one_cpu() < 0) throw RuntimeError("--pin: the kernel refused to pin this process to one CPU");
+  if (o.pin && (record.pinned_cpu = pin_to_one_cpu()) < 0)
+    throw RuntimeError("--pin: the kernel refused to pin this process to one CPU");
   session.heap_kept = o.keep_heap && keep_freed_memory();
   session.trim_before_runs = o.trim_before_runs;
   session.threads = o.pin ? 1 : o.threads.value_or(usable_cores());

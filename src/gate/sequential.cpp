@@ -98,6 +98,18 @@ int smallest_first_look(double alpha) {
   return n;
 }
 
+SequentialSettings cell_settings(double alpha, int cells, double threshold) {
+  SequentialSettings s;
+  s.threshold = threshold;
+  s.alpha = alpha / double(std::max(1, cells));
+  s.first_look = std::max(6, smallest_first_look(s.alpha));
+  return s;
+}
+
+bool look_due(int blocks, int look, int first_look, bool last) {
+  return blocks == look_blocks(look, first_look) || (last && blocks >= first_look);
+}
+
 SequentialLook sequential_look(const std::vector<double>& log_ratios, int j, const SequentialSettings& s) {
   SequentialLook look;
   look.look = j;

@@ -75,6 +75,17 @@ int pin_to_one_cpu() {
   return sched_setaffinity(0, sizeof set, &set) == 0 ? last : -1;
 }
 
+std::vector<int> allowed_cpus() {
+  std::vector<int> cpus;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  }
+  return cpus;
+}
+
 void release_free_memory() {
 #ifdef __GLIBC__
   malloc_trim(0);

@@ -131,6 +131,8 @@ nlohmann::json environment_context(const Session& session, const SessionRecord& 
       {"process",
        {{"id", record.process_id},
         {"pid", getpid()},
+        {"cpus", allowed_cpus()},  // the affinity mask the runs had
+        {"pinned_cpu", record.pinned_cpu >= 0 ? nlohmann::json(record.pinned_cpu) : nlohmann::json(nullptr)},
         {"load_s", {{"unet", record.unet_load_s}, {"vae", record.vae_load_s}}},
         {"cold_forward_s", record.cold_forward_s ? nlohmann::json(*record.cold_forward_s) : nlohmann::json(nullptr)},
         {"load_average_at_start", record.load_at_start},

@@ -28,6 +28,12 @@ struct RuntimeError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A run on the side a gate judges (ab's new side) failed, was killed or wrote no report: exit 5,
+/// so a broken new side never passes the gate.
+struct FailedRunError : RuntimeError {
+  using RuntimeError::RuntimeError;
+};
+
 /// A model raised inside forward while running. The run is recorded as failed at the step it
 /// reached (as for NaN) and the other runs go on: exit 1. (An output of the wrong shape, dtype or
 /// type is a property of the file, found at its first call, and stays a one-line RuntimeError.)

@@ -57,4 +57,14 @@ SequentialLook sequential_look(const std::vector<double>& log_ratios, int j, con
 /// The smallest first look at which the one-sided bound can exist at look 1 (2^-n <= alpha / 2).
 int smallest_first_look(double alpha);
 
+/// Each cell's settings when a run of `cells` cells may make a false call with probability at most
+/// `alpha` in all: alpha split equally between the cells (Bonferroni), the first look the smallest
+/// that can reach the cell's share (at least 6 blocks).
+SequentialSettings cell_settings(double alpha, int cells, double threshold);
+
+/// Whether the data are looked at after `blocks` blocks, `look` being the next look's number: at
+/// the schedule's look_blocks(look), or on the `last` block (budget or block cap reached) once the
+/// first look's count is there, so a run that stops between looks still gets its final look.
+bool look_due(int blocks, int look, int first_look, bool last);
+
 }  // namespace diffbench

@@ -37,6 +37,8 @@ bool keep_freed_memory();
 /// mask, away from CPU 0 where interrupts and housekeeping usually land. The CPU, or -1 when the
 /// kernel refused.
 int pin_to_one_cpu();
+/// The CPUs this process may run on (its affinity mask), in order; empty where it cannot be read.
+std::vector<int> allowed_cpus();
 
 /// Resident memory now (VmRSS; 0 where unknown).
 int64_t current_rss_bytes();

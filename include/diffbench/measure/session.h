@@ -49,6 +49,7 @@ struct SessionRecord {
   std::string process_id;  ///< unique per process: host, pid, start time
   double load_at_start = 0;  ///< 1-minute load average when the session opened
   std::vector<std::string> command_line;  ///< argv, recorded in the report's context
+  int pinned_cpu = -1;  ///< --pin: the CPU the process was pinned to (-1: not pinned)
 };
 
 /// The UNet file's SHA-256 (hashed once per file and process: a large UNet takes seconds).

@@ -18,7 +18,7 @@ mkdir -p "$out"
 if [[ ! -f $out/export/unet-bf16.pt ]]; then
   [[ -f $out/pipeline/model_index.json ]] || $py "$here/bench/sd15_pipeline.py" "$out/pipeline"
   $py "$here/scripts/export_diffusers.py" "$out/pipeline" --out "$out/export" --height 256 --width 256 \
-    --dtype fp32,bf16 --attention classic
+    --dtype fp32,bf16 --attention classic --force
 fi
 common=(--model "$out/export" --sampler ddim --steps 3 --guidance-scale 7.5 --threads 2 --warmup 1
         --repeat "$repeat" --fast none -q)

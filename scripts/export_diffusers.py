@@ -123,6 +123,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("pipeline", help="a diffusers pipeline folder (unet/, vae/, scheduler/) or a hub id")
     p.add_argument("--out", required=True, help="folder to write (created)")
+    p.add_argument("--force", action="store_true", help="replace an earlier export in --out")
     p.add_argument("--dtype", default="fp32",
                    help="fp32, bf16 or fp16, or several comma-separated (fp32,bf16): the first is unet.pt, "
                         "each other unet-DTYPE.pt, and the manifests name them all")
@@ -162,6 +163,11 @@ def export(args):
     hub_id = args.pipeline.count("/") == 1 and not args.pipeline.startswith((".", "/", "~"))
     if not os.path.isdir(args.pipeline) and (os.path.exists(args.pipeline) or not hub_id):
         fail(f"'{args.pipeline}' is neither a pipeline folder nor a hub id (ORG/NAME)")
+    if os.path.exists(args.out) and os.path.realpath(args.out) == os.path.realpath(args.pipeline):
+        fail(f"--out '{args.out}' is the pipeline folder itself; name another folder")
+    if os.path.exists(os.path.join(args.out, "diffbench.json")) and not args.force:  # #41: replaced without a word
+        fail(f"--out '{args.out}' holds an earlier export (diffbench.json); add --force to replace it, "
+             "or name another folder")
     diffusers = import_diffusers(args.diffusers)  # from the fidelity check: the same search, the same message
     if diffusers is None:
         fail("diffusers is needed to export: scripts/setup.sh installs it into .venv/ (or pip install diffusers)")

@@ -233,7 +233,7 @@ def ladder_sd15(ctx):
     if not os.path.exists(os.path.join(export, "unet.pt")):
         sh([ctx.python, os.path.join(ctx.root, "bench", "sd15_pipeline.py"), pipeline, "--diffusers", diffusers_dir]
            + (["--tiny"] if ctx.dry else []), 300, env=env)
-        sh([ctx.python, os.path.join(ctx.root, "scripts", "export_diffusers.py"), pipeline, "--out", export,
+        sh([ctx.python, os.path.join(ctx.root, "scripts", "export_diffusers.py"), pipeline, "--out", export, "--force",
             "--height", size, "--width", size, "--dtype", "fp32,bf16" if ctx.dry else "fp32,fp16,bf16",
             "--device", ctx.device, "--diffusers", diffusers_dir] + (["--attention", "classic"] if ctx.dry else []),
            300, env=env)

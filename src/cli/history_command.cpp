@@ -129,6 +129,7 @@ int run_history(const HistoryOptions& o) {
   if (!o.json.empty()) check_writable(o.json, "--json");
   const ChangePointSettings settings{o.alpha, o.threshold / 100, 3};
   const std::vector<std::string> files = history_files(o.inputs);
+  check_not_an_input(o.json, "--json", files);
   std::vector<Series> all = read_history(files, ignore_groups(o.ignore));
   if (all.empty()) throw UsageError("history: no finished run in the inputs");
   for (auto& s : all) detect(s, settings);

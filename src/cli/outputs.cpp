@@ -1,5 +1,6 @@
 #include "cli/outputs.h"
 
+#include <cstdio>
 #include <utility>
 
 #include "diffbench/core/errors.h"
@@ -48,6 +49,9 @@ void write_output(const std::string& path, const std::string& text) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
   } else {
+    // #41: a second run naming the same file replaced the first one's results without a word.
+    if (const std::string kept = keep_earlier_results(path); !kept.empty())
+      std::fprintf(stderr, "note: '%s' held earlier results: kept as '%s'\n", path.c_str(), kept.c_str());
     write_file_atomically(path, text);
   }
 }

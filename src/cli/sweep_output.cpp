@@ -65,6 +65,13 @@ void SweepWriter::write_json() {
   if (json_path_.empty()) return;
   nlohmann::json doc{{"schema_version", kSchemaVersion}, {"kind", "run"}, {"context", context_()}, {"runs", runs_}};
   doc.update(extra_);
+  // #41: the first write keeps an earlier report of that name (unless this sweep resumes it: its
+  // cells are in this one), as every other output does.
+  const bool continuing = !previous_.path.empty() && output_identity(previous_.path) == output_identity(json_path_);
+  if (!json_written_ && !continuing && json_path_ != "-") {
+    if (const std::string kept = keep_earlier_results(json_path_); !kept.empty())
+      std::fprintf(stderr, "note: '%s' held earlier results: kept as '%s'\n", json_path_.c_str(), kept.c_str());
+  }
   write_file_atomically(json_path_, doc.dump(2) + "\n");
   json_written_ = true;
 }

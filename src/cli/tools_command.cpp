@@ -88,11 +88,7 @@ std::vector<std::string> missing_cells(const std::vector<nlohmann::json>& runs) 
 
 int run_merge(const MergeOptions& o) {
   if (o.output != "-") check_writable(o.output, "--output");
-  for (const auto& path : o.inputs) {  // #41: `merge s0.jsonl s1.jsonl -o s0.jsonl` destroyed its own input
-    if (o.output != "-" && output_identity(path) == output_identity(o.output))
-      throw UsageError(fmt::format("--output '{}' is also an input: merging onto an input would destroy it; "
-                                   "write the merged report to another file", o.output));
-  }
+  check_not_an_input(o.output, "--output", o.inputs);  // #41: `merge s0.jsonl s1.jsonl -o s0.jsonl`
   if (o.output.size() > 6 && o.output.compare(o.output.size() - 6, 6, ".jsonl") == 0)
     throw UsageError(fmt::format("--output '{}': merge writes one JSON report, not JSON lines; name it .json",
                                  o.output));
@@ -152,6 +148,8 @@ void setup_compare(CLI::App& app, CompareOptions& o) {
 
 int run_compare(const CompareOptions& o) {
   check_gate_options(o.gate);
+  check_not_an_input(o.gate.json, "--json", {o.base, o.updated});
+  check_not_an_input(o.gate.markdown, "--markdown", {o.base, o.updated});
   std::vector<Report> reports = {read_report(o.base), read_report(o.updated)};
   for (const Report& r : reports) {  // a cut-off line may be a cell the gate would fail on
     if (r.truncated_tail) {

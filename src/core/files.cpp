@@ -184,4 +184,30 @@ std::string read_file(const std::string& path, const std::string& what) {
   return buffer.str();
 }
 
+void check_not_an_input(const std::string& output, const std::string& flag, const std::vector<std::string>& inputs) {
+  if (output.empty() || output == "-") return;
+  for (const auto& input : inputs) {
+    if (output_identity(input) == output_identity(output))
+      throw UsageError(fmt::format("{} '{}' is also an input: writing onto it would destroy it; name another file", flag,
+                                   output));
+  }
+}
+
+std::string keep_earlier_results(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  std::string head(4096, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  if (head.find("\"schema_version\"") == std::string::npos && head.find("\"kind\"") == std::string::npos) return "";
+  for (int n = 1;; ++n) {
+    const std::string kept = fmt::format("{}.~{}~", path, n);
+    struct stat st {};
+    if (lstat(kept.c_str(), &st) == 0) continue;
+    if (std::rename(path.c_str(), kept.c_str()) != 0)
+      throw RuntimeError(fmt::format("cannot keep the earlier results of '{}' as '{}': {}", path, kept, std::strerror(errno)));
+    return kept;
+  }
+}
+
 }  // namespace diffbench

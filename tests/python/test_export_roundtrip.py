@@ -151,6 +151,12 @@ def dtype_variants(binary, tmp):
     code, err = run_ddim(binary, fp32, ["--dtype", "bf16"], os.path.join(tmp, "x.npy"))
     refused = code == 2 and err.startswith("error: ") and err.count("\n") == 1 and "bf16 variant" in err
     print(f"fp32 export, --dtype bf16: exit {code}, {err.strip()} {'ok' if refused else 'FAIL'}")
+    # #41: an export onto an earlier one is refused unless --force (it replaced it without a word).
+    again = subprocess.run([sys.executable, export, os.path.join(tmp, "sd15"), "--out", fp32, "--batch", str(BATCH)],
+                           capture_output=True, text=True)
+    kept = again.returncode != 0 and "holds an earlier export (diffbench.json); add --force" in again.stderr
+    print(f"export onto an earlier export: exit {again.returncode} {'ok' if kept else 'FAIL ' + again.stderr}")
+    refused = refused and kept
     for out, dtypes in ((both, "fp32,bf16"), (bf16, "bf16")):
         subprocess.run([sys.executable, export, os.path.join(tmp, "sd15"), "--out", out, "--batch", str(BATCH),
                         "--attention", "classic", "--dtype", dtypes], check=True, capture_output=True)

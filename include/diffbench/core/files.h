@@ -2,6 +2,7 @@
 /// Files diffbench writes and reads: atomic writes, JSON-lines appends, output checks.
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace diffbench {
 
@@ -22,6 +23,15 @@ void truncate_file(const std::string& path, size_t length);
 /// A canonical name for an output path (links and ".." resolved; "-" and /dev/stdout are "-"),
 /// so that two flags naming the same file can be refused.
 std::string output_identity(const std::string& path);
+
+/// Refuse (UsageError) an output that is one of the command's inputs: writing it would destroy it.
+void check_not_an_input(const std::string& output, const std::string& flag, const std::vector<std::string>& inputs);
+
+/// Before `path` is replaced: when it holds diffbench results (a report whose first 4 KiB name a
+/// `schema_version` or a `kind`), rename it to the first free `path.~N~` (GNU's numbered backups)
+/// and return that name; "" when there was nothing to keep. Results already measured are never
+/// lost to a second run that names the same file.
+std::string keep_earlier_results(const std::string& path);
 
 /// Fail early (UsageError) unless `dir` is a writable directory or can be created in one.
 void check_writable_dir(const std::string& dir, const std::string& flag);

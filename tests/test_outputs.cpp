@@ -65,3 +65,32 @@ TEST(Outputs, AnOutputThatIsAnInputIsRefusedBeforeAnythingRuns) {
   EXPECT_EQ(slurp(dir + "/b.json"), before);
   EXPECT_FALSE(output_exists(dir + "/b.json.~1~"));
 }
+
+TEST(Outputs, CompareAbAndHistoryJsonValidateAgainstTheSchemaFile) {
+  // docs/diffbench.schema.json covers every JSON output by its `kind` (#41: only run reports were).
+  const std::string dir = scratch_dir("outputs_schema");
+  const std::string tiny = "--unet " + kModels + "tiny.pt --threads 1 --sampler ddim --steps 2 --shape 1,4,8,8 ";
+  ASSERT_EQ(run_cli(tiny + "-q --repeat 3 --json " + dir + "/a.json").code, 0);
+  ASSERT_EQ(run_cli(tiny + "-q --repeat 3 --json " + dir + "/b.json").code, 0);
+  run_cli("compare -q " + dir + "/a.json " + dir + "/b.json --json " + dir + "/compare.json");
+  run_cli("ab -q --max-blocks 7 --json " + dir + "/ab.json -- " + tiny + "--repeat 1");
+  run_cli("history -q " + dir + "/a.json " + dir + "/b.json --json " + dir + "/history.json");
+  auto valid = [](const std::string& file) {
+    const std::string check = DIFFBENCH_PYTHON " -c \"import json, jsonschema; jsonschema.validate(json.load(open('" +
+                              file + "')), json.load(open('" DIFFBENCH_SOURCE_DIR "/docs/diffbench.schema.json')))\"" +
+                              " 2>/dev/null";
+    return std::system(check.c_str()) == 0;
+  };
+  for (const char* name : {"a", "compare", "ab", "history"}) {
+    const std::string file = dir + "/" + name + ".json";
+    EXPECT_TRUE(valid(file)) << file;
+    auto doc = nlohmann::json::parse(slurp(file));
+    EXPECT_EQ(doc["schema_version"], 2) << name;
+    EXPECT_EQ(doc["kind"], std::string(name) == "a" ? "run" : name) << name;
+  }
+  // And the schema holds each kind to its own fields: an ab report without its cells is not valid.
+  auto ab = nlohmann::json::parse(slurp(dir + "/ab.json"));
+  ab.erase("cells");
+  write_file_atomically(dir + "/broken.json", ab.dump());
+  EXPECT_FALSE(valid(dir + "/broken.json"));
+}

@@ -74,7 +74,12 @@ TEST(Manifest, AValueOfTheWrongKindIsAnErrorNamingItsKey) {
   EXPECT_EQ(parse_error({{"vae", 5}}), "the manifest of 'dir/unet.pt': vae must be a string, got 5");
   EXPECT_EQ(parse_error({{"guidance_scale", "high"}}),
             "the manifest of 'dir/unet.pt': guidance_scale must be a number, got \"high\"");
-  EXPECT_EQ(parse_error({{"steps", 2.5}}), "the manifest of 'dir/unet.pt': steps must be an integer, got 2.5");
+  EXPECT_EQ(parse_error({{"steps", 2.5}}),
+            "the manifest of 'dir/unet.pt': steps must be an integer from 1 to 100000, got 2.5");
+  // #42: 10^12 steps was read as -727379968 and blamed on a flag never given.
+  EXPECT_EQ(parse_error({{"steps", 1000000000000}}),
+            "the manifest of 'dir/unet.pt': steps must be an integer from 1 to 100000, got 1000000000000");
+  EXPECT_NE(parse_error({{"patch_size", 0}}).find("patch_size must be an integer from 1 to 64, got 0"), std::string::npos);
   EXPECT_NE(parse_error({{"sampler", "dpm++"}}).find("did you mean"), std::string::npos);
   EXPECT_NE(parse_error({{"dtype", "fp8"}}).find("fp8"), std::string::npos);
   EXPECT_NE(parse_error({{"sampler_models", {{"lcm", 3}}}}).find("sampler_models.lcm must be a file name"),

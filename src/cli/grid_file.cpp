@@ -11,6 +11,7 @@
 #include "diffbench/core/errors.h"
 #include "diffbench/core/files.h"
 #include "diffbench/core/names.h"
+#include "diffbench/core/json_depth.h"
 
 namespace diffbench::cli {
 
@@ -18,6 +19,8 @@ std::vector<std::string> grid_to_args(const std::string& path, const std::vector
                                       const std::vector<std::string>& switches) {
   std::string text = read_file(path, "grid");
   nlohmann::json grid;
+  if (const std::string deep = json_nesting_problem(text); !deep.empty())
+    throw UsageError(fmt::format("grid '{}' is not a grid: {}", path, deep));
   try {
     grid = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
@@ -46,6 +49,13 @@ std::vector<std::string> grid_to_args(const std::string& path, const std::vector
     }
     std::string flag = "--" + key;
     for (char& c : flag) c = c == '_' ? '-' : c;
+    static const std::vector<std::string> outputs = {"--json",        "--jsonl",       "--csv",   "--markdown",
+                                                     "--save-latents", "--save-images", "--profile", "--resume"};
+    if (std::find(outputs.begin(), outputs.end(), flag) != outputs.end()) {  // #42: it wrote files anywhere
+      throw UsageError(fmt::format("grid '{}': key '{}' names a file; a grid names cells, never files: give {} on the "
+                                   "command line",
+                                   path, key, flag));
+    }
     if (std::find(switches.begin(), switches.end(), flag.substr(2)) != switches.end() && !value.is_boolean()) {
       throw UsageError(
           fmt::format("grid '{}': key '{}' is a switch: give true or false, not {}", path, key, value.dump()));

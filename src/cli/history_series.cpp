@@ -14,6 +14,7 @@
 #include "diffbench/core/files.h"
 #include "diffbench/core/statistics.h"
 #include "diffbench/plans/sweep.h"
+#include "diffbench/core/json_depth.h"
 
 namespace diffbench::cli {
 namespace {
@@ -92,7 +93,10 @@ std::vector<Series> read_history(const std::vector<std::string>& files, const st
   std::string first_ab, first_run;
   for (const auto& path : files) {
     const bool jsonl = std::filesystem::path(path).extension() == ".jsonl";
-    const auto doc = jsonl ? nlohmann::json() : nlohmann::json::parse(read_file(path, "history"), nullptr, false);
+    const std::string text = jsonl ? std::string() : read_file(path, "history");
+    if (const std::string deep = json_nesting_problem(text); !deep.empty())
+      throw RuntimeError(fmt::format("'{}' is not a diffbench report: {}", path, deep));
+    const auto doc = jsonl ? nlohmann::json() : nlohmann::json::parse(text, nullptr, false);
     if (doc.is_object() && doc.contains("ab") && doc.contains("cells")) {  // an `ab --json` report
       if (first_ab.empty()) first_ab = path;
       add_ab_cells(path, doc, out);

@@ -50,9 +50,8 @@ void write_output(const std::string& path, const std::string& text) {
     std::fflush(stdout);
   } else {
     // #41: a second run naming the same file replaced the first one's results without a word.
-    if (const std::string kept = keep_earlier_results(path); !kept.empty())
+    if (const std::string kept = write_keeping_earlier_results(path, text); !kept.empty())
       std::fprintf(stderr, "note: '%s' held earlier results: kept as '%s'\n", path.c_str(), kept.c_str());
-    write_file_atomically(path, text);
   }
 }
 

@@ -93,7 +93,10 @@ int finish_sweep(const RunSetup& setup, const Session& session, const Measurer& 
   const auto ddpm =
       std::count_if(results.begin(), results.end(), [](const RunResult& r) { return r.spec.sampler == "ddpm"; });
   report(setup, session, measurer, results, summarize_runs(results, ddpm == 1 ? "ddpm" : ""), journals, pairs);
-  return exit_code(results, fmt::format("{} finished cell(s) were written; --resume continues", results.size()));
+  // #42: "--resume continues" was printed when nothing had been written.
+  return exit_code(results, results.empty() ? std::string("no cell had finished: nothing was written")
+                                            : fmt::format("{} finished cell(s) were written; --resume continues",
+                                                          results.size()));
 }
 
 }  // namespace
@@ -158,17 +161,27 @@ Grid parse_grid(const SweepOptions& s) {
 struct Destinations {
   std::string json, jsonl;
   Report previous;
+  std::shared_ptr<JournalLock> lock;  ///< on the JSONL, taken before the resumed file is read
 };
 
 Destinations sweep_destinations(const SweepOptions& s, const RunSetup& setup) {
   const OutputSetup& o = setup.out;
-  Destinations d{s.run.json, s.jsonl, {}};
-  if (!s.resume.empty()) {
+  Destinations d{s.run.json, s.jsonl, {}, nullptr};
+  const bool resume_is_jsonl = s.resume.size() > 6 && s.resume.substr(s.resume.size() - 6) == ".jsonl";
+  const std::string journal = !d.jsonl.empty() ? d.jsonl : (d.json.empty() && resume_is_jsonl ? s.resume : "");
+  struct stat journal_st {};
+  if (!journal.empty() && journal != "-" && (stat(journal.c_str(), &journal_st) == 0 || journal == s.resume))
+    d.lock = std::make_shared<JournalLock>(journal);  // an existing file: another sweep may be writing it
+  struct stat resume_st {};
+  if (!s.resume.empty() && stat(s.resume.c_str(), &resume_st) == 0 && S_ISREG(resume_st.st_mode) &&
+      resume_st.st_size == 0) {  // a sweep stopped before its first cell: nothing to skip
+    d.previous.path = s.resume;
+    d.previous.schema_version = kSchemaVersion;
+  } else if (!s.resume.empty()) {
     d.previous = read_report(s.resume);
-    if (d.json.empty() && d.jsonl.empty()) {
-      bool is_jsonl = s.resume.size() > 6 && s.resume.substr(s.resume.size() - 6) == ".jsonl";
-      (is_jsonl ? d.jsonl : d.json) = s.resume;
-    }
+  }
+  if (!s.resume.empty()) {
+    if (d.json.empty() && d.jsonl.empty()) (resume_is_jsonl ? d.jsonl : d.json) = s.resume;
   }
   if (d.json.empty() && d.jsonl.empty()) {
     throw UsageError("sweep needs --json FILE or --jsonl FILE: cells are written there as they finish");
@@ -251,7 +264,7 @@ std::vector<RunResult> run_cells(const std::vector<RunSpec>& specs, const Grid& 
     writer.add(run_json);
     if (!o.quiet) print_cell(label, result);
     results.push_back(std::move(result));
-    if (stop_requested()) break;
+    if (stop_requested() || !writer.error().empty()) break;  // a failed write: stop, keep what was measured
   }
   return results;
 }
@@ -282,7 +295,8 @@ int run_sweep(const SweepOptions& s) {
   if (auto w = eta_warning(setup.spec.eta, g.samplers)) warnings.push_back(*w);
   for (const auto& w : unique(warnings)) std::fprintf(stderr, "warning: %s\n", w.c_str());
 
-  SweepWriter writer(out.json, out.jsonl, out.previous, setup.out.quiet, regrid);
+  if (!out.jsonl.empty() && !out.lock) out.lock = std::make_shared<JournalLock>(out.jsonl);  // a new file
+  SweepWriter writer(out.json, out.jsonl, out.previous, setup.out.quiet, regrid, out.lock.get());
   writer.start([&models] { return environment_context(models.main(), models.main_record()); });
   size_t skipped = 0;
   std::vector<RunResult> results = run_cells(specs, g, grid, out.previous, models, setup, writer, &skipped);
@@ -291,8 +305,13 @@ int run_sweep(const SweepOptions& s) {
   writer.finish();
   if (!setup.out.quiet && skipped)
     std::fprintf(stderr, "skipped %zu cell(s) already in '%s'\n", skipped, s.resume.c_str());
-  return finish_sweep(setup, models.main(), models.main_measurer(), results,
-                      {journal_output(out.json), journal_output(out.jsonl)}, pairs);
+  const int code = finish_sweep(setup, models.main(), models.main_measurer(), results,
+                                {journal_output(out.json), journal_output(out.jsonl)}, pairs);
+  if (!writer.error().empty()) {
+    throw RuntimeError(writer.error() + "; the sweep stopped after that cell (every measured cell is in the table" +
+                       (out.jsonl.empty() ? "" : ", and --resume continues from the file once it can be written") + ")");
+  }
+  return code;
 }
 
 }  // namespace diffbench::cli

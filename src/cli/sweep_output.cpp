@@ -1,16 +1,25 @@
 // Writing a sweep's cells as they finish, resumed files included.
 #include "cli/sweep_output.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
 
+#include <fmt/format.h>
+
+#include "diffbench/core/errors.h"
 #include "diffbench/core/files.h"
 #include "diffbench/report/json.h"
 
 namespace diffbench::cli {
 
 SweepWriter::SweepWriter(std::string json_path, std::string jsonl_path, const Report& previous, bool quiet,
-                         bool rewrite)
-    : json_path_(std::move(json_path)),
+                         bool rewrite, JournalLock* lock)
+    : lock_(lock),
+      json_path_(std::move(json_path)),
       jsonl_path_(std::move(jsonl_path)),
       previous_(previous),
       quiet_(quiet),
@@ -19,7 +28,8 @@ SweepWriter::SweepWriter(std::string json_path, std::string jsonl_path, const Re
 
 void SweepWriter::start(std::function<nlohmann::json()> context) {
   context_ = std::move(context);
-  if (jsonl_path_.empty() || jsonl_path_ == "-" || previous_.path.empty()) return;
+  if (jsonl_path_.empty() || jsonl_path_ == "-") return;
+  if (previous_.path.empty()) return;
   if (!rewrite_ && output_identity(jsonl_path_) == output_identity(previous_.path)) {
     // Appending after a cut-off line would glue the next cell onto it: drop it first.
     if (previous_.truncated_tail) {
@@ -40,20 +50,37 @@ void SweepWriter::start(std::function<nlohmann::json()> context) {
         "\n";
   }
   write_file_atomically(jsonl_path_, lines);
+  if (lock_) lock_->relock();  // the new file's inode, which the appends write
 }
 
 void SweepWriter::add(const nlohmann::json& run) {
   runs_.push_back(run);
-  if (!jsonl_path_.empty()) {
-    append_line(jsonl_path_,
-                nlohmann::json{{"schema_version", kSchemaVersion}, {"kind", "run"}, {"context", context_()}, {"runs", {run}}}
-                    .dump());
+  // #42: a failed JSONL write (disk full) stopped the sweep with this cell in no output; now the
+  // other outputs still get it, and the caller stops after it and reports the failure.
+  if (!jsonl_path_.empty() && error_.empty()) {
+    try {
+      append_line(jsonl_path_, nlohmann::json{{"schema_version", kSchemaVersion},
+                                              {"kind", "run"},
+                                              {"context", context_()},
+                                              {"runs", {run}}}
+                                   .dump());
+    } catch (const RuntimeError& e) {
+      error_ = e.what();
+    }
   }
-  write_json();
+  keep_error([this] { write_json(); });
 }
 
 void SweepWriter::finish() {
-  if (!json_written_) write_json();
+  if (!json_written_) keep_error([this] { write_json(); });
+}
+
+void SweepWriter::keep_error(const std::function<void()>& write) {
+  try {
+    write();
+  } catch (const RuntimeError& e) {
+    if (error_.empty()) error_ = e.what();
+  }
 }
 
 void SweepWriter::set_extra(const std::string& key, nlohmann::json value) {
@@ -69,11 +96,34 @@ void SweepWriter::write_json() {
   // cells are in this one), as every other output does.
   const bool continuing = !previous_.path.empty() && output_identity(previous_.path) == output_identity(json_path_);
   if (!json_written_ && !continuing && json_path_ != "-") {
-    if (const std::string kept = keep_earlier_results(json_path_); !kept.empty())
+    if (const std::string kept = write_keeping_earlier_results(json_path_, doc.dump(2) + "\n"); !kept.empty())
       std::fprintf(stderr, "note: '%s' held earlier results: kept as '%s'\n", json_path_.c_str(), kept.c_str());
+  } else {
+    write_file_atomically(json_path_, doc.dump(2) + "\n");
   }
-  write_file_atomically(json_path_, doc.dump(2) + "\n");
   json_written_ = true;
+}
+
+JournalLock::JournalLock(std::string path) : path_(std::move(path)) { relock(); }
+
+JournalLock::~JournalLock() {
+  if (fd_ >= 0) close(fd_);
+}
+
+// #42: two sweeps appending to one JSONL both wrote every cell. The file is locked (flock) before
+// a resumed file is read and for as long as this sweep writes it; a second writer is refused.
+void JournalLock::relock() {
+  if (path_.empty() || path_ == "-") return;
+  if (fd_ >= 0) close(fd_);
+  fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) return;  // the first append says why it cannot write
+  struct stat st {};
+  if (fstat(fd_, &st) == 0 && !S_ISREG(st.st_mode)) return;  // a FIFO or device: nothing to share
+  if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    throw UsageError(fmt::format("--jsonl '{}' is being written by another sweep right now; wait for it, or give "
+                                 "this one another file",
+                                 path_));
+  }
 }
 
 }  // namespace diffbench::cli

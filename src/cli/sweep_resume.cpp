@@ -1,6 +1,7 @@
 // Resuming a sweep from a result file of the same grid, or of a grid this one extends.
 #include "cli/sweep_resume.h"
 
+#include <cstdio>
 #include <map>
 
 #include <fmt/format.h>
@@ -26,10 +27,22 @@ std::string nearest_difference(const nlohmann::json& config, const std::vector<n
 }
 
 void check_version(const Report& previous) {
-  std::string version = previous.context.value("diffbench_version", "");
+  if (previous.runs.empty()) return;  // a file cut inside its first cell (or empty) measured nothing
+  const nlohmann::json& context = previous.context.is_object() ? previous.context : nlohmann::json::object();
+  std::string version = context.value("diffbench_version", "");
   if (version != build_info().version) {
     throw UsageError(fmt::format("--resume '{}' was written by diffbench {}, this is {}; {}", previous.path,
                                  version.empty() ? "?" : version, build_info().version, kResumeHint));
+  }
+  // #42: the build was not checked. Another commit of the same version may time differently: the
+  // cells are kept (resuming is how a long sweep survives a rebuild), but the file is said to mix builds.
+  const std::string sha = context.value("git_sha", "");
+  if (sha != build_info().git_sha || context.value("git_dirty", false) != build_info().git_dirty) {
+    std::fprintf(stderr,
+                 "warning: --resume '%s': its cells were measured by build %s%s, this is %s%s; the file will mix "
+                 "two builds (compare cells measured by one build only)\n",
+                 previous.path.c_str(), sha.empty() ? "?" : sha.c_str(), context.value("git_dirty", false) ? " (dirty)" : "",
+                 build_info().git_sha, build_info().git_dirty ? " (dirty)" : "");
   }
 }
 

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cerrno>
 #include <cstdlib>
@@ -110,14 +111,23 @@ void append_line(const std::string& path, const std::string& line) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) throw RuntimeError(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
   std::string data = line + "\n";
-  ssize_t n = write(fd, data.data(), data.size());  // one write: O_APPEND lines do not interleave
-  int err = errno;
-  // fsync makes a regular file durable; a device, pipe or /dev/stdout has nothing to sync (EINVAL).
   struct stat st {};
-  bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-  bool ok = n == static_cast<ssize_t>(data.size()) && (!regular || fsync(fd) == 0);
+  const bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  // One write (O_APPEND lines do not interleave); after a short one (a full disk, `ulimit -f`) the
+  // rest is tried, for the reason, and the partial line is cut off again so the file stays whole.
+  size_t done = 0;
+  int err = 0;
+  while (done < data.size() && err == 0) {
+    const ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) err = n < 0 ? errno : ENOSPC;
+    else done += static_cast<size_t>(n);
+  }
+  // fsync makes a regular file durable; a device, pipe or /dev/stdout has nothing to sync (EINVAL).
+  if (err == 0 && regular && fsync(fd) != 0) err = errno;
+  if (err != 0 && regular && done > 0 && ftruncate(fd, st.st_size) != 0) err = errno;
   close(fd);
-  if (!ok) throw RuntimeError(fmt::format("cannot append to '{}': {}", path, std::strerror(n < 0 ? err : ENOSPC)));
+  if (err != 0) throw RuntimeError(fmt::format("cannot append to '{}': {}", path, std::strerror(err)));
 }
 
 void truncate_file(const std::string& path, size_t length) {
@@ -193,21 +203,28 @@ void check_not_an_input(const std::string& output, const std::string& flag, cons
   }
 }
 
-std::string keep_earlier_results(const std::string& path) {
+std::string write_keeping_earlier_results(const std::string& path, const std::string& data) {
+  std::string kept;
   std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
   std::string head(4096, '\0');
   in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  head.resize(static_cast<size_t>(in.gcount()));
-  if (head.find("\"schema_version\"") == std::string::npos && head.find("\"kind\"") == std::string::npos) return "";
-  for (int n = 1;; ++n) {
-    const std::string kept = fmt::format("{}.~{}~", path, n);
-    struct stat st {};
-    if (lstat(kept.c_str(), &st) == 0) continue;
-    if (std::rename(path.c_str(), kept.c_str()) != 0)
-      throw RuntimeError(fmt::format("cannot keep the earlier results of '{}' as '{}': {}", path, kept, std::strerror(errno)));
-    return kept;
+  head.resize(in ? head.size() : static_cast<size_t>(std::max<std::streamsize>(0, in.gcount())));
+  if (head.find("\"schema_version\"") != std::string::npos || head.find("\"kind\"") != std::string::npos) {
+    for (int n = 1; kept.empty(); ++n) {
+      const std::string name = fmt::format("{}.~{}~", path, n);
+      struct stat st {};
+      if (lstat(name.c_str(), &st) == 0) continue;
+      if (link(path.c_str(), name.c_str()) != 0) write_file_atomically(name, read_file(path, "earlier results"));
+      kept = name;
+    }
   }
+  try {
+    write_file_atomically(path, data);
+  } catch (...) {
+    if (!kept.empty()) unlink(kept.c_str());
+    throw;
+  }
+  return kept;
 }
 
 }  // namespace diffbench

@@ -4,6 +4,7 @@
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "diffbench/core/errors.h"
 
@@ -33,6 +34,18 @@ void FiniteCheck::after_repeat() {
   if (!device_.is_cuda()) return;
   at::Tensor bad = (~sums_.isfinite()).nonzero();  // the one host read of this repeat
   if (bad.numel() > 0) throw non_finite(plan_, static_cast<int>(bad[0][0].item<int64_t>()));
+}
+
+void check_decoded(const at::Tensor& images, const at::Tensor& latents, const std::string& vae_path, int steps) {
+  const int64_t channels = images.dim() == 4 ? images.size(1) : 0;
+  if (images.dim() != 4 || images.size(0) != latents.size(0) || (channels != 1 && channels != 3 && channels != 4)) {
+    throw RuntimeError(fmt::format("VAE '{}' decoded latents [{}] to shape [{}]; diffbench needs images [batch {}, "
+                                   "1, 3 or 4 channels, height, width]",
+                                   vae_path, fmt::join(latents.sizes(), ", "), fmt::join(images.sizes(), ", "),
+                                   latents.size(0)));
+  }
+  if (!images.sum().isfinite().item<bool>() && !images.isfinite().all().item<bool>())
+    throw NonFiniteError(fmt::format("the VAE decode gave NaN/Inf images (after step {})", steps), steps);
 }
 
 }  // namespace diffbench

@@ -6,6 +6,8 @@
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
+#include <string>
+
 #include "diffbench/schedule/sampler.h"
 
 namespace diffbench {
@@ -25,5 +27,11 @@ class FiniteCheck {
   c10::Device device_;
   at::Tensor sums_;
 };
+
+/// The VAE's output for `latents` (#42: all-NaN, 2-channel and rank-3 images passed as ok and
+/// were written as PNGs): a wrong rank, batch or channel count is a RuntimeError naming the file (a
+/// property of the model); NaN/Inf is a NonFiniteError at step `steps` (the decode after the last
+/// step), so the run is recorded as failed there.
+void check_decoded(const at::Tensor& images, const at::Tensor& latents, const std::string& vae_path, int steps);
 
 }  // namespace diffbench

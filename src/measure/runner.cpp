@@ -85,8 +85,7 @@ struct RepeatContext {
   int* step_reached;  // last finished step, for the interrupt message
 };
 
-// A counted repeat's outputs besides its times.
-struct RepeatOutput {
+struct RepeatOutput {  // a counted repeat's outputs besides its times
   at::Tensor latents, images;
   double overlap_rmse = 0;  // --vae-tiling only
 };
@@ -152,6 +151,7 @@ RepeatResult one_repeat(const RepeatContext& c, int k, uint64_t seed, RepeatOutp
   if (c.session.vae) {
     output->images = decode_latents(c.session, x, &output->overlap_rmse);
     m.decoded = clock.mark();
+    check_decoded(output->images, x, c.session.vae->path(), c.plan.steps());  // after the mark: untimed
   }
   fill_times(m, c.model.marks(), clock.read(), rep);
   output->latents = x;

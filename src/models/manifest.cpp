@@ -29,6 +29,14 @@ struct Reader {
     const std::string name = text(key);
     return name.empty() ? "" : dir + "/" + name;
   }
+  // #42: steps 10^12 was read as -727379968 and blamed on a flag never given.
+  int count(const char* key, int low, int high) const {
+    const nlohmann::json& v = meta[key];
+    if (!v.is_number_integer() || v.get<int64_t>() < low || v.get<int64_t>() > high) {
+      throw UsageError(fmt::format("{}: {} must be an integer from {} to {}, got {}", origin, key, low, high, v.dump()));
+    }
+    return v.get<int>();
+  }
   std::optional<double> number(const char* key) const {
     if (!has(key)) return std::nullopt;
     if (!meta[key].is_number()) wrong(key, "a number");
@@ -70,17 +78,9 @@ ModelManifest parse_manifest(const nlohmann::json& meta, const std::string& mode
   if (r.has("prediction_type")) m.prediction_type = parse_prediction_type(r.text("prediction_type"));
   m.sampler = r.text("sampler");
   if (!m.sampler.empty()) find_sampler(m.sampler);  // an unknown name is an error naming the valid ones
-  if (r.has("steps")) {
-    if (!meta["steps"].is_number_integer()) r.wrong("steps", "an integer");
-    m.steps = meta["steps"].get<int>();
-  }
+  if (r.has("steps")) m.steps = r.count("steps", 1, 100000);
   read_scheduler_config(r, m);
-  if (r.has("patch_size")) {
-    if (!meta["patch_size"].is_number_integer() || meta["patch_size"].get<int>() < 1) {
-      r.wrong("patch_size", "an integer >= 1");
-    }
-    m.patch_size = meta["patch_size"].get<int>();
-  }
+  if (r.has("patch_size")) m.patch_size = r.count("patch_size", 1, 64);
   if (r.has("flow_sigmas")) m.flow_sigmas = parse_flow_sigmas(r.text("flow_sigmas"));
   if (r.has("dtype_models")) {
     if (!meta["dtype_models"].is_object()) r.wrong("dtype_models", "an object");

@@ -17,6 +17,7 @@
 #include "diffbench/models/model.h"
 #include "diffbench/core/names.h"
 #include "diffbench/core/setting_names.h"
+#include "diffbench/core/json_depth.h"
 
 namespace diffbench {
 
@@ -97,8 +98,16 @@ nlohmann::json manifest_json(std::string text, const std::string& path, bool loo
     std::ifstream beside((slash == std::string::npos ? std::string(".") : path.substr(0, slash)) + "/diffbench.json");
     text.assign(std::istreambuf_iterator<char>(beside), std::istreambuf_iterator<char>());
   }
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return nlohmann::json::object();  // no manifest
+  // #42: a corrupt manifest was ignored (the model ran at the default shape); a deep one crashed.
+  if (const std::string deep = json_nesting_problem(text); !deep.empty())
+    throw RuntimeError(fmt::format("the manifest of '{}' is not valid: {}", path, deep));
   auto meta = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  return meta.is_object() ? meta : nlohmann::json::object();
+  if (!meta.is_object()) {
+    throw RuntimeError(fmt::format("the manifest of '{}' (diffbench.json) is {}; it must be a JSON object "
+                                   "(docs/models.md), or remove it", path, meta.is_discarded() ? "not valid JSON" : "not an object"));
+  }
+  return meta;
 }
 
 // torch::jit::load, its failures said in one line (a file saved by a newer torch is named as such).

@@ -12,6 +12,7 @@
 #include "diffbench/core/files.h"
 #include "diffbench/report/json.h"
 #include "diffbench/core/setting_names.h"
+#include "diffbench/core/json_depth.h"
 
 namespace diffbench {
 
@@ -22,6 +23,15 @@ std::vector<Cell> expand_grid(const std::vector<std::string>& samplers, const st
   const std::vector<int64_t> batch_list = batches.empty() ? std::vector<int64_t>{0} : batches;
   std::vector<std::optional<int>> step_list(steps.begin(), steps.end());
   if (step_list.empty()) step_list.push_back(std::nullopt);  // each sampler's own
+  // #42: 10^9 cells exhausted memory while planning, 10^6 took 91 s; no sweep is meant that big.
+  const double count = double(shape_list.size()) * double(batch_list.size()) * double(samplers.size()) *
+                       double(step_list.size());
+  if (count > double(kMaxGridCells)) {
+    throw UsageError(fmt::format("the grid has {:.0f} cells ({} sampler(s) x {} step count(s) x {} batch(es) x {} "
+                                 "shape(s)); a sweep takes at most {}: narrow an axis or split the grid into shards",
+                                 count, samplers.size(), step_list.size(), batch_list.size(), shape_list.size(),
+                                 kMaxGridCells));
+  }
   for (const auto& shape : shape_list) {
     for (int64_t batch : batch_list) {
       for (const auto& sampler : samplers) {
@@ -215,6 +225,8 @@ Report read_report(const std::string& path) {
   report.path = path;
   const std::string text = read_file(path, "results");  // missing: exit 2, as for every input
   auto take = [&](const nlohmann::json& doc, const std::string& where) { add_document(report, doc, where); };
+  if (const std::string deep = json_nesting_problem(text); !deep.empty())  // #42: it crashed every reader
+    throw RuntimeError(fmt::format("'{}' is not a diffbench report: {}", path, deep));
   auto whole = nlohmann::json::parse(text, nullptr, false);
   if (!whole.is_discarded()) {
     take(whole, "");
@@ -244,6 +256,13 @@ Report read_report(const std::string& path) {
     offset = next;
   }
   report.valid_bytes = text.size();
+  // #42: a cut first line (disk full mid-line) made the file unresumable; it is a JSONL with no cell yet.
+  // (diffbench's lines are objects with sorted keys: each begins {"context":).
+  if (bad_line == 1 && report.schema_version == 0 && text.rfind("{\"context\":", 0) == 0 &&
+      text.find('\n') == std::string::npos) {
+    report.schema_version = kSchemaVersion;
+    report.context = nlohmann::json::object();  // no cell, no context yet
+  }
   if (bad_line) {
     if (report.schema_version == 0) throw RuntimeError(fmt::format("'{}' is neither JSON nor JSON lines", path));
     report.truncated_tail = true;

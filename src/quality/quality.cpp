@@ -18,6 +18,7 @@
 #include "diffbench/core/setting_names.h"
 #include "diffbench/measure/stop.h"
 #include "diffbench/measure/session.h"
+#include "diffbench/core/json_depth.h"
 
 namespace diffbench {
 namespace {
@@ -72,7 +73,8 @@ std::string kid_needs_features(const ReferenceStats& stats) {
 }
 
 ReferenceStats load_reference_stats(const std::string& path) {
-  auto doc = nlohmann::json::parse(read_file(path, "reference statistics"), nullptr, false);
+  const std::string text = read_file(path, "reference statistics");
+  auto doc = json_nesting_problem(text).empty() ? nlohmann::json::parse(text, nullptr, false) : nlohmann::json();
   if (doc.is_discarded() || !doc.is_object() || doc.value("format", "") != "diffbench-fd-stats") {
     throw UsageError(
         fmt::format("reference statistics '{}' is not a diffbench-fd-stats JSON file; write one with "

@@ -12,6 +12,7 @@
 #include "diffbench/core/files.h"
 #include "diffbench/core/names.h"
 #include "diffbench/schedule/scheduler_keys.h"
+#include "diffbench/core/json_depth.h"
 
 namespace diffbench {
 namespace {
@@ -162,6 +163,8 @@ SchedulerConfig parse_scheduler_config(const std::string& text, const std::strin
     throw UsageError(fmt::format("config {} is empty; expected a JSON object such as configs/sd15.json", origin));
   }
   json doc;
+  if (const std::string deep = json_nesting_problem(text); !deep.empty())
+    throw UsageError(fmt::format("config {} is not a scheduler config: {}", origin, deep));
   try {
     doc = json::parse(text);
   } catch (const json::parse_error& e) {

@@ -58,6 +58,21 @@ class ReturnsString(nn.Module):
         return "not a tensor"
 
 
+class VaeNan(nn.Module):  # a VAE decoder (latents) -> images that are all NaN
+    def forward(self, latents: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.interpolate(latents[:, :3], scale_factor=2.0) * float("nan")
+
+
+class VaeTwoChannels(nn.Module):  # images of 2 channels: neither grey, RGB nor RGBA
+    def forward(self, latents: torch.Tensor) -> torch.Tensor:
+        return latents[:, :2]
+
+
+class VaeRank3(nn.Module):  # the batch dimension dropped
+    def forward(self, latents: torch.Tensor) -> torch.Tensor:
+        return latents[0, :3]
+
+
 class NoForward(nn.Module):
     @torch.jit.export
     def other(self, x: torch.Tensor) -> torch.Tensor:
@@ -68,7 +83,8 @@ def main() -> None:
     for name, module in [("one_arg", OneArg()), ("int_timestep", IntTimestep()), ("wrong_shape", WrongShape()),
                          ("wrong_dtype", WrongDtype()), ("throws", Throws()), ("nan_after_500", NanAfter()),
                          ("throws_below_500", ThrowsBelow500()),
-                         ("returns_string", ReturnsString()), ("no_forward", NoForward())]:
+                         ("returns_string", ReturnsString()), ("no_forward", NoForward()),
+                         ("vae_nan", VaeNan()), ("vae_two_channels", VaeTwoChannels()), ("vae_rank3", VaeRank3())]:
         torch.jit.save(torch.jit.script(module), os.path.join(HERE, f"{name}.pt"))
     with zipfile.ZipFile(os.path.join(HERE, "not_torchscript.zip"), "w") as z:
         z.writestr("hello.txt", "a zip archive, but not a TorchScript module")

@@ -27,11 +27,12 @@ std::string output_identity(const std::string& path);
 /// Refuse (UsageError) an output that is one of the command's inputs: writing it would destroy it.
 void check_not_an_input(const std::string& output, const std::string& flag, const std::vector<std::string>& inputs);
 
-/// Before `path` is replaced: when it holds diffbench results (a report whose first 4 KiB name a
-/// `schema_version` or a `kind`), rename it to the first free `path.~N~` (GNU's numbered backups)
-/// and return that name; "" when there was nothing to keep. Results already measured are never
-/// lost to a second run that names the same file.
-std::string keep_earlier_results(const std::string& path);
+/// write_file_atomically, keeping an earlier report: when `path` holds diffbench results (its first
+/// 4 KiB name a `schema_version` or a `kind`), it is first linked (else copied) to the first free
+/// `path.~N~` (GNU's numbered backups), whose name is returned; "" when there was nothing to keep.
+/// A failed write removes that copy again and leaves `path` as it was. Results already measured are
+/// never lost to a second run that names the same file.
+std::string write_keeping_earlier_results(const std::string& path, const std::string& data);
 
 /// Fail early (UsageError) unless `dir` is a writable directory or can be created in one.
 void check_writable_dir(const std::string& dir, const std::string& flag);

@@ -19,7 +19,11 @@ struct Cell {
   std::vector<int64_t> shape;  ///< empty: the model's default shape; one value: the batch alone
 };
 
-/// The cartesian product shape x batch x sampler x steps, in that nesting order (deterministic).
+/// The most cells one sweep plans (a grid's cells are measured one by one: 100,000 is days of work).
+inline constexpr int kMaxGridCells = 100000;
+
+/// The cartesian product shape x batch x sampler x steps, in that nesting order (deterministic);
+/// UsageError beyond kMaxGridCells.
 /// An empty `steps` means each sampler's default; a batch replaces B of every shape.
 std::vector<Cell> expand_grid(const std::vector<std::string>& samplers, const std::vector<int>& steps,
                               const std::vector<int64_t>& batches, const std::vector<std::vector<int64_t>>& shapes);

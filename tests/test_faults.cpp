@@ -15,6 +15,7 @@
 #include "diffbench/core/files.h"
 #include "diffbench/core/npy.h"
 #include "diffbench/core/sha256.h"
+#include "diffbench/measure/memory_guard.h"
 #include "diffbench/measure/resolve.h"
 #include "diffbench/schedule/scheduler_config.h"
 
@@ -227,4 +228,17 @@ TEST(Faults, ConditioningNarrowerThanTheUnetsCrossAttentionIsRefused) {
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_NE(r.err.find("is 16 wide, but"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("takes encoder_hidden_states 32 wide"), std::string::npos) << r.err;
+}
+
+TEST(Faults, ABatchBeyondMemoryIsRefusedByAMeasuredForwardBeforeTheFullCall) {
+  // #42: the 32x estimate let tiny.pt at batch 3000 (64x64) into the kernel's OOM killer; it needs
+  // about 250x. A batch that passes the estimate (64x the latents fits the memory available now) is
+  // measured at batch 1 and refused with both numbers, before the full-size call.
+  const double latent_bytes = 4.0 * 4 * 64 * 64;
+  const int64_t batch = static_cast<int64_t>(available_memory_bytes() / (latent_bytes * 64));
+  CliResult r = run_cli("--unet " + kModels + "tiny.pt --sampler ddim --steps 1 --threads 2 --shape " +
+                        std::to_string(batch) + ",4,64,64");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("(measured at batches 1 and 3)"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }

@@ -20,21 +20,21 @@ bool output_exists(const std::string& path) {
   return stat(path.c_str(), &st) == 0;
 }
 
-const std::string kRun = "--unet " + kModels + "tiny.pt --threads 1 --sampler ddim --shape 1,4,8,8 --repeat 1 -q ";
+const std::string kOutputsRun = "--unet " + kModels + "tiny.pt --threads 1 --sampler ddim --shape 1,4,8,8 --repeat 1 -q ";
 
 }  // namespace
 
 TEST(Outputs, ASecondRunKeepsTheFirstRunsReportBesideItsOwn) {
   const std::string dir = scratch_dir("outputs_keep");
-  ASSERT_EQ(run_cli(kRun + "--steps 2 --json " + dir + "/r.json").code, 0);
-  CliResult second = run_cli(kRun + "--steps 3 --json " + dir + "/r.json");
+  ASSERT_EQ(run_cli(kOutputsRun + "--steps 2 --json " + dir + "/r.json").code, 0);
+  CliResult second = run_cli(kOutputsRun + "--steps 3 --json " + dir + "/r.json");
   ASSERT_EQ(second.code, 0) << second.err;
   EXPECT_NE(second.err.find("note: '" + dir + "/r.json' held earlier results: kept as '" + dir + "/r.json.~1~'"),
             std::string::npos)
       << second.err;
   EXPECT_EQ(nlohmann::json::parse(slurp(dir + "/r.json.~1~"))["runs"][0]["config"]["steps"], 2);
   EXPECT_EQ(nlohmann::json::parse(slurp(dir + "/r.json"))["runs"][0]["config"]["steps"], 3);
-  ASSERT_EQ(run_cli(kRun + "--steps 4 --json " + dir + "/r.json").code, 0);
+  ASSERT_EQ(run_cli(kOutputsRun + "--steps 4 --json " + dir + "/r.json").code, 0);
   EXPECT_EQ(nlohmann::json::parse(slurp(dir + "/r.json.~2~"))["runs"][0]["config"]["steps"], 3);  // the next free number
   // A sweep's --json and compare's --json keep theirs the same way; a file that is not diffbench's is replaced.
   write_file_atomically(dir + "/notes.json", "{\"mine\": 1}\n");
@@ -51,8 +51,8 @@ TEST(Outputs, ASecondRunKeepsTheFirstRunsReportBesideItsOwn) {
 
 TEST(Outputs, AnOutputThatIsAnInputIsRefusedBeforeAnythingRuns) {
   const std::string dir = scratch_dir("outputs_input");
-  ASSERT_EQ(run_cli(kRun + "--steps 2 --json " + dir + "/a.json").code, 0);
-  ASSERT_EQ(run_cli(kRun + "--steps 2 --json " + dir + "/b.json").code, 0);
+  ASSERT_EQ(run_cli(kOutputsRun + "--steps 2 --json " + dir + "/a.json").code, 0);
+  ASSERT_EQ(run_cli(kOutputsRun + "--steps 2 --json " + dir + "/b.json").code, 0);
   const std::string before = slurp(dir + "/b.json");
   for (const std::string& args : {"compare " + dir + "/a.json " + dir + "/b.json --json " + dir + "/b.json",
                                   "compare " + dir + "/a.json " + dir + "/b.json --markdown " + dir + "/a.json",
@@ -93,4 +93,14 @@ TEST(Outputs, CompareAbAndHistoryJsonValidateAgainstTheSchemaFile) {
   ab.erase("cells");
   write_file_atomically(dir + "/broken.json", ab.dump());
   EXPECT_FALSE(valid(dir + "/broken.json"));
+}
+
+TEST(Outputs, AFileNameThatIsNotUtf8IsWrittenAndRecordedReplaced) {
+  // #42: a non-UTF-8 byte in a path (recorded in the report's command line) failed every JSON write.
+  const std::string dir = scratch_dir("outputs_utf8");
+  const std::string name = dir + "/r\xff.json";
+  CliResult r = run_cli(kOutputsRun + "--steps 2 --json '" + name + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto doc = nlohmann::json::parse(slurp(name));
+  EXPECT_NE(doc["context"]["command_line"].dump().find("r\xef\xbf\xbd.json"), std::string::npos);  // U+FFFD
 }

@@ -122,6 +122,7 @@ nlohmann::json ab_json(const AbResult& r) {
             {"budget_s", r.budget_s},
             {"max_blocks", r.max_blocks},
             {"budget_out", r.budget_out},
+            {"held_back", r.held_back},
             {"alpha", r.alpha},
             {"cell_alpha", r.settings.alpha},
             {"threshold", r.settings.threshold},

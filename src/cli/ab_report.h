@@ -29,6 +29,7 @@ struct AbResult {
   SequentialSettings settings;  ///< alpha here is each cell's share
   double alpha = 0.05;  ///< the whole run's error rate (split over the cells)
   bool budget_out = false;
+  bool held_back = false;  ///< a "slower" look was not accepted: contended blocks, within the allowance
   int runs = 0, contended = 0;  ///< counted runs, and those measured under contention (contention.h)
   std::vector<AbCell> cells;
   std::vector<std::string> context_warnings;

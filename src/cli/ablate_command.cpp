@@ -146,7 +146,7 @@ int finish_and_report(const RunSetup& setup, Ablation& ablation, const std::vect
                               {"ablation", ablation_json(ablation)},
                               {"runs", runs}};
   publish(ladder,
-          {text_output(o.json, [&] { return doc.dump(2) + "\n"; }),
+          {text_output(o.json, [&] { return json_text(doc); }),
            text_output(o.csv, [&] { return ablation_csv(ablation); }),
            text_output(o.markdown, [&] { return ablation_markdown(ablation); })},
           o.quiet);

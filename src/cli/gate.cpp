@@ -12,6 +12,7 @@
 #include "diffbench/core/names.h"
 #include "diffbench/gate/compare_tables.h"
 #include "cli/outputs.h"
+#include "diffbench/report/json.h"
 
 namespace diffbench::cli {
 
@@ -63,7 +64,7 @@ int run_gate(const Report& base, const Report& updated, const GateOptions& o) {
   Comparison c = compare_reports(base, updated, settings);
   publish([&](FILE* human) { std::fputs(compare_console(c, settings).c_str(), human); },
           {text_output(o.markdown, [&] { return compare_markdown(c, settings); }),
-           text_output(o.json, [&] { return compare_json(c, settings).dump(2) + "\n"; })},
+           text_output(o.json, [&] { return json_text(compare_json(c, settings)); })},
           o.quiet);
   if (c.failed) {  // before everything else, and whatever --allow-undecided says
     std::fprintf(stderr, "error: %zu run(s) of '%s' failed (%s%s); a failed run never passes the gate (exit 5)\n",

@@ -15,6 +15,39 @@
 
 namespace diffbench::cli {
 
+namespace {
+
+// A grid key's flag ("--steps" for steps or steps-with-dashes); UsageError for a key that is no
+// sweep flag (with the nearest one) or that names a file (#42: a grid's json key wrote anywhere).
+std::string grid_key_flag(const std::string& path, const std::string& key, const std::vector<std::string>& valid_flags) {
+  std::string name = key;
+  for (char& c : name) c = c == '-' ? '_' : c;
+  std::vector<std::string> keys;  // the valid keys are the long flags, spelled with '_' or '-'
+  for (const auto& flag : valid_flags) {
+    if (flag.rfind("--", 0) != 0 || flag == "--help" || flag == "--grid") continue;
+    keys.push_back(flag.substr(2));
+    for (char& c : keys.back()) c = c == '-' ? '_' : c;
+  }
+  if (std::find(keys.begin(), keys.end(), name) == keys.end()) {
+    throw UsageError(
+        fmt::format("grid '{}': unknown key '{}'{}: keys are sweep's flags without the dashes "
+                    "(no --{}); see diffbench sweep --help",
+                    path, key, did_you_mean(name, keys), key));
+  }
+  std::string flag = "--" + key;
+  for (char& c : flag) c = c == '_' ? '-' : c;
+  static const std::vector<std::string> outputs = {"--json",        "--jsonl",       "--csv",   "--markdown",
+                                                   "--save-latents", "--save-images", "--profile", "--resume"};
+  if (std::find(outputs.begin(), outputs.end(), flag) != outputs.end()) {  // #42: it wrote files anywhere
+    throw UsageError(fmt::format("grid '{}': key '{}' names a file; a grid names cells, never files: give {} on the "
+                                 "command line",
+                                 path, key, flag));
+  }
+  return flag;
+}
+
+}  // namespace
+
 std::vector<std::string> grid_to_args(const std::string& path, const std::vector<std::string>& valid_flags,
                                       const std::vector<std::string>& switches) {
   std::string text = read_file(path, "grid");
@@ -33,29 +66,7 @@ std::vector<std::string> grid_to_args(const std::string& path, const std::vector
   std::vector<std::string> args;
   for (const auto& [key, value] : grid.items()) {
     if (key.empty() || key[0] == '_' || key == "description") continue;
-    std::string name = key;
-    for (char& c : name) c = c == '-' ? '_' : c;
-    std::vector<std::string> keys;  // the valid keys are the long flags, spelled with '_' or '-'
-    for (const auto& flag : valid_flags) {
-      if (flag.rfind("--", 0) != 0 || flag == "--help" || flag == "--grid") continue;
-      keys.push_back(flag.substr(2));
-      for (char& c : keys.back()) c = c == '-' ? '_' : c;
-    }
-    if (std::find(keys.begin(), keys.end(), name) == keys.end()) {
-      throw UsageError(
-          fmt::format("grid '{}': unknown key '{}'{}: keys are sweep's flags without the dashes "
-                      "(no --{}); see diffbench sweep --help",
-                      path, key, did_you_mean(name, keys), key));
-    }
-    std::string flag = "--" + key;
-    for (char& c : flag) c = c == '_' ? '-' : c;
-    static const std::vector<std::string> outputs = {"--json",        "--jsonl",       "--csv",   "--markdown",
-                                                     "--save-latents", "--save-images", "--profile", "--resume"};
-    if (std::find(outputs.begin(), outputs.end(), flag) != outputs.end()) {  // #42: it wrote files anywhere
-      throw UsageError(fmt::format("grid '{}': key '{}' names a file; a grid names cells, never files: give {} on the "
-                                   "command line",
-                                   path, key, flag));
-    }
+    const std::string flag = grid_key_flag(path, key, valid_flags);
     if (std::find(switches.begin(), switches.end(), flag.substr(2)) != switches.end() && !value.is_boolean()) {
       throw UsageError(
           fmt::format("grid '{}': key '{}' is a switch: give true or false, not {}", path, key, value.dump()));

@@ -134,7 +134,7 @@ int run_history(const HistoryOptions& o) {
   if (all.empty()) throw UsageError("history: no finished run in the inputs");
   for (auto& s : all) detect(s, settings);
   publish([&](FILE* human) { std::fputs(console(all, files.size()).c_str(), human); },
-          {text_output(o.json, [&] { return to_json(all, settings).dump(2) + "\n"; })}, o.quiet);
+          {text_output(o.json, [&] { return json_text(to_json(all, settings)); })}, o.quiet);
   if (const std::string missing = missing_from_newest(all, files); !missing.empty()) {
     std::fprintf(stderr,
                  "error: history: the newest report '%s' has no finished figure for %s (its run failed, was "

@@ -138,7 +138,7 @@ int run_run(const RunOptions& flags) {
   const std::vector<RunRow> rows = summarize_runs(results, samplers.size() > 1 ? "ddpm" : "");
   const RunResult& last = results.back();
   std::vector<Output> files = {
-      text_output(o.json, [&] { return report_json(sessions, models.main_record(), results).dump(2) + "\n"; })};
+      text_output(o.json, [&] { return json_text(report_json(sessions, models.main_record(), results)); })};
   if (last.latents.defined()) files.push_back(text_output(o.save_latents, [&] { return to_npy(last.latents); }));
   if (last.images.defined())
     files.push_back({o.save_images, [&](const std::string& dir) { write_pngs(last.images, dir); }});

@@ -43,11 +43,10 @@ void SweepWriter::start(std::function<nlohmann::json()> context) {
   }
   std::string lines;  // a new JSONL file starts with the resumed cells, one per line
   for (const auto& run : previous_.runs) {
-    lines +=
-        nlohmann::json{{"schema_version", previous_.schema_version}, {"kind", "run"}, {"context", previous_.context},
-                       {"runs", {run}}}
-            .dump() +
-        "\n";
+    lines += json_text({{"schema_version", previous_.schema_version}, {"kind", "run"}, {"context", previous_.context},
+                        {"runs", {run}}},
+                       -1) +
+             "\n";
   }
   write_file_atomically(jsonl_path_, lines);
   if (lock_) lock_->relock();  // the new file's inode, which the appends write
@@ -59,11 +58,9 @@ void SweepWriter::add(const nlohmann::json& run) {
   // other outputs still get it, and the caller stops after it and reports the failure.
   if (!jsonl_path_.empty() && error_.empty()) {
     try {
-      append_line(jsonl_path_, nlohmann::json{{"schema_version", kSchemaVersion},
-                                              {"kind", "run"},
-                                              {"context", context_()},
-                                              {"runs", {run}}}
-                                   .dump());
+      append_line(jsonl_path_,
+                  json_text({{"schema_version", kSchemaVersion}, {"kind", "run"}, {"context", context_()}, {"runs", {run}}},
+                            -1));
     } catch (const RuntimeError& e) {
       error_ = e.what();
     }
@@ -96,10 +93,10 @@ void SweepWriter::write_json() {
   // cells are in this one), as every other output does.
   const bool continuing = !previous_.path.empty() && output_identity(previous_.path) == output_identity(json_path_);
   if (!json_written_ && !continuing && json_path_ != "-") {
-    if (const std::string kept = write_keeping_earlier_results(json_path_, doc.dump(2) + "\n"); !kept.empty())
+    if (const std::string kept = write_keeping_earlier_results(json_path_, json_text(doc)); !kept.empty())
       std::fprintf(stderr, "note: '%s' held earlier results: kept as '%s'\n", json_path_.c_str(), kept.c_str());
   } else {
-    write_file_atomically(json_path_, doc.dump(2) + "\n");
+    write_file_atomically(json_path_, json_text(doc));
   }
   json_written_ = true;
 }

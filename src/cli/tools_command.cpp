@@ -14,6 +14,7 @@
 #include "diffbench/core/files.h"
 #include "diffbench/plans/sweep.h"
 #include "cli/outputs.h"
+#include "diffbench/report/json.h"
 
 namespace diffbench::cli {
 
@@ -134,7 +135,7 @@ int run_merge(const MergeOptions& o) {
                         {"merged_from", sources},
                         {"runs", runs}};
   if (!missing.empty()) doc["missing_cells"] = missing;
-  write_outputs({text_output(o.output, [&doc] { return doc.dump(2) + "\n"; })}, true);
+  write_outputs({text_output(o.output, [&doc] { return json_text(doc); })}, true);
   std::fprintf(stderr, "merged %zu run(s) from %zu file(s) into '%s'%s\n", runs.size(), reports.size(),
                o.output.c_str(), duplicates ? fmt::format(" ({} duplicate(s) dropped)", duplicates).c_str() : "");
   return kExitOk;

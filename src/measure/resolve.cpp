@@ -15,21 +15,12 @@
 #include "diffbench/schedule/schedule.h"
 #include "diffbench/core/setting_names.h"
 #include "diffbench/schedule/scheduler_overrides.h"
+#include "diffbench/measure/memory_guard.h"
 
 namespace diffbench {
 namespace {
 
 std::string bracketed_shape(at::IntArrayRef shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
-
-double available_memory_bytes() {
-  std::ifstream meminfo("/proc/meminfo");
-  std::string key, unit;
-  double value, available_kib = 0;
-  while (meminfo >> key >> value >> unit) {
-    if (key == "MemAvailable:") available_kib = value;
-  }
-  return available_kib > 0 ? available_kib * 1024 : 1e18;
-}
 
 }  // namespace
 

@@ -1,6 +1,5 @@
-// One measured run, as a protocol: the cold forward apart, warm-up repeats not counted, counted
-// repeats from the same seed, each step's time from marks on the device's stream (device.h), NaN/Inf
-// and signals checked after each step, finished repeats kept when a later one fails or is stopped.
+// One measured run, as a protocol: the cold forward apart, warm-up repeats not counted, counted repeats from the same
+// seed, step times from marks on the device's stream (device.h), NaN/Inf and signals checked after each step.
 #include "diffbench/measure/runner.h"
 #include "diffbench/measure/session.h"
 #include "diffbench/measure/stop.h"
@@ -15,6 +14,7 @@
 #include "models/torch_runtime.h"
 #include "measure/finite_check.h"
 #include "measure/guided_model.h"
+#include "diffbench/measure/memory_guard.h"
 #include "diffbench/measure/process_info.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/core/statistics.h"
@@ -23,10 +23,11 @@
 namespace diffbench {
 namespace {
 
-// The first forward call after loading is slow (TorchScript profiling): timed on its own, once per
-// session; then 2 more, untimed, part of loading whatever --warmup says (the profiling executor
-// optimises on the second call; #41: a first repeat after load ran 2-4x slow). Unrunnable dtype: usage error.
+// The first forward call after loading is slow (TorchScript profiling): timed on its own, once per session;
+// then 2 more, untimed, part of loading whatever --warmup says (the profiling executor optimises on the
+// second call; #41: a first repeat after load ran 2-4x slow). Unrunnable dtype: usage error.
 double cold_forward(const Session& session, GuidedModel& model, const RunSpec& spec, const at::Tensor& t0) {
+  check_memory_by_forward(session, model, spec.shape, t0);  // #42: before the full-size call
   const double start = now_s();
   try {
     model(at::zeros(spec.shape, at::TensorOptions().dtype(at::kFloat).device(session.device)), t0);
@@ -221,8 +222,7 @@ void note_tiling(const Session& session, const RunSpec& spec, double overlap_rms
   if (!note.empty()) result.plan.notes.push_back(note);
 }
 
-// oneDNN turned off for a wrong low-precision convolution (torch_runtime.h): every run says so.
-void note_onednn(RunResult& result) {
+void note_onednn(RunResult& result) {  // oneDNN turned off for a bad low-precision convolution (torch_runtime.h)
   const std::string why = onednn_off_reason();
   if (!why.empty()) result.plan.notes.push_back(why);
 }

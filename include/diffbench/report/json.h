@@ -14,6 +14,13 @@ namespace diffbench {
 /// Version of the JSON layout (docs/json-schema.md); bump on incompatible change.
 constexpr int kSchemaVersion = 2;
 
+/// A JSON document as diffbench writes it: indented with a final newline (indent < 0: one line, no
+/// newline). Bytes that are not UTF-8 (a file name in another encoding) become U+FFFD instead of
+/// failing the write (#42: a non-UTF-8 path made every JSON output fail, nothing written).
+inline std::string json_text(const nlohmann::json& doc, int indent = 2) {
+  return doc.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace) + (indent >= 0 ? "\n" : "");
+}
+
 /// A run's "config" object: what was measured, on which model (its identity for --resume,
 /// merge and compare comes from this, see cell_key).
 nlohmann::json run_config_json(const RunSpec& spec, const Session& session);

@@ -108,6 +108,10 @@ TEST(FaultInjection, ACutFirstLineIsResumedAndRefusedBySweepsThatDoNotResumeIt) 
   EXPECT_EQ(run_shell(kFaultSweep + " --jsonl " + dir + "/s.jsonl 2>/dev/null"), 2);
   EXPECT_EQ(slurp(dir + "/s.jsonl"), whole.substr(0, 100));
   EXPECT_EQ(resumed_cells(dir + "/s.jsonl"), kAllFaultCells);
+  // A --resume file that is not there is a usage error, and the lock creates no file in its place.
+  EXPECT_EQ(run_shell(kFaultSweep + " --resume " + dir + "/none.jsonl 2>/dev/null"), 2);
+  struct stat st {};
+  EXPECT_NE(stat((dir + "/none.jsonl").c_str(), &st), 0);
 }
 
 TEST(FaultInjection, ASecondSweepOnAJsonlBeingWrittenIsRefused) {

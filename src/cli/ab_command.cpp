@@ -203,11 +203,9 @@ std::optional<int> first_block(const AbSide& base, const AbSide& next, const AbO
   for (const auto& run : base.recorded) r.cells.push_back(AbCell{run.label, run.config, {}, {}, {}, {}, {}});
   r.settings = cell_settings(o.gate.alpha, static_cast<int>(r.cells.size()), o.gate.threshold / 100);
   if (o.max_blocks < r.settings.first_look) {  // #41: checked against each cell's share of alpha
-    std::fprintf(stderr,
-                 "error: --max-blocks %d: with %zu cells each gets alpha %g, whose first look needs %d blocks; "
-                 "raise --max-blocks or --alpha\n",
-                 o.max_blocks, r.cells.size(), r.settings.alpha, r.settings.first_look);
-    return kExitUsage;
+    throw UsageError(fmt::format("--max-blocks {}: with {} cells each gets alpha {:g}, whose first look needs {} "
+                                 "blocks; raise --max-blocks or --alpha",
+                                 o.max_blocks, r.cells.size(), r.settings.alpha, r.settings.first_look));
   }
   return std::nullopt;
 }

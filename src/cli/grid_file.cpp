@@ -36,8 +36,7 @@ std::string grid_key_flag(const std::string& path, const std::string& key, const
   }
   std::string flag = "--" + key;
   for (char& c : flag) c = c == '_' ? '-' : c;
-  static const std::vector<std::string> outputs = {"--json",        "--jsonl",       "--csv",   "--markdown",
-                                                   "--save-latents", "--save-images", "--profile", "--resume"};
+  static const std::vector<std::string> outputs = {"--json", "--jsonl", "--csv", "--markdown", "--resume"};
   if (std::find(outputs.begin(), outputs.end(), flag) != outputs.end()) {  // #42: it wrote files anywhere
     throw UsageError(fmt::format("grid '{}': key '{}' names a file; a grid names cells, never files: give {} on the "
                                  "command line",

@@ -44,14 +44,15 @@ void write_outputs(const std::vector<Output>& outputs, bool quiet) {
     throw RuntimeError(errors.front() + (quiet ? "" : " (the measured results are in the table above)"));
 }
 
-void write_output(const std::string& path, const std::string& text) {
+void write_output(const std::string& path, const std::string& text, bool keep_earlier) {
   if (path == "-") {
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
-  } else {
+  } else if (!keep_earlier) {
+    write_file_atomically(path, text);
+  } else if (const std::string kept = write_keeping_earlier_results(path, text); !kept.empty()) {
     // #41: a second run naming the same file replaced the first one's results without a word.
-    if (const std::string kept = write_keeping_earlier_results(path, text); !kept.empty())
-      std::fprintf(stderr, "note: '%s' held earlier results: kept as '%s'\n", path.c_str(), kept.c_str());
+    std::fprintf(stderr, "note: '%s' held earlier results: kept as '%s'\n", path.c_str(), kept.c_str());
   }
 }
 

@@ -32,7 +32,8 @@ void publish(const std::function<void(FILE*)>& console, const std::vector<Output
 /// are in the report above (unless `quiet`), so a full disk loses nothing a human can read.
 void write_outputs(const std::vector<Output>& outputs, bool quiet);
 
-/// Write `text` to `path` atomically, or to stdout for "-".
-void write_output(const std::string& path, const std::string& text);
+/// Write `text` to `path` atomically, or to stdout for "-"; an earlier diffbench report there is
+/// kept as `path.~N~` with a note (`keep_earlier`; files.h: write_keeping_earlier_results).
+void write_output(const std::string& path, const std::string& text, bool keep_earlier = true);
 
 }  // namespace diffbench::cli

@@ -18,7 +18,7 @@ Destinations sweep_destinations(const SweepOptions& s, const RunSetup& setup) {
   const bool resume_is_jsonl = s.resume.size() > 6 && s.resume.substr(s.resume.size() - 6) == ".jsonl";
   const std::string journal = !d.jsonl.empty() ? d.jsonl : (d.json.empty() && resume_is_jsonl ? s.resume : "");
   struct stat journal_st {};
-  if (!journal.empty() && journal != "-" && (stat(journal.c_str(), &journal_st) == 0 || journal == s.resume))
+  if (!journal.empty() && journal != "-" && stat(journal.c_str(), &journal_st) == 0)
     d.lock = std::make_shared<JournalLock>(journal);  // an existing file: another sweep may be writing it
   struct stat resume_st {};
   if (!s.resume.empty() && stat(s.resume.c_str(), &resume_st) == 0 && S_ISREG(resume_st.st_mode) &&

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/outputs.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/core/files.h"
 #include "diffbench/report/json.h"
@@ -92,12 +93,7 @@ void SweepWriter::write_json() {
   // #41: the first write keeps an earlier report of that name (unless this sweep resumes it: its
   // cells are in this one), as every other output does.
   const bool continuing = !previous_.path.empty() && output_identity(previous_.path) == output_identity(json_path_);
-  if (!json_written_ && !continuing && json_path_ != "-") {
-    if (const std::string kept = write_keeping_earlier_results(json_path_, json_text(doc)); !kept.empty())
-      std::fprintf(stderr, "note: '%s' held earlier results: kept as '%s'\n", json_path_.c_str(), kept.c_str());
-  } else {
-    write_file_atomically(json_path_, json_text(doc));
-  }
+  write_output(json_path_, json_text(doc), !json_written_ && !continuing);
   json_written_ = true;
 }
 

@@ -7,6 +7,7 @@
 
 #include "cli/gate.h"
 #include "cli/run_setup.h"
+#include "cli/common_options.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/core/files.h"
 #include "diffbench/gate/sequential.h"
@@ -50,15 +51,29 @@ void check_ab_options(const AbOptions& o) {
   }
 }
 
-std::string block_cells_problem(const AbSide& side, size_t cells, int block) {
-  size_t in_block = 0;
-  for (const auto& run : side.runs) in_block += run.value("ab_block", -1) == block;
-  bool same = in_block == cells && side.recorded.size() >= 2 * cells;
-  for (size_t i = 0; same && i < cells; ++i)
-    same = side.recorded[side.recorded.size() - cells + i].label == side.recorded[i].label;
-  if (same) return "";
-  return fmt::format("block {} of the {} side reported {} run(s), not the {} cell(s) of its first block", block,
-                     side.name, in_block, cells);
+// The run's flags of one side, parsed and typed as `diffbench` itself parses them.
+RunSetup parse_side(const std::vector<std::string>& words, const std::string& side) {
+  CLI::App app;
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  RunOptions o;
+  add_run_options(app, o);
+  std::vector<std::string> args(words.rbegin(), words.rend());
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    throw UsageError(fmt::format("ab: the {} side's run flags: {}", side, e.what()));
+  }
+  // A file written or an extra measurement per block would be timed with the side or repeated
+  // hundreds of times: ab measures time, and `run` does the rest.
+  const std::pair<const char*, bool> extras[] = {{"--save-latents", !o.save_latents.empty()},
+                                                 {"--save-images", !o.save_images.empty()},
+                                                 {"--profile", !o.profile.empty()},
+                                                 {"--quality", !o.quality.empty()},
+                                                 {"--reference", !o.reference.empty()}};
+  for (const auto& [flag, given] : extras) {
+    if (given) throw UsageError(fmt::format("ab measures time only; drop {} from the run's flags (use run)", flag));
+  }
+  return parse_run_setup(o);
 }
 
 }  // namespace diffbench::cli

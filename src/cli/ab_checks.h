@@ -1,18 +1,18 @@
 #pragma once
 // `ab`'s checks: its options before any work, and each block's runs before they count.
 #include <string>
+#include <vector>
 
-#include "cli/ab_command.h"
-#include "cli/ab_processes.h"
+#include "cli/options.h"
+#include "cli/run_setup.h"
 
 namespace diffbench::cli {
 
 /// Every refusal of `ab`'s options (UsageError), before anything runs.
 void check_ab_options(const AbOptions& o);
 
-/// Why block `block` of `side` cannot count (its runs are not one per cell of the first block, in
-/// the same order: a report that lacks a cell would otherwise lend it the previous block's figure),
-/// or "" when it can.
-std::string block_cells_problem(const AbSide& side, size_t cells, int block);
+/// One side's run flags (`words`), parsed and typed as `diffbench` itself parses them; UsageError
+/// for a flag ab cannot honour per block (files written, extra measurements).
+RunSetup parse_side(const std::vector<std::string>& words, const std::string& side);
 
 }  // namespace diffbench::cli

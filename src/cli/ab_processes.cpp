@@ -12,7 +12,6 @@
 
 #include <fmt/format.h>
 
-#include "cli/ab_command.h"
 #include "cli/ab_processes.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/core/files.h"

@@ -1,5 +1,6 @@
 // The options `run`, `sweep` and `ablate` share, registered once.
 #include "cli/common_options.h"
+#include "cli/config_flags.h"
 
 namespace diffbench::cli {
 namespace {
@@ -77,6 +78,19 @@ void add_common_options(CLI::App& app, RunOptions& o) {
   app.add_flag("--quiet,-q", o.quiet, "no table or notes; errors only");
   app.add_flag("--verbose,-v", o.verbose, "more detail in errors and notes");
   add_config_flags(app, o.config);
+}
+
+void add_run_options(CLI::App& app, RunOptions& o) {
+  app.add_option("--sampler", o.sampler, "sampler name (diffbench list); omitted: the lecture's six samplers");
+  app.add_option("--steps", o.steps, "sampling steps (default: the sampler's own)");
+  app.add_option("--shape", o.shape, "latent shape B,C,H,W (default: the model's metadata, else 1,4,64,64)");
+  app.add_option("--save-latents", o.save_latents, "final latents (last repeat) as float32 .npy, C order");
+  app.add_option("--save-images", o.save_images,
+                 "directory for one PNG per image, grid.png, and images.npy (float32, [-1, 1]) (needs --vae)");
+  app.add_option("--profile", o.profile,
+                 "FILE.json: one extra, uncounted repeat under LibTorch's operator profiler, written as a "
+                 "Chrome/Perfetto trace; the ten most expensive operators in the table and JSON");
+  add_common_options(app, o);
 }
 
 }  // namespace diffbench::cli

@@ -1,5 +1,5 @@
 // --config and the per-key scheduler overrides, shared by `run` and `schedule`.
-#include "cli/data_files.h"
+#include "diffbench/app/data_files.h"
 #include "cli/config_flags.h"
 #include "cli/run_setup.h"
 

@@ -5,13 +5,13 @@
 #include <fmt/format.h>
 
 #include "cli/gate.h"
-#include "cli/session.h"
+#include "diffbench/app/open_session.h"
 #include "diffbench/gate/compare.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/core/files.h"
 #include "diffbench/core/names.h"
 #include "diffbench/gate/compare_tables.h"
-#include "cli/outputs.h"
+#include "diffbench/app/outputs.h"
 #include "diffbench/report/json.h"
 
 namespace diffbench::cli {

@@ -5,18 +5,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/options.h"
+
 #include "diffbench/plans/sweep.h"
 
 namespace diffbench::cli {
 
-/// Options of the compare gate, shared by `compare` and `ab`.
-struct GateOptions {
-  std::string json, markdown;
-  double threshold = 5.0;  ///< percent
-  double alpha = 0.05;
-  std::string ignore;  ///< comma-separated cell-identity groups matched across
-  bool allow_undecided = false, quiet = false;
-};
 void add_gate_options(CLI::App& app, GateOptions& o, bool paired);
 /// UsageError for bad gate options (before any work).
 void check_gate_options(const GateOptions& o);

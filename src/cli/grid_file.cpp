@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/grid_file.h"
-#include "cli/help_commands.h"
+#include "cli/help_text.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/core/files.h"
 #include "diffbench/core/names.h"

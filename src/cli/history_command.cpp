@@ -7,13 +7,13 @@
 
 #include "cli/gate.h"
 #include "cli/history_command.h"
-#include "cli/history_series.h"
-#include "cli/session.h"
+#include "diffbench/app/history_series.h"
+#include "diffbench/app/open_session.h"
 #include "diffbench/gate/change_points.h"
 #include "diffbench/gate/compare.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/report/json.h"
-#include "cli/outputs.h"
+#include "diffbench/app/outputs.h"
 
 namespace diffbench::cli {
 namespace {

@@ -14,7 +14,7 @@
 #include <c10/util/Exception.h>
 #include <fmt/format.h>
 
-#include "cli/data_files.h"
+#include "diffbench/app/data_files.h"
 #include "cli/run_command.h"
 #include "cli/sweep_command.h"
 #include "cli/grid_file.h"
@@ -23,7 +23,7 @@
 #include "cli/ab_command.h"
 #include "cli/history_command.h"
 #include "cli/info_commands.h"
-#include "cli/help_commands.h"
+#include "cli/help_text.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/core/names.h"
 #include "diffbench/report/environment.h"
@@ -85,7 +85,7 @@ void expand_grid_file(std::vector<std::string>& args, const CLI::App& sweep) {
         }
       }
       std::vector<std::string> grid =
-          cli::grid_to_args(cli::input_path(path, "--grid", true), cli::long_flags(sweep), switches);
+          cli::grid_to_args(input_path(path, "--grid", true), cli::long_flags(sweep), switches);
       args.insert(args.begin() + 1, grid.begin(), grid.end());
       return;
     }

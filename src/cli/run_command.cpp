@@ -9,10 +9,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "cli/data_files.h"
-#include "cli/model_pool.h"
-#include "cli/pipeline.h"
-#include "cli/session.h"
+#include "diffbench/app/data_files.h"
+#include "diffbench/app/model_pool.h"
+#include "diffbench/app/pipeline.h"
+#include "diffbench/app/open_session.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/measure/process_info.h"
 #include "diffbench/core/npy.h"
@@ -20,30 +20,10 @@
 #include "diffbench/report/json.h"
 #include "diffbench/report/tables.h"
 #include "cli/common_options.h"
-#include "cli/outputs.h"
+#include "diffbench/app/outputs.h"
 
 namespace diffbench::cli {
 
-bool g_verbose = false;
-std::vector<std::string> g_command_line;
-
-std::optional<std::string> eta_warning(double eta, const std::vector<std::string>& samplers) {
-  if (eta <= 0) return std::nullopt;
-  for (const auto& name : samplers) {
-    if (!find_sampler(name).uses_eta) {
-      return fmt::format("--eta applies to {} only; other samplers ignore it", fmt::join(eta_samplers(), ", "));
-    }
-  }
-  return std::nullopt;
-}
-
-std::string default_model_path() {
-  // The trained digit teacher: its manifest names its VAE, conditioning and quality files
-  // (docs/models.md), so the default run draws real digits and --quality fd works with no flags.
-  const std::string model = "models/digits/unet.pt";
-  const std::string shipped = shipped_file(model);
-  return shipped.empty() ? std::string(DIFFBENCH_SOURCE_DIR) + "/" + model : shipped;
-}
 
 namespace {
 
@@ -85,18 +65,7 @@ void measure_run_specs(const OutputSetup& o, ModelPool& models, const std::vecto
 
 }  // namespace
 
-void setup_run(CLI::App& app, RunOptions& o) {
-  app.add_option("--sampler", o.sampler, "sampler name (diffbench list); omitted: the lecture's six samplers");
-  app.add_option("--steps", o.steps, "sampling steps (default: the sampler's own)");
-  app.add_option("--shape", o.shape, "latent shape B,C,H,W (default: the model's metadata, else 1,4,64,64)");
-  app.add_option("--save-latents", o.save_latents, "final latents (last repeat) as float32 .npy, C order");
-  app.add_option("--save-images", o.save_images,
-                 "directory for one PNG per image, grid.png, and images.npy (float32, [-1, 1]) (needs --vae)");
-  app.add_option("--profile", o.profile,
-                 "FILE.json: one extra, uncounted repeat under LibTorch's operator profiler, written as a "
-                 "Chrome/Perfetto trace; the ten most expensive operators in the table and JSON");
-  add_common_options(app, o);
-}
+void setup_run(CLI::App& app, RunOptions& o) { add_run_options(app, o); }
 
 int run_run(const RunOptions& flags) {
   g_verbose = flags.verbose;

@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "cli/data_files.h"
+#include "diffbench/app/data_files.h"
 #include "cli/list_flags.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/core/files.h"
@@ -129,19 +129,6 @@ uint64_t parse_seed(const std::string& text) {
 
 }  // namespace
 
-bool operator==(const SessionSettings& a, const SessionSettings& b) {
-  const auto tiling = [](const std::optional<VaeTiling>& t) {
-    return t ? std::make_pair(t->tile, t->overlap) : std::make_pair(int64_t{-1}, int64_t{-1});
-  };
-  return a.unet == b.unet && a.default_model == b.default_model && a.model_for == b.model_for && a.vae == b.vae &&
-         a.cond == b.cond && a.uncond == b.uncond && a.cond_shape == b.cond_shape && a.device == b.device &&
-         a.dtype == b.dtype && a.threads == b.threads && a.pin == b.pin && a.keep_heap == b.keep_heap &&
-         a.trim_before_runs == b.trim_before_runs && a.interop_threads == b.interop_threads &&
-         a.load.freeze == b.load.freeze && a.load.channels_last == b.load.channels_last &&
-         tiling(a.vae_tiling) == tiling(b.vae_tiling) && a.cuda_graphs == b.cuda_graphs &&
-         a.cuda_events == b.cuda_events && a.vae_scaling_factor == b.vae_scaling_factor;
-}
-
 RunSetup parse_run_setup(const RunOptions& o) {
   RunSetup setup;
   std::vector<std::string> later;  // said when each model's config is built
@@ -159,6 +146,7 @@ RunSetup parse_run_setup(const RunOptions& o) {
   setup.spec.vary_seed = o.vary_seed;
   setup.quality = parse_quality(o);
   setup.session = parse_session(o);
+  setup.command_line = g_command_line;
   return setup;
 }
 

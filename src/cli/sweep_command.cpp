@@ -16,14 +16,15 @@
 #include <fmt/ranges.h>
 
 #include "cli/list_flags.h"
-#include "cli/model_pool.h"
-#include "cli/shard_plan.h"
-#include "cli/pipeline.h"
-#include "cli/session.h"
+#include "diffbench/app/model_pool.h"
+#include "diffbench/app/shard_plan.h"
+#include "diffbench/app/pipeline.h"
+#include "diffbench/app/open_session.h"
 #include "cli/sweep_destinations.h"
-#include "cli/sweep_output.h"
+#include "diffbench/app/sweep_output.h"
 #include "cli/sweep_quality.h"
-#include "cli/sweep_resume.h"
+#include "diffbench/app/sweep_resume.h"
+#include "diffbench/app/sweep.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/core/files.h"
 #include "diffbench/core/sha256.h"
@@ -37,53 +38,10 @@
 #include "diffbench/measure/stop.h"
 #include "diffbench/measure/session.h"
 #include "cli/common_options.h"
-#include "cli/outputs.h"
+#include "diffbench/app/outputs.h"
 
 namespace diffbench::cli {
 namespace {
-
-// Each cell's run config, in grid order.
-std::vector<nlohmann::json> cell_configs(const std::vector<RunSpec>& specs, ModelPool& models) {
-  std::vector<nlohmann::json> configs;
-  for (const auto& spec : specs) configs.push_back(run_config_json(spec, models.session_for(spec)));
-  return configs;
-}
-
-// The identity of a grid: the hash of its cells' keys in order, the same for every shard.
-std::string grid_identity(const std::vector<RunSpec>& specs, ModelPool& models) {
-  nlohmann::json keys = nlohmann::json::array();
-  for (const auto& config : cell_configs(specs, models)) keys.push_back(cell_key(config));
-  return sha256_hex(keys.dump());
-}
-
-// A failed cell (a model error, out of memory) is recorded and the sweep goes on.
-RunResult failed_cell(const RunSpec& spec, const std::string& error) {
-  RunResult r;
-  r.spec = spec;
-  r.status = RunStatus::failed;
-  r.error = error;
-  return r;
-}
-
-RunResult run_cell(Measurer& measurer, const RunSpec& spec, const ProgressFn& progress) {
-  try {
-    return measurer.measure(spec, progress);
-  } catch (const RuntimeError& e) {
-    return failed_cell(spec, e.what());
-  } catch (const c10::Error& e) {
-    return failed_cell(spec, one_line(e));
-  } catch (const std::bad_alloc&) {
-    return failed_cell(spec, "out of memory");
-  }
-}
-
-void print_cell(const std::string& label, const RunResult& result) {
-  std::fprintf(stderr, "%s: %s\n", label.c_str(),
-               result.status == RunStatus::ok ? format_seconds(compute_stats(result).total.median).c_str()
-                                              : ("failed: " + result.error).c_str());
-  for (const auto& note : result.plan.notes) std::fprintf(stderr, "  note: %s\n", note.c_str());
-  for (const auto& w : result.warnings) std::fprintf(stderr, "  warning: %s\n", w.c_str());
-}
 
 // The table and the other outputs of the cells this process ran, then the exit code.
 int finish_sweep(const RunSetup& setup, const Session& session, const Measurer& measurer,
@@ -134,16 +92,8 @@ void setup_sweep(CLI::App& app, SweepOptions& o) {
 namespace {
 
 // The grid's axes from the flags, each checked before any work.
-struct Grid {
-  std::vector<std::string> samplers;
-  std::vector<int> steps;
-  std::vector<int64_t> batches;
-  std::vector<std::vector<int64_t>> shapes;
-  std::pair<int, int> shard{0, 1};
-};
-
-Grid parse_grid(const SweepOptions& s) {
-  Grid g;
+SweepGrid parse_grid(const SweepOptions& s) {
+  SweepGrid g;
   g.samplers = split_flag_list(s.samplers, "--sampler");  // none: the main model's default, once it is open
   for (const auto& name : g.samplers) find_sampler(name);
   g.steps = parse_positive_ints(s.steps, "--steps");
@@ -154,81 +104,16 @@ Grid parse_grid(const SweepOptions& s) {
       throw UsageError(fmt::format("--shape {} is given twice: each cell would run twice", shape));
     }
   }
+  for (const auto& text : s.cells) g.cells.push_back(parse_reference(text, "--cell"));
   if (!s.shard.empty()) g.shard = parse_shard(s.shard);
   return g;
-}
-
-// Every cell's spec, resolved up front (a bad cell is an error before any work); --cell adds cells
-// beyond the grid, each at every shape and batch of the grid.
-std::vector<RunSpec> grid_specs(const Grid& g, const SweepOptions& s, ModelPool& models,
-                                std::vector<std::string>* warnings) {
-  std::vector<Cell> cells = expand_grid(g.samplers, g.steps, g.batches, g.shapes);
-  for (const auto& text : s.cells) {
-    auto [name, count] = parse_reference(text, "--cell");
-    for (const Cell& c : expand_grid({name}, {count}, g.batches, g.shapes)) {
-      for (const Cell& other : cells) {
-        if (other.sampler == c.sampler && other.steps == c.steps && other.shape == c.shape) {
-          throw UsageError(fmt::format("--cell {} is already in the grid", text));
-        }
-      }
-      cells.push_back(c);
-    }
-  }
-  std::vector<RunSpec> specs;
-  for (const Cell& c : cells) {
-    try {
-      specs.push_back(models.spec(c.sampler, c.steps, c.shape, warnings));
-    } catch (const UsageError& e) {
-      const std::string steps = c.steps ? std::to_string(*c.steps) : "default";
-      throw UsageError(fmt::format("cell {} {} steps: {}", c.sampler, steps, e.what()));
-    }
-  }
-  return specs;
-}
-
-// This shard's cells, each measured and written as it finishes; finished cells of a resumed file
-// (ok or failed) are skipped. Stops after an interrupted cell, which is not written.
-std::vector<RunResult> run_cells(const std::vector<RunSpec>& specs, const Grid& g, const std::string& grid,
-                                 const Report& previous, ModelPool& models, const RunSetup& setup, SweepWriter& writer,
-                                 size_t* skipped) {
-  std::set<std::string> done;
-  for (const auto& r : previous.runs) {
-    if (r.value("status", "") != "interrupted") done.insert(cell_key(r["config"]));
-  }
-  std::vector<RunResult> results;
-  const OutputSetup& o = setup.out;
-  const std::vector<int> shard = assign_shards(cell_costs(specs, models, setup.quality), g.shard.second);
-  const size_t todo = static_cast<size_t>(std::count(shard.begin(), shard.end(), g.shard.first));
-  size_t index = 0;
-  for (size_t i = 0; i < specs.size(); ++i) {
-    if (shard[i] != g.shard.first) continue;
-    ++index;
-    const RunSpec& spec = specs[i];
-    std::string label =
-        fmt::format("[{}/{}] {} {} steps {}", index, todo, spec.sampler, spec.steps, fmt::join(spec.shape, "x"));
-    const Session& session = models.session_for(spec);
-    if (done.count(cell_key(run_config_json(spec, session)))) {
-      ++*skipped;
-      continue;
-    }
-    RunResult result = run_cell(models.measurer_for(spec), spec, progress_for(o, label));
-    clear_progress(o);
-    if (result.status == RunStatus::interrupted) break;  // unfinished: not written, --resume reruns it
-    nlohmann::json run_json = run_to_json(result, session);
-    run_json["sweep"] = {{"grid_sha256", grid}, {"cell", i}, {"cells", specs.size()}};
-    writer.add(run_json);
-    if (!o.quiet) print_cell(label, result);
-    results.push_back(std::move(result));
-    if (stop_requested() || !writer.error().empty()) break;  // a failed write: stop, keep what was measured
-  }
-  return results;
 }
 
 }  // namespace
 
 int run_sweep(const SweepOptions& s) {
   g_verbose = s.run.verbose;
-  Grid g = parse_grid(s);
+  SweepGrid g = parse_grid(s);
   if (s.shard_plan && *s.shard_plan < 1)
     throw UsageError(fmt::format("--shard-plan needs a number of shards >= 1, got {}", *s.shard_plan));
   RunOptions flags = s.run;
@@ -240,7 +125,7 @@ int run_sweep(const SweepOptions& s) {
   ModelPool models(setup, !g.samplers.empty());
   if (g.samplers.empty()) g.samplers = models.default_samplers();
   std::vector<std::string> warnings;
-  const std::vector<RunSpec> specs = grid_specs(g, s, models, &warnings);
+  const std::vector<RunSpec> specs = grid_specs(g, models, &warnings);
   if (plan_only) return print_shard_plan(specs, models, setup.quality, *s.shard_plan);
   check_quality_baseline(s, setup, specs);
   Destinations out = *dest;

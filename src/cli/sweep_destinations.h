@@ -5,8 +5,8 @@
 #include <string>
 
 #include "cli/run_setup.h"
-#include "cli/sweep_command.h"
-#include "cli/sweep_output.h"
+#include "cli/options.h"
+#include "diffbench/app/sweep_output.h"
 #include "diffbench/plans/sweep.h"
 
 namespace diffbench::cli {

@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "cli/pipeline.h"
+#include "diffbench/app/pipeline.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/measure/stop.h"
 

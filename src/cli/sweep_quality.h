@@ -2,8 +2,8 @@
 // A sweep's paired quality differences (quality/cell_pairs.h) from its flags.
 #include <vector>
 
-#include "cli/sweep_command.h"
-#include "cli/model_pool.h"
+#include "cli/options.h"
+#include "diffbench/app/model_pool.h"
 #include "cli/run_setup.h"
 #include "diffbench/measure/runner.h"
 #include "diffbench/quality/cell_pairs.h"

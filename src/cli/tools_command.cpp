@@ -8,12 +8,12 @@
 #include <fmt/ranges.h>
 
 #include "cli/tools_command.h"
-#include "cli/session.h"
+#include "diffbench/app/open_session.h"
 #include "diffbench/gate/compare.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/core/files.h"
 #include "diffbench/plans/sweep.h"
-#include "cli/outputs.h"
+#include "diffbench/app/outputs.h"
 #include "diffbench/report/json.h"
 
 namespace diffbench::cli {

@@ -180,4 +180,14 @@ Resolution resolve(const Session& session, const SpecRequest& r) {
   return out;
 }
 
+std::optional<std::string> eta_warning(double eta, const std::vector<std::string>& samplers) {
+  if (eta <= 0) return std::nullopt;
+  for (const auto& name : samplers) {
+    if (!find_sampler(name).uses_eta) {
+      return fmt::format("{} applies to {} only; other samplers ignore it", setting_name("eta"), fmt::join(eta_samplers(), ", "));
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace diffbench

@@ -35,7 +35,9 @@ layout: the library lives in layer folders, src/LAYER/ beside include/diffbench/
 src/ also holds cli/ and samplers/); each public header has its own source of the same name, and
 each library source has a header of its own (public, or private beside it in src/LAYER/), but for
 the backends of BACKEND_HEADERS; in src/cli/ too, each header has its source and each source its
-header (main.cpp apart); no file of a layer includes a later layer (issue #24).
+header (main.cpp apart); no file of a layer includes a later layer (issue #24), none includes the
+CLI, and inside src/cli/ no file includes one above it (options.h < parsers and helpers < commands
+< main.cpp: cli_rank; issue #43).
 """
 import collections
 import glob
@@ -50,6 +52,7 @@ TARGET_FILES = re.compile(r"add_(?:executable|library)\((\w+)\s+(?:STATIC\s+)?([
 DEFINITION = re.compile(r"^(?:static\s+|inline\s+|constexpr\s+)*[\w:<>,\s\*&]+?[\s\*&](\w+)\s*\(")
 NAME = re.compile(r"^(?:static\s+|constexpr\s+|const\s+)*(?:struct|class|enum(?:\s+class)?)\s+(\w+)")
 VARIABLE = re.compile(r"^(?:static\s+|constexpr\s+|const\s+|inline\s+)+[\w:<>,\s\*&]+?\s(\w+)\s*(?:=|\{|\[)")
+SOURCE_LIST = re.compile(r"^set\((_\w+)\s+([^)]*)\)", re.M)
 SUITE = re.compile(r"^TEST(?:_F|_P)?\((\w+),", re.M)
 
 
@@ -98,13 +101,17 @@ def local_names(text):
 
 
 def targets(root):
-    """{target: [source paths]} from the add_library/add_executable calls of the CMakeLists files."""
+    """{target: [source paths]} from the add_library/add_executable calls of the CMakeLists files
+    (a ${_list} in them expanded from its set(_list ...))."""
     found = {}
     for cmakelists in glob.glob(os.path.join(root, "**", "CMakeLists.txt"), recursive=True):
         if os.path.relpath(cmakelists, root).startswith(("build", "examples")):
             continue
         here = os.path.dirname(cmakelists)
-        for target, sources in TARGET_FILES.findall(open(cmakelists, encoding="utf-8").read()):
+        text = open(cmakelists, encoding="utf-8").read()
+        for name, items in SOURCE_LIST.findall(text):
+            text = text.replace("${" + name + "}", items)
+        for target, sources in TARGET_FILES.findall(text):
             paths = [os.path.join(here, s) for s in sources.split() if s.endswith(".cpp") and "$" not in s]
             found[target] = [p for p in paths if os.path.exists(p)]
     return found
@@ -170,7 +177,7 @@ def check_library_flags(root):
 
 
 MAX_RUN_OPTIONS_FUNCTIONS = 5
-PARSER_FUNCTIONS = re.compile(r"\b(setup_\w+|add_common_options)\(")
+PARSER_FUNCTIONS = re.compile(r"\b(setup_\w+|add_\w+_options)\(")
 
 
 def check_run_options(root):
@@ -191,7 +198,7 @@ def check_run_options(root):
 
 # The library's layers (docs/architecture.md), each using only those before it: src/LAYER/ and
 # include/diffbench/LAYER/ side by side; src/samplers/ is the schedule layer's plug-ins.
-LAYERS = ["core", "schedule", "models", "measure", "quality", "report", "plans", "gate"]
+LAYERS = ["core", "schedule", "models", "measure", "quality", "report", "plans", "gate", "app"]
 LAYER_INCLUDE = re.compile(r'#include "(?:diffbench/)?([a-z]+)/[a-z_]+\.(?:h|def)"')
 # A header implemented by one of several backends, one per build: device.h by device_cpu.cpp or
 # device_cuda.cpp (+ device_cuda_graphs.cpp).
@@ -234,7 +241,8 @@ def check_layout(root):
 def layer_order_problems(root):
     rank = {layer: i for i, layer in enumerate(LAYERS)}
     rank["samplers"] = rank["schedule"]
-    problems = []
+    rank["cli"] = len(LAYERS)  # the front end: above every layer, included by none
+    problems = cli_order_problems(root)
     paths = glob.glob(os.path.join(root, "src", "*", "*.*")) + glob.glob(os.path.join(root, "include", "diffbench", "*", "*.h"))
     for path in sorted(paths):
         layer = os.path.basename(os.path.dirname(path))
@@ -243,6 +251,32 @@ def layer_order_problems(root):
         for used in LAYER_INCLUDE.findall(open(path, encoding="utf-8").read()):
             if used in rank and rank[used] > rank[layer]:
                 problems.append(f"{os.path.relpath(path, root)}: the {layer} layer includes the later {used} layer")
+    return problems
+
+
+# src/cli/ in ranks (issue #43): options.h (every command's options) at the bottom, then the parsers
+# and the helpers commands share, then the commands (*_command(s)), then main.cpp. A file includes
+# only lower ranks, its own header, or (helpers only) another helper: no command includes another.
+CLI_INCLUDE = re.compile(r'#include "cli/([a-z_]+)\.h"')
+
+
+def cli_rank(stem):
+    if stem == "options":
+        return 0
+    if stem == "main":
+        return 3
+    return 2 if re.search(r"_commands?$", stem) else 1
+
+
+def cli_order_problems(root):
+    problems = []
+    for path in sorted(glob.glob(os.path.join(root, "src", "cli", "*.*"))):
+        stem = os.path.splitext(os.path.basename(path))[0]
+        for used in CLI_INCLUDE.findall(open(path, encoding="utf-8").read()):
+            if used == stem or cli_rank(used) < cli_rank(stem) or cli_rank(used) == cli_rank(stem) == 1:
+                continue
+            problems.append(f"{os.path.relpath(path, root)}: includes cli/{used}.h, not below it in the CLI's order "
+                            "(options < parsers and helpers < commands < main)")
     return problems
 
 

@@ -49,4 +49,7 @@ bool uses_guidance(const Session& session, const RunSpec& spec);
 /// MemAvailable.
 std::string memory_refusal(const std::vector<int64_t>& shape, bool on_cpu, double available_bytes);
 
+/// The warning for an eta given to samplers that ignore it; none when all of them honour it.
+std::optional<std::string> eta_warning(double eta, const std::vector<std::string>& samplers);
+
 }  // namespace diffbench

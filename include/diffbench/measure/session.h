@@ -15,6 +15,10 @@
 
 namespace diffbench {
 
+/// The VAE scaling factor of Stable Diffusion 1.x/2.x: the default when neither the caller nor the
+/// model's manifest gives one (the one place it is written).
+constexpr double kSdVaeScalingFactor = 0.18215;
+
 /// Models and settings shared by every run of one process.
 struct Session {
   std::unique_ptr<Model> unet;  ///< forward(sample, timestep[, encoder_hidden_states])
@@ -33,7 +37,7 @@ struct Session {
   std::optional<VaeTiling> vae_tiling;  ///< --vae-tiling
   bool cuda_graphs = false;  ///< --cuda-graphs: the UNet call is a replayed CUDA graph
   bool cuda_events = true;  ///< on CUDA, time with events on the stream (false: synchronise at every mark)
-  double vae_scaling_factor = 0.18215;  ///< latents are divided by this before decoding
+  double vae_scaling_factor = kSdVaeScalingFactor;  ///< latents are divided by this before decoding
   at::Tensor cond;  ///< [B, L, D] conditioning for 3-input UNets
   at::Tensor uncond;  ///< [B, L, D] unconditional embedding (CFG)
   std::string cond_source, uncond_source;  ///< .npy path, "zeros" (timing only), or "" (none)

@@ -8,13 +8,13 @@
 #include <string>
 #include <utility>
 
-#include "cli/run_setup.h"
+#include "diffbench/app/settings.h"
 #include "diffbench/measure/runner.h"
 #include "diffbench/measure/session.h"
 #include "diffbench/models/model.h"
 #include "diffbench/quality/quality.h"
 
-namespace diffbench::cli {
+namespace diffbench {
 
 /// --quality fd: loads the feature model and statistics once, measures FD for each finished run.
 class QualityRunner {
@@ -47,4 +47,4 @@ class ReferenceRunner {
   std::map<std::string, RunResult> runs_;
 };
 
-}  // namespace diffbench::cli
+}  // namespace diffbench

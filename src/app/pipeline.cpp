@@ -1,4 +1,4 @@
-#include "cli/pipeline.h"
+#include "diffbench/app/pipeline.h"
 
 #include <unistd.h>
 
@@ -14,15 +14,16 @@
 
 #include "diffbench/report/quality_pairs.h"
 #include "diffbench/core/errors.h"
+#include "diffbench/core/setting_names.h"
 #include "diffbench/measure/profiler.h"
 #include "diffbench/measure/stop.h"
 #include "diffbench/measure/process_info.h"
 #include "diffbench/measure/session.h"
 #include "diffbench/report/tables.h"
-#include "cli/runners.h"
-#include "cli/outputs.h"
+#include "diffbench/app/runners.h"
+#include "diffbench/app/outputs.h"
 
-namespace diffbench::cli {
+namespace diffbench {
 
 Measurer::Measurer(const RunSetup& setup, const Session& session, SessionRecord& record)
     : session_(session), record_(record), reference_(setup.quality.reference), quality_(setup, session) {}
@@ -175,9 +176,11 @@ void print_table(FILE* out, const std::vector<RunRow>& rows, const std::vector<R
     std::fprintf(out, "Warning: %s.\n", w.c_str());
   }
   if (setup.spec.repeat == 1) {  // #41: a quick look's numbers read as a measurement
+    const std::string repeat = setting_name("repeat");
     std::fprintf(out,
-                 "Warning: one counted repeat (--repeat 1): no spread and no interval, a quick look and not a "
-                 "measurement; --repeat 3 or more to compare.\n");
+                 "Warning: one counted repeat (%s 1): no spread and no interval, a quick look and not a "
+                 "measurement; %s 3 or more to compare.\n",
+                 repeat.c_str(), repeat.c_str());
   }
   if (std::any_of(rows.begin(), rows.end(), [](const RunRow& r) { return r.nfe != r.steps; })) {
     std::fprintf(out,
@@ -196,4 +199,4 @@ void print_table(FILE* out, const std::vector<RunRow>& rows, const std::vector<R
   std::fflush(out);
 }
 
-}  // namespace diffbench::cli
+}  // namespace diffbench

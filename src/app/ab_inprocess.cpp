@@ -5,45 +5,16 @@
 
 #include <fmt/format.h>
 
-#include "cli/run_command.h"
-#include "cli/ab_processes.h"
-#include "cli/ab_inprocess.h"
-#include "cli/model_pool.h"
-#include "cli/session.h"
+#include "diffbench/app/ab_inprocess.h"
+#include "diffbench/app/model_pool.h"
+#include "diffbench/app/open_session.h"
 #include "diffbench/core/errors.h"
+#include "diffbench/core/setting_names.h"
 #include "diffbench/measure/stop.h"
 #include "diffbench/report/json.h"
 
-namespace diffbench::cli {
+namespace diffbench {
 namespace {
-
-// The run's flags of one side, parsed and typed as `diffbench` itself parses them.
-RunSetup parse_side(const std::vector<std::string>& words, const std::string& side) {
-  CLI::App app;
-  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  RunOptions o;
-  setup_run(app, o);
-  std::vector<std::string> args(words.rbegin(), words.rend());
-  try {
-    app.parse(args);
-  } catch (const CLI::ParseError& e) {
-    throw UsageError(fmt::format("ab: the {} side's run flags: {}", side, e.what()));
-  }
-  // A file written or an extra measurement per block would be timed with the side or repeated
-  // hundreds of times: ab measures time, and `run` does the rest.
-  const std::pair<const char*, bool> extras[] = {{"--save-latents", !o.save_latents.empty()},
-                                                 {"--save-images", !o.save_images.empty()},
-                                                 {"--profile", !o.profile.empty()},
-                                                 {"--quality", !o.quality.empty()},
-                                                 {"--reference", !o.reference.empty()}};
-  for (const auto& [flag, given] : extras) {
-    if (given) throw UsageError(fmt::format("ab measures time only; drop {} from the run's flags (use run)", flag));
-  }
-  RunSetup setup = parse_run_setup(o);
-  setup.out.quiet = true;
-  setup.session.trim_before_runs = false;  // a block's runs have no warm-up to fault given-back memory in again
-  return setup;
-}
 
 struct InSide {
   RunSetup setup;
@@ -78,8 +49,8 @@ class InProcessBlocks : public BlockSource {
       : sides_(std::move(sides)), reload_(reload), shared_(sides_[0].setup.session == sides_[1].setup.session) {
     open_both(0);
     if (sides_[0].specs.size() != sides_[1].specs.size()) {
-      throw UsageError(fmt::format("ab: the sides run {} and {} samplers; give both the same --sampler",
-                                   sides_[0].specs.size(), sides_[1].specs.size()));
+      throw UsageError(fmt::format("ab: the sides run {} and {} samplers; give both the same {}",
+                                   sides_[0].specs.size(), sides_[1].specs.size(), setting_name("sampler")));
     }
   }
   std::string mode() const override { return "in-process"; }
@@ -144,18 +115,23 @@ class InProcessBlocks : public BlockSource {
 
 }  // namespace
 
-std::unique_ptr<BlockSource> inprocess_blocks(const AbArgs& args, int reload, std::string* why) {
+std::unique_ptr<BlockSource> inprocess_blocks(const RunSetup& base, const RunSetup& next, int reload, std::string* why) {
   std::array<InSide, 2> sides;
-  sides[0].setup = parse_side(args.base, "base");
-  sides[1].setup = parse_side(args.next, "new");
-  const SessionSettings &a = sides[0].setup.session, &b = sides[1].setup.session;
-  if (a.threads != b.threads) *why = "the sides ask for different --threads";
-  if (a.interop_threads != b.interop_threads) *why = "the sides ask for different --interop-threads";
-  if (a.device != b.device) *why = "the sides ask for different --device";
-  if (a.pin != b.pin) *why = "one side asks for --pin";
-  if (a.keep_heap != b.keep_heap) *why = "the sides ask for different --heap";
+  sides[0].setup = base;
+  sides[1].setup = next;
+  for (auto& side : sides) {
+    side.setup.out.quiet = true;
+    side.setup.session.trim_before_runs = false;  // a block's runs have no warm-up to fault given-back memory in again
+  }
+  const SessionSettings &a = base.session, &b = next.session;
+  const auto differ = [why](const char* field) { *why = "the sides ask for different " + setting_name(field); };
+  if (a.threads != b.threads) differ("threads");
+  if (a.interop_threads != b.interop_threads) differ("interop_threads");
+  if (a.device != b.device) differ("device");
+  if (a.pin != b.pin) *why = "one side asks for " + setting_name("pin");
+  if (a.keep_heap != b.keep_heap) differ("heap");
   if (!why->empty()) return nullptr;
   return std::make_unique<InProcessBlocks>(std::move(sides), reload);
 }
 
-}  // namespace diffbench::cli
+}  // namespace diffbench

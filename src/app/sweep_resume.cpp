@@ -1,5 +1,5 @@
 // Resuming a sweep from a result file of the same grid, or of a grid this one extends.
-#include "cli/sweep_resume.h"
+#include "diffbench/app/sweep_resume.h"
 
 #include <cstdio>
 #include <map>
@@ -8,9 +8,10 @@
 #include <fmt/ranges.h>
 
 #include "diffbench/core/errors.h"
+#include "diffbench/core/setting_names.h"
 #include "diffbench/report/environment.h"
 
-namespace diffbench::cli {
+namespace diffbench {
 namespace {
 
 const char* const kResumeHint =
@@ -31,7 +32,7 @@ void check_version(const Report& previous) {
   const nlohmann::json& context = previous.context.is_object() ? previous.context : nlohmann::json::object();
   std::string version = context.value("diffbench_version", "");
   if (version != build_info().version) {
-    throw UsageError(fmt::format("--resume '{}' was written by diffbench {}, this is {}; {}", previous.path,
+    throw UsageError(fmt::format("{} '{}' was written by diffbench {}, this is {}; {}", setting_name("resume"), previous.path,
                                  version.empty() ? "?" : version, build_info().version, kResumeHint));
   }
   // #42: the build was not checked. Another commit of the same version may time differently: the
@@ -39,9 +40,9 @@ void check_version(const Report& previous) {
   const std::string sha = context.value("git_sha", "");
   if (sha != build_info().git_sha || context.value("git_dirty", false) != build_info().git_dirty) {
     std::fprintf(stderr,
-                 "warning: --resume '%s': its cells were measured by build %s%s, this is %s%s; the file will mix "
+                 "warning: %s '%s': its cells were measured by build %s%s, this is %s%s; the file will mix "
                  "two builds (compare cells measured by one build only)\n",
-                 previous.path.c_str(), sha.empty() ? "?" : sha.c_str(), context.value("git_dirty", false) ? " (dirty)" : "",
+                 setting_name("resume").c_str(), previous.path.c_str(), sha.empty() ? "?" : sha.c_str(), context.value("git_dirty", false) ? " (dirty)" : "",
                  build_info().git_sha, build_info().git_dirty ? " (dirty)" : "");
   }
 }
@@ -59,8 +60,8 @@ bool adopt_resumed_cells(Report& previous, const std::vector<nlohmann::json>& co
     auto found = index.find(cell_key(config));
     if (found == index.end()) {
       const bool model = config.value("unet_sha256", "") != unet_sha256;
-      throw UsageError(fmt::format("--resume '{}' holds a cell of {} ({} {} steps) that this grid does not have{}; {}",
-                                   previous.path, model ? "another model (UNet sha256 differs)" : "another grid",
+      throw UsageError(fmt::format("{} '{}' holds a cell of {} ({} {} steps) that this grid does not have{}; {}",
+                                   setting_name("resume"), previous.path, model ? "another model (UNet sha256 differs)" : "another grid",
                                    config.value("sampler", "?"), config.value("steps", 0),
                                    model ? "" : nearest_difference(config, configs), kResumeHint));
     }
@@ -71,4 +72,4 @@ bool adopt_resumed_cells(Report& previous, const std::vector<nlohmann::json>& co
   return restamped;
 }
 
-}  // namespace diffbench::cli
+}  // namespace diffbench

@@ -4,12 +4,13 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "cli/ab_report.h"
+#include "diffbench/gate/ab_report.h"
+#include "diffbench/core/setting_names.h"
 #include "diffbench/core/statistics.h"
 #include "diffbench/report/json.h"
 #include "diffbench/report/tables.h"
 
-namespace diffbench::cli {
+namespace diffbench {
 namespace {
 
 std::string percent(double x) {
@@ -18,7 +19,7 @@ std::string percent(double x) {
   return fmt::format("{:+.1f}%", 100 * x);
 }
 
-std::string interval(const SequentialLook& l) { return fmt::format("[{}, {}]", percent(l.low), percent(l.high)); }
+std::string look_interval(const SequentialLook& l) { return fmt::format("[{}, {}]", percent(l.low), percent(l.high)); }
 
 std::string shown_verdict(const SequentialLook& l) {
   return l.verdict == SequentialVerdict::slower ? "SLOWER" : sequential_verdict_name(l.verdict);
@@ -47,16 +48,16 @@ std::string ab_verdict_line(const AbResult& r) {
   std::vector<std::string> slower, undecided;
   for (const auto& c : r.cells) {
     if (c.decided.verdict == SequentialVerdict::slower)
-      slower.push_back(fmt::format("{} {} {}", c.label, percent(c.decided.change), interval(c.decided)));
+      slower.push_back(fmt::format("{} {} {}", c.label, percent(c.decided.change), look_interval(c.decided)));
     if (c.decided.verdict == SequentialVerdict::undecided) undecided.push_back(c.label);
   }
   if (!slower.empty())
     return fmt::format("REGRESSION: slower by more than {:g}%: {} (exit 3).\n", 100 * r.settings.threshold,
                        fmt::join(slower, "; "));
   if (!undecided.empty())
-    return fmt::format("UNDECIDED: {} still straddle{} the threshold after {} blocks (exit 4 unless "
-                       "--allow-undecided).\n",
-                       fmt::join(undecided, ", "), undecided.size() == 1 ? "s" : "", r.blocks);
+    return fmt::format("UNDECIDED: {} still straddle{} the threshold after {} blocks (exit 4 unless {}).\n",
+                       fmt::join(undecided, ", "), undecided.size() == 1 ? "s" : "", r.blocks,
+                       setting_name("allow_undecided"));
   return fmt::format("No slowdown: every cell is not slower than {:g}% (exit 0).\n", 100 * r.settings.threshold);
 }
 
@@ -69,7 +70,7 @@ std::string ab_console(const AbResult& r) {
   for (const auto& c : r.cells) {
     out += fmt::format("{:<{}}  {:>10}  {:>10}  {:>7}  {:>17}  {:>6}  {}\n", c.label, width,
                        format_seconds(median(c.base_s)), format_seconds(median(c.new_s)), percent(c.decided.change),
-                       interval(c.decided), c.decided.n, shown_verdict(c.decided));
+                       look_interval(c.decided), c.decided.n, shown_verdict(c.decided));
   }
   for (const auto& w : r.context_warnings) out += "WARNING: " + w + "\n";
   return out + legend(r) + ab_verdict_line(r);
@@ -80,7 +81,7 @@ std::string ab_markdown(const AbResult& r) {
   out += "| cell | base | new | change | interval | blocks | verdict |\n|---|---:|---:|---:|---|---:|---|\n";
   for (const auto& c : r.cells) {
     out += fmt::format("| {} | {} | {} | {} | {} | {} | **{}** |\n", c.label, format_seconds(median(c.base_s)),
-                       format_seconds(median(c.new_s)), percent(c.decided.change), interval(c.decided), c.decided.n,
+                       format_seconds(median(c.new_s)), percent(c.decided.change), look_interval(c.decided), c.decided.n,
                        shown_verdict(c.decided));
   }
   out += "\n";
@@ -132,4 +133,4 @@ nlohmann::json ab_json(const AbResult& r) {
           {"context_warnings", r.context_warnings}};
 }
 
-}  // namespace diffbench::cli
+}  // namespace diffbench

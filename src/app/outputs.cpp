@@ -1,4 +1,4 @@
-#include "cli/outputs.h"
+#include "diffbench/app/outputs.h"
 
 #include <cstdio>
 #include <utility>
@@ -6,7 +6,7 @@
 #include "diffbench/core/errors.h"
 #include "diffbench/core/files.h"
 
-namespace diffbench::cli {
+namespace diffbench {
 
 Output text_output(const std::string& path, std::function<std::string()> text) {
   return {path, [text = std::move(text)](const std::string& p) { write_output(p, text()); }};
@@ -56,4 +56,4 @@ void write_output(const std::string& path, const std::string& text, bool keep_ea
   }
 }
 
-}  // namespace diffbench::cli
+}  // namespace diffbench

@@ -1,5 +1,5 @@
 // Splitting a sweep across shards by estimated work, and --shard-plan.
-#include "cli/shard_plan.h"
+#include "diffbench/app/shard_plan.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -9,7 +9,7 @@
 #include "diffbench/plans/sweep.h"
 #include "diffbench/measure/resolve.h"
 
-namespace diffbench::cli {
+namespace diffbench {
 
 std::vector<double> cell_costs(const std::vector<RunSpec>& specs, ModelPool& models, const QualitySetup& q) {
   std::vector<double> costs;
@@ -41,4 +41,4 @@ int print_shard_plan(const std::vector<RunSpec>& specs, ModelPool& models, const
   return kExitOk;
 }
 
-}  // namespace diffbench::cli
+}  // namespace diffbench

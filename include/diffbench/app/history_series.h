@@ -6,7 +6,7 @@
 
 #include "diffbench/gate/change_points.h"
 
-namespace diffbench::cli {
+namespace diffbench {
 
 struct Series {
   std::string label;
@@ -25,4 +25,4 @@ std::vector<std::string> history_files(const std::vector<std::string>& inputs);
 /// RuntimeError naming the file when one is cut off or malformed).
 std::vector<Series> read_history(const std::vector<std::string>& files, const std::vector<std::string>& ignore);
 
-}  // namespace diffbench::cli
+}  // namespace diffbench

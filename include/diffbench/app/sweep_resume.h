@@ -9,7 +9,7 @@
 
 #include "diffbench/plans/sweep.h"
 
-namespace diffbench::cli {
+namespace diffbench {
 
 /// Checks `previous` against this grid (`configs`: each cell's run config, in grid order;
 /// `grid`: the grid's identity) and stamps each kept run with its cell in this grid. Throws a
@@ -18,4 +18,4 @@ namespace diffbench::cli {
 bool adopt_resumed_cells(Report& previous, const std::vector<nlohmann::json>& configs, const std::string& grid,
                          const std::string& unet_sha256);
 
-}  // namespace diffbench::cli
+}  // namespace diffbench

@@ -4,7 +4,7 @@
 // share/ even when a source tree exists.
 #include <string>
 
-namespace diffbench::cli {
+namespace diffbench {
 
 /// The shipped file at `relative` (e.g. "models/digits/unet.pt"), or "" when none has it.
 std::string shipped_file(const std::string& relative);
@@ -14,4 +14,8 @@ std::string shipped_file(const std::string& relative);
 /// unless `quiet`. Otherwise the path as given, for the reader's own "no such file" error.
 std::string input_path(const std::string& given, const char* flag, bool quiet);
 
-}  // namespace diffbench::cli
+/// The default UNet shipped in models/ (the trained digit teacher, whose manifest names its VAE,
+/// conditioning and quality files).
+std::string default_model_path();
+
+}  // namespace diffbench

@@ -1,6 +1,6 @@
 // Shared by `run` and `sweep`: option checks, opening the session, building specs.
-#include "cli/data_files.h"
-#include "cli/session.h"
+#include "diffbench/app/data_files.h"
+#include "diffbench/app/open_session.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "models/device.h"
 #include "diffbench/core/errors.h"
+#include "diffbench/core/setting_names.h"
 #include "diffbench/core/files.h"
 #include "diffbench/core/npy.h"
 #include "diffbench/models/model.h"
@@ -24,12 +25,12 @@
 #include "diffbench/measure/process_info.h"
 #include "diffbench/measure/session.h"
 
-namespace diffbench::cli {
+namespace diffbench {
 namespace {
 
 // Conditioning as wide as the UNet's cross-attention input (its manifest's cond_shape), or an error
 // that says so before the first forward call fails somewhere inside the model.
-void check_cond_width(const Session& session, const at::Tensor& t, const char* flag, const std::string& path) {
+void check_cond_width(const Session& session, const at::Tensor& t, const std::string& flag, const std::string& path) {
   auto expected = session.unet->cond_shape();
   if (expected && expected->size() == 3 && t.size(2) != (*expected)[2]) {
     throw UsageError(
@@ -42,12 +43,13 @@ void check_cond_width(const Session& session, const at::Tensor& t, const char* f
 void load_conditioning(Session& session, const SessionSettings& o, const ModelFiles& files) {
   if (session.unet->arity() != 3) {
     if (!o.cond.empty() || !o.uncond.empty() || o.cond_shape) {
-      throw UsageError(fmt::format(
-          "--cond/--uncond/--cond-shape need a conditional UNet; '{}' takes (sample, timestep)", session.unet->path()));
+      throw UsageError(fmt::format("{}/{}/{} need a conditional UNet; '{}' takes (sample, timestep)",
+                                   setting_name("cond"), setting_name("uncond"), setting_name("cond_shape"),
+                                   session.unet->path()));
     }
     return;
   }
-  auto load = [](const std::string& path, const char* flag) {
+  auto load = [](const std::string& path, const std::string& flag) {
     at::Tensor t = from_npy(read_file(path, flag), fmt::format("{} '{}'", flag, path));
     if (t.dim() == 2) t = t.unsqueeze(0);
     if (t.dim() != 3)
@@ -55,22 +57,22 @@ void load_conditioning(Session& session, const SessionSettings& o, const ModelFi
     return t;
   };
   if (!files.cond.empty()) {
-    session.cond = load(files.cond, "--cond");
+    session.cond = load(files.cond, setting_name("cond"));
     session.cond_source = files.cond;
-    check_cond_width(session, session.cond, "--cond", files.cond);
+    check_cond_width(session, session.cond, setting_name("cond"), files.cond);
   } else {
     std::vector<int64_t> shape = o.cond_shape.value_or(session.unet->cond_shape().value_or(std::vector<int64_t>{}));
     if (shape.empty()) {
-      throw UsageError(fmt::format("UNet '{}' takes encoder_hidden_states: give --cond FILE.npy or --cond-shape B,L,D",
-                                   session.unet->path()));
+      throw UsageError(fmt::format("UNet '{}' takes encoder_hidden_states: give {} FILE.npy or {} B,L,D",
+                                   session.unet->path(), setting_name("cond"), setting_name("cond_shape")));
     }
     session.cond = at::zeros(shape);  // timing-only conditioning
     session.cond_source = "zeros";
   }
   if (!files.uncond.empty()) {
-    session.uncond = load(files.uncond, "--uncond");
+    session.uncond = load(files.uncond, setting_name("uncond"));
     session.uncond_source = files.uncond;
-    check_cond_width(session, session.uncond, "--uncond", files.uncond);
+    check_cond_width(session, session.uncond, setting_name("uncond"), files.uncond);
   }
 }
 
@@ -82,9 +84,9 @@ void set_interop_threads(int n) {
     at::set_num_interop_threads(n);
   } catch (const std::exception&) {
     throw UsageError(
-        fmt::format("--interop-threads {}: LibTorch sets inter-op threads once per process, and they "
+        fmt::format("{} {}: LibTorch sets inter-op threads once per process, and they "
                     "are already {}; give the same value to every run of one process",
-                    n, at::get_num_interop_threads()));
+                    setting_name("interop_threads"), n, at::get_num_interop_threads()));
   }
 }
 
@@ -104,7 +106,7 @@ ModelFiles model_files(const RunSetup& setup, const ModelManifest& m, std::vecto
   f.uncond = pick("uncond", o.uncond, m.uncond, !cond_given);
   f.features = pick("features", setup.quality.feature_model, m.features, true);
   f.fd_stats = pick("fd_stats", setup.quality.reference_stats, m.fd_stats, true);
-  f.vae_scaling_factor = o.vae_scaling_factor.value_or(m.vae_scaling_factor.value_or(0.18215));
+  f.vae_scaling_factor = o.vae_scaling_factor.value_or(m.vae_scaling_factor.value_or(kSdVaeScalingFactor));
   if (taken && !o.vae_scaling_factor && m.vae_scaling_factor)
     taken->push_back(fmt::format("vae_scaling_factor={:.6g}", *m.vae_scaling_factor));
   if (taken && !setup.spec.guidance && m.guidance_scale)  // the value itself is settled by resolve()
@@ -141,12 +143,12 @@ Session open_session(const RunSetup& setup, const std::string& unet_path, Sessio
   Session session;
   record = SessionRecord{};
   record.process_id = new_process_id();
-  record.command_line = g_command_line;
+  record.command_line = setup.command_line;
   double load[1] = {0};
   if (getloadavg(load, 1) == 1) record.load_at_start = load[0];
   session.device = o.device;
   if (o.pin && (record.pinned_cpu = pin_to_one_cpu()) < 0)
-    throw RuntimeError("--pin: the kernel refused to pin this process to one CPU");
+    throw RuntimeError(setting_name("pin") + ": the kernel refused to pin this process to one CPU");
   session.heap_kept = o.keep_heap && keep_freed_memory();
   session.trim_before_runs = o.trim_before_runs;
   session.threads = o.pin ? 1 : o.threads.value_or(usable_cores());
@@ -165,12 +167,14 @@ Session open_session(const RunSetup& setup, const std::string& unet_path, Sessio
     record.vae_load_s = now_s() - start;
   }
   if (o.vae_tiling) {
-    if (!session.vae) throw UsageError("--vae-tiling needs a VAE: give --vae, or a model whose manifest names one");
+    if (!session.vae) throw UsageError(fmt::format("{} needs a VAE: give {}, or a model whose manifest names one",
+                                                  setting_name("vae_tiling"), setting_name("vae")));
     session.vae_tiling = o.vae_tiling;
   }
   if (o.cuda_graphs) {
     if (device::cuda_available() && !session.device.is_cuda())
-      throw UsageError("--cuda-graphs needs --device cuda (CUDA graphs capture GPU work)");
+      throw UsageError(fmt::format("{} needs {} cuda (CUDA graphs capture GPU work)", setting_name("cuda_graphs"),
+                                     setting_name("device")));
     session.unet = device::with_cuda_graphs(std::move(session.unet));
     session.cuda_graphs = true;
   }
@@ -183,4 +187,4 @@ Session open_session(const RunSetup& setup, const std::string& unet_path, Sessio
   return session;
 }
 
-}  // namespace diffbench::cli
+}  // namespace diffbench

@@ -1,12 +1,12 @@
 // Where the shipped models and configs are found (see data_files.h).
-#include "cli/data_files.h"
+#include "diffbench/app/data_files.h"
 
 #include <unistd.h>
 
 #include <cstdio>
 #include <vector>
 
-namespace diffbench::cli {
+namespace diffbench {
 
 namespace {
 
@@ -48,4 +48,12 @@ std::string input_path(const std::string& given, const char* flag, bool quiet) {
   return shipped;
 }
 
-}  // namespace diffbench::cli
+std::string default_model_path() {
+  // The trained digit teacher: its manifest names its VAE, conditioning and quality files
+  // (docs/models.md), so the default run draws real digits and --quality fd works with no flags.
+  const std::string model = "models/digits/unet.pt";
+  const std::string shipped = shipped_file(model);
+  return shipped.empty() ? std::string(DIFFBENCH_SOURCE_DIR) + "/" + model : shipped;
+}
+
+}  // namespace diffbench

@@ -4,15 +4,15 @@
 #include <string>
 #include <vector>
 
-#include "cli/run_setup.h"
+#include "diffbench/app/settings.h"
 #include "diffbench/measure/session.h"
 
-namespace diffbench::cli {
+namespace diffbench {
 
 /// The files and values a session takes from the flags, else from the UNet's manifest.
 struct ModelFiles {
   std::string vae, cond, uncond, features, fd_stats;
-  double vae_scaling_factor = 0.18215;
+  double vae_scaling_factor = kSdVaeScalingFactor;
 };
 /// The one place "flag, else manifest" is decided for a session's files; what the manifest supplied
 /// is appended to `taken` ("vae=...", and guidance_scale when no flag gave one).
@@ -22,4 +22,4 @@ ModelFiles model_files(const RunSetup& setup, const ModelManifest& manifest, std
 /// opening them measured (load times, the manifest's contributions, the process) goes to `record`.
 Session open_session(const RunSetup& setup, const std::string& unet_path, SessionRecord& record);
 
-}  // namespace diffbench::cli
+}  // namespace diffbench

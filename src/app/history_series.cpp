@@ -1,7 +1,7 @@
 // Reading `history`'s series. A run report's point is the median of a run's total_s; an ab
 // report's point is 1 + the Hodges-Lehmann change of a cell (its new/base ratio), which the
 // interleaved blocks measured free of the machine's slow drifts (docs/compare.md).
-#include "cli/history_series.h"
+#include "diffbench/app/history_series.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -11,12 +11,13 @@
 #include <nlohmann/json.hpp>
 
 #include "diffbench/core/errors.h"
+#include "diffbench/core/setting_names.h"
 #include "diffbench/core/files.h"
 #include "diffbench/core/statistics.h"
 #include "diffbench/plans/sweep.h"
 #include "diffbench/core/json_depth.h"
 
-namespace diffbench::cli {
+namespace diffbench {
 namespace {
 
 struct Collector {
@@ -48,7 +49,7 @@ void add_runs(const std::string& path, const Report& report, Collector& out) {
 void add_ab_cells(const std::string& path, const nlohmann::json& doc, Collector& out) {
   const auto& cells = doc["cells"];
   auto bad = [&](const std::string& what) {
-    return RuntimeError(fmt::format("'{}': {} (is it an `ab --json` report?)", path, what));
+    return RuntimeError(fmt::format("'{}': {} (is it an ab report's JSON?)", path, what));
   };
   if (!cells.is_array()) throw bad("cells must be an array");
   for (size_t k = 0; k < cells.size(); ++k) {
@@ -111,4 +112,4 @@ std::vector<Series> read_history(const std::vector<std::string>& files, const st
   return out.series;
 }
 
-}  // namespace diffbench::cli
+}  // namespace diffbench

@@ -10,7 +10,7 @@
 
 #include "diffbench/plans/sweep.h"
 
-namespace diffbench::cli {
+namespace diffbench {
 
 /// An exclusive lock (flock) on a sweep's JSONL, held from before a resumed file is read until the
 /// sweep ends; UsageError when another sweep holds it.
@@ -61,4 +61,4 @@ class SweepWriter {
   nlohmann::json extra_ = nlohmann::json::object();
 };
 
-}  // namespace diffbench::cli
+}  // namespace diffbench

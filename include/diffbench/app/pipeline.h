@@ -6,14 +6,14 @@
 #include <string>
 #include <vector>
 
-#include "cli/outputs.h"
-#include "cli/runners.h"
-#include "cli/session.h"
+#include "diffbench/app/outputs.h"
+#include "diffbench/app/runners.h"
+#include "diffbench/app/open_session.h"
 #include "diffbench/quality/cell_pairs.h"
 #include "diffbench/report/tables.h"
 #include "diffbench/measure/session.h"
 
-namespace diffbench::cli {
+namespace diffbench {
 
 /// A progress line on stderr when it is a terminal, not with --quiet and not in CI; else empty.
 ProgressFn progress_for(const OutputSetup& out, const std::string& label);
@@ -60,4 +60,4 @@ FILE* report(const RunSetup& setup, const Session& session, const Measurer& meas
 /// stderr), kExitFailure when a run failed, else kExitOk.
 int exit_code(const std::vector<RunResult>& results, const std::string& on_interrupt);
 
-}  // namespace diffbench::cli
+}  // namespace diffbench

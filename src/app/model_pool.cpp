@@ -1,4 +1,4 @@
-#include "cli/model_pool.h"
+#include "diffbench/app/model_pool.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -10,9 +10,9 @@
 
 #include "diffbench/core/errors.h"
 #include "diffbench/measure/resolve.h"
-#include "cli/session.h"
+#include "diffbench/app/open_session.h"
 
-namespace diffbench::cli {
+namespace diffbench {
 namespace {
 
 std::string file_name(const std::string& path) {
@@ -89,4 +89,4 @@ RunSpec ModelPool::spec_for(SpecRequest request, const std::string& sampler, std
   return resolved.spec;
 }
 
-}  // namespace diffbench::cli
+}  // namespace diffbench

@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "cli/help_commands.h"
+#include "cli/help_text.h"
 #include "diffbench/core/names.h"
 #include "diffbench/schedule/sampler.h"
 

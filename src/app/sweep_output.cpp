@@ -1,5 +1,5 @@
 // Writing a sweep's cells as they finish, resumed files included.
-#include "cli/sweep_output.h"
+#include "diffbench/app/sweep_output.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -10,12 +10,13 @@
 
 #include <fmt/format.h>
 
-#include "cli/outputs.h"
+#include "diffbench/app/outputs.h"
 #include "diffbench/core/errors.h"
+#include "diffbench/core/setting_names.h"
 #include "diffbench/core/files.h"
 #include "diffbench/report/json.h"
 
-namespace diffbench::cli {
+namespace diffbench {
 
 SweepWriter::SweepWriter(std::string json_path, std::string jsonl_path, const Report& previous, bool quiet,
                          bool rewrite, JournalLock* lock)
@@ -113,10 +114,10 @@ void JournalLock::relock() {
   struct stat st {};
   if (fstat(fd_, &st) == 0 && !S_ISREG(st.st_mode)) return;  // a FIFO or device: nothing to share
   if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    throw UsageError(fmt::format("--jsonl '{}' is being written by another sweep right now; wait for it, or give "
+    throw UsageError(fmt::format("{} '{}' is being written by another sweep right now; wait for it, or give "
                                  "this one another file",
-                                 path_));
+                                 setting_name("jsonl"), path_));
   }
 }
 
-}  // namespace diffbench::cli
+}  // namespace diffbench

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "cli/pipeline.h"
+#include "diffbench/app/pipeline.h"
 #include "diffbench/measure/session.h"
 
-namespace diffbench::cli {
+namespace diffbench {
 
 class ModelPool {
  public:
@@ -60,4 +60,4 @@ class ModelPool {
 /// `items` without repeats, in first-seen order (a warning each model's config repeats is said once).
 std::vector<std::string> unique(const std::vector<std::string>& items);
 
-}  // namespace diffbench::cli
+}  // namespace diffbench

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace diffbench::cli {
+namespace diffbench {
 
 /// An output file: where ("" : not asked for), and how to write it there.
 struct Output {
@@ -36,4 +36,4 @@ void write_outputs(const std::vector<Output>& outputs, bool quiet);
 /// kept as `path.~N~` with a note (`keep_earlier`; files.h: write_keeping_earlier_results).
 void write_output(const std::string& path, const std::string& text, bool keep_earlier = true);
 
-}  // namespace diffbench::cli
+}  // namespace diffbench

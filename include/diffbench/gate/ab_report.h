@@ -8,7 +8,7 @@
 
 #include "diffbench/gate/sequential.h"
 
-namespace diffbench::cli {
+namespace diffbench {
 
 /// One cell's sequential test.
 struct AbCell {
@@ -41,4 +41,4 @@ std::string ab_console(const AbResult& r);
 std::string ab_markdown(const AbResult& r);
 nlohmann::json ab_json(const AbResult& r);
 
-}  // namespace diffbench::cli
+}  // namespace diffbench

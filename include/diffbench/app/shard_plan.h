@@ -2,9 +2,9 @@
 // How a sweep's cells are split across shards: by estimated work, the same on every shard.
 #include <vector>
 
-#include "cli/model_pool.h"
+#include "diffbench/app/model_pool.h"
 
-namespace diffbench::cli {
+namespace diffbench {
 
 /// Each cell's estimated work (cell_cost: steps, latent elements, repeats, guidance, FD images).
 std::vector<double> cell_costs(const std::vector<RunSpec>& specs, ModelPool& models, const QualitySetup& q);
@@ -13,4 +13,4 @@ std::vector<double> cell_costs(const std::vector<RunSpec>& specs, ModelPool& mod
 /// against an even split (what N shards can gain at best). Returns the exit code.
 int print_shard_plan(const std::vector<RunSpec>& specs, ModelPool& models, const QualitySetup& q, int count);
 
-}  // namespace diffbench::cli
+}  // namespace diffbench

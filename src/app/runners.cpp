@@ -5,16 +5,17 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "cli/runners.h"
-#include "cli/session.h"
+#include "diffbench/app/runners.h"
+#include "diffbench/app/open_session.h"
 #include "diffbench/core/errors.h"
+#include "diffbench/core/setting_names.h"
 #include "diffbench/core/sha256.h"
 #include "diffbench/quality/quality.h"
 #include "diffbench/quality/reference_quality.h"
 #include "diffbench/measure/resolve.h"
 #include "diffbench/measure/session.h"
 
-namespace diffbench::cli {
+namespace diffbench {
 
 QualityRunner::QualityRunner(const RunSetup& setup, const Session& session)
     : samples_(setup.quality.samples), metrics_(setup.quality.metrics) {
@@ -22,28 +23,29 @@ QualityRunner::QualityRunner(const RunSetup& setup, const Session& session)
   const ModelFiles files = model_files(setup, session.manifest);
   if (files.features.empty() || files.fd_stats.empty()) {
     throw UsageError(
-        "--quality fd needs --feature-model FILE.pt and --reference-stats FILE.json (or a model "
-        "manifest that names them); docs/quality.md says how to make both");
+        fmt::format("{} fd needs {} FILE.pt and {} FILE.json (or a model manifest that names them); "
+                    "docs/quality.md says how to make both",
+                    setting_name("quality"), setting_name("feature_model"), setting_name("reference_stats")));
   }
-  if (!session.vae) throw UsageError("--quality fd needs --vae (images are decoded latents)");
+  if (!session.vae) throw UsageError(fmt::format("{} fd needs {} (images are decoded latents)", setting_name("quality"), setting_name("vae")));
   features_ = std::make_unique<ScriptModel>(files.features, ModelRole::features, std::vector<int>{1}, session.device,
                                             at::kFloat);
   stats_ = load_reference_stats(files.fd_stats);
   std::string sha = sha256_file(files.features);
   if (!stats_->feature_model_sha256.empty() && stats_->feature_model_sha256 != sha) {
     throw UsageError(
-        fmt::format("--reference-stats '{}' was made with another feature model than '{}' (sha256 "
+        fmt::format("{} '{}' was made with another feature model than '{}' (sha256 "
                     "differs): the distance would mean nothing; use the pair that belongs together",
-                    files.fd_stats, files.features));
+                    setting_name("reference_stats"), files.fd_stats, files.features));
   }
   const int64_t dim = stats_->moments.mean.numel();
   if (metrics_.fd_infinity && samples_ < min_samples_for_infinity(dim)) {
     throw UsageError(
-        fmt::format("--quality fd_inf fits FD on subsets from max(n/5, 2D) to n: with {} features it "
-                    "needs --samples >= {}, got {}",
-                    dim, min_samples_for_infinity(dim), samples_));
+        fmt::format("{} fd_inf fits FD on subsets from max(n/5, 2D) to n: with {} features it "
+                    "needs {} >= {}, got {}",
+                    setting_name("quality"), dim, setting_name("samples"), min_samples_for_infinity(dim), samples_));
   }
-  if (metrics_.kid && !stats_->features.defined()) throw UsageError("--quality kid " + kid_needs_features(*stats_));
+  if (metrics_.kid && !stats_->features.defined()) throw UsageError(setting_name("quality") + " kid " + kid_needs_features(*stats_));
 }
 
 namespace {
@@ -111,4 +113,4 @@ void ReferenceRunner::attach(const Session& session, SessionRecord& record, RunR
   attach_quality(result, cached->second, name(), is_stochastic(find_sampler(result.spec.sampler), result.spec.eta));
 }
 
-}  // namespace diffbench::cli
+}  // namespace diffbench

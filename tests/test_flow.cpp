@@ -8,6 +8,7 @@
 #include "diffbench/core/errors.h"
 #include "diffbench/schedule/flow.h"
 #include "diffbench/schedule/sampler.h"
+#include "diffbench/samplers/registry.h"
 #include "diffbench/schedule/schedule.h"
 
 using namespace diffbench;

@@ -11,7 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "diffbench/schedule/sampler.h"
+#include "diffbench/samplers/registry.h"
 #include "diffbench/schedule/schedule.h"
 #include "gaussian.h"
 

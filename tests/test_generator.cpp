@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "diffbench/schedule/sampler.h"
+#include "diffbench/samplers/registry.h"
 #include "gaussian.h"
 
 using namespace diffbench;

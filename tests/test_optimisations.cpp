@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fake_model.h"
+#include "diffbench/samplers/registry.h"
 #include "diffbench/measure/process_info.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/models/model.h"
@@ -79,7 +80,7 @@ TEST(Optimisations, ChannelsLastTheLatentsReachTheUnetInChannelsLastFormat) {
   session.unet = std::move(model);
   session.load.channels_last = true;
   RunSpec spec;
-  spec.sampler = "ddim";
+  spec.sampler = &find_sampler("ddim");
   spec.steps = 3;
   spec.shape = {2, 4, 8, 8};
   spec.warmup = 0;

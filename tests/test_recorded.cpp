@@ -10,6 +10,7 @@
 #include "diffbench/core/files.h"
 #include "diffbench/measure/process_info.h"
 #include "diffbench/schedule/sampler.h"
+#include "diffbench/samplers/registry.h"
 
 using namespace diffbench;
 using namespace diffbench::testing;

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli_runner.h"
+#include "diffbench/samplers/registry.h"
 #include "diffbench/report/tables.h"
 
 using namespace diffbench;
@@ -15,7 +16,7 @@ namespace {
 
 RunResult fixed_result(const std::string& sampler, int steps, std::vector<double> totals) {
   RunResult r;
-  r.spec.sampler = sampler;
+  r.spec.sampler = &find_sampler(sampler);
   r.spec.steps = steps;
   r.spec.shape = {2, 4, 8, 8};
   r.spec.seed = 7;

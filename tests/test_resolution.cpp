@@ -11,6 +11,7 @@
 #include "diffbench/measure/session.h"
 #include "diffbench/measure/resolve.h"
 #include "diffbench/core/setting_names.h"
+#include "diffbench/samplers/registry.h"
 #include "fake_model.h"
 #include "measure/guided_model.h"
 

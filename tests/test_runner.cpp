@@ -11,6 +11,7 @@
 #include "fake_model.h"
 #include "measure/guided_model.h"
 #include "models/device.h"
+#include "diffbench/samplers/registry.h"
 #include "diffbench/measure/runner.h"
 #include "diffbench/measure/session.h"
 #include "diffbench/measure/resolve.h"
@@ -34,7 +35,7 @@ struct Fixture {
 
 RunSpec spec_of(int steps, int warmup, int repeat) {
   RunSpec spec;
-  spec.sampler = "ddim";
+  spec.sampler = &find_sampler("ddim");
   spec.steps = steps;
   spec.shape = {1, 4, 8, 8};
   spec.warmup = warmup;

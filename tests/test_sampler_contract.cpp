@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "diffbench/schedule/sampler.h"
+#include "diffbench/samplers/registry.h"
 #include "gaussian.h"
 
 using namespace diffbench;

@@ -3,6 +3,7 @@
 
 #include "diffbench/core/errors.h"
 #include "diffbench/schedule/sampler.h"
+#include "diffbench/samplers/registry.h"
 #include "diffbench/schedule/schedule.h"
 
 using namespace diffbench;

@@ -3,6 +3,7 @@
 //   embed UNET.pt [SAMPLER] [STEPS]
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -11,23 +12,17 @@
 #include <diffbench/app/model_pool.h>
 #include <diffbench/app/settings.h>
 #include <diffbench/app/sweep.h>
+#include <diffbench/core/parse.h>
 #include <diffbench/core/statistics.h>
 #include <diffbench/gate/ab_loop.h>
 
 namespace {
 
-// A step count, or a one-line usage error (never std::stoi's bare "stoi").
+// A step count, or a one-line usage error: the library's one reader of whole numbers.
 int steps_of(const std::string& text) {
-  size_t used = 0;
-  int steps = 0;
-  try {
-    steps = std::stoi(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || steps < 1)
-    throw std::invalid_argument("STEPS must be a whole number >= 1, got '" + text + "'");
-  return steps;
+  const std::optional<int64_t> steps = diffbench::parse_positive(text, 100000);
+  if (!steps) throw std::invalid_argument("STEPS must be a whole number >= 1, got '" + text + "'");
+  return static_cast<int>(*steps);
 }
 
 double median_ms(const diffbench::RunResult& result) {
@@ -42,7 +37,7 @@ int measure(diffbench::ModelPool& models, const std::string& sampler, int steps)
   std::vector<std::string> warnings;
   const diffbench::RunSpec spec = models.spec(sampler, steps, {}, &warnings);
   const diffbench::RunResult result = models.measurer_for(spec).measure(spec, {});
-  std::printf("%s, %d steps: %s, median %.2f ms per run over %zu repeats\n", spec.sampler.c_str(), spec.steps,
+  std::printf("%s, %d steps: %s, median %.2f ms per run over %zu repeats\n", spec.sampler->name.c_str(), spec.steps,
               diffbench::status_name(result.status), median_ms(result), result.repeats.size());
   return result.status == diffbench::RunStatus::ok ? 0 : 1;
 }
@@ -56,7 +51,7 @@ int sweep(diffbench::ModelPool& models, const std::string& sampler, int steps) {
   int failed = 0;
   for (const diffbench::RunSpec& spec : diffbench::grid_specs(grid, models, &warnings)) {
     const diffbench::RunResult result = diffbench::run_cell(models.measurer_for(spec), spec, {});
-    std::printf("sweep cell %s %d steps: %s, median %.2f ms\n", spec.sampler.c_str(), spec.steps,
+    std::printf("sweep cell %s %d steps: %s, median %.2f ms\n", spec.sampler->name.c_str(), spec.steps,
                 diffbench::status_name(result.status), median_ms(result));
     failed += result.status != diffbench::RunStatus::ok;
   }

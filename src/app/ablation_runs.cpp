@@ -73,14 +73,14 @@ AblationMeasured measure_config(const RunSetup& o, const OutputSetup& shown, con
   const std::string sampler = !c.sampler.empty() ? c.sampler : !o.sampler.empty() ? o.sampler : kAblationSampler;
   const std::optional<int> steps = c.sampler.empty() ? o.spec.steps : c.steps;
   const RunSpec spec = pool.spec(sampler, steps, {}, &warnings);
-  m.row.sampler = spec.sampler;
+  m.row.sampler = spec.sampler->name;
   m.row.steps = spec.steps;
   if (c.few_step) {
     m.row.config.label =
-        fmt::format("{} + {}:{}", c.toggles.size() > 1 ? "all" : c.toggles.front(), spec.sampler, spec.steps);
+        fmt::format("{} + {}:{}", c.toggles.size() > 1 ? "all" : c.toggles.front(), spec.sampler->name, spec.steps);
   }
   if (!shown.quiet) {
-    std::fprintf(stderr, "measuring %s (%s %d steps)...\n", m.row.config.label.c_str(), spec.sampler.c_str(),
+    std::fprintf(stderr, "measuring %s (%s %d steps)...\n", m.row.config.label.c_str(), spec.sampler->name.c_str(),
                  spec.steps);
   }
   m.result = pool.measurer_for(spec).measure(spec, progress_for(shown, m.row.config.label));

@@ -11,6 +11,7 @@
 #include "diffbench/core/errors.h"
 #include "diffbench/measure/resolve.h"
 #include "diffbench/app/open_session.h"
+#include "diffbench/samplers/registry.h"
 
 namespace diffbench {
 namespace {

@@ -50,7 +50,7 @@ std::string profile_path(const std::string& file, const RunSpec& spec, size_t ru
   if (runs <= 1) return file;
   const size_t slash = file.rfind('/'), dot = file.rfind('.');
   const size_t cut = dot != std::string::npos && (slash == std::string::npos || dot > slash) ? dot : file.size();
-  return fmt::format("{}-{}-{}{}", file.substr(0, cut), spec.sampler, spec.steps, file.substr(cut));
+  return fmt::format("{}-{}-{}{}", file.substr(0, cut), spec.sampler->name, spec.steps, file.substr(cut));
 }
 
 std::string profile_console(const RunResult& r) {
@@ -61,7 +61,7 @@ std::string profile_console(const RunResult& r) {
   std::string out = fmt::format(
       "profile: {} {} steps, one uncounted repeat of {:.1f} ms under the profiler; trace: {}\n"
       "  {:<36} {:>7} {:>10} {:>10}\n",
-      r.spec.sampler, r.spec.steps, p.wall_s * 1e3, p.trace, "operator (by self time)", "calls", "self ms", "total ms");
+      r.spec.sampler->name, r.spec.steps, p.wall_s * 1e3, p.trace, "operator (by self time)", "calls", "self ms", "total ms");
   for (const OpCost& op : p.top) {
     out += fmt::format("  {:<36} {:>7} {:>10.2f} {:>10.2f}\n", op.name, op.calls, op.self_s * 1e3, op.total_s * 1e3);
   }

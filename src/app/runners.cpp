@@ -14,6 +14,7 @@
 #include "diffbench/quality/reference_quality.h"
 #include "diffbench/measure/resolve.h"
 #include "diffbench/measure/session.h"
+#include "diffbench/samplers/registry.h"
 
 namespace diffbench {
 
@@ -110,7 +111,7 @@ void ReferenceRunner::attach(const Session& session, SessionRecord& record, RunR
   std::string key = fmt::format("{}|{}|{}", name(), ref.seed, fmt::join(spec.shape, "x"));
   auto cached = runs_.find(key);
   if (cached == runs_.end()) cached = runs_.emplace(key, run(session, record, resolve(session, ref).spec)).first;
-  attach_quality(result, cached->second, name(), is_stochastic(find_sampler(result.spec.sampler), result.spec.eta));
+  attach_quality(result, cached->second, name(), is_stochastic(*result.spec.sampler, result.spec.eta));
 }
 
 }  // namespace diffbench

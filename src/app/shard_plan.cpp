@@ -6,6 +6,7 @@
 
 #include "diffbench/core/errors.h"
 #include "diffbench/schedule/sampler.h"
+#include "diffbench/samplers/registry.h"
 #include "diffbench/plans/sweep.h"
 #include "diffbench/measure/resolve.h"
 
@@ -15,7 +16,7 @@ std::vector<double> cell_costs(const std::vector<RunSpec>& specs, ModelPool& mod
   std::vector<double> costs;
   for (const RunSpec& spec : specs) {
     const bool guided = uses_guidance(models.session_for(spec), spec);
-    costs.push_back(cell_cost(model_evaluations(find_sampler(spec.sampler), spec.steps), spec.shape,
+    costs.push_back(cell_cost(model_evaluations(*spec.sampler, spec.steps), spec.shape,
                               spec.warmup + spec.repeat, guided, q.fd ? q.samples : 0));
   }
   return costs;
@@ -31,7 +32,7 @@ int print_shard_plan(const std::vector<RunSpec>& specs, ModelPool& models, const
   for (int k = 0; k < count; ++k) {
     std::printf("shard %d/%d: %5.1f%% of the estimated work:", k, count, 100 * load[static_cast<size_t>(k)] / total);
     for (size_t i = 0; i < specs.size(); ++i) {
-      if (plan[i] == k) std::printf(" [%zu] %s:%d", i, specs[i].sampler.c_str(), specs[i].steps);
+      if (plan[i] == k) std::printf(" [%zu] %s:%d", i, specs[i].sampler->name.c_str(), specs[i].steps);
     }
     std::printf("\n");
   }

@@ -3,6 +3,7 @@
 #include "diffbench/app/sweep.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 #include <c10/util/Exception.h>
@@ -111,7 +112,7 @@ std::vector<RunResult> run_cells(const std::vector<RunSpec>& specs, const SweepG
     ++index;
     const RunSpec& spec = specs[i];
     std::string label =
-        fmt::format("[{}/{}] {} {} steps {}", index, todo, spec.sampler, spec.steps, fmt::join(spec.shape, "x"));
+        fmt::format("[{}/{}] {} {} steps {}", index, todo, spec.sampler->name, spec.steps, fmt::join(spec.shape, "x"));
     const Session& session = models.session_for(spec);
     if (done.count(cell_key(run_config_json(spec, session)))) {
       ++*skipped;
@@ -128,6 +129,38 @@ std::vector<RunResult> run_cells(const std::vector<RunSpec>& specs, const SweepG
     if (stop_requested() || !writer.error().empty()) break;  // a failed write: stop, keep what was measured
   }
   return results;
+}
+
+void check_quality_baselines(const SweepGrid& g, const RunSetup& setup, const std::vector<RunSpec>& specs) {
+  if (!(g.quality_margin >= 0))
+    throw UsageError(fmt::format("{} must be >= 0, got {}", setting_name("quality_margin"), g.quality_margin));
+  if (!g.quality_baselines.empty() && !setup.quality.fd) {
+    throw UsageError(fmt::format("{} compares quality figures: add {} fd", setting_name("quality_baseline"),
+                                 setting_name("quality")));
+  }
+  std::vector<std::string> names;
+  for (const RunSpec& spec : specs) names.push_back(fmt::format("{}:{}", spec.sampler->name, spec.steps));
+  for (const auto& [sampler, steps] : g.quality_baselines) {
+    const std::string name = fmt::format("{}:{}", sampler, steps);
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      throw UsageError(fmt::format("{} {} is not a cell of this sweep ({}); add it with {} {}",
+                                   setting_name("quality_baseline"), name, fmt::join(unique(names), ", "),
+                                   setting_name("cell"), name));
+    }
+  }
+}
+
+std::vector<CellPair> sweep_quality_pairs(const SweepGrid& g, const RunSetup& setup, ModelPool& models,
+                                          const std::vector<RunResult>& results) {
+  if (!setup.quality.fd || stop_requested()) return {};
+  const QualityRunner& quality = models.main_measurer().quality();
+  if (!quality.enabled()) return {};
+  try {
+    return pair_cells(results, g.quality_baselines, quality.stats(), {g.quality_margin, 0.0});
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "warning: %s; only neighbouring step counts are compared\n", e.what());
+    return pair_cells(results, {}, quality.stats(), {g.quality_margin, 0.0});
+  }
 }
 
 }  // namespace diffbench

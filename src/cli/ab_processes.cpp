@@ -15,41 +15,13 @@
 #include "cli/ab_processes.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/core/files.h"
+#include "diffbench/core/parse.h"
 #include "diffbench/measure/stop.h"
 
 extern char** environ;
 
 namespace diffbench::cli {
 namespace {
-
-// Shell-like words: whitespace separates, single and double quotes group.
-std::vector<std::string> split_words(const std::string& text, const char* flag) {
-  std::vector<std::string> words;
-  std::string word;
-  bool in_word = false;
-  char quote = 0;
-  for (char c : text) {
-    if (quote) {
-      if (c == quote)
-        quote = 0;
-      else
-        word += c;
-    } else if (c == '\'' || c == '"') {
-      quote = c;
-      in_word = true;
-    } else if (std::isspace(static_cast<unsigned char>(c))) {
-      if (in_word) words.push_back(word);
-      word.clear();
-      in_word = false;
-    } else {
-      word += c;
-      in_word = true;
-    }
-  }
-  if (quote) throw UsageError(fmt::format("{} '{}' has an unclosed quote", flag, text));
-  if (in_word) words.push_back(word);
-  return words;
-}
 
 std::string self_path() {
   char exe[4096] = {};
@@ -142,8 +114,8 @@ class ProcessBlocks : public BlockSource {
 
 AbArgs ab_args(const AbOptions& o) {
   AbArgs a{o.args, o.args};
-  for (const auto& w : split_words(o.base_args, "--base-args")) a.base.push_back(w);
-  for (const auto& w : split_words(o.new_args, "--new-args")) a.next.push_back(w);
+  for (const auto& w : split_shell_words(o.base_args, "--base-args")) a.base.push_back(w);
+  for (const auto& w : split_shell_words(o.new_args, "--new-args")) a.next.push_back(w);
   return a;
 }
 

@@ -77,9 +77,9 @@ void check_ablate_options(const AblateOptions& a) {
 
 void setup_ablate(CLI::App& app, AblateOptions& a) {
   a.run.repeat = 5;
-  app.add_option("--sampler", a.run.sampler, "the baseline's sampler (default: ddim)");
-  app.add_option("--steps", a.run.steps, "the baseline's steps (default: the sampler's own)");
-  app.add_option("--shape", a.run.shape, "latent shape B,C,H,W (default: the model's)");
+  add_sampler_option(app, a.run.sampler, Axes::baseline);
+  add_steps_option(app, a.run.steps, Axes::baseline);
+  add_shape_option(app, a.run.shape, Axes::baseline);
   app.add_option("--toggles", a.toggles,
                  "comma-separated: freeze, bf16, fp16, fp32, channels-last, vae-tiling=TILE[:OVERLAP], threads=N, "
                  "cuda-graphs (default: freeze, bf16 where the CPU has it or fp16 on CUDA, channels-last, "

@@ -1,5 +1,6 @@
 // The options `run`, `sweep` and `ablate` share, registered once.
 #include "cli/common_options.h"
+#include "diffbench/app/ablation_runs.h"
 #include "cli/config_flags.h"
 
 namespace diffbench::cli {
@@ -80,10 +81,43 @@ void add_common_options(CLI::App& app, RunOptions& o) {
   add_config_flags(app, o.config);
 }
 
+void add_sampler_option(CLI::App& app, std::string& sampler, Axes axes) {
+  const std::string when = axes == Axes::run ? "; omitted: the lecture's six samplers"
+                           : axes == Axes::baseline
+                               ? std::string("; the baseline's (default: ") + kAblationSampler + ")"
+                           : axes == Axes::lists ? ", or several comma-separated (default: the lecture's six)"
+                                                 : "";
+  CLI::Option* option = app.add_option("--sampler", sampler, "sampler name (diffbench list)" + when);
+  if (axes == Axes::schedule) option->required();
+}
+
+void add_steps_option(CLI::App& app, std::optional<int>& steps, Axes axes) {
+  app.add_option("--steps", steps,
+                 std::string("sampling steps") + (axes == Axes::baseline ? ", the baseline's" : "") +
+                     " (default: the sampler's own)");
+}
+
+void add_steps_option(CLI::App& app, std::string& step_list) {
+  app.add_option("--steps", step_list, "sampling steps, or several comma-separated (default: the sampler's own)");
+}
+
+void add_shape_option(CLI::App& app, std::string& shape, Axes axes) {
+  app.add_option("--shape", shape,
+                 std::string("latent shape B,C,H,W") + (axes == Axes::baseline ? ", the baseline's" : "") +
+                     " (default: the model's metadata, else 1,4,64,64)");
+}
+
+void add_shape_option(CLI::App& app, std::vector<std::string>& shapes) {
+  app.add_option("--shape", shapes,
+                 "latent shape B,C,H,W, or several by repeating the flag (default: the model's metadata, else "
+                 "1,4,64,64)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+
 void add_run_options(CLI::App& app, RunOptions& o) {
-  app.add_option("--sampler", o.sampler, "sampler name (diffbench list); omitted: the lecture's six samplers");
-  app.add_option("--steps", o.steps, "sampling steps (default: the sampler's own)");
-  app.add_option("--shape", o.shape, "latent shape B,C,H,W (default: the model's metadata, else 1,4,64,64)");
+  add_sampler_option(app, o.sampler, Axes::run);
+  add_steps_option(app, o.steps, Axes::run);
+  add_shape_option(app, o.shape, Axes::run);
   app.add_option("--save-latents", o.save_latents, "final latents (last repeat) as float32 .npy, C order");
   app.add_option("--save-images", o.save_images,
                  "directory for one PNG per image, grid.png, and images.npy (float32, [-1, 1]) (needs --vae)");

@@ -5,11 +5,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/common_options.h"
 #include "cli/config_flags.h"
 #include "cli/info_commands.h"
 #include "cli/run_setup.h"
 #include "diffbench/core/errors.h"
 #include "diffbench/schedule/sampler.h"
+#include "diffbench/samplers/registry.h"
 #include "diffbench/schedule/scheduler_keys.h"
 #include "diffbench/schedule/scheduler_overrides.h"
 
@@ -50,8 +52,8 @@ int run_list(const ListOptions& o) {
 }
 
 void setup_schedule(CLI::App& app, ScheduleOptions& o) {
-  app.add_option("--sampler", o.sampler, "sampler name (diffbench list)")->required();
-  app.add_option("--steps", o.steps, "sampling steps (default: the sampler's own)");
+  add_sampler_option(app, o.sampler, Axes::schedule);
+  add_steps_option(app, o.steps, Axes::schedule);
   add_config_flags(app, o.config);
 }
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "diffbench/core/errors.h"
+#include "diffbench/core/parse.h"
 
 namespace diffbench::cli {
 
@@ -33,10 +34,9 @@ std::vector<std::string> split_flag_list(const std::string& text, const char* fl
 std::vector<int> parse_positive_ints(const std::string& text, const char* flag) {
   std::vector<int> values;
   for (const auto& item : split_flag_list(text, flag)) {
-    if (item.size() > 7 || item.find_first_not_of("0123456789") != std::string::npos || std::stoi(item) < 1) {
-      throw UsageError(fmt::format("{} '{}': expected positive integers separated by commas", flag, text));
-    }
-    values.push_back(std::stoi(item));
+    const std::optional<int64_t> value = parse_positive(item, 9'999'999);
+    if (!value) throw UsageError(fmt::format("{} '{}': expected positive integers separated by commas", flag, text));
+    values.push_back(static_cast<int>(*value));
   }
   return values;
 }

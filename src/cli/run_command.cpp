@@ -33,8 +33,8 @@ void note_models(const RunSetup& setup, const ModelPool& models, const std::vect
   std::vector<std::string> others;
   const std::string main = models.main_path();
   for (const RunSpec& spec : specs) {
-    std::string path = models.path_for(spec.sampler);
-    if (path != main) others.push_back(fmt::format("{} on {}", spec.sampler, path));
+    std::string path = models.path_for(spec.sampler->name);
+    if (path != main) others.push_back(fmt::format("{} on {}", spec.sampler->name, path));
   }
   if (others.empty()) return;
   std::fprintf(
@@ -48,16 +48,16 @@ void measure_run_specs(const OutputSetup& o, ModelPool& models, const std::vecto
                        std::vector<RunResult>& results, std::vector<const Session*>& sessions) {
   for (const RunSpec& spec : specs) {
     if (!o.quiet && specs.size() > 1)
-      std::fprintf(stderr, "running %s (%d steps)...\n", spec.sampler.c_str(), spec.steps);
+      std::fprintf(stderr, "running %s (%d steps)...\n", spec.sampler->name.c_str(), spec.steps);
     const std::string profile = o.profile.empty() ? "" : profile_path(o.profile, spec, specs.size());
-    results.push_back(models.measurer_for(spec).measure(spec, progress_for(o, spec.sampler), profile));
+    results.push_back(models.measurer_for(spec).measure(spec, progress_for(o, spec.sampler->name), profile));
     sessions.push_back(&models.session_for(spec));
     clear_progress(o);
     if (!o.quiet) {
       for (const auto& note : results.back().plan.notes)
-        std::fprintf(stderr, "note: %s: %s\n", spec.sampler.c_str(), note.c_str());
+        std::fprintf(stderr, "note: %s: %s\n", spec.sampler->name.c_str(), note.c_str());
       for (const auto& w : results.back().warnings)
-        std::fprintf(stderr, "warning: %s: %s\n", spec.sampler.c_str(), w.c_str());
+        std::fprintf(stderr, "warning: %s: %s\n", spec.sampler->name.c_str(), w.c_str());
     }
     if (results.back().status == RunStatus::interrupted) break;
   }
@@ -65,7 +65,9 @@ void measure_run_specs(const OutputSetup& o, ModelPool& models, const std::vecto
 
 }  // namespace
 
-void setup_run(CLI::App& app, RunOptions& o) { add_run_options(app, o); }
+void setup_run(CLI::App& app, RunOptions& o) {
+  add_run_options(app, o);
+}
 
 int run_run(const RunOptions& flags) {
   g_verbose = flags.verbose;
@@ -116,7 +118,7 @@ int run_run(const RunOptions& flags) {
     if (r.profile && !o.quiet) std::fprintf(human, "%s", profile_console(r).c_str());
   }
   for (const RunResult& r : results) {
-    if (r.status == RunStatus::failed) std::fprintf(stderr, "error: %s: %s\n", r.spec.sampler.c_str(), r.error.c_str());
+    if (r.status == RunStatus::failed) std::fprintf(stderr, "error: %s: %s\n", r.spec.sampler->name.c_str(), r.error.c_str());
   }
   return exit_code(results, "finished results were written");
 }

@@ -12,8 +12,10 @@
 #include "diffbench/app/data_files.h"
 #include "cli/list_flags.h"
 #include "diffbench/core/errors.h"
+#include "diffbench/core/parse.h"
 #include "diffbench/core/files.h"
 #include "diffbench/schedule/sampler.h"
+#include "diffbench/samplers/registry.h"
 #include "diffbench/measure/process_info.h"
 
 namespace diffbench::cli {
@@ -95,7 +97,7 @@ QualitySetup parse_quality(const RunOptions& o) {
   }
   if (o.samples < 2)
     throw UsageError(fmt::format("--samples must be at least 2 (a covariance needs two), got {}", o.samples));
-  if (!o.reference.empty()) q.reference = parse_reference(o.reference);
+  if (!o.reference.empty()) q.reference = parse_sampler_steps(o.reference, "--reference");
   return q;
 }
 
@@ -154,37 +156,16 @@ std::vector<int64_t> parse_dims(const std::string& text, const char* flag, size_
   std::vector<int64_t> dims;
   std::stringstream in(text);
   std::string item;
-  auto fail = [&] {
-    return UsageError(fmt::format("{} '{}': expected {} comma-separated integers ({})", flag, text, count, label));
-  };
   while (std::getline(in, item, ',')) {
-    try {
-      size_t used = 0;
-      long long v = std::stoll(item, &used);
-      if (used != item.size()) throw fail();
-      dims.push_back(v);
-    } catch (const std::exception&) {
-      throw fail();
-    }
+    const std::optional<int64_t> dim = parse_positive(item);
+    if (!dim) break;
+    dims.push_back(*dim);
   }
-  if (dims.size() != count) throw fail();
-  for (int64_t d : dims) {
-    if (d <= 0) throw UsageError(fmt::format("{} '{}': every dimension must be positive", flag, text));
+  if (dims.size() != count || !in.eof()) {
+    throw UsageError(
+        fmt::format("{} '{}': expected {} comma-separated positive integers ({})", flag, text, count, label));
   }
   return dims;
-}
-
-std::pair<std::string, int> parse_reference(const std::string& text, const char* flag) {
-  size_t colon = text.rfind(':');
-  if (colon == std::string::npos)
-    throw UsageError(fmt::format("{} '{}': expected SAMPLER:STEPS, e.g. dpmpp_2m:200", flag, text));
-  std::string name = text.substr(0, colon), steps_text = text.substr(colon + 1);
-  find_sampler(name);
-  if (steps_text.empty() || steps_text.size() > 6 || steps_text.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoi(steps_text) < 1) {
-    throw UsageError(fmt::format("{} '{}': STEPS must be a positive integer", flag, text));
-  }
-  return {name, std::stoi(steps_text)};
 }
 
 void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs) {

@@ -31,9 +31,6 @@ SchedulerOverrides parse_config_flags(const ConfigFlags& flags, std::vector<std:
 /// "1,4,32,32" -> {1, 4, 32, 32}; UsageError naming `flag` and `label` ("B,C,H,W").
 std::vector<int64_t> parse_dims(const std::string& text, const char* flag, size_t count, const char* label);
 
-/// "dpmpp_2m:200" -> {"dpmpp_2m", 200}.
-std::pair<std::string, int> parse_reference(const std::string& text, const char* flag = "--reference");
-
 /// UsageError when two outputs (flag, path) name the same file, or two write to stdout.
 void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs);
 

@@ -22,10 +22,11 @@
 #include "diffbench/app/open_session.h"
 #include "cli/sweep_destinations.h"
 #include "diffbench/app/sweep_output.h"
-#include "cli/sweep_quality.h"
 #include "diffbench/app/sweep_resume.h"
 #include "diffbench/app/sweep.h"
 #include "diffbench/core/errors.h"
+#include "diffbench/schedule/sampler.h"
+#include "diffbench/samplers/registry.h"
 #include "diffbench/core/files.h"
 #include "diffbench/core/sha256.h"
 #include "diffbench/core/names.h"
@@ -50,7 +51,7 @@ int finish_sweep(const RunSetup& setup, const Session& session, const Measurer& 
   // Speed-up against DDPM when the sweep has exactly one DDPM cell (the lecture's table); with
   // several (shapes, step counts) no single baseline would be right for every row.
   const auto ddpm =
-      std::count_if(results.begin(), results.end(), [](const RunResult& r) { return r.spec.sampler == "ddpm"; });
+      std::count_if(results.begin(), results.end(), [](const RunResult& r) { return r.spec.sampler->name == "ddpm"; });
   report(setup, session, measurer, results, summarize_runs(results, ddpm == 1 ? "ddpm" : ""), journals, pairs);
   // #42: "--resume continues" was printed when nothing had been written.
   return exit_code(results, results.empty() ? std::string("no cell had finished: nothing was written")
@@ -61,11 +62,10 @@ int finish_sweep(const RunSetup& setup, const Session& session, const Measurer& 
 }  // namespace
 
 void setup_sweep(CLI::App& app, SweepOptions& o) {
-  app.add_option("--sampler", o.samplers, "samplers, comma-separated (default: the lecture's six)");
-  app.add_option("--steps", o.steps, "step counts, comma-separated (default: each sampler's own)");
+  add_sampler_option(app, o.samplers, Axes::lists);
+  add_steps_option(app, o.steps);
   app.add_option("--batch", o.batches, "batch sizes, comma-separated (replace B of every shape)");
-  app.add_option("--shape", o.shapes, "latent shape B,C,H,W; repeat the flag for several")
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  add_shape_option(app, o.shapes);
   app.add_option("--cell", o.cells,
                  "an extra cell SAMPLER:STEPS beyond the grid (repeat or comma-separate), "
                  "e.g. ddpm:1000")
@@ -104,8 +104,10 @@ SweepGrid parse_grid(const SweepOptions& s) {
       throw UsageError(fmt::format("--shape {} is given twice: each cell would run twice", shape));
     }
   }
-  for (const auto& text : s.cells) g.cells.push_back(parse_reference(text, "--cell"));
+  for (const auto& text : s.cells) g.cells.push_back(parse_sampler_steps(text, "--cell", "ddpm:1000"));
   if (!s.shard.empty()) g.shard = parse_shard(s.shard);
+  for (const auto& text : s.quality_baseline) g.quality_baselines.push_back(parse_sampler_steps(text, "--quality-baseline"));
+  g.quality_margin = s.quality_margin;
   return g;
 }
 
@@ -127,7 +129,7 @@ int run_sweep(const SweepOptions& s) {
   std::vector<std::string> warnings;
   const std::vector<RunSpec> specs = grid_specs(g, models, &warnings);
   if (plan_only) return print_shard_plan(specs, models, setup.quality, *s.shard_plan);
-  check_quality_baseline(s, setup, specs);
+  check_quality_baselines(g, setup, specs);
   Destinations out = *dest;
   const std::string grid = grid_identity(specs, models);
   const bool regrid = !out.previous.path.empty() &&
@@ -140,7 +142,7 @@ int run_sweep(const SweepOptions& s) {
   writer.start([&models] { return environment_context(models.main(), models.main_record()); });
   size_t skipped = 0;
   std::vector<RunResult> results = run_cells(specs, g, grid, out.previous, models, setup, writer, &skipped);
-  const std::vector<CellPair> pairs = quality_pairs(s, setup, models, results);
+  const std::vector<CellPair> pairs = sweep_quality_pairs(g, setup, models, results);
   if (!pairs.empty()) writer.set_extra("quality_pairs", quality_pairs_json(pairs, results));
   writer.finish();
   if (!setup.out.quiet && skipped)

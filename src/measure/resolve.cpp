@@ -12,6 +12,7 @@
 #include "diffbench/measure/resolve.h"
 #include "diffbench/schedule/flow.h"
 #include "diffbench/schedule/sampler.h"
+#include "diffbench/samplers/registry.h"
 #include "diffbench/schedule/schedule.h"
 #include "diffbench/core/setting_names.h"
 #include "diffbench/schedule/scheduler_overrides.h"
@@ -154,10 +155,10 @@ Resolution resolve(const Session& session, const SpecRequest& r) {
   const ModelManifest& m = session.manifest;
   Resolution out;
   RunSpec& spec = out.spec;
-  spec.sampler = r.sampler;
+  spec.sampler = &sampler;
   spec.steps = r.steps ? *r.steps : m.sampler == r.sampler && m.steps ? *m.steps : sampler.default_steps;
   if (!r.steps && m.sampler == r.sampler && m.steps)
-    out.from_manifest.push_back(fmt::format("{} step{} for {}", spec.steps, spec.steps == 1 ? "" : "s", spec.sampler));
+    out.from_manifest.push_back(fmt::format("{} step{} for {}", spec.steps, spec.steps == 1 ? "" : "s", spec.sampler->name));
   spec.config = apply_overrides(m.scheduler_config.value_or(SchedulerConfig{}), r.scheduler);
   if (m.scheduler_config && !r.scheduler.file) {  // the model's schedule, for every sampler run on it
     out.from_manifest.push_back("scheduler config " + m.scheduler_config_source);

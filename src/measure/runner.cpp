@@ -1,7 +1,6 @@
 // One measured run, as a protocol: the cold forward apart, warm-up repeats not counted, counted repeats from the same
 // seed, step times from marks on the device's stream (device.h), NaN/Inf and signals checked after each step.
 #include "diffbench/measure/runner.h"
-#include "diffbench/measure/session.h"
 #include "diffbench/measure/stop.h"
 
 #include <ATen/ATen.h>
@@ -19,6 +18,7 @@
 #include "diffbench/core/errors.h"
 #include "diffbench/core/statistics.h"
 #include "diffbench/core/setting_names.h"
+#include "diffbench/samplers/registry.h"
 
 namespace diffbench {
 namespace {
@@ -58,8 +58,7 @@ double cold_forward(const Session& session, GuidedModel& model, const RunSpec& s
   return cold_s;
 }
 
-// The VAE decode, whole or in tiles (--vae-tiling), inputs in the session's memory format.
-// `overlap_rmse` gets the tiles' disagreement (vae_tiling.h).
+// The VAE decode, whole or in tiles (--vae-tiling; `overlap_rmse`: their disagreement, vae_tiling.h).
 at::Tensor decode_latents(const Session& session, const at::Tensor& x, double* overlap_rmse) {
   const auto format = session.load.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
   const auto decode = [&](const at::Tensor& z) { return session.vae->forward({z.contiguous(format)}); };
@@ -240,7 +239,8 @@ const char* status_name(RunStatus status) {
 
 RunResult run(const Session& session, SessionRecord& record, const RunSpec& spec, const ProgressFn& progress) {
   c10::InferenceMode inference_guard;
-  const SamplerInfo& sampler = find_sampler(spec.sampler);
+  if (!spec.sampler) throw RuntimeError("a RunSpec without a sampler: resolve() sets it, or find_sampler(name)");
+  const SamplerInfo& sampler = *spec.sampler;
   RunResult result;
   result.spec = spec;
   result.process_id = record.process_id;

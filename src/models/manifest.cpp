@@ -8,6 +8,7 @@
 #include "diffbench/core/files.h"
 #include "diffbench/models/model.h"
 #include "diffbench/schedule/sampler.h"
+#include "diffbench/samplers/registry.h"
 
 namespace diffbench {
 namespace {

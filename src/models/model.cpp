@@ -14,6 +14,7 @@
 #include "models/device.h"
 #include "models/torch_runtime.h"
 #include "diffbench/core/errors.h"
+#include "diffbench/core/parse.h"
 #include "diffbench/models/model.h"
 #include "diffbench/core/names.h"
 #include "diffbench/core/setting_names.h"
@@ -236,11 +237,9 @@ c10::Device parse_device(const std::string& text) {
   if (text == "cuda" || text.rfind("cuda:", 0) == 0) {
     int index = 0;
     if (text.size() > 5) {
-      const std::string digits = text.substr(5);
-      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 3) {
-        throw UsageError(fmt::format("{} '{}': expected cpu, cuda or cuda:N", setting_name("device"), text));
-      }
-      index = std::stoi(digits);
+      const std::optional<int64_t> digits = parse_whole_number(std::string_view(text).substr(5), 999);
+      if (!digits) throw UsageError(fmt::format("{} '{}': expected cpu, cuda or cuda:N", setting_name("device"), text));
+      index = static_cast<int>(*digits);
     }
     if (!device::cuda_available()) {
       throw UsageError(

@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "diffbench/core/errors.h"
+#include "diffbench/core/parse.h"
 #include "diffbench/core/setting_names.h"
 
 namespace diffbench {
@@ -18,9 +19,9 @@ VaeTiling parse_vae_tiling(const std::string& text, std::string flag) {
     return UsageError(fmt::format("{} '{}': {}; give TILE[:OVERLAP] in latent pixels, e.g. 32:8", flag, text, why));
   };
   auto number = [&](const std::string& s) -> int64_t {
-    if (s.empty() || s.size() > 6 || s.find_first_not_of("0123456789") != std::string::npos)
-      throw fail("'" + s + "' is not a whole number");
-    return std::stoll(s);
+    const std::optional<int64_t> value = parse_whole_number(s, 999'999);
+    if (!value) throw fail("'" + s + "' is not a whole number");
+    return *value;
   };
   const size_t colon = text.find(':');
   VaeTiling t;

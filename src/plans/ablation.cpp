@@ -6,13 +6,16 @@
 #include <cmath>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 
 #include "diffbench/core/errors.h"
 #include "diffbench/core/names.h"
+#include "diffbench/core/parse.h"
 #include "diffbench/schedule/sampler.h"
+#include "diffbench/samplers/registry.h"
 #include "diffbench/core/statistics.h"
 #include "diffbench/core/setting_names.h"
 #include "diffbench/measure/process_info.h"
@@ -30,12 +33,12 @@ std::string setting_of(const std::string& toggle) {
 }
 
 int positive(const std::string& text, const std::string& toggle) {
-  if (text.empty() || text.size() > 4 || text.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoi(text) < 1) {
+  const std::optional<int64_t> value = parse_positive(text, 9999);
+  if (!value) {
     throw UsageError(
         fmt::format("{}: '{}' needs a positive whole number, e.g. threads=1", setting_name("toggles"), toggle));
   }
-  return std::stoi(text);
+  return static_cast<int>(*value);
 }
 
 }  // namespace
@@ -45,17 +48,9 @@ FastSampler parse_fast(const std::string& text) {
   const size_t at = text.find('@');
   const std::string head = text.substr(0, at);
   if (at != std::string::npos) f.model = text.substr(at + 1);
-  const size_t colon = head.rfind(':');
-  const std::string hint = "give SAMPLER:STEPS[@MODEL], e.g. lcm:4 or lcm:4@models/digits/lcm.pt";
-  if (colon == std::string::npos) throw UsageError(fmt::format("{} '{}': {}", setting_name("fast"), text, hint));
-  f.sampler = head.substr(0, colon);
-  find_sampler(f.sampler);
-  const std::string steps = head.substr(colon + 1);
-  if (steps.empty() || steps.size() > 5 || steps.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoi(steps) < 1) {
-    throw UsageError(fmt::format("{} '{}': STEPS must be a positive integer; {}", setting_name("fast"), text, hint));
-  }
-  f.steps = std::stoi(steps);
+  const std::string example = "lcm:4 or lcm:4@models/digits/lcm.pt (SAMPLER:STEPS[@MODEL])";
+  std::tie(f.sampler, f.steps) = parse_sampler_steps(head, setting_name("fast"), example);
+  const std::string hint = "give SAMPLER:STEPS[@MODEL], e.g. " + example.substr(0, example.find(" ("));
   if (at != std::string::npos && f.model.empty())
     throw UsageError(fmt::format("{} '{}': {}", setting_name("fast"), text, hint));
   return f;
@@ -108,7 +103,7 @@ void apply_toggle(const std::string& t, AblationConfig& c) {
   else if (t.rfind("vae-tiling=", 0) == 0)
     c.vae_tiling = parse_vae_tiling(t.substr(11));
   else if (t.rfind("threads=", 0) == 0)
-    c.threads = std::stoi(t.substr(8));  // checked against the cores by parse_toggles
+    c.threads = static_cast<int>(parse_positive(t.substr(8)).value_or(0));  // checked against the cores by parse_toggles
   else
     throw UsageError(setting_name("toggles") + ": " + unknown_name_message("toggle", t, kToggleNames));
   c.toggles.push_back(t);

@@ -36,7 +36,7 @@ CellPair make_pair(const std::vector<RunResult>& results, size_t a, size_t b, co
   return p;
 }
 
-std::string cell_name(const RunResult& r) { return fmt::format("{}:{}", r.spec.sampler, r.spec.steps); }
+std::string cell_name(const RunResult& r) { return fmt::format("{}:{}", r.spec.sampler->name, r.spec.steps); }
 
 }  // namespace
 
@@ -51,7 +51,7 @@ std::vector<CellPair> pair_cells(const std::vector<RunResult>& results,
     for (size_t i = 0; i < results.size(); ++i) {
       if (!has_features(results[i])) continue;
       names.push_back(cell_name(results[i]));
-      if (results[i].spec.sampler == baseline->first && results[i].spec.steps == baseline->second) bases.push_back(i);
+      if (results[i].spec.sampler->name == baseline->first && results[i].spec.steps == baseline->second) bases.push_back(i);
     }
     if (bases.empty()) {
       throw UsageError(fmt::format("{} {}:{} is not among this sweep's quality cells ({})",
@@ -76,7 +76,8 @@ std::vector<CellPair> pair_cells(const std::vector<RunResult>& results,
   }
   std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
     const RunSpec &a = results[x].spec, &b = results[y].spec;
-    return std::tie(a.sampler, a.shape, a.seed, a.steps) < std::tie(b.sampler, b.shape, b.seed, b.steps);
+    return std::tie(a.sampler->name, a.shape, a.seed, a.steps) <
+           std::tie(b.sampler->name, b.shape, b.seed, b.steps);
   });
   for (size_t k = 0; k + 1 < order.size(); ++k) {
     const RunResult &a = results[order[k]], &b = results[order[k + 1]];

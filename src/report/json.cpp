@@ -10,6 +10,7 @@
 #include "diffbench/report/json.h"
 #include "diffbench/measure/run_stats.h"
 #include "diffbench/schedule/sampler.h"
+#include "diffbench/samplers/registry.h"
 #include "diffbench/core/statistics.h"
 #include "diffbench/measure/session.h"
 
@@ -128,7 +129,7 @@ nlohmann::json optimisations_json(const Session& session) {
 // is recorded as off, so it neither claims to be effective nor splits a cell from the same work.
 static nlohmann::json effective_config_json(const RunSpec& spec) {
   SchedulerConfig used = spec.config;
-  if (!find_sampler(spec.sampler).uses_karras) used.use_karras_sigmas = false;
+  if (!spec.sampler->uses_karras) used.use_karras_sigmas = false;
   return to_json(used);
 }
 
@@ -143,7 +144,7 @@ nlohmann::json run_config_json(const RunSpec& spec, const Session& session) {
       {"dtype", dtype_name(session.dtype)},
       {"threads", session.threads},
       {"optimisations", optimisations_json(session)},
-      {"sampler", spec.sampler},
+      {"sampler", spec.sampler->name},
       {"steps", spec.steps},
       {"shape", spec.shape},
       {"seed", spec.seed},
@@ -203,7 +204,7 @@ nlohmann::json run_to_json(const RunResult& r, const Session& session) {
       {"status", status_name(r.status)},
       {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
       {"failed_step", r.failed_step >= 0 ? nlohmann::json(r.failed_step) : nlohmann::json(nullptr)},
-      {"nfe", model_evaluations(find_sampler(spec.sampler), spec.steps)},
+      {"nfe", model_evaluations(*spec.sampler, spec.steps)},
       {"notes", r.plan.notes},
       {"timesteps", r.plan.timesteps},
       {"sigmas", r.plan.sigmas},

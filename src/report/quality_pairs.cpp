@@ -6,7 +6,7 @@
 namespace diffbench {
 namespace {
 
-std::string name(const RunResult& r) { return fmt::format("{}:{}", r.spec.sampler, r.spec.steps); }
+std::string name(const RunResult& r) { return fmt::format("{}:{}", r.spec.sampler->name, r.spec.steps); }
 
 nlohmann::json difference_json(const PairedDifference& d) {
   return {{"a", d.a},

@@ -9,6 +9,7 @@
 #include "diffbench/report/tables.h"
 #include "diffbench/measure/run_stats.h"
 #include "diffbench/schedule/sampler.h"
+#include "diffbench/samplers/registry.h"
 #include "diffbench/core/setting_names.h"
 #include "diffbench/core/statistics.h"
 
@@ -135,11 +136,11 @@ std::vector<RunRow> summarize_runs(const std::vector<RunResult>& results, const 
   double base_total = 0;
   for (const RunResult& r : results) {
     RunRow row;
-    row.sampler = r.spec.sampler;
+    row.sampler = r.spec.sampler->name;
     row.model_name = r.spec.model_name;
     row.status = status_name(r.status);
     row.steps = r.spec.steps;
-    row.nfe = model_evaluations(find_sampler(r.spec.sampler), r.spec.steps);
+    row.nfe = model_evaluations(*r.spec.sampler, r.spec.steps);
     row.shape = r.spec.shape;
     row.seed = r.spec.seed;
     row.quality = r.quality;

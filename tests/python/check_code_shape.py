@@ -32,7 +32,7 @@ other function takes the typed RunSetup (issue #24). At most MAX_RUN_OPTIONS_FUN
 definitions outside the parser may take or return RunOptions: the commands' entry points.
 
 layout: the library lives in layer folders, src/LAYER/ beside include/diffbench/LAYER/ (LAYERS;
-src/ also holds cli/ and samplers/); each public header has its own source of the same name, and
+src/ also holds cli/; the samplers' own files are plug-ins without headers); each public header has its own source of the same name, and
 each library source has a header of its own (public, or private beside it in src/LAYER/), but for
 the backends of BACKEND_HEADERS; in src/cli/ too, each header has its source and each source its
 header (main.cpp apart); no file of a layer includes a later layer (issue #24), none includes the
@@ -197,8 +197,10 @@ def check_run_options(root):
 
 
 # The library's layers (docs/architecture.md), each using only those before it: src/LAYER/ and
-# include/diffbench/LAYER/ side by side; src/samplers/ is the schedule layer's plug-ins.
-LAYERS = ["core", "schedule", "models", "measure", "quality", "report", "plans", "gate", "app"]
+# include/diffbench/LAYER/ side by side; samplers/ holds the registry and one plug-in per sampler.
+LAYERS = ["core", "schedule", "samplers", "models", "measure", "quality", "report", "plans", "gate", "app"]
+# src/samplers/NAME.cpp are plug-ins (one file per sampler, listed in list.def): no header each.
+PLUG_IN_LAYERS = {"samplers"}
 LAYER_INCLUDE = re.compile(r'#include "(?:diffbench/)?([a-z]+)/[a-z_]+\.(?:h|def)"')
 # A header implemented by one of several backends, one per build: device.h by device_cpu.cpp or
 # device_cuda.cpp (+ device_cuda_graphs.cpp).
@@ -211,7 +213,7 @@ def check_layout(root):
     for top in ("src", os.path.join("include", "diffbench")):
         for entry in sorted(os.listdir(os.path.join(root, top))):
             path = os.path.join(root, top, entry)
-            allowed = LAYERS + (["cli", "samplers"] if top == "src" else [])
+            allowed = LAYERS + (["cli"] if top == "src" else [])
             if os.path.isfile(path) or entry not in allowed:
                 problems.append(f"{rel(path)}: not in a layer folder ({', '.join(allowed)})")
     for layer in LAYERS:
@@ -225,7 +227,7 @@ def check_layout(root):
         for stem, path in sorted(sources.items()):
             backend = any(stem.startswith(os.path.basename(h)[:-2] + "_") and h.startswith(f"src/{layer}/")
                           for h in BACKEND_HEADERS)
-            if stem not in public and stem not in private and not backend:
+            if stem not in public and stem not in private and not backend and layer not in PLUG_IN_LAYERS:
                 problems.append(f"{rel(path)}: no header of its own (include/diffbench/{layer}/{stem}.h)")
     cli = os.path.join(root, "src", "cli")
     headers = {os.path.basename(p)[:-2] for p in glob.glob(os.path.join(cli, "*.h"))}
@@ -240,7 +242,6 @@ def check_layout(root):
 
 def layer_order_problems(root):
     rank = {layer: i for i, layer in enumerate(LAYERS)}
-    rank["samplers"] = rank["schedule"]
     rank["cli"] = len(LAYERS)  # the front end: above every layer, included by none
     problems = cli_order_problems(root)
     paths = glob.glob(os.path.join(root, "src", "*", "*.*")) + glob.glob(os.path.join(root, "include", "diffbench", "*", "*.h"))

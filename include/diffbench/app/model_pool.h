@@ -31,9 +31,9 @@ class ModelPool {
   /// the file its manifest names for the sampler (sampler_models); else the main UNet.
   std::string path_for(const std::string& sampler) const;
   /// The session and measurer a spec runs in (by its sampler), opened on first use.
-  const Session& session_for(const RunSpec& spec) { return slot(path_for(spec.sampler)).session; }
-  SessionRecord& record_for(const RunSpec& spec) { return slot(path_for(spec.sampler)).record; }
-  Measurer& measurer_for(const RunSpec& spec) { return *slot(path_for(spec.sampler)).measurer; }
+  const Session& session_for(const RunSpec& spec) { return slot(path_for(spec.sampler->name)).session; }
+  SessionRecord& record_for(const RunSpec& spec) { return slot(path_for(spec.sampler->name)).record; }
+  Measurer& measurer_for(const RunSpec& spec) { return *slot(path_for(spec.sampler->name)).measurer; }
 
   /// The setup's spec request for `sampler` (with `steps` and `shape` when given: a sweep's cell),
   /// resolved on the model `sampler` runs on (resolve(): flag, else manifest, else sampler default).

@@ -23,7 +23,8 @@ namespace diffbench {
 
 /// One run to measure.
 struct RunSpec {
-  std::string sampler = "ddim";
+  /// The sampler, as registered (samplers/registry.h: find_sampler); resolve() sets it.
+  const SamplerInfo* sampler = nullptr;
   std::string model_name;  ///< the UNet's file name, shown in tables when runs differ (the session's model runs)
   int steps = 0;  ///< resolve() sets it (a RunSpec built by hand must set it)
   uint64_t seed = 0;

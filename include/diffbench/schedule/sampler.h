@@ -4,6 +4,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ATen/core/Generator.h>
@@ -93,30 +94,9 @@ bool is_stochastic(const SamplerInfo& sampler, double eta);
 /// The model evaluations (NFE) `sampler` makes in `steps` steps (a CFG batch is one).
 int model_evaluations(const SamplerInfo& sampler, int steps);
 
-/// The samplers of flow-matching models (SamplerInfo::flow or both_paths), for messages.
-std::vector<std::string> flow_samplers();
-
-/// The samplers that honour --eta, for the warning given when others are asked for with it.
-std::vector<std::string> eta_samplers();
-
-/// The lecture's Part 1 table: ddpm, ddim, dpmpp_2m, euler_a, lcm, turbo (runs and sweeps with no
-/// --sampler).
-const std::vector<std::string>& lecture_samplers();
-
-/// sampler.plan, plus a note when the first timestep is far below the schedule's last one (leading
-/// spacing at few steps: a 1-step DDIM starts at t=1, so its "sample" is almost pure noise).
-/// UsageError when the sampler cannot read the config's prediction type: a flow_prediction model
-/// with a beta-schedule sampler, or an epsilon or v model with a flow sampler.
-Plan plan_for(const SamplerInfo& sampler, const NoiseSchedule& schedule, const SchedulerConfig& config, int steps);
-
 /// plan.timesteps as the 0-d tensors the model is called with: int64 or float32 (plan.integer_timesteps),
 /// on `device`. The runner and the tests build them here, so both call the model alike.
 std::vector<at::Tensor> timestep_tensors(const Plan& plan, c10::Device device);
 
-/// Every registered sampler, in registration order.
-const std::vector<const SamplerInfo*>& all_samplers();
-
-/// The sampler called `name`; UsageError listing the valid names and the closest one.
-const SamplerInfo& find_sampler(const std::string& name);
 
 }  // namespace diffbench

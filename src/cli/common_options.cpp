@@ -70,13 +70,13 @@ void add_common_options(CLI::App& app, RunOptions& o) {
   app.add_option("--warmup", o.warmup, "full runs before the counted ones")->capture_default_str();
   app.add_option("--repeat", o.repeat, "counted runs")->capture_default_str();
   app.add_flag("--vary-seed", o.vary_seed, "repeat k uses seed + k");
-  app.add_option("--json", o.json, "write the JSON report here ('-' for stdout; the table then goes to stderr)");
+  add_json_option(app, o.json, "the report");
   app.add_option("--csv", o.csv, "write one CSV row per run here ('-' for stdout)");
-  app.add_option("--markdown", o.markdown, "write the table as GitHub Markdown here ('-' for stdout)");
+  add_markdown_option(app, o.markdown, "the table");
   app.add_option("--reference", o.reference,
                  "SAMPLER:STEPS run once from the same initial noise; report RMSE, max |err|, PSNR against it");
   app.add_option("--time-unit", o.time_unit, "unit of times in the table: auto, s, ms or us")->capture_default_str();
-  app.add_flag("--quiet,-q", o.quiet, "no table or notes; errors only");
+  add_quiet_flag(app, o.quiet);
   app.add_flag("--verbose,-v", o.verbose, "more detail in errors and notes");
   add_config_flags(app, o.config);
 }
@@ -91,27 +91,53 @@ void add_sampler_option(CLI::App& app, std::string& sampler, Axes axes) {
   if (axes == Axes::schedule) option->required();
 }
 
-void add_steps_option(CLI::App& app, std::optional<int>& steps, Axes axes) {
-  app.add_option("--steps", steps,
-                 std::string("sampling steps") + (axes == Axes::baseline ? ", the baseline's" : "") +
-                     " (default: the sampler's own)");
+template <class Steps>
+void add_steps_option(CLI::App& app, Steps& steps, Axes axes) {
+  const char* form = axes == Axes::baseline ? ", the baseline's"
+                     : axes == Axes::lists  ? ", or several comma-separated"
+                                            : "";
+  app.add_option("--steps", steps, std::string("sampling steps") + form + " (default: the sampler's own)");
+}
+template void add_steps_option(CLI::App&, std::optional<int>&, Axes);
+template void add_steps_option(CLI::App&, std::string&, Axes);
+
+template <class Shape>
+void add_shape_option(CLI::App& app, Shape& shape, Axes axes) {
+  const char* form = axes == Axes::baseline ? ", the baseline's"
+                     : axes == Axes::lists  ? ", or several by repeating the flag"
+                                            : "";
+  CLI::Option* option = app.add_option(
+      "--shape", shape, std::string("latent shape B,C,H,W") + form + " (default: the model's metadata, else 1,4,64,64)");
+  if (axes == Axes::lists) option->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+template void add_shape_option(CLI::App&, std::string&, Axes);
+template void add_shape_option(CLI::App&, std::vector<std::string>&, Axes);
+
+void add_json_option(CLI::App& app, std::string& path, const std::string& what) {
+  app.add_option("--json", path,
+                 "write " + what + " as JSON here ('-' for stdout; the console report then goes to stderr)");
 }
 
-void add_steps_option(CLI::App& app, std::string& step_list) {
-  app.add_option("--steps", step_list, "sampling steps, or several comma-separated (default: the sampler's own)");
+void add_markdown_option(CLI::App& app, std::string& path, const std::string& what) {
+  app.add_option("--markdown", path, "write " + what + " as GitHub Markdown here ('-' for stdout)");
 }
 
-void add_shape_option(CLI::App& app, std::string& shape, Axes axes) {
-  app.add_option("--shape", shape,
-                 std::string("latent shape B,C,H,W") + (axes == Axes::baseline ? ", the baseline's" : "") +
-                     " (default: the model's metadata, else 1,4,64,64)");
+void add_quiet_flag(CLI::App& app, bool& quiet) {
+  app.add_flag("--quiet,-q", quiet, "no console report or notes; errors only");
 }
 
-void add_shape_option(CLI::App& app, std::vector<std::string>& shapes) {
-  app.add_option("--shape", shapes,
-                 "latent shape B,C,H,W, or several by repeating the flag (default: the model's metadata, else "
-                 "1,4,64,64)")
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+void add_threshold_option(CLI::App& app, double& percent, const std::string& what) {
+  app.add_option("--threshold", percent, "percent: " + what)->capture_default_str();
+}
+
+void add_alpha_option(CLI::App& app, double& alpha, const std::string& what) {
+  app.add_option("--alpha", alpha, what)->capture_default_str();
+}
+
+void add_ignore_option(CLI::App& app, std::string& groups) {
+  app.add_option("--ignore", groups,
+                 "match cells across these differences, comma-separated: model, cond, dtype, device, threads, "
+                 "shape, steps, optimisations (to compare two models or settings; the output says so)");
 }
 
 void add_run_options(CLI::App& app, RunOptions& o) {

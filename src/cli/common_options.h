@@ -12,11 +12,22 @@ enum class Axes { run, baseline, lists, schedule };
 
 /// --sampler, --steps and --shape: registered here only (issue #43: four registrations had four
 /// help texts), each help text one stem with what `axes` changes.
+/// `steps`: std::optional<int> (one count) or std::string (a sweep's list); `shape`: std::string or
+/// std::vector<std::string> (a sweep's, the flag repeated).
 void add_sampler_option(CLI::App& app, std::string& sampler, Axes axes);
-void add_steps_option(CLI::App& app, std::optional<int>& steps, Axes axes);
-void add_steps_option(CLI::App& app, std::string& step_list);
-void add_shape_option(CLI::App& app, std::string& shape, Axes axes);
-void add_shape_option(CLI::App& app, std::vector<std::string>& shapes);
+template <class Steps>
+void add_steps_option(CLI::App& app, Steps& steps, Axes axes);
+template <class Shape>
+void add_shape_option(CLI::App& app, Shape& shape, Axes axes);
+
+/// The flags several commands take for their outputs and their test, each registered here only
+/// (one help text each; `what` is what this command writes or what the setting tests).
+void add_json_option(CLI::App& app, std::string& path, const std::string& what);
+void add_markdown_option(CLI::App& app, std::string& path, const std::string& what);
+void add_quiet_flag(CLI::App& app, bool& quiet);
+void add_threshold_option(CLI::App& app, double& percent, const std::string& what);
+void add_alpha_option(CLI::App& app, double& alpha, const std::string& what);
+void add_ignore_option(CLI::App& app, std::string& groups);
 
 /// Register the options `run` and `sweep` both take (not --sampler/--steps/--shape).
 void add_common_options(CLI::App& app, RunOptions& o);

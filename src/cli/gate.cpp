@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/common_options.h"
 #include "cli/gate.h"
 #include "diffbench/app/open_session.h"
 #include "diffbench/gate/compare.h"
@@ -32,22 +33,19 @@ std::vector<std::string> ignore_groups(const std::string& text) {
 }
 
 void add_gate_options(CLI::App& app, GateOptions& o, bool paired) {
-  app.add_option("--threshold", o.threshold, "percent change that counts as slower/faster")->capture_default_str();
-  app.add_option("--alpha", o.alpha,
-                 paired ? "error rate of each verdict (a false slower, a false not slower) over every look: Wilcoxon "
-                          "signed-rank intervals on the blocks' log ratios, alpha spent over the looks"
-                        : "significance level of each one-sided test (slower, faster): Mann-Whitney U on the runs' "
-                          "figures")
-      ->capture_default_str();
-  app.add_option("--ignore", o.ignore,
-                 "match cells across these differences, comma-separated: model, cond, dtype, device, threads, "
-                 "shape, steps, optimisations (to compare two models or settings; the output says so)");
+  add_threshold_option(app, o.threshold, "a change that counts as slower/faster");
+  add_alpha_option(app, o.alpha,
+                   paired ? "error rate of each verdict (a false slower, a false not slower) over every look: Wilcoxon "
+                            "signed-rank intervals on the blocks' log ratios, alpha spent over the looks"
+                          : "significance level of each one-sided test (slower, faster): Mann-Whitney U on the runs' "
+                            "figures");
+  add_ignore_option(app, o.ignore);
   app.add_flag(
       "--allow-undecided", o.allow_undecided,
       "exit 0 instead of 4 when undecided: no run matched, too few figures to reach alpha, or ab's --budget ran out");
-  app.add_option("--json", o.json, "write the comparison as JSON ('-' for stdout)");
-  app.add_option("--markdown", o.markdown, "write the comparison as GitHub Markdown ('-' for stdout)");
-  app.add_flag("--quiet,-q", o.quiet, "no console table");
+  add_json_option(app, o.json, "the comparison");
+  add_markdown_option(app, o.markdown, "the comparison");
+  add_quiet_flag(app, o.quiet);
 }
 
 void check_gate_options(const GateOptions& o) {

@@ -9,7 +9,6 @@
 
 #include "cli/help_text.h"
 #include "diffbench/core/names.h"
-#include "diffbench/schedule/sampler.h"
 #include "diffbench/samplers/registry.h"
 
 namespace diffbench::cli {

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/common_options.h"
 #include "cli/gate.h"
 #include "cli/history_command.h"
 #include "diffbench/app/history.h"
@@ -20,12 +21,11 @@ void setup_history(CLI::App& app, HistoryOptions& o) {
                  "reports (JSON or JSONL) or `ab --json` reports (new/base ratios) in commit order, or directories "
                  "(files by name)")
       ->required();
-  app.add_option("--alpha", o.alpha, "significance of each split, Bonferroni-corrected over its positions")
-      ->capture_default_str();
-  app.add_option("--threshold", o.threshold, "percent: smaller steps are not reported")->capture_default_str();
-  app.add_option("--ignore", o.ignore, "cell-identity groups to match across, as in compare (model, steps, ...)");
-  app.add_option("--json", o.json, "write the series and change points as JSON ('-' for stdout)");
-  app.add_flag("--quiet,-q", o.quiet, "no console output");
+  add_alpha_option(app, o.alpha, "significance of each split, Bonferroni-corrected over its positions");
+  add_threshold_option(app, o.threshold, "smaller steps are not reported");
+  add_ignore_option(app, o.ignore);
+  add_json_option(app, o.json, "the series and change points");
+  add_quiet_flag(app, o.quiet);
 }
 
 int run_history(const HistoryOptions& o) {

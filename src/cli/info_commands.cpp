@@ -10,7 +10,6 @@
 #include "cli/info_commands.h"
 #include "cli/run_setup.h"
 #include "diffbench/core/errors.h"
-#include "diffbench/schedule/sampler.h"
 #include "diffbench/samplers/registry.h"
 #include "diffbench/schedule/scheduler_keys.h"
 #include "diffbench/schedule/scheduler_overrides.h"

@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -14,7 +13,6 @@
 #include "diffbench/core/errors.h"
 #include "diffbench/core/parse.h"
 #include "diffbench/core/files.h"
-#include "diffbench/schedule/sampler.h"
 #include "diffbench/samplers/registry.h"
 #include "diffbench/measure/process_info.h"
 
@@ -150,22 +148,6 @@ RunSetup parse_run_setup(const RunOptions& o) {
   setup.session = parse_session(o);
   setup.command_line = g_command_line;
   return setup;
-}
-
-std::vector<int64_t> parse_dims(const std::string& text, const char* flag, size_t count, const char* label) {
-  std::vector<int64_t> dims;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    const std::optional<int64_t> dim = parse_positive(item);
-    if (!dim) break;
-    dims.push_back(*dim);
-  }
-  if (dims.size() != count || !in.eof()) {
-    throw UsageError(
-        fmt::format("{} '{}': expected {} comma-separated positive integers ({})", flag, text, count, label));
-  }
-  return dims;
 }
 
 void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs) {

@@ -28,9 +28,6 @@ RunSetup parse_run_setup(const RunOptions& o);
 /// The scheduler flags as overrides (--config's file read and parsed here, once).
 SchedulerOverrides parse_config_flags(const ConfigFlags& flags, std::vector<std::string>* warnings);
 
-/// "1,4,32,32" -> {1, 4, 32, 32}; UsageError naming `flag` and `label` ("B,C,H,W").
-std::vector<int64_t> parse_dims(const std::string& text, const char* flag, size_t count, const char* label);
-
 /// UsageError when two outputs (flag, path) name the same file, or two write to stdout.
 void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs);
 

@@ -25,7 +25,7 @@
 #include "diffbench/app/sweep_resume.h"
 #include "diffbench/app/sweep.h"
 #include "diffbench/core/errors.h"
-#include "diffbench/schedule/sampler.h"
+#include "diffbench/core/parse.h"
 #include "diffbench/samplers/registry.h"
 #include "diffbench/core/files.h"
 #include "diffbench/core/sha256.h"
@@ -63,9 +63,9 @@ int finish_sweep(const RunSetup& setup, const Session& session, const Measurer& 
 
 void setup_sweep(CLI::App& app, SweepOptions& o) {
   add_sampler_option(app, o.samplers, Axes::lists);
-  add_steps_option(app, o.steps);
+  add_steps_option(app, o.steps, Axes::lists);
   app.add_option("--batch", o.batches, "batch sizes, comma-separated (replace B of every shape)");
-  add_shape_option(app, o.shapes);
+  add_shape_option(app, o.shapes, Axes::lists);
   app.add_option("--cell", o.cells,
                  "an extra cell SAMPLER:STEPS beyond the grid (repeat or comma-separate), "
                  "e.g. ddpm:1000")

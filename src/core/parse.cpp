@@ -2,6 +2,7 @@
 #include "diffbench/core/parse.h"
 
 #include <cctype>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -52,6 +53,22 @@ std::vector<std::string> split_shell_words(const std::string& text, const std::s
   if (quote) throw UsageError(fmt::format("{} '{}' has an unclosed quote", what, text));
   if (in_word) words.push_back(word);
   return words;
+}
+
+std::vector<int64_t> parse_dims(const std::string& text, const std::string& what, size_t count, const char* label) {
+  std::vector<int64_t> dims;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    const std::optional<int64_t> dim = parse_positive(item);
+    if (!dim) break;
+    dims.push_back(*dim);
+  }
+  if (dims.size() != count || !in.eof()) {
+    throw UsageError(
+        fmt::format("{} '{}': expected {} comma-separated positive integers ({})", what, text, count, label));
+  }
+  return dims;
 }
 
 }  // namespace diffbench

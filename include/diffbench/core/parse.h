@@ -21,6 +21,10 @@ std::optional<int64_t> parse_whole_number(std::string_view text, int64_t max = k
 /// As parse_whole_number, but 0 is refused too (nullopt).
 std::optional<int64_t> parse_positive(std::string_view text, int64_t max = kMaxWholeNumber);
 
+/// "1,4,32,32" -> {1, 4, 32, 32}: `count` positive whole numbers (a latent shape, a conditioning
+/// shape); UsageError naming `what` and `label` ("B,C,H,W") otherwise.
+std::vector<int64_t> parse_dims(const std::string& text, const std::string& what, size_t count, const char* label);
+
 /// Shell-like words: whitespace separates, single and double quotes group ("--unet 'a b.pt'" is two
 /// words); UsageError naming `what` for an unclosed quote.
 std::vector<std::string> split_shell_words(const std::string& text, const std::string& what);

@@ -138,8 +138,8 @@ int run_ab(const AbOptions& o) {
   };
   try {
     stop = run_ab_blocks(*source, plan, base, next, r, progress);
-  } catch (const Interrupted&) {  // what was measured is kept
-    save_sides(o, base, next, r.mode, r.blocks);
+  } catch (const Interrupted&) {  // what was measured is kept (nothing yet during the warm-up blocks)
+    if (!base.runs.empty() || !next.runs.empty()) save_sides(o, base, next, r.mode, r.blocks);
     throw;
   }
   if (show_progress(o)) std::fprintf(stderr, "\r%40s\r", "");

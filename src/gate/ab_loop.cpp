@@ -135,8 +135,8 @@ AbStop counted_blocks(BlockSource& source, const AbPlan& plan, AbSide& base, AbS
       r.blocks = k + 1;  // the failed block's runs are in the sides
       return stop;
     }
-    if (k > 0) stop = missing_cells(base, next, r.cells.size(), plan.warmup_blocks + k);
-    if (stop.kind == AbStop::finished && k == 0) stop = first_block(base, next, plan, r);
+    stop = k == 0 ? first_block(base, next, plan, r)
+                  : missing_cells(base, next, r.cells.size(), plan.warmup_blocks + k);
     if (stop.kind != AbStop::finished) return stop;
     add_block(base, next, r);
     r.blocks = k + 1;

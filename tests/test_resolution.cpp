@@ -68,11 +68,15 @@ TEST(Resolution, GuidanceIsTheRequestsElseTheManifestsElseTheSamplersOnCondition
   ModelManifest m;
   m.guidance_scale = 1.0;
   const Session s = session_of(3, m);
-  EXPECT_EQ(*resolve(s, request_for("ddim")).spec.guidance, 1.0);
+  const Resolution from_model = resolve(s, request_for("ddim"));
+  EXPECT_EQ(*from_model.spec.guidance, 1.0);
+  EXPECT_EQ(from_model.from_manifest, std::vector<std::string>{"guidance_scale=1"});  // said where it is decided
   SpecRequest asked = request_for("ddim");
   asked.guidance = 4.5;
-  const RunSpec spec = resolve(s, asked).spec;
+  const Resolution given = resolve(s, asked);
+  const RunSpec& spec = given.spec;
   EXPECT_EQ(*spec.guidance, 4.5);
+  EXPECT_TRUE(given.from_manifest.empty());
   EXPECT_TRUE(uses_guidance(s, spec));
   asked.guidance = 2.0;
   EXPECT_NE(resolve_error(session_of(2), asked).find("needs a conditional UNet"), std::string::npos);

@@ -109,8 +109,6 @@ ModelFiles model_files(const RunSetup& setup, const ModelManifest& m, std::vecto
   f.vae_scaling_factor = o.vae_scaling_factor.value_or(m.vae_scaling_factor.value_or(kSdVaeScalingFactor));
   if (taken && !o.vae_scaling_factor && m.vae_scaling_factor)
     taken->push_back(fmt::format("vae_scaling_factor={:.6g}", *m.vae_scaling_factor));
-  if (taken && !setup.spec.guidance && m.guidance_scale)  // the value itself is settled by resolve()
-    taken->push_back(fmt::format("guidance_scale={:g}", *m.guidance_scale));
   return f;
 }
 

@@ -125,12 +125,17 @@ void check_numbers(const RunSpec& spec) {
     throw UsageError(fmt::format("{} must be at least 1, got {}", setting_name("repeat"), spec.repeat));
 }
 
-void settle_guidance(const Session& session, const SamplerInfo& sampler, const SpecRequest& r, RunSpec& spec) {
+// The guidance scale: the request's, else the manifest's (said in from_manifest, where it is decided),
+// else the sampler's default on a conditional UNet, else none.
+void settle_guidance(const Session& session, const SamplerInfo& sampler, const SpecRequest& r, Resolution& out) {
+  RunSpec& spec = out.spec;
   const bool conditional = session.unet->arity() == 3;
   spec.guidance = r.guidance                        ? r.guidance
                   : session.manifest.guidance_scale ? session.manifest.guidance_scale
                   : conditional                     ? sampler.default_guidance
                                                     : 0.0;
+  if (!r.guidance && session.manifest.guidance_scale)
+    out.from_manifest.push_back(fmt::format("guidance_scale={:g}", *spec.guidance));
   if (!(std::isfinite(*spec.guidance) && *spec.guidance >= 0)) {  // NaN passed "< 0" and ran as NaN latents
     throw UsageError(
         fmt::format("{} must be a finite number >= 0, got {}", setting_name("guidance_scale"), *spec.guidance));
@@ -177,7 +182,7 @@ Resolution resolve(const Session& session, const SpecRequest& r) {
   // before any work, and may fix config values the sampler always uses (turbo: trailing spacing).
   Plan plan = plan_for(sampler, NoiseSchedule(spec.config), spec.config, spec.steps);
   if (plan.timestep_spacing) spec.config.timestep_spacing = *plan.timestep_spacing;
-  settle_guidance(session, sampler, r, spec);
+  settle_guidance(session, sampler, r, out);
   return out;
 }
 

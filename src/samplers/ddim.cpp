@@ -26,16 +26,16 @@ static at::Tensor sample_ddim(const SampleArgs& a, at::Tensor x) {
   return x;
 }
 
-extern const SamplerInfo ddim_sampler{"ddim",
-                                      "Denoising Diffusion Implicit Models: deterministic at eta 0, skips steps",
-                                      "Song, Meng & Ermon 2021 (arXiv:2010.02502)",
-                                      50,
-                                      false,
-                                      7.5,
-                                      [](const NoiseSchedule& s, const SchedulerConfig& c, int steps) {
-                                        return samplers::discrete_plan("ddim", s, c, steps);
-                                      },
-                                      sample_ddim,
-                                      /*uses_eta=*/true};
+extern const SamplerInfo ddim_sampler{
+    .name = "ddim",
+    .description = "Denoising Diffusion Implicit Models: deterministic at eta 0, skips steps",
+    .paper = "Song, Meng & Ermon 2021 (arXiv:2010.02502)",
+    .default_steps = 50,
+    .stochastic = false,
+    .default_guidance = 7.5,
+    .plan = [](const NoiseSchedule& s, const SchedulerConfig& c,
+               int steps) { return samplers::discrete_plan("ddim", s, c, steps); },
+    .sample = sample_ddim,
+    .uses_eta = true};
 
 }  // namespace diffbench

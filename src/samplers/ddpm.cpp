@@ -29,15 +29,15 @@ static at::Tensor sample_ddpm(const SampleArgs& a, at::Tensor x) {
   return x;
 }
 
-extern const SamplerInfo ddpm_sampler{"ddpm",
-                                      "Denoising Diffusion Probabilistic Models: ancestral sampling, noise every step",
-                                      "Ho, Jain & Abbeel 2020 (arXiv:2006.11239)",
-                                      1000,
-                                      true,
-                                      7.5,
-                                      [](const NoiseSchedule& s, const SchedulerConfig& c, int steps) {
-                                        return samplers::discrete_plan("ddpm", s, c, steps);
-                                      },
-                                      sample_ddpm};
+extern const SamplerInfo ddpm_sampler{
+    .name = "ddpm",
+    .description = "Denoising Diffusion Probabilistic Models: ancestral sampling, noise every step",
+    .paper = "Ho, Jain & Abbeel 2020 (arXiv:2006.11239)",
+    .default_steps = 1000,
+    .stochastic = true,
+    .default_guidance = 7.5,
+    .plan = [](const NoiseSchedule& s, const SchedulerConfig& c,
+               int steps) { return samplers::discrete_plan("ddpm", s, c, steps); },
+    .sample = sample_ddpm};
 
 }  // namespace diffbench

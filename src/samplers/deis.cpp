@@ -50,15 +50,15 @@ Plan deis_plan(const NoiseSchedule& schedule, const SchedulerConfig& c, int step
 
 }  // namespace
 
-extern const SamplerInfo deis_sampler{"deis",
-                                      "DEIS: order-2 multistep exponential integrator in log rho (deterministic)",
-                                      "Zhang & Chen 2023 (arXiv:2204.13902)",
-                                      20,
-                                      false,
-                                      7.5,
-                                      deis_plan,
-                                      sample_deis,
-                                      /*uses_eta=*/false,
-                                      /*uses_karras=*/true};
+extern const SamplerInfo deis_sampler{
+    .name = "deis",
+    .description = "DEIS: order-2 multistep exponential integrator in log rho (deterministic)",
+    .paper = "Zhang & Chen 2023 (arXiv:2204.13902)",
+    .default_steps = 20,
+    .stochastic = false,
+    .default_guidance = 7.5,
+    .plan = deis_plan,
+    .sample = sample_deis,
+    .uses_karras = true};
 
 }  // namespace diffbench

@@ -28,17 +28,16 @@ at::Tensor sample_dpmpp_2m(const SampleArgs& a, at::Tensor x) {
 
 }  // namespace
 
-extern const SamplerInfo dpmpp_2m_sampler{"dpmpp_2m",
-                                          "DPM-Solver++ 2M: second-order multistep ODE solver on the data prediction",
-                                          "Lu et al. 2022 (arXiv:2211.01095)",
-                                          20,
-                                          false,
-                                          7.5,
-                                          [](const NoiseSchedule& s, const SchedulerConfig& c, int steps) {
-                                            return samplers::dpm_plan("dpmpp_2m", s, c, steps);
-                                          },
-                                          sample_dpmpp_2m,
-                                          /*uses_eta=*/false,
-                                          /*uses_karras=*/true};
+extern const SamplerInfo dpmpp_2m_sampler{
+    .name = "dpmpp_2m",
+    .description = "DPM-Solver++ 2M: second-order multistep ODE solver on the data prediction",
+    .paper = "Lu et al. 2022 (arXiv:2211.01095)",
+    .default_steps = 20,
+    .stochastic = false,
+    .default_guidance = 7.5,
+    .plan = [](const NoiseSchedule& s, const SchedulerConfig& c,
+               int steps) { return samplers::dpm_plan("dpmpp_2m", s, c, steps); },
+    .sample = sample_dpmpp_2m,
+    .uses_karras = true};
 
 }  // namespace diffbench

@@ -35,17 +35,15 @@ at::Tensor sample_dpmpp_2m_sde(const SampleArgs& a, at::Tensor x) {
 }  // namespace
 
 extern const SamplerInfo dpmpp_2m_sde_sampler{
-    "dpmpp_2m_sde",
-    "DPM-Solver++ 2M SDE: second-order multistep SDE solver on the data prediction (stochastic)",
-    "Lu et al. 2022 (arXiv:2211.01095)",
-    20,
-    true,
-    7.5,
-    [](const NoiseSchedule& s, const SchedulerConfig& c, int steps) {
-      return samplers::dpm_plan("dpmpp_2m_sde", s, c, steps);
-    },
-    sample_dpmpp_2m_sde,
-    /*uses_eta=*/false,
-    /*uses_karras=*/true};
+    .name = "dpmpp_2m_sde",
+    .description = "DPM-Solver++ 2M SDE: second-order multistep SDE solver on the data prediction (stochastic)",
+    .paper = "Lu et al. 2022 (arXiv:2211.01095)",
+    .default_steps = 20,
+    .stochastic = true,
+    .default_guidance = 7.5,
+    .plan = [](const NoiseSchedule& s, const SchedulerConfig& c,
+               int steps) { return samplers::dpm_plan("dpmpp_2m_sde", s, c, steps); },
+    .sample = sample_dpmpp_2m_sde,
+    .uses_karras = true};
 
 }  // namespace diffbench

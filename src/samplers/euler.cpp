@@ -18,17 +18,16 @@ static at::Tensor sample_euler(const SampleArgs& a, at::Tensor x) {
   return x;
 }
 
-extern const SamplerInfo euler_sampler{"euler",
-                                       "Euler: first-order probability-flow ODE steps in sigma (deterministic)",
-                                       "Karras et al. 2022 (arXiv:2206.00364), Algorithm 2",
-                                       25,
-                                       false,
-                                       7.5,
-                                       [](const NoiseSchedule& s, const SchedulerConfig& c, int steps) {
-                                         return samplers::euler_plan("euler", s, c, steps, c.use_karras_sigmas);
-                                       },
-                                       sample_euler,
-                                       /*uses_eta=*/false,
-                                       /*uses_karras=*/true};
+extern const SamplerInfo euler_sampler{
+    .name = "euler",
+    .description = "Euler: first-order probability-flow ODE steps in sigma (deterministic)",
+    .paper = "Karras et al. 2022 (arXiv:2206.00364), Algorithm 2",
+    .default_steps = 25,
+    .stochastic = false,
+    .default_guidance = 7.5,
+    .plan = [](const NoiseSchedule& s, const SchedulerConfig& c,
+               int steps) { return samplers::euler_plan("euler", s, c, steps, c.use_karras_sigmas); },
+    .sample = sample_euler,
+    .uses_karras = true};
 
 }  // namespace diffbench

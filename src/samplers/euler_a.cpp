@@ -22,16 +22,18 @@ at::Tensor samplers::sample_euler_ancestral(const SampleArgs& a, at::Tensor x) {
   return x;
 }
 
-extern const SamplerInfo euler_a_sampler{"euler_a",
-                                         "Euler Ancestral: Euler steps plus fresh noise each step (stochastic)",
-                                         "Karras et al. 2022 (arXiv:2206.00364); ancestral step of Ho et al. 2020",
-                                         25,
-                                         true,
-                                         7.5,
-                                         [](const NoiseSchedule& s, const SchedulerConfig& c, int steps) {
-                                           // diffusers' EulerAncestralDiscreteScheduler has no Karras option (plan_for notes it).
-                                           return samplers::euler_plan("euler_a", s, c, steps, false);
-                                         },
-                                         samplers::sample_euler_ancestral};
+extern const SamplerInfo euler_a_sampler{
+    .name = "euler_a",
+    .description = "Euler Ancestral: Euler steps plus fresh noise each step (stochastic)",
+    .paper = "Karras et al. 2022 (arXiv:2206.00364); ancestral step of Ho et al. 2020",
+    .default_steps = 25,
+    .stochastic = true,
+    .default_guidance = 7.5,
+    .plan =
+        [](const NoiseSchedule& s, const SchedulerConfig& c, int steps) {
+          // diffusers' EulerAncestralDiscreteScheduler has no Karras option (plan_for notes it).
+          return samplers::euler_plan("euler_a", s, c, steps, false);
+        },
+    .sample = samplers::sample_euler_ancestral};
 
 }  // namespace diffbench

@@ -21,19 +21,16 @@ static at::Tensor sample_flow_euler(const SampleArgs& a, at::Tensor x) {
 }
 
 extern const SamplerInfo flow_euler_sampler{
-    "flow_euler",
-    "Flow Euler: first-order flow-matching ODE steps on shifted sigmas (SD3, Flux; deterministic)",
-    "Lipman et al. 2023 (arXiv:2210.02747); Esser et al. 2024 (arXiv:2403.03206)",
-    28,
-    false,
-    7.0,
-    [](const NoiseSchedule& s, const SchedulerConfig& c, int steps) {
-      return samplers::flow_plan("flow_euler", s, c, steps, flow_sigmas);
-    },
-    sample_flow_euler,
-    /*uses_eta=*/false,
-    /*uses_karras=*/true,
-    /*evaluations=*/nullptr,
-    /*flow=*/true};
+    .name = "flow_euler",
+    .description = "Flow Euler: first-order flow-matching ODE steps on shifted sigmas (SD3, Flux; deterministic)",
+    .paper = "Lipman et al. 2023 (arXiv:2210.02747); Esser et al. 2024 (arXiv:2403.03206)",
+    .default_steps = 28,
+    .stochastic = false,
+    .default_guidance = 7.0,
+    .plan = [](const NoiseSchedule& s, const SchedulerConfig& c,
+               int steps) { return samplers::flow_plan("flow_euler", s, c, steps, flow_sigmas); },
+    .sample = sample_flow_euler,
+    .uses_karras = true,
+    .flow = true};
 
 }  // namespace diffbench

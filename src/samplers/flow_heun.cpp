@@ -47,17 +47,16 @@ static Plan flow_heun_plan(const NoiseSchedule& s, const SchedulerConfig& c, int
 }
 
 extern const SamplerInfo flow_heun_sampler{
-    "flow_heun",
-    "Flow Heun: second-order flow-matching ODE steps, two model calls a step but the last (deterministic)",
-    "Karras et al. 2022 (arXiv:2206.00364), Algorithm 1, on the flow path of Lipman et al. 2023",
-    28,
-    false,
-    7.0,
-    flow_heun_plan,
-    sample_flow_heun,
-    /*uses_eta=*/false,
-    /*uses_karras=*/false,
-    /*evaluations=*/[](int steps) { return 2 * steps - 1; },
-    /*flow=*/true};
+    .name = "flow_heun",
+    .description =
+        "Flow Heun: second-order flow-matching ODE steps, two model calls a step but the last (deterministic)",
+    .paper = "Karras et al. 2022 (arXiv:2206.00364), Algorithm 1, on the flow path of Lipman et al. 2023",
+    .default_steps = 28,
+    .stochastic = false,
+    .default_guidance = 7.0,
+    .plan = flow_heun_plan,
+    .sample = sample_flow_heun,
+    .evaluations = [](int steps) { return 2 * steps - 1; },
+    .flow = true};
 
 }  // namespace diffbench

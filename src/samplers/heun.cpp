@@ -29,19 +29,19 @@ static at::Tensor sample_heun(const SampleArgs& a, at::Tensor x) {
   return x;
 }
 
-extern const SamplerInfo heun_sampler{"heun",
-                                      "Heun: second-order probability-flow ODE steps in sigma, two model calls a step "
-                                      "but the last (deterministic)",
-                                      "Karras et al. 2022 (arXiv:2206.00364), Algorithm 1",
-                                      25,
-                                      false,
-                                      7.5,
-                                      [](const NoiseSchedule& s, const SchedulerConfig& c, int steps) {
-                                        return samplers::euler_plan("heun", s, c, steps, c.use_karras_sigmas);
-                                      },
-                                      sample_heun,
-                                      /*uses_eta=*/false,
-                                      /*uses_karras=*/true,
-                                      /*evaluations=*/[](int steps) { return 2 * steps - 1; }};
+extern const SamplerInfo heun_sampler{
+    .name = "heun",
+    .description =
+        "Heun: second-order probability-flow ODE steps in sigma, two model calls a step "
+        "but the last (deterministic)",
+    .paper = "Karras et al. 2022 (arXiv:2206.00364), Algorithm 1",
+    .default_steps = 25,
+    .stochastic = false,
+    .default_guidance = 7.5,
+    .plan = [](const NoiseSchedule& s, const SchedulerConfig& c,
+               int steps) { return samplers::euler_plan("heun", s, c, steps, c.use_karras_sigmas); },
+    .sample = sample_heun,
+    .uses_karras = true,
+    .evaluations = [](int steps) { return 2 * steps - 1; }};
 
 }  // namespace diffbench

@@ -63,13 +63,14 @@ at::Tensor sample_lcm(const SampleArgs& a, at::Tensor x) {
 
 }  // namespace
 
-extern const SamplerInfo lcm_sampler{"lcm",
-                                     "Latent Consistency Model: multistep consistency sampling, 1-8 steps",
-                                     "Luo et al. 2023 (arXiv:2310.04378)",
-                                     4,
-                                     true,
-                                     1.0,
-                                     plan_lcm,
-                                     sample_lcm};
+extern const SamplerInfo lcm_sampler{
+    .name = "lcm",
+    .description = "Latent Consistency Model: multistep consistency sampling, 1-8 steps",
+    .paper = "Luo et al. 2023 (arXiv:2310.04378)",
+    .default_steps = 4,
+    .stochastic = true,
+    .default_guidance = 1.0,
+    .plan = plan_lcm,
+    .sample = sample_lcm};
 
 }  // namespace diffbench

@@ -119,18 +119,16 @@ Plan unipc_plan(const NoiseSchedule& schedule, const SchedulerConfig& c, int ste
 }  // namespace
 
 extern const SamplerInfo unipc_sampler{
-    "unipc",
-    "UniPC: order-2 predictor-corrector multistep solver (bh2), beta-schedule or flow models (deterministic)",
-    "Zhao et al. 2023 (arXiv:2302.04867)",
-    20,
-    false,
-    7.5,
-    unipc_plan,
-    sample_unipc,
-    /*uses_eta=*/false,
-    /*uses_karras=*/true,
-    /*evaluations=*/nullptr,
-    /*flow=*/false,
-    /*both_paths=*/true};
+    .name = "unipc",
+    .description =
+        "UniPC: order-2 predictor-corrector multistep solver (bh2), beta-schedule or flow models (deterministic)",
+    .paper = "Zhao et al. 2023 (arXiv:2302.04867)",
+    .default_steps = 20,
+    .stochastic = false,
+    .default_guidance = 7.5,
+    .plan = unipc_plan,
+    .sample = sample_unipc,
+    .uses_karras = true,
+    .both_paths = true};
 
 }  // namespace diffbench

@@ -15,7 +15,7 @@ struct ModelFiles {
   double vae_scaling_factor = kSdVaeScalingFactor;
 };
 /// The one place "flag, else manifest" is decided for a session's files; what the manifest supplied
-/// is appended to `taken` ("vae=...", and guidance_scale when no flag gave one).
+/// is appended to `taken` ("vae=...", "vae_scaling_factor=..."; the guidance scale is resolve()'s).
 ModelFiles model_files(const RunSetup& setup, const ModelManifest& manifest, std::vector<std::string>* taken = nullptr);
 
 /// Device, dtype, threads, the UNet at `unet_path` with its manifest, the VAE, conditioning; what

@@ -1,6 +1,6 @@
 #pragma once
-/// The sampler interface and registry. A sampler is one file under src/samplers/
-/// that defines a `SamplerInfo` and one line in src/samplers/list.def.
+/// The sampler interface. A sampler is one file under src/samplers/ that defines a `SamplerInfo`
+/// (with designated initialisers, naming each field it sets) and one line in src/samplers/list.def.
 #include <functional>
 #include <optional>
 #include <string>
@@ -62,7 +62,8 @@ struct SampleArgs {
   }
 };
 
-/// A registered sampler.
+/// A registered sampler. Its fields are in the order a designated initialiser must name them (C++20:
+/// the library is built as C++20; its public headers stay C++17, which examples/embed is built as).
 struct SamplerInfo {
   std::string name;  ///< the --sampler name
   std::string description;  ///< one line for `diffbench list`

@@ -33,8 +33,9 @@ TEST(Students, LcmStudentAlonePicksItsSamplerStepsAndConfigAndSaysSo) {
   std::string dir = scratch_dir("lcm_alone");
   CliResult r = run_cli("--unet " + kStudentDir + "lcm.pt" + kOnceFast + "--json " + dir + "/r.json");
   ASSERT_EQ(r.code, 0) << r.err;
+  // The guidance scale is said where resolve() decides it, with the other per-run values.
   EXPECT_NE(r.err.find("lcm.pt: from its manifest: sampler lcm, 4 steps for lcm, scheduler config "
-                       "configs/lcm-sd15.json (flags override)"),
+                       "configs/lcm-sd15.json, guidance_scale=1 (flags override)"),
             std::string::npos)
       << r.err;
   auto runs = nlohmann::json::parse(slurp(dir + "/r.json"))["runs"];

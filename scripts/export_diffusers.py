@@ -8,6 +8,9 @@ machine can download) to what diffbench runs, in one folder:
     vae_decoder.pt         traced VAE decoder: forward(latents) -> images in [-1, 1]
     scheduler_config.json  the pipeline's own, unchanged
     cond.npy, uncond.npy   prompt embeddings, when the pipeline's text encoder can be loaded
+    unet.pt2, vae_decoder.pt2  with --format aoti (or torchscript,aoti): the same modules compiled
+                           by AOTInductor (torch.compile's C++ form) for this machine, at
+                           --height/--width and any batch: diffbench --unet DIR/unet.pt2
     diffbench.json         the manifest (also inside unet.pt): latent shape, VAE scaling factor,
                            prediction type, the files above, dtype, source, and the sampler, steps
                            and guidance the pipeline is meant for where it has them
@@ -132,6 +135,9 @@ def main():
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
                    help="where to trace (default: cuda when available); fp16 needs cuda")
+    p.add_argument("--format", default="torchscript",
+                   help="torchscript (unet.pt, vae_decoder.pt), aoti (unet.pt2, vae_decoder.pt2: AOTInductor, "
+                        "compiled for this machine at --height/--width, any batch), or both comma-separated")
     p.add_argument("--attention", choices=["default", "classic"], default="default",
                    help="classic: diffusers' AttnProcessor (plain matmul-softmax), e.g. for older torch")
     p.add_argument("--prompt", default="a photograph of an astronaut riding a horse")
@@ -179,9 +185,16 @@ def export(args):
             fail("--dtype fp16 needs --device cuda (CPU torch has no fp16 kernels for these layers); use bf16 or fp32 on CPU")
     if len(set(names)) != len(names):
         fail(f"--dtype names a dtype twice: {args.dtype}")
+    formats = args.format.split(",")
+    for f in formats:
+        if f not in ("torchscript", "aoti"):
+            fail(f"--format: unknown format '{f}'; use torchscript, aoti, or both comma-separated")
     if flow_export.is_transformer_pipeline(diffusers, args.pipeline):  # SD3, Flux: a flow-matching transformer
         if len(names) > 1:
             fail("--dtype: a transformer pipeline is exported in one dtype at a time (give one, and --out per dtype)")
+        if formats != ["torchscript"]:
+            fail("--format aoti: transformer pipelines are exported as TorchScript only (their AOTInductor export "
+                 "is not checked against diffusers yet); use --format torchscript")
         flow_export.export(args, diffusers, DTYPES[names[0]])
         return
     unet = load(diffusers.UNet2DConditionModel, args.pipeline, "unet").eval().to(args.device)
@@ -232,8 +245,10 @@ def export(args):
         example = (torch.randn(shape, dtype=dtype, device=d), torch.tensor(999, device=d),
                    torch.randn(cond_shape, dtype=dtype, device=d))
         write_export(args.out, UNetContract(unet_d, text_embeds, time_ids).eval(), VaeDecoder(vae_d), example,
-                     scheduler_text, {**manifest, "dtype": name, "vae": files[name][1]}, files[name], name == names[0])
-    written = ", ".join(f for name in names for f in files[name])
+                     scheduler_text, {**manifest, "dtype": name, "vae": files[name][1]}, files[name], name == names[0],
+                     formats)
+    written = ", ".join(f.replace(".pt", ".pt2") if fmt == "aoti" else f
+                        for fmt in formats for name in names for f in files[name])
     print(f"wrote {args.out}: {written}, scheduler_config.json, diffbench.json"
           f"{', cond.npy, uncond.npy' if embeddings else ''}; run: diffbench --model {args.out}")
 

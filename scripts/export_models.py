@@ -11,9 +11,13 @@ samples are not images of anything.
 
     /usr/bin/python3 scripts/export_models.py --out models          # shipped set
     /usr/bin/python3 scripts/export_models.py --out /tmp/m --only tiny
+    .venv/bin/python scripts/export_models.py --out /tmp/m --only tiny --format torchscript,aoti
 
 Each file carries `diffbench.json` (torch.jit extra file) with its latent
-shape, read by diffbench as the default `--shape`.
+shape, read by diffbench as the default `--shape`. `--format aoti` (torch 2.6+,
+the main build's .venv/) also writes NAME.pt2, the same weights compiled by
+AOTInductor for this machine at that shape (any batch): never commit one, it
+holds machine code for the CPU it was made on (diffbench_tools/aoti.py).
 """
 import argparse
 import sys
@@ -211,26 +215,56 @@ MODELS = {
 }
 
 
-def export(name: str, out_dir: str) -> str:
+FORMATS = ("torchscript", "aoti")
+
+
+def aoti_example(meta: dict) -> tuple:
+    """The inputs a package is compiled for: the latent shape (a float32 timestep, which takes the
+    integer timesteps of the discrete samplers exactly), and the conditioning of a 3-input UNet."""
+    if meta["kind"] == "vae":
+        return (torch.randn(1, 4, 16, 16),), (0,)
+    example = (torch.randn(meta["sample_shape"]), torch.tensor(999.0))
+    if "cond_shape" in meta:
+        return example + (torch.randn(meta["cond_shape"]),), (0, 2)
+    return example, (0,)
+
+
+def export(name: str, out_dir: str, formats=("torchscript",)) -> list:
     build, meta = MODELS[name]
     torch.manual_seed(1234)
     model = build().eval()
-    scripted = torch.jit.script(model)
     meta = dict(meta, name=name, parameters=sum(p.numel() for p in model.parameters()))
-    path = os.path.join(out_dir, f"{name}.pt")
-    torch.jit.save(scripted, path, _extra_files={"diffbench.json": json.dumps(meta, sort_keys=True)})
-    return path
+    paths = []
+    if "torchscript" in formats:
+        paths.append(os.path.join(out_dir, f"{name}.pt"))
+        torch.jit.save(torch.jit.script(model), paths[-1],
+                       _extra_files={"diffbench.json": json.dumps(meta, sort_keys=True)})
+    if "aoti" in formats:
+        if name == "gaussian":
+            fail("the gaussian model cannot be compiled (its sigma lookup reads a tensor value); export it as torchscript")
+        from diffbench_tools.aoti import compile_package
+        example, batch_inputs = aoti_example(meta)
+        paths.append(os.path.join(out_dir, f"{name}.pt2"))
+        seconds = compile_package(model, example, paths[-1], meta, batch_inputs)
+        print(f"{paths[-1]}: compiled in {seconds:.1f} s")
+    return paths
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="models", help="output directory")
     parser.add_argument("--only", action="append", choices=sorted(MODELS), help="export just these")
+    parser.add_argument("--format", default="torchscript",
+                        help="torchscript (NAME.pt), aoti (NAME.pt2: AOTInductor, torch 2.6+), or both comma-separated")
     args = parser.parse_args()
+    formats = args.format.split(",")
+    for f in formats:
+        if f not in FORMATS:
+            fail(f"--format: unknown format '{f}'; use {', '.join(FORMATS)}, or both comma-separated")
     os.makedirs(args.out, exist_ok=True)
     for name in args.only or sorted(MODELS):
-        path = export(name, args.out)
-        print(f"{path}: {os.path.getsize(path)} bytes")
+        for path in export(name, args.out, formats):
+            print(f"{path}: {os.path.getsize(path)} bytes")
 
 
 if __name__ == "__main__":

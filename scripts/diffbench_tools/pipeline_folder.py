@@ -49,16 +49,30 @@ def pipeline_class(source):
 
 
 def write_export(out, model, decoder, example, scheduler_text, manifest, names=("unet.pt", "vae_decoder.pt"),
-                 main=True):
+                 main=True, formats=("torchscript",)):
     """Trace `model` on `example` (sample, timestep, conditioning) and `decoder` on its sample, and
     write them as `names` (the manifest inside the first); the main export also writes
-    scheduler_config.json and diffbench.json."""
+    scheduler_config.json and diffbench.json. With "aoti" in `formats`, also compile both with
+    AOTInductor as the same names ending .pt2 (any batch; the timestep compiled as float32, which
+    holds integer timesteps exactly), the UNet's manifest naming the .pt2 decoder."""
     os.makedirs(out, exist_ok=True)
     with torch.no_grad():
-        torch.jit.save(torch.jit.trace(model.eval(), example, check_trace=False), os.path.join(out, names[0]),
-                       _extra_files={"diffbench.json": json.dumps(manifest, sort_keys=True)})
-        torch.jit.save(torch.jit.trace(decoder.eval(), (example[0],), check_trace=False),
-                       os.path.join(out, names[1]))
+        if "torchscript" in formats:
+            torch.jit.save(torch.jit.trace(model.eval(), example, check_trace=False), os.path.join(out, names[0]),
+                           _extra_files={"diffbench.json": json.dumps(manifest, sort_keys=True)})
+            torch.jit.save(torch.jit.trace(decoder.eval(), (example[0],), check_trace=False),
+                           os.path.join(out, names[1]))
+    if "aoti" in formats:
+        from diffbench_tools.aoti import compile_package
+        packages = [name.rsplit(".", 1)[0] + ".pt2" for name in names]
+        compiled = dict(manifest, vae=packages[1])
+        if "dtype_models" in manifest:
+            compiled["dtype_models"] = {k: v.rsplit(".", 1)[0] + ".pt2" for k, v in manifest["dtype_models"].items()}
+        timestep = example[1].to(torch.float32)
+        unet_s = compile_package(model, (example[0], timestep, example[2]), os.path.join(out, packages[0]), compiled,
+                                 batch_inputs=(0, 2))
+        vae_s = compile_package(decoder, (example[0],), os.path.join(out, packages[1]), {"role": "vae"})
+        print(f"{out}: {packages[0]} compiled in {unet_s:.1f} s, {packages[1]} in {vae_s:.1f} s")
     if not main:
         return
     with open(os.path.join(out, "scheduler_config.json"), "w") as f:

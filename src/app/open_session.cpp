@@ -21,6 +21,7 @@
 #include "diffbench/core/files.h"
 #include "diffbench/core/npy.h"
 #include "diffbench/models/model.h"
+#include "diffbench/models/open_model.h"
 #include "diffbench/quality/quality.h"
 #include "diffbench/measure/process_info.h"
 #include "diffbench/measure/session.h"
@@ -129,8 +130,7 @@ void open_unet(Session& session, SessionRecord& record, const SessionSettings& o
   }
   session.dtype = o.dtype.value_or(session.manifest.dtype.value_or(c10::kFloat));
   if (!o.dtype && session.manifest.dtype) record.from_manifest.push_back("dtype=" + dtype_name(session.dtype));
-  session.unet = std::make_unique<ScriptModel>(file, ModelRole::unet, std::vector<int>{2, 3}, session.device,
-                                               session.dtype, session.load);
+  session.unet = open_model(file, ModelRole::unet, std::vector<int>{2, 3}, session.device, session.dtype, session.load);
   record.unet_load_s = now_s() - start;
 }
 
@@ -160,19 +160,20 @@ Session open_session(const RunSetup& setup, const std::string& unet_path, Sessio
   session.vae_scaling_factor = files.vae_scaling_factor;
   if (!files.vae.empty()) {
     const double start = now_s();
-    session.vae = std::make_unique<ScriptModel>(files.vae, ModelRole::vae, std::vector<int>{1}, session.device,
-                                                session.dtype, session.load);
+    session.vae =
+        open_model(files.vae, ModelRole::vae, std::vector<int>{1}, session.device, session.dtype, session.load);
     record.vae_load_s = now_s() - start;
   }
   if (o.vae_tiling) {
-    if (!session.vae) throw UsageError(fmt::format("{} needs a VAE: give {}, or a model whose manifest names one",
-                                                  setting_name("vae_tiling"), setting_name("vae")));
+    if (!session.vae)
+      throw UsageError(fmt::format("{} needs a VAE: give {}, or a model whose manifest names one",
+                                   setting_name("vae_tiling"), setting_name("vae")));
     session.vae_tiling = o.vae_tiling;
   }
   if (o.cuda_graphs) {
     if (device::cuda_available() && !session.device.is_cuda())
       throw UsageError(fmt::format("{} needs {} cuda (CUDA graphs capture GPU work)", setting_name("cuda_graphs"),
-                                     setting_name("device")));
+                                   setting_name("device")));
     session.unet = device::with_cuda_graphs(std::move(session.unet));
     session.cuda_graphs = true;
   }

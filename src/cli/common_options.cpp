@@ -38,8 +38,8 @@ void setup_device_flags(CLI::App& app, RunOptions& o) {
 
 void add_common_options(CLI::App& app, RunOptions& o) {
   app.add_option("--unet", o.unet,
-                 "TorchScript UNet: forward(sample, timestep[, encoder_hidden_states]) (default: "
-                 "models/digits/unet.pt, the trained digit teacher)");
+                 "TorchScript UNet or AOTInductor package (.pt2): forward(sample, timestep[, "
+                 "encoder_hidden_states]) (default: models/digits/unet.pt, the trained digit teacher)");
   app.add_option("--model", o.model_dir,
                  "a folder from scripts/export_diffusers.py: DIR/unet.pt, whose manifest names the rest");
   app.add_option("--model-for", o.model_for,
@@ -47,7 +47,7 @@ void add_common_options(CLI::App& app, RunOptions& o) {
                  "model's manifest maps lcm and turbo to its distilled students")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->delimiter(',');
-  app.add_option("--vae", o.vae, "TorchScript VAE decoder: forward(latents) -> images in [-1, 1]");
+  app.add_option("--vae", o.vae, "TorchScript VAE decoder or .pt2 package: forward(latents) -> images in [-1, 1]");
   app.add_option("--vae-scaling-factor", o.vae_scaling_factor,
                  "latents are divided by this before decoding (default: the model manifest's, else SD's 0.18215)");
   app.add_option("--quality", o.quality,

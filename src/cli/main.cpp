@@ -224,7 +224,7 @@ int dispatch(CLI::App& app, const Commands& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"diffbench: measure diffusion samplers (time per step, total time) on TorchScript models", "diffbench"};
+  CLI::App app{"diffbench: measure diffusion samplers (time per step, total time) on your models", "diffbench"};
   Commands commands;
   define_commands(app, commands);
   set_setting_namer(flag_of);

@@ -149,6 +149,15 @@ void settle_guidance(const Session& session, const SamplerInfo& sampler, const S
   if (conditional) check_conditioning(session);
 }
 
+// A compiled package takes the sizes it was compiled for; under guidance the UNet sees 2B latents.
+void check_model_shapes(const Session& session, const RunSpec& spec) {
+  std::vector<int64_t> seen = spec.shape;
+  if (session.unet->arity() == 3 && spec.guidance.value_or(0.0) > 1.0) seen[0] *= 2;  // uses_guidance
+  std::string refused = session.unet->shape_refusal(seen);
+  if (refused.empty() && session.vae) refused = session.vae->shape_refusal(spec.shape);
+  if (!refused.empty()) throw UsageError(refused);
+}
+
 }  // namespace
 
 bool uses_guidance(const Session& session, const RunSpec& spec) {
@@ -163,7 +172,8 @@ Resolution resolve(const Session& session, const SpecRequest& r) {
   spec.sampler = &sampler;
   spec.steps = r.steps ? *r.steps : m.sampler == r.sampler && m.steps ? *m.steps : sampler.default_steps;
   if (!r.steps && m.sampler == r.sampler && m.steps)
-    out.from_manifest.push_back(fmt::format("{} step{} for {}", spec.steps, spec.steps == 1 ? "" : "s", spec.sampler->name));
+    out.from_manifest.push_back(
+        fmt::format("{} step{} for {}", spec.steps, spec.steps == 1 ? "" : "s", spec.sampler->name));
   spec.config = apply_overrides(m.scheduler_config.value_or(SchedulerConfig{}), r.scheduler);
   if (m.scheduler_config && !r.scheduler.file) {  // the model's schedule, for every sampler run on it
     out.from_manifest.push_back("scheduler config " + m.scheduler_config_source);
@@ -183,6 +193,7 @@ Resolution resolve(const Session& session, const SpecRequest& r) {
   Plan plan = plan_for(sampler, NoiseSchedule(spec.config), spec.config, spec.steps);
   if (plan.timestep_spacing) spec.config.timestep_spacing = *plan.timestep_spacing;
   settle_guidance(session, sampler, r, out);
+  check_model_shapes(session, spec);
   return out;
 }
 
@@ -190,7 +201,8 @@ std::optional<std::string> eta_warning(double eta, const std::vector<std::string
   if (eta <= 0) return std::nullopt;
   for (const auto& name : samplers) {
     if (!find_sampler(name).uses_eta) {
-      return fmt::format("{} applies to {} only; other samplers ignore it", setting_name("eta"), fmt::join(eta_samplers(), ", "));
+      return fmt::format("{} applies to {} only; other samplers ignore it", setting_name("eta"),
+                         fmt::join(eta_samplers(), ", "));
     }
   }
   return std::nullopt;

@@ -185,7 +185,11 @@ ScriptModel::ScriptModel(const std::string& path, ModelRole model_role, std::vec
   for (const auto& p : impl_->module.parameters()) param_bytes_ += p.numel() * p.element_size();
   for (const auto& b : impl_->module.buffers()) param_bytes_ += b.numel() * b.element_size();
   apply_load_options(impl_->module, load, role, path);
-  metadata_ = manifest_json(extra["diffbench.json"], path, model_role == ModelRole::unet);
+  take_manifest(manifest_json(extra["diffbench.json"], path, model_role == ModelRole::unet));
+}
+
+void Model::take_manifest(nlohmann::json manifest) {
+  metadata_ = std::move(manifest);
   sample_shape_ = shape_from(metadata_, "sample_shape");
   cond_shape_ = shape_from(metadata_, "cond_shape");
 }

@@ -89,6 +89,16 @@ nlohmann::json onednn_json() {
           {"why", why.empty() ? nlohmann::json(nullptr) : nlohmann::json(why)}};
 }
 
+// A model's format and, for a compiled package, how long compiling it took (its manifest says; the
+// export's figure, never part of a run's time); null without the model.
+nlohmann::json model_json(const Model* model) {
+  if (!model) return nullptr;
+  const nlohmann::json& meta = model->metadata();
+  const bool timed = meta.contains("compiled") && meta["compiled"].is_object() &&
+                     meta["compiled"].contains("compile_s") && meta["compiled"]["compile_s"].is_number();
+  return {{"format", model->format()}, {"compile_s", timed ? meta["compiled"]["compile_s"] : nlohmann::json(nullptr)}};
+}
+
 }  // namespace
 
 nlohmann::json environment_context(const Session& session, const SessionRecord& record) {
@@ -128,6 +138,7 @@ nlohmann::json environment_context(const Session& session, const SessionRecord& 
       {"peak_rss_bytes", static_cast<int64_t>(usage.ru_maxrss) * 1024},
       {"command_line", record.command_line},
       {"from_manifest", record.from_manifest},
+      {"models", {{"unet", model_json(session.unet.get())}, {"vae", model_json(session.vae.get())}}},
       {"process",
        {{"id", record.process_id},
         {"pid", getpid()},

@@ -1,5 +1,6 @@
 #pragma once
-/// TorchScript UNet and VAE-decoder loading. Only src/models/model.cpp sees torch/script.h.
+/// UNet and VAE-decoder loading: TorchScript files (src/models/model.cpp, the only file that sees
+/// torch/script.h) and AOTInductor packages (src/models/aoti_model.cpp, LibTorch 2.6 and later).
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -34,9 +35,16 @@ class Model {
   /// The whole "diffbench.json" stored in the file (an object; empty when there is none): the
   /// model's manifest (docs/models.md).
   const nlohmann::json& metadata() const { return metadata_; }
+  /// "torchscript" or "aoti" (an AOTInductor package), as the report's context records it.
+  virtual std::string format() const { return "torchscript"; }
+  /// Why this model cannot take latents of `shape` (a package compiled for other sizes), naming the
+  /// fix; "" when it can. resolve() asks before any work.
+  virtual std::string shape_refusal(const std::vector<int64_t>& /*shape*/) const { return ""; }
 
  protected:
   Model(std::string path, int arity, c10::ScalarType dtype) : path_(std::move(path)), arity_(arity), dtype_(dtype) {}
+  /// Keep `manifest` as metadata() and read its sample_shape and cond_shape.
+  void take_manifest(nlohmann::json manifest);
   std::string path_;
   int arity_ = 0;
   int64_t param_bytes_ = 0;

@@ -233,6 +233,8 @@ def export(args):
     files[names[0]] = ("unet.pt", "vae_decoder.pt")
     if len(names) > 1:
         manifest["dtype_models"] = {name: files[name][0] for name in names}
+    if "aoti" in formats:  # each trace names its package: diffbench --compiled, ablate's compile toggle
+        manifest["packages"] = {name: files[name][0] + "2" for name in names}
     for name in names:  # each dtype traced from the fp32 weights, never from another low-precision copy
         dtype = DTYPES[name]
         unet_d, vae_d = unet, vae

@@ -235,6 +235,8 @@ def export(name: str, out_dir: str, formats=("torchscript",)) -> list:
     model = build().eval()
     meta = dict(meta, name=name, parameters=sum(p.numel() for p in model.parameters()))
     paths = []
+    if "aoti" in formats and "torchscript" in formats:  # the trace names its package: --compiled, ablate's compile
+        meta["packages"] = {"fp32": f"{name}.pt2"}
     if "torchscript" in formats:
         paths.append(os.path.join(out_dir, f"{name}.pt"))
         torch.jit.save(torch.jit.script(model), paths[-1],
@@ -245,7 +247,8 @@ def export(name: str, out_dir: str, formats=("torchscript",)) -> list:
         from diffbench_tools.aoti import compile_package
         example, batch_inputs = aoti_example(meta)
         paths.append(os.path.join(out_dir, f"{name}.pt2"))
-        seconds = compile_package(model, example, paths[-1], meta, batch_inputs)
+        seconds = compile_package(model, example, paths[-1], {k: v for k, v in meta.items() if k != "packages"},
+                                  batch_inputs)
         print(f"{paths[-1]}: compiled in {seconds:.1f} s")
     return paths
 

@@ -63,6 +63,22 @@ TEST(AblationPlan, BaselineEachToggleAloneAllTogetherThenTheFewStepRung) {
   EXPECT_EQ(ablation_plan({"freeze"}, std::nullopt).size(), 2u);
 }
 
+// compile runs the model's AOTInductor package: alone it is a row; in "all" it supersedes freeze and
+// channels-last (a package is compiled already), which the row records rather than failing on.
+TEST(AblationPlan, CompileSupersedesFreezeAndChannelsLastInTheAllRowAndSaysSo) {
+  const auto plan = ablation_plan(parse_toggles("freeze,compile,bf16,channels-last"), std::nullopt);
+  ASSERT_EQ(plan.size(), 6u);
+  EXPECT_TRUE(plan[2].compiled && !plan[2].freeze && plan[2].superseded.empty());
+  EXPECT_TRUE(plan[1].freeze && !plan[1].compiled);
+  const AblationConfig& all = plan[5];
+  EXPECT_EQ(all.label, "all");
+  EXPECT_TRUE(all.compiled && all.dtype == "bf16");
+  EXPECT_FALSE(all.freeze || all.channels_last);
+  EXPECT_EQ(all.toggles, (std::vector<std::string>{"compile", "bf16"}));
+  EXPECT_EQ(all.superseded, (std::vector<std::string>{"freeze", "channels-last"}));
+  EXPECT_TRUE(ablation_plan({"freeze", "bf16"}, std::nullopt).back().superseded.empty());
+}
+
 TEST(AblationSpeedUp, AKnownRatioIsEstimatedAndCovered) {
   const std::vector<double> base = {2.0, 2.1, 1.9, 2.05, 1.95, 2.02};
   std::vector<double> half;

@@ -65,7 +65,8 @@ def write_export(out, model, decoder, example, scheduler_text, manifest, names=(
     if "aoti" in formats:
         from diffbench_tools.aoti import compile_package
         packages = [name.rsplit(".", 1)[0] + ".pt2" for name in names]
-        compiled = dict(manifest, vae=packages[1])
+        compiled = {k: v for k, v in manifest.items() if k != "packages"}
+        compiled["vae"] = packages[1]
         if "dtype_models" in manifest:
             compiled["dtype_models"] = {k: v.rsplit(".", 1)[0] + ".pt2" for k, v in manifest["dtype_models"].items()}
         timestep = example[1].to(torch.float32)

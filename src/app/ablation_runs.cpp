@@ -40,6 +40,7 @@ std::vector<std::string> default_toggles(const SessionSettings& o, const Session
   }
   if (!o.load.channels_last) t.push_back("channels-last");
   if (s.device.is_cuda() && !o.cuda_graphs) t.push_back("cuda-graphs");
+  if (!o.compiled && s.manifest.packages.count(s.dtype)) t.push_back("compile");  // exported in the aoti format
   // Tiles of half the latent with a quarter-tile overlap, where the latent is large enough that a tile
   // still holds most of the decoder's receptive field (an 8x8 latent in 4x4 tiles measured 21 dB).
   const int64_t side = std::min(spec.shape[2], spec.shape[3]);
@@ -54,6 +55,7 @@ RunSetup setup_for(const RunSetup& base, const AblationConfig& c) {
   s.load.freeze = s.load.freeze || c.freeze;
   s.load.channels_last = s.load.channels_last || c.channels_last;
   s.cuda_graphs = s.cuda_graphs || c.cuda_graphs;
+  s.compiled = s.compiled || c.compiled;
   if (c.dtype) s.dtype = parse_dtype(*c.dtype);
   if (c.threads) s.threads = c.threads;
   if (c.vae_tiling) s.vae_tiling = c.vae_tiling;

@@ -129,6 +129,15 @@ void open_unet(Session& session, SessionRecord& record, const SessionSettings& o
     record.from_manifest.push_back(fmt::format("unet={} (its {} export)", file, dtype_name(*o.dtype)));
   }
   session.dtype = o.dtype.value_or(session.manifest.dtype.value_or(c10::kFloat));
+  if (o.compiled && !is_aoti_package(file)) {  // its AOTInductor package of that dtype
+    const auto package = session.manifest.packages.find(session.dtype);
+    if (package == session.manifest.packages.end())
+      throw UsageError(fmt::format("{}: '{}' names no AOTInductor package in {} (its manifest's packages): export "
+                                   "it in the aoti format too", setting_name("compiled"), file, dtype_name(session.dtype)));
+    file = package->second;
+    session.manifest = parse_manifest(model_metadata(file), file);
+    record.from_manifest.push_back(fmt::format("unet={} (its AOTInductor package)", file));
+  }
   if (!o.dtype && session.manifest.dtype) record.from_manifest.push_back("dtype=" + dtype_name(session.dtype));
   session.unet = open_model(file, ModelRole::unet, std::vector<int>{2, 3}, session.device, session.dtype, session.load);
   record.unet_load_s = now_s() - start;

@@ -13,7 +13,7 @@ bool operator==(const SessionSettings& a, const SessionSettings& b) {
          a.cond == b.cond && a.uncond == b.uncond && a.cond_shape == b.cond_shape && a.device == b.device &&
          a.dtype == b.dtype && a.threads == b.threads && a.pin == b.pin && a.keep_heap == b.keep_heap &&
          a.trim_before_runs == b.trim_before_runs && a.interop_threads == b.interop_threads &&
-         a.load.freeze == b.load.freeze && a.load.channels_last == b.load.channels_last &&
+         a.load.freeze == b.load.freeze && a.load.channels_last == b.load.channels_last && a.compiled == b.compiled &&
          tiling(a.vae_tiling) == tiling(b.vae_tiling) && a.cuda_graphs == b.cuda_graphs &&
          a.cuda_events == b.cuda_events && a.vae_scaling_factor == b.vae_scaling_factor;
 }

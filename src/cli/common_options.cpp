@@ -24,6 +24,7 @@ void setup_device_flags(CLI::App& app, RunOptions& o) {
   app.add_option("--interop-threads", o.interop_threads,
                  "LibTorch inter-op threads (default: LibTorch's; set once per process)");
   app.add_flag("--freeze", o.freeze, "torch::jit::freeze then optimize_for_inference on the UNet and VAE");
+  app.add_flag("--compiled", o.compiled, "run the model's AOTInductor package (its manifest's packages), not its trace");
   app.add_flag("--channels-last", o.channels_last, "model weights and latents in channels-last memory format");
   app.add_option("--vae-tiling", o.vae_tiling,
                  "TILE[:OVERLAP]: decode in overlapping tiles of TILE latent pixels (overlap default: TILE/4)");

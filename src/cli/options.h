@@ -40,7 +40,7 @@ struct RunOptions {
   bool vary_seed = false, quiet = false, verbose = false;
   bool pin = false;  ///< one intra-op thread on one CPU (the least noisy timing on a shared machine)
   // The optimisation flags (docs/optimisations.md); each is recorded in the config's "optimisations".
-  bool freeze = false, channels_last = false, cuda_graphs = false;
+  bool freeze = false, channels_last = false, cuda_graphs = false, compiled = false;
   std::string cuda_timing = "events";  ///< --cuda-timing events | sync
   std::string heap = "keep";  ///< --heap keep | release: freed memory stays in the process, or glibc's default
   int interop_threads = 0;  ///< 0: LibTorch's default

@@ -69,6 +69,7 @@ SessionSettings parse_session(const RunOptions& o) {
   if (o.interop_threads < 0) throw UsageError(fmt::format("--interop-threads must be >= 1, got {}", o.interop_threads));
   s.interop_threads = o.interop_threads;
   s.load = {o.freeze, o.channels_last};
+  s.compiled = o.compiled;
   if (!o.vae_tiling.empty()) s.vae_tiling = parse_vae_tiling(o.vae_tiling);
   s.cuda_graphs = o.cuda_graphs;
   if (o.cuda_timing != "events" && o.cuda_timing != "sync")

@@ -83,11 +83,13 @@ ModelManifest parse_manifest(const nlohmann::json& meta, const std::string& mode
   read_scheduler_config(r, m);
   if (r.has("patch_size")) m.patch_size = r.count("patch_size", 1, 64);
   if (r.has("flow_sigmas")) m.flow_sigmas = parse_flow_sigmas(r.text("flow_sigmas"));
-  if (r.has("dtype_models")) {
-    if (!meta["dtype_models"].is_object()) r.wrong("dtype_models", "an object");
-    for (const auto& [dtype, file] : meta["dtype_models"].items()) {
-      if (!file.is_string()) throw UsageError(fmt::format("{}: dtype_models.{} must be a file name", r.origin, dtype));
-      m.dtype_models[parse_dtype(dtype)] = dir + "/" + file.get<std::string>();
+  for (const char* key : {"dtype_models", "packages"}) {
+    if (!r.has(key)) continue;
+    if (!meta[key].is_object()) r.wrong(key, "an object");
+    auto& files = std::string(key) == "packages" ? m.packages : m.dtype_models;
+    for (const auto& [dtype, file] : meta[key].items()) {
+      if (!file.is_string()) throw UsageError(fmt::format("{}: {}.{} must be a file name", r.origin, key, dtype));
+      files[parse_dtype(dtype)] = dir + "/" + file.get<std::string>();
     }
   }
   if (r.has("sampler_models")) {

@@ -24,7 +24,8 @@ namespace diffbench {
 namespace {
 
 const std::vector<std::string> kToggleNames = {
-    "freeze", "bf16", "fp16", "fp32", "channels-last", "vae-tiling=TILE[:OVERLAP]", "threads=N", "cuda-graphs"};
+    "freeze",     "bf16", "fp16", "fp32", "channels-last", "vae-tiling=TILE[:OVERLAP]", "threads=N", "cuda-graphs",
+    "compile"};
 
 // What a toggle sets, so that two setting the same thing are refused.
 std::string setting_of(const std::string& toggle) {
@@ -98,6 +99,8 @@ void apply_toggle(const std::string& t, AblationConfig& c) {
     c.channels_last = true;
   else if (t == "cuda-graphs")
     c.cuda_graphs = true;
+  else if (t == "compile")
+    c.compiled = true;
   else if (t == "bf16" || t == "fp16" || t == "fp32")
     c.dtype = t;
   else if (t.rfind("vae-tiling=", 0) == 0)
@@ -124,6 +127,15 @@ std::vector<AblationConfig> ablation_plan(const std::vector<std::string>& toggle
     apply_toggle(t, one);
     plan.push_back(one);
     apply_toggle(t, all);
+  }
+  if (all.compiled) {  // a package is compiled already: freezing or re-laying its weights does not apply
+    for (const char* gone : {"freeze", "channels-last"}) {
+      auto it = std::find(all.toggles.begin(), all.toggles.end(), gone);
+      if (it == all.toggles.end()) continue;
+      all.toggles.erase(it);
+      all.superseded.push_back(gone);
+    }
+    all.freeze = all.channels_last = false;
   }
   if (toggles.size() > 1) plan.push_back(all);
   if (fast) {

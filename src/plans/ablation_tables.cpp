@@ -39,12 +39,18 @@ struct Cells {
   std::string label, time, speedup, peak, run_memory, ratio, drift, verdict;
 };
 
+// The row's label, with the toggles a compiled row leaves out said ("all (compile supersedes freeze)").
+std::string row_label(const AblationRow& r) {
+  if (r.config.superseded.empty()) return r.config.label;
+  return fmt::format("{} (compile supersedes {})", r.config.label, fmt::join(r.config.superseded, ", "));
+}
+
 Cells cells(const Ablation& a, const AblationRow& r) {
   const bool base = &r == &a.rows.front();
   if (r.status != RunStatus::ok)
-    return {r.config.label, "-", "-", "-", "-", "-", "-", verdict_text(r) + ": " + r.error};
+    return {row_label(r), "-", "-", "-", "-", "-", "-", verdict_text(r) + ": " + r.error};
   const bool device = a.rows.front().device_peak_bytes > 0;
-  return {r.config.label,          time_text(r.time_per_image_s),
+  return {row_label(r),            time_text(r.time_per_image_s),
           speedup_text(r, base),   mib(device ? r.device_peak_bytes : r.peak_rss_bytes),
           mib(r.run_memory_bytes), fmt::format("{:.2f}x", r.memory_ratio),
           drift_text(r, base),     verdict_text(r)};
@@ -144,6 +150,7 @@ nlohmann::json ablation_json(const Ablation& a) {
     }
     rows.push_back({{"label", r.config.label},
                     {"toggles", r.config.toggles},
+                    {"superseded", r.config.superseded},
                     {"few_step", r.config.few_step},
                     {"sampler", r.sampler},
                     {"steps", r.steps},

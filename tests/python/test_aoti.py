@@ -8,7 +8,9 @@ code for the CPU it was made on), run by diffbench with the TorchScript contract
    (integer timesteps) and euler_a (fractional ones, and noise).
 2. scripts/export_models.py --format torchscript,aoti: the conditional tiny UNet and the VAE, the
    .pt2 against the .pt of the same weights (CFG doubles the batch the package was compiled at).
-3. What a package cannot do is one line and exit 2: another latent size, another conditioning
+3. --compiled runs the package a trace's manifest names, and ablate's compile rung measures it
+   against the trace, eager and frozen (compile supersedes freeze in the "all" row, said).
+4. What a package cannot do is one line and exit 2: another latent size, another conditioning
    shape, --freeze, --dtype bf16 on an fp32 package; the report's context records the format and
    the compile time; the exporter refuses the gaussian model (a data-dependent lookup).
 
@@ -107,6 +109,37 @@ def against_torchscript(binary, tmp):
     return ok
 
 
+def compiled_rungs(binary, tmp):
+    """The trace names its package (manifest "packages"): --compiled runs it, and ablate's compile
+    rung measures it against the trace, eager and frozen; in the "all" row compile supersedes
+    freeze, which the row records. A trace without a package refuses --compiled in one line."""
+    trace = os.path.join(tmp, "tiny_cond.pt")
+    report = os.path.join(tmp, "compiled.json")
+    code, err = run(binary, ["--unet", trace, "--compiled", "--sampler", "ddim", "--steps", "2", "--json", report])
+    context = json.load(open(report))["context"] if code == 0 else {}
+    ran = (context.get("models", {}).get("unet", {}).get("format") == "aoti"
+           and any("its AOTInductor package" in item for item in context.get("from_manifest", [])))
+    print(f"--compiled on the trace: exit {code}, ran {context.get('models')} {'ok' if ran else 'FAIL ' + err}")
+    code, err = run(binary, ["--unet", os.path.join(ROOT, "models", "tiny.pt"), "--compiled", "--sampler", "ddim",
+                             "--steps", "2"])
+    refused = code == 2 and err.count("\n") == 1 and "names no AOTInductor package in fp32" in err
+    print(f"--compiled on a trace without a package: exit {code}, {err.strip()} {'ok' if refused else 'FAIL'}")
+    ladder = os.path.join(tmp, "ladder.json")
+    done = subprocess.run([binary, "ablate", "--unet", trace, "--toggles", "freeze,compile", "--fast", "none",
+                           "--sampler", "ddim", "--steps", "4", "--warmup", "1", "--repeat", "4", "--threads", "1", "-q",
+                           "--json", ladder], capture_output=True, text=True)
+    rows = {r["label"]: r for r in json.load(open(ladder))["ablation"]["rows"]} if done.returncode == 0 else {}
+    compile_row, all_row = rows.get("compile", {}), rows.get("all", {})
+    drift = (compile_row.get("drift") or {})
+    rungs = (set(rows) == {"baseline", "freeze", "compile", "all"} and compile_row.get("status") == "ok"
+             and (drift.get("identical") or (drift.get("psnr_db") or 0) > 80)
+             and all_row.get("status") == "ok" and all_row.get("toggles") == ["compile"]
+             and all_row.get("superseded") == ["freeze"])
+    print(f"ablate --toggles freeze,compile: exit {done.returncode}, rows {sorted(rows)}, compile drift {drift}, "
+          f"all superseded {all_row.get('superseded')} {'ok' if rungs else 'FAIL ' + done.stderr}")
+    return ran and refused and rungs
+
+
 def refusals(binary, tmp):
     package = os.path.join(tmp, "tiny_cond.pt2")
     base = ["--unet", package, "--sampler", "ddim", "--steps", "2"]
@@ -139,7 +172,8 @@ def main():
         return reference.SKIP
     binary = os.environ.get("DIFFBENCH_BIN", os.path.join(ROOT, "build", "diffbench"))
     with tempfile.TemporaryDirectory(prefix="diffbench-aoti-") as tmp:
-        results = [against_diffusers(diffusers, binary, tmp), against_torchscript(binary, tmp), refusals(binary, tmp)]
+        results = [against_diffusers(diffusers, binary, tmp), against_torchscript(binary, tmp),
+                   compiled_rungs(binary, tmp), refusals(binary, tmp)]
     return 0 if all(results) else 1
 
 

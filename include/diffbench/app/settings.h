@@ -37,6 +37,7 @@ struct SessionSettings {
   bool trim_before_runs = true;  ///< Session::trim_before_runs (no flag: ab's blocks set it false)
   int interop_threads = 0;  ///< 0: LibTorch's default
   LoadOptions load;
+  bool compiled = false;  ///< --compiled: the manifest's AOTInductor package of the dtype, not the TorchScript file
   std::optional<VaeTiling> vae_tiling;
   bool cuda_graphs = false;
   bool cuda_events = true;  ///< --cuda-timing events (true) or sync

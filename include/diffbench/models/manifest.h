@@ -22,6 +22,8 @@ struct ModelManifest {
   /// The same model exported in other dtypes (dtype -> UNet file, each with its own manifest and
   /// VAE): a trace fixes its dtype inside, so `--dtype bf16` on an fp32 export needs its bf16 file.
   std::map<c10::ScalarType, std::string> dtype_models;
+  /// The same weights compiled by AOTInductor (dtype -> .pt2 file): what `compiled` runs.
+  std::map<c10::ScalarType, std::string> packages;
   std::optional<PredictionType> prediction_type;
   std::string sampler;  ///< the sampler a distilled model is made for ("" for none)
   std::optional<int> steps;  ///< that sampler's steps

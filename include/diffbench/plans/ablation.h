@@ -19,6 +19,8 @@ struct AblationConfig {
   std::string label;  ///< "baseline", "freeze", "all", "all + lcm:4"
   std::vector<std::string> toggles;  ///< canonical toggle names applied ("freeze", "vae-tiling=4:1")
   bool freeze = false, channels_last = false, cuda_graphs = false;
+  bool compiled = false;  ///< the model's AOTInductor package (the compile toggle)
+  std::vector<std::string> superseded;  ///< toggles the row leaves out: compile supersedes freeze, channels-last
   std::optional<std::string> dtype;  ///< unset: the baseline's ("bf16", "fp16")
   std::optional<int> threads;  ///< unset: the baseline's
   std::optional<VaeTiling> vae_tiling;

@@ -63,7 +63,8 @@ struct SampleArgs {
 };
 
 /// A registered sampler. Its fields are in the order a designated initialiser must name them (C++20:
-/// the library is built as C++20; its public headers stay C++17, which examples/embed is built as).
+/// the library is built as C++20, as gnu++17 against LibTorch 1.13 (docs/builds.md); its public
+/// headers stay C++17, which examples/embed is built as).
 struct SamplerInfo {
   std::string name;  ///< the --sampler name
   std::string description;  ///< one line for `diffbench list`

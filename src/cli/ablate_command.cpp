@@ -82,8 +82,8 @@ void setup_ablate(CLI::App& app, AblateOptions& a) {
   add_shape_option(app, a.run.shape, Axes::baseline);
   app.add_option("--toggles", a.toggles,
                  "comma-separated: freeze, bf16, fp16, fp32, channels-last, vae-tiling=TILE[:OVERLAP], threads=N, "
-                 "cuda-graphs (default: freeze, bf16 where the CPU has it or fp16 on CUDA, channels-last, "
-                 "cuda-graphs on CUDA, vae-tiling at half the latent when it is 32 or more)");
+                 "cuda-graphs, compile (default: freeze, bf16 where the CPU has it or fp16 on CUDA, channels-last, "
+                 "cuda-graphs on CUDA, vae-tiling at half the latent when 32 or more, compile with a package)");
   app.add_option("--fast", a.fast,
                  "SAMPLER:STEPS[@MODEL]: the last rung, all toggles plus a few-step sampler (default: the default "
                  "model's LCM student; none: no few-step rung)");

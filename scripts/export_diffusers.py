@@ -48,6 +48,7 @@ import numpy as np
 import torch
 
 from diffbench_tools import flow_export
+from diffbench_tools.aoti import parse_formats
 from diffbench_tools.cli import fail
 from diffbench_tools.pipeline_folder import DTYPES, load, pipeline_class, read_scheduler_config, write_export
 from diffbench_tools.reference import import_diffusers
@@ -185,10 +186,7 @@ def export(args):
             fail("--dtype fp16 needs --device cuda (CPU torch has no fp16 kernels for these layers); use bf16 or fp32 on CPU")
     if len(set(names)) != len(names):
         fail(f"--dtype names a dtype twice: {args.dtype}")
-    formats = args.format.split(",")
-    for f in formats:
-        if f not in ("torchscript", "aoti"):
-            fail(f"--format: unknown format '{f}'; use torchscript, aoti, or both comma-separated")
+    formats = parse_formats(args.format)
     if flow_export.is_transformer_pipeline(diffusers, args.pipeline):  # SD3, Flux: a flow-matching transformer
         if len(names) > 1:
             fail("--dtype: a transformer pipeline is exported in one dtype at a time (give one, and --out per dtype)")

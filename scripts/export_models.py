@@ -30,6 +30,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from diffbench_tools.aoti import parse_formats
 from diffbench_tools.cli import fail
 from diffbench_tools.schedules import sd15_betas
 
@@ -215,9 +216,6 @@ MODELS = {
 }
 
 
-FORMATS = ("torchscript", "aoti")
-
-
 def aoti_example(meta: dict) -> tuple:
     """The inputs a package is compiled for: the latent shape (a float32 timestep, which takes the
     integer timesteps of the discrete samplers exactly), and the conditioning of a 3-input UNet."""
@@ -260,10 +258,7 @@ def main() -> None:
     parser.add_argument("--format", default="torchscript",
                         help="torchscript (NAME.pt), aoti (NAME.pt2: AOTInductor, torch 2.6+), or both comma-separated")
     args = parser.parse_args()
-    formats = args.format.split(",")
-    for f in formats:
-        if f not in FORMATS:
-            fail(f"--format: unknown format '{f}'; use {', '.join(FORMATS)}, or both comma-separated")
+    formats = parse_formats(args.format)
     os.makedirs(args.out, exist_ok=True)
     for name in args.only or sorted(MODELS):
         for path in export(name, args.out, formats):

@@ -9,8 +9,7 @@ Inductor's cache is private to the call). Needs torch 2.6 or later and a C++ com
 
 Compiled with Inductor's freezing (weights become constants, convolution and linear weights are
 prepacked for oneDNN once): without it, on the SD-1.5-shaped UNet at 256 px on this CPU, a package
-was 0.79x the eager trace's speed (each call re-laid its weights); with it, about 1.15x faster
-(docs/optimisations.md).
+was 0.79x the eager trace's speed (each call re-laid its weights); with it, 1.20x (docs/optimisations.md).
 """
 import json
 import os
@@ -24,6 +23,19 @@ from diffbench_tools.cli import fail
 
 DTYPE_NAMES = {torch.float32: "float32", torch.bfloat16: "bfloat16", torch.float16: "float16",
                torch.int64: "int64"}
+FORMATS = ("torchscript", "aoti")
+
+
+def parse_formats(text):
+    """The exporters' --format: "torchscript", "aoti" or both comma-separated; one error line for an
+    unknown name, or for aoti under a torch older than 2.6 (Debian's 1.13: use .venv/bin/python)."""
+    formats = text.split(",")
+    for name in formats:
+        if name not in FORMATS:
+            fail(f"--format: unknown format '{name}'; use {', '.join(FORMATS)}, or both comma-separated")
+    if "aoti" in formats and tuple(int(p) for p in torch.__version__.split(".")[:2]) < (2, 6):
+        fail(f"--format aoti needs torch 2.6 or later (.venv/bin/python); this is torch {torch.__version__}")
+    return formats
 
 
 def _torch_libraries_first():

@@ -44,7 +44,7 @@ std::vector<std::string> default_toggles(const SessionSettings& o, const Session
   // Tiles of half the latent with a quarter-tile overlap, where the latent is large enough that a tile
   // still holds most of the decoder's receptive field (an 8x8 latent in 4x4 tiles measured 21 dB).
   const int64_t side = std::min(spec.shape[2], spec.shape[3]);
-  if (s.vae && !o.vae_tiling && side >= 32) t.push_back(fmt::format("vae-tiling={}:{}", side / 2, side / 8));
+  if (s.vae && s.vae->format() != "aoti" && !o.vae_tiling && side >= 32) t.push_back(fmt::format("vae-tiling={}:{}", side / 2, side / 8));
   return t;
 }
 

@@ -177,6 +177,9 @@ Session open_session(const RunSetup& setup, const std::string& unet_path, Sessio
     if (!session.vae)
       throw UsageError(fmt::format("{} needs a VAE: give {}, or a model whose manifest names one",
                                    setting_name("vae_tiling"), setting_name("vae")));
+    if (session.vae->format() == "aoti")  // its tiles are latents of another size than it was compiled for
+      throw UsageError(fmt::format("{} needs a TorchScript VAE: '{}' is an AOTInductor package, compiled for the "
+                                   "whole latent", setting_name("vae_tiling"), session.vae->path()));
     session.vae_tiling = o.vae_tiling;
   }
   if (o.cuda_graphs) {

@@ -152,7 +152,7 @@ void settle_guidance(const Session& session, const SamplerInfo& sampler, const S
 // A compiled package takes the sizes it was compiled for; under guidance the UNet sees 2B latents.
 void check_model_shapes(const Session& session, const RunSpec& spec) {
   std::vector<int64_t> seen = spec.shape;
-  if (session.unet->arity() == 3 && spec.guidance.value_or(0.0) > 1.0) seen[0] *= 2;  // uses_guidance
+  if (uses_guidance(session, spec)) seen[0] *= 2;
   std::string refused = session.unet->shape_refusal(seen);
   if (refused.empty() && session.vae) refused = session.vae->shape_refusal(spec.shape);
   if (!refused.empty()) throw UsageError(refused);

@@ -46,6 +46,15 @@ std::string shape_text(const std::vector<std::optional<int64_t>>& shape) {
 
 std::string sizes_text(at::IntArrayRef sizes) { return fmt::format("[{}]", fmt::join(sizes, ",")); }
 
+// `got` has the compiled shape `want` (nullopt: any size).
+bool fits(const std::vector<std::optional<int64_t>>& want, at::IntArrayRef got) {
+  if (want.size() != got.size()) return false;
+  for (size_t d = 0; d < want.size(); ++d) {
+    if (want[d] && *want[d] != got[d]) return false;
+  }
+  return true;
+}
+
 // The manifest's "compiled" record: one Input per forward argument; RuntimeError when it is missing
 // (a package diffbench's exporters did not write) or malformed.
 std::vector<AotiModel::Input> compiled_inputs(const nlohmann::json& meta, const std::string& path) {
@@ -143,19 +152,19 @@ AotiModel::~AotiModel() = default;
 
 std::string AotiModel::shape_refusal(const std::vector<int64_t>& shape) const {
   const auto& own = inputs_[0].shape;
-  bool fits = own.size() == shape.size();
-  for (size_t i = 0; fits && i < own.size(); ++i) fits = !own[i] || *own[i] == shape[i];
-  if (fits && batch_max_ && !shape.empty() && shape[0] > *batch_max_) {
+  if (!fits(own, shape)) {
+    return fmt::format(
+        "{} '{}' was compiled for latents {} (B: any batch), not {}: run at that {}, or export a "
+        "package at this shape (the exporters' aoti format)",
+        role_name(role_), path_, shape_text(own), sizes_text(shape), setting_name("shape"));
+  }
+  if (batch_max_ && !shape.empty() && shape[0] > *batch_max_) {
     return fmt::format(
         "{} '{}' was compiled for batches up to {} (the graph branches above), not {} (guidance "
         "doubles the batch): run a smaller batch ({})",
         role_name(role_), path_, *batch_max_, shape[0], setting_name("shape"));
   }
-  if (fits) return "";
-  return fmt::format(
-      "{} '{}' was compiled for latents {} (B: any batch), not {}: run at that {}, or export a "
-      "package at this shape (the exporters' aoti format)",
-      role_name(role_), path_, shape_text(own), sizes_text(shape), setting_name("shape"));
+  return "";
 }
 
 std::string AotiModel::input_name(size_t i) const {
@@ -168,9 +177,7 @@ at::Tensor AotiModel::forward(const std::vector<at::Tensor>& inputs) const {
   std::vector<at::Tensor> args;
   for (size_t i = 0; i < inputs.size() && i < inputs_.size(); ++i) {
     const auto& want = inputs_[i].shape;
-    bool fits = static_cast<size_t>(inputs[i].dim()) == want.size();
-    for (size_t d = 0; fits && d < want.size(); ++d) fits = !want[d] || *want[d] == inputs[i].size(d);
-    if (!fits)
+    if (!fits(want, inputs[i].sizes()))
       throw UsageError(
           fmt::format("{} '{}': {} has shape {}; it was compiled for {} (B: any batch): export a "
                       "package for this shape (the exporters' aoti format)",

@@ -20,6 +20,9 @@ class CudaGraphModel : public Model {
     metadata_ = inner_->metadata();
   }
 
+  std::string format() const override { return inner_->format(); }
+  std::string shape_refusal(const std::vector<int64_t>& shape) const override { return inner_->shape_refusal(shape); }
+
   // Replay the graph captured for these shapes (capturing it first); the output is copied out of
   // the graph's buffer, which the next replay overwrites.
   at::Tensor forward(const std::vector<at::Tensor>& inputs) const override {

@@ -146,7 +146,9 @@ def refusals(binary, tmp):
     cases = {"another latent size": (["--shape", "1,4,32,32"], "compiled for latents [B,4,16,16]"),
              "another conditioning": (["--cond-shape", "1,9,32"], "encoder_hidden_states has shape [2,9,32]"),
              "--freeze": (["--freeze"], "is an AOTInductor package, compiled already"),
-             "--dtype bf16": (["--dtype", "bf16"], "was compiled in fp32")}
+             "--dtype bf16": (["--dtype", "bf16"], "was compiled in fp32"),
+             "--vae-tiling on a package": (["--vae", os.path.join(tmp, "vae_tiny.pt2"), "--vae-tiling", "8:2"],
+                                           "--vae-tiling needs a TorchScript VAE")}
     ok = True
     for name, (extra, says) in cases.items():
         code, err = run(binary, base + extra)
